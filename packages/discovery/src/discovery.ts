@@ -1,0 +1,709 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes, randomInt } from 'node:crypto';
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import { DiscoveryError } from './errors.js';
+import { systemClock, type Clock } from './clock.js';
+import { createMulticastDns } from './mdns-socket.js';
+import type { DnsPacket, DnsQuestion, DnsRecord, MdnsFactory, MdnsSocket, MdnsSocketOptions, PacketSource } from './mdns-socket.js';
+import { localAddresses } from './local-addresses.js';
+import { parseResponse } from './parse-response.js';
+import { PeerTable, type NodeIdConflict, type Peer, type PeerDownReason, type PeerTableEvent } from './peer-table.js';
+import {
+  SERVICE_ENUMERATION, SERVICE_TYPE, TXT_KEYS, TXT_VERSION, enumerationRecord, instanceLabel, serviceRecords,
+  type LocalService,
+} from './service-records.js';
+import { encodeTxt } from './txt-record.js';
+
+/** Sync protocol version advertised when the config does not say. */
+export const PROTOCOL_VERSION = 1;
+
+/** Seed default of `LAN_SYNC_DISCOVERY_INTERVAL` (30 s), in milliseconds. */
+export const DEFAULT_DISCOVERY_INTERVAL = 30_000;
+/** Seed default of `LAN_SYNC_DEVICE_TIMEOUT` (90 s), in milliseconds. */
+export const DEFAULT_DEVICE_TIMEOUT = 90_000;
+
+const MDNS_PORT = 5353;
+const IPV4_GROUP = '224.0.0.251';
+const IPV6_GROUP = 'ff02::fb';
+/** RFC 6762 §6: a record is multicast on an interface at most once per second. */
+const MIN_MULTICAST_GAP = 1_000;
+/** RFC 6762 §8.3: announce at least twice, one second apart; we also query twice (§5.2). */
+const SECOND_ANNOUNCEMENT_DELAY = 1_000;
+/** RFC 6762 §6.7: legacy unicast answers carry a TTL of at most 10 s. */
+const LEGACY_UNICAST_TTL = 10;
+const MAX_QUESTIONS = 32;
+const MAX_PENDING_RESOLVES = 64;
+const GOODBYE_FLUSH_TIMEOUT = 500;
+const NODE_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+// eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const RESERVED_TXT_KEYS: ReadonlySet<string> = new Set(Object.values(TXT_KEYS));
+
+/** Construction config of {@link Discovery}. Copied and frozen by the constructor. */
+export interface DiscoveryConfig {
+  /** This node's id (`LAN_SYNC_NODE_ID`): printable ASCII without spaces, at most 128 characters. */
+  readonly nodeId: string;
+  /** Human-readable name (`LAN_SYNC_NODE_NAME`); defaults to the host name. */
+  readonly nodeName?: string;
+  /** Port of this node's sync server (`LAN_SYNC_PORT`), advertised in SRV. */
+  readonly port: number;
+  /** Sync protocol version the handshake speaks; defaults to {@link PROTOCOL_VERSION}. */
+  readonly protocolVersion?: number;
+  /** Whether the sync port speaks TLS (TXT `tls=1`); defaults to `false`. */
+  readonly tls?: boolean;
+  /**
+   * Further TXT pairs a peer needs before its handshake (e.g. a key fingerprint). Keys are
+   * printable ASCII without `=`, at most nine characters recommended (RFC 6763 §6.4); the
+   * keys `txtvers`, `id`, `name`, `proto` and `tls` are reserved.
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Milliseconds between queries (`LAN_SYNC_DISCOVERY_INTERVAL` × 1000); default 30 000. */
+  readonly discoveryInterval?: number;
+  /**
+   * Milliseconds without a packet after which a peer is down (`LAN_SYNC_DEVICE_TIMEOUT` ×
+   * 1000); default 90 000; must exceed `discoveryInterval`. Also the TTL of our records.
+   */
+  readonly deviceTimeout?: number;
+  /**
+   * Address of the network interface to use (multicast-dns's `interface`): the socket joins
+   * the group and sends there only. An IPv6 interface is given as `::%<ifname>`. Several
+   * entries open one socket each. Default: join on every IPv4 interface, send on the default.
+   */
+  readonly interface?: string | readonly string[];
+  /**
+   * Address to bind the socket to (multicast-dns's `bind`), or `false` not to bind. Default
+   * with `interface`: the wildcard (`0.0.0.0` / `::`), because Linux delivers no multicast to
+   * a socket bound to a unicast address; without `interface`: multicast-dns's default.
+   */
+  readonly bind?: string | false;
+  /** Addresses advertised in A/AAAA records; default: those of the chosen interfaces. */
+  readonly addresses?: readonly string[];
+  /** UDP port of mDNS; default 5353. Only tests and isolated setups change it. */
+  readonly mdnsPort?: number;
+  /** IPv4 multicast group; default `224.0.0.251`. */
+  readonly multicastGroup?: string;
+  /** `SO_REUSEADDR` on the socket, so other responders can share the port; default `true`. */
+  readonly reuseAddr?: boolean;
+  /** Receive our own multicast, needed when two nodes share a host; default `true`. */
+  readonly loopback?: boolean;
+  /** Most instances tracked; announcements beyond are refused and counted. Default 256. */
+  readonly maxPeers?: number;
+  /** Time source of the peer table; default monotonic wall-clock milliseconds. */
+  readonly clock?: Clock;
+  /** Creates the mDNS sockets; default imports multicast-dns lazily. Inject a fake in tests. */
+  readonly createMdns?: MdnsFactory;
+}
+
+/** Events of {@link Discovery}, as `EventEmitter` listener argument lists. */
+export interface DiscoveryEvents {
+  /** A node id was seen for the first time (or again after it went down). */
+  'peer-up': [peer: Peer];
+  /** A live peer changed its addresses, port, name or TXT pairs. */
+  'peer-updated': [peer: Peer, previous: Peer];
+  /** A peer went away; see {@link PeerDownReason}. */
+  'peer-down': [peer: Peer, reason: PeerDownReason];
+  /** Two live instances claim one node id (possibly ours); they are not merged. */
+  'conflict': [conflict: NodeIdConflict];
+  /** A transient socket problem (send failed, interface gone). Discovery keeps running. */
+  'warning': [error: Error];
+}
+
+/** Counters since construction. Packets that could not be used are counted, never thrown. */
+export interface DiscoveryStats {
+  /** Datagrams this node sent (queries, responses, announcements, goodbyes). */
+  readonly packetsSent: number;
+  /** Sends that failed (network unreachable, interface down). */
+  readonly sendErrors: number;
+  /** Decoded queries received. */
+  readonly queriesReceived: number;
+  /** Decoded responses received. */
+  readonly responsesReceived: number;
+  /** Queries that got an answer from us. */
+  readonly queriesAnswered: number;
+  /** Queries not answered because they listed our record as a known answer (RFC 6762 §7.1). */
+  readonly answersSuppressed: number;
+  /** Our own queries and announcements looped back to us. */
+  readonly ownPacketsIgnored: number;
+  /** Datagrams that are not DNS messages at all. */
+  readonly malformedPackets: number;
+  /** Trosyn records that decode but are invalid (bad SRV, TXT, id, name or version). */
+  readonly invalidRecords: number;
+  /** Announcements refused because `maxPeers` instances are tracked. */
+  readonly peersRefused: number;
+  /** `conflict` events emitted. */
+  readonly conflicts: number;
+}
+
+type MutableStats = { -readonly [K in keyof DiscoveryStats]: DiscoveryStats[K] };
+
+interface Transport {
+  readonly socket: MdnsSocket;
+  /** Clock time of our latest multicast of the full record set on this socket. */
+  lastMulticast: number;
+  pendingResponse: NodeJS.Timeout | undefined;
+  /** What the pending response carries: our record set, the service type enumeration, or both. */
+  pendingRecords: boolean;
+  pendingEnumeration: boolean;
+}
+
+type State = 'idle' | 'starting' | 'running' | 'stopping' | 'disposed';
+
+/**
+ * Advertises this node as `_trosyn._tcp.local` and reports the other Trosyn nodes on the
+ * LAN. Constructing it opens no socket; {@link Discovery.start} does.
+ *
+ * Discovery is not trust: a peer is a candidate address until the sync handshake
+ * authenticates it.
+ *
+ * @example
+ * ```ts
+ * import { Discovery } from '@trosyn/discovery';
+ *
+ * const discovery = new Discovery({ nodeId: 'node-a', nodeName: 'Front desk', port: 5000 });
+ * discovery.on('peer-up', (peer) => console.log('candidate', peer.nodeId, peer.addresses, peer.port));
+ * discovery.on('peer-down', (peer, reason) => console.log('gone', peer.nodeId, reason));
+ * await discovery.start();
+ * // … later
+ * await discovery.dispose();
+ * ```
+ */
+export class Discovery extends EventEmitter<DiscoveryEvents> {
+  readonly #config: Readonly<Required<Omit<DiscoveryConfig, 'interface' | 'bind' | 'addresses' | 'metadata'>>> & {
+    readonly interfaces: readonly string[];
+    readonly bind: string | false | undefined;
+    readonly addresses: readonly string[] | undefined;
+    readonly metadata: Readonly<Record<string, string>>;
+  };
+  readonly #stats: MutableStats = {
+    packetsSent: 0, sendErrors: 0, queriesReceived: 0, responsesReceived: 0, queriesAnswered: 0,
+    answersSuppressed: 0, ownPacketsIgnored: 0, malformedPackets: 0, invalidRecords: 0, peersRefused: 0, conflicts: 0,
+  };
+  #state: State = 'idle';
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #transports: Transport[] = [];
+  #service: LocalService | undefined;
+  #table: PeerTable | undefined;
+  #timers = new Set<NodeJS.Timeout>();
+  #queryTimer: NodeJS.Timeout | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  /** Ids of our recent queries, to recognise them when multicast loops them back. */
+  #ownQueryIds = new Set<number>();
+  /** Instances we recently asked SRV/TXT for, with the time we asked. */
+  #resolving = new Map<string, number>();
+
+  constructor(config: DiscoveryConfig) {
+    super();
+    this.#config = Object.freeze(validate(config));
+    // Fail at construction, not at the first announcement, when the TXT record cannot be built.
+    this.#txtPairs();
+  }
+
+  /** This node's id. */
+  get nodeId(): string {
+    return this.#config.nodeId;
+  }
+
+  /** Our current instance name, once started. */
+  get instance(): string | undefined {
+    return this.#service?.instanceName;
+  }
+
+  /** Whether the sockets are open and we are advertising. */
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  /** Live peers, one per node id (empty when not running). */
+  peers(): Peer[] {
+    return this.#table?.peers() ?? [];
+  }
+
+  /** Counters since construction. */
+  stats(): DiscoveryStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Opens the mDNS sockets, announces this node and starts browsing. Each start is a new
+   * instance (a fresh random instance name), so peers see a restart as such.
+   *
+   * @throws {DiscoveryError} `socket-failed` if a socket cannot be bound; `disposed` after {@link Discovery.dispose}.
+   */
+  start(): Promise<void> {
+    if (this.#state === 'disposed') return Promise.reject(new DiscoveryError('disposed', 'This Discovery was disposed; create a new one.'));
+    if (this.#state === 'starting' || this.#state === 'running') return this.#starting ?? Promise.resolve();
+    if (this.#state === 'stopping') return (this.#stopping ?? Promise.resolve()).then(() => this.start());
+    this.#state = 'starting';
+    this.#starting = this.#start().catch((error: unknown) => {
+      this.#state = 'idle';
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  /**
+   * Sends goodbye records (TTL 0) so peers drop us at once, closes the sockets and reports
+   * every peer down with reason `stopped`. Safe to call when not running.
+   */
+  stop(): Promise<void> {
+    if (this.#state === 'starting') return (this.#starting ?? Promise.resolve()).catch(() => undefined).then(() => this.stop());
+    if (this.#state !== 'running') return this.#stopping ?? Promise.resolve();
+    this.#state = 'stopping';
+    this.#stopping = this.#stop().finally(() => {
+      if (this.#state === 'stopping') this.#state = 'idle';
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  /** Stops (with goodbye) and forbids restarting. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.#state === 'disposed') return;
+    await this.stop();
+    this.#state = 'disposed';
+  }
+
+  /** `await using discovery = new Discovery(…)` disposes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  async #start(): Promise<void> {
+    const config = this.#config;
+    const tag = randomBytes(4).toString('hex');
+    const label = instanceLabel(config.nodeName, tag);
+    this.#service = {
+      instanceName: `${label}.${SERVICE_TYPE}`,
+      hostName: `trosyn-${tag}.local`,
+      port: config.port,
+      addresses: config.addresses ?? localAddresses(config.interfaces),
+      txt: this.#txtPairs(),
+      ttl: Math.max(1, Math.ceil(config.deviceTimeout / 1000)),
+    };
+    this.#table = new PeerTable({
+      selfNodeId: config.nodeId,
+      selfInstance: this.#service.instanceName.toLowerCase(),
+      deviceTimeout: config.deviceTimeout,
+      maxPeers: config.maxPeers,
+      clock: config.clock,
+    });
+
+    const specs: (string | undefined)[] = config.interfaces.length > 0 ? [...config.interfaces] : [undefined];
+    const transports: Transport[] = [];
+    try {
+      for (const spec of specs) transports.push(await this.#open(spec));
+    } catch (error) {
+      await Promise.all(transports.map((transport) => destroySocket(transport.socket)));
+      throw error;
+    }
+    this.#transports = transports;
+    this.#state = 'running';
+
+    // RFC 6762 §8.3: announce, then again a second later; query alongside (§5.2) so a
+    // starting node learns the others within one round trip instead of one interval.
+    for (const transport of transports) {
+      this.#multicastRecords(transport, true);
+      this.#sendQuery(transport);
+    }
+    this.#later(SECOND_ANNOUNCEMENT_DELAY, () => {
+      for (const transport of this.#transports) {
+        this.#multicastRecords(transport, true);
+        this.#sendQuery(transport);
+      }
+    });
+    this.#queryTimer = setInterval(() => {
+      for (const transport of this.#transports) this.#sendQuery(transport);
+    }, config.discoveryInterval);
+    this.#queryTimer.unref();
+  }
+
+  async #open(spec: string | undefined): Promise<Transport> {
+    const config = this.#config;
+    const ipv6 = spec?.includes(':') ?? false;
+    const options: MdnsSocketOptions = {
+      type: ipv6 ? 'udp6' : 'udp4',
+      ip: ipv6 ? IPV6_GROUP : config.multicastGroup,
+      port: config.mdnsPort,
+      reuseAddr: config.reuseAddr,
+      loopback: config.loopback,
+      ...(spec === undefined ? {} : { interface: spec }),
+      ...(config.bind !== undefined ? { bind: config.bind } : spec === undefined ? {} : { bind: ipv6 ? '::' : '0.0.0.0' }),
+    };
+    let socket: MdnsSocket;
+    try {
+      socket = await config.createMdns(options);
+    } catch (cause) {
+      throw new DiscoveryError('socket-failed', `Could not open the mDNS socket${spec === undefined ? '' : ` on ${spec}`}: ${String(cause)}`, { cause });
+    }
+    await new Promise<void>((resolve, reject) => {
+      socket.on('ready', resolve);
+      socket.on('error', (cause) => {
+        reject(new DiscoveryError(
+          'socket-failed',
+          `Could not bind the mDNS socket (port ${config.mdnsPort}${spec === undefined ? '' : `, interface ${spec}`}): ${cause.message}`,
+          { cause },
+        ));
+      });
+    }).catch(async (error: unknown) => {
+      await destroySocket(socket);
+      throw error;
+    });
+
+    const transport: Transport = { socket, lastMulticast: -Infinity, pendingResponse: undefined, pendingRecords: false, pendingEnumeration: false };
+    // After binding, multicast-dns reports only transient trouble; none of it may stop discovery.
+    socket.on('error', (error) => this.#warn(error));
+    socket.on('warning', (error) => {
+      // multicast-dns reports both undecodable datagrams and socket errors as warnings;
+      // only the latter come from a system call.
+      if ((error as NodeJS.ErrnoException).syscall === undefined) this.#stats.malformedPackets++;
+      else this.#warn(error);
+    });
+    socket.on('query', (packet, source) => this.#guard(() => this.#onQuery(transport, packet, source)));
+    socket.on('response', (packet, source) => this.#guard(() => this.#onResponse(transport, packet, source)));
+    return transport;
+  }
+
+  async #stop(): Promise<void> {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    clearInterval(this.#queryTimer);
+    clearTimeout(this.#expiryTimer);
+    const transports = this.#transports;
+    this.#transports = [];
+    await Promise.all(transports.map(async (transport) => {
+      clearTimeout(transport.pendingResponse);
+      const service = this.#service;
+      // RFC 6762 §10.1: records with TTL 0 tell every cache to drop us now, not after the timeout.
+      if (service !== undefined) {
+        await withTimeout(new Promise<void>((resolve) => {
+          this.#send(transport, 'respond', { answers: serviceRecords(service, 0) }, null, resolve);
+        }), GOODBYE_FLUSH_TIMEOUT);
+      }
+      await destroySocket(transport.socket);
+    }));
+    this.#ownQueryIds.clear();
+    this.#resolving.clear();
+    const events = this.#table?.clear('stopped') ?? [];
+    this.#table = undefined;
+    this.#emitAll(events);
+  }
+
+  #onQuery(transport: Transport, packet: DnsPacket, source: PacketSource): void {
+    this.#stats.queriesReceived++;
+    const service = this.#service;
+    if (service === undefined || this.#state !== 'running') return;
+    if (typeof packet.id === 'number' && this.#ownQueryIds.has(packet.id) && source.port === this.#config.mdnsPort) {
+      this.#stats.ownPacketsIgnored++;
+      return;
+    }
+    const questions = Array.isArray(packet.questions) ? packet.questions.slice(0, MAX_QUESTIONS) : [];
+    const instance = service.instanceName.toLowerCase();
+    const host = service.hostName.toLowerCase();
+    let wantsService = false;
+    let wantsUnique = false;
+    let wantsEnumeration = false;
+    for (const question of questions as unknown[]) {
+      if (typeof question !== 'object' || question === null) continue;
+      const { name, type } = question as Partial<DnsQuestion>;
+      if (typeof name !== 'string' || typeof type !== 'string') continue;
+      const lower = name.toLowerCase();
+      if (lower === SERVICE_TYPE && (type === 'PTR' || type === 'ANY')) wantsService = true;
+      else if (lower === instance && (type === 'SRV' || type === 'TXT' || type === 'ANY')) wantsUnique = true;
+      else if (lower === host && (type === 'A' || type === 'AAAA' || type === 'ANY')) wantsUnique = true;
+      else if (lower === SERVICE_ENUMERATION && (type === 'PTR' || type === 'ANY')) wantsEnumeration = true;
+    }
+    if (!wantsService && !wantsUnique && !wantsEnumeration) return;
+
+    // RFC 6762 §7.1: a querier that lists our PTR with at least half its TTL left already
+    // knows us; answering would only add traffic.
+    if (wantsService && !wantsUnique && !wantsEnumeration && knowsUs(packet, instance, service.ttl)) {
+      this.#stats.answersSuppressed++;
+      return;
+    }
+    this.#stats.queriesAnswered++;
+
+    if (source.port !== this.#config.mdnsPort) {
+      // RFC 6762 §6.7: a legacy resolver (one-shot query from an ephemeral port) gets a
+      // unicast reply echoing its id and question, with short TTLs.
+      const ttl = Math.min(service.ttl, LEGACY_UNICAST_TTL);
+      const answers: DnsRecord[] = [...(wantsService || wantsUnique ? serviceRecords(service, ttl) : [])];
+      if (wantsEnumeration) answers.push(enumerationRecord(ttl));
+      this.#send(transport, 'respond', { id: packet.id ?? 0, questions: questions as DnsQuestion[], answers }, { address: source.address, port: source.port });
+      return;
+    }
+    if (wantsEnumeration) transport.pendingEnumeration = true;
+    if (wantsService || wantsUnique) transport.pendingRecords = true;
+    this.#scheduleResponse(transport);
+  }
+
+  #onResponse(transport: Transport, packet: DnsPacket, source: PacketSource): void {
+    this.#stats.responsesReceived++;
+    const table = this.#table;
+    if (table === undefined || this.#state !== 'running') return;
+    const { announcements, invalid } = parseResponse(packet, source);
+    this.#stats.invalidRecords += invalid;
+    const events: PeerTableEvent[] = [];
+    let own = false;
+    for (const announcement of announcements) {
+      const result = table.observe(announcement, source.address);
+      if (result.outcome === 'self') own = true;
+      else if (result.outcome === 'full') this.#stats.peersRefused++;
+      else if (result.outcome === 'unresolved') this.#resolve(transport, announcement.instance);
+      events.push(...result.events);
+    }
+    if (own) this.#stats.ownPacketsIgnored++;
+    this.#emitAll(events);
+    this.#scheduleExpiry();
+  }
+
+  /** Asks for the SRV and TXT of an instance we only saw a PTR of, at most once a second each. */
+  #resolve(transport: Transport, instance: string): void {
+    const now = this.#config.clock.now();
+    const asked = this.#resolving.get(instance);
+    if (asked !== undefined && now - asked < MIN_MULTICAST_GAP) return;
+    if (asked === undefined && this.#resolving.size >= MAX_PENDING_RESOLVES) {
+      for (const [name, at] of this.#resolving) if (now - at >= MIN_MULTICAST_GAP) this.#resolving.delete(name);
+      if (this.#resolving.size >= MAX_PENDING_RESOLVES) return;
+    }
+    this.#resolving.set(instance, now);
+    this.#send(transport, 'query', { questions: [{ name: instance, type: 'SRV' }, { name: instance, type: 'TXT' }] }, null);
+  }
+
+  #sendQuery(transport: Transport): void {
+    const table = this.#table;
+    if (table === undefined) return;
+    // Known answers: peers heard within half an interval need not answer this round. Older
+    // ones must, so each peer is heard at least every ~1.5 intervals, well inside the timeout.
+    const answers: DnsRecord[] = table.knownAnswers(this.#config.discoveryInterval / 2)
+      .map(({ instance, ttl }) => ({ name: SERVICE_TYPE, type: 'PTR', class: 'IN', ttl, data: instance }));
+    // Multicast queries normally carry id 0 and receivers must ignore the id (RFC 6762
+    // §18.1), so a random id costs nobody anything and lets us spot our own looped-back query.
+    const id = randomInt(1, 0x10000);
+    this.#ownQueryIds.add(id);
+    this.#later(5_000, () => this.#ownQueryIds.delete(id));
+    this.#send(transport, 'query', { id, questions: [{ name: SERVICE_TYPE, type: 'PTR' }], answers }, null);
+  }
+
+  /**
+   * Multicasts the full record set once, after the 20–120 ms delay RFC 6762 §6 asks for
+   * shared records (so simultaneous responders spread out), and never sooner than one second
+   * after our previous multicast on this socket; queries arriving meanwhile share the answer.
+   */
+  #scheduleResponse(transport: Transport): void {
+    if (transport.pendingResponse !== undefined) return;
+    const now = this.#config.clock.now();
+    const delay = Math.max(randomInt(20, 121), transport.lastMulticast + MIN_MULTICAST_GAP - now);
+    transport.pendingResponse = this.#later(delay, () => {
+      transport.pendingResponse = undefined;
+      this.#multicastRecords(transport, transport.pendingRecords);
+    });
+  }
+
+  /** Multicasts our record set (when `records`) plus a pending enumeration answer. */
+  #multicastRecords(transport: Transport, records: boolean): void {
+    const service = this.#service;
+    if (service === undefined || this.#state !== 'running') return;
+    const answers: DnsRecord[] = records ? serviceRecords(service) : [];
+    if (transport.pendingEnumeration) answers.push(enumerationRecord(service.ttl));
+    transport.pendingEnumeration = false;
+    if (records) {
+      transport.pendingRecords = false;
+      transport.lastMulticast = this.#config.clock.now();
+    }
+    if (answers.length === 0) return;
+    this.#send(transport, 'respond', { answers }, null);
+  }
+
+  #send(
+    transport: Transport,
+    kind: 'query' | 'respond',
+    packet: DnsPacket,
+    destination: { address: string; port: number } | null,
+    done?: () => void,
+  ): void {
+    const callback = (error?: Error | null) => {
+      if (error) {
+        this.#stats.sendErrors++;
+        this.#warn(error);
+      } else {
+        this.#stats.packetsSent++;
+      }
+      done?.();
+    };
+    try {
+      if (kind === 'query') transport.socket.query(packet, callback);
+      else transport.socket.respond(packet, destination, callback);
+    } catch (error) {
+      // dns-packet throws synchronously on unencodable input; nothing we build should be, but
+      // a send must never take the process down.
+      callback(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #scheduleExpiry(): void {
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    const at = this.#table?.nextExpiry();
+    if (at === undefined || this.#state !== 'running') return;
+    // Timers are real even with an injected clock; a few ms late is fine for a 90 s timeout.
+    const delay = Math.max(0, at - this.#config.clock.now()) + 5;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#emitAll(this.#table?.expire() ?? []);
+      this.#scheduleExpiry();
+    }, delay);
+    this.#expiryTimer.unref();
+  }
+
+  #later(delay: number, run: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, delay);
+    timer.unref();
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  #emitAll(events: readonly PeerTableEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case 'peer-up': this.emit('peer-up', event.peer); break;
+        case 'peer-updated': this.emit('peer-updated', event.peer, event.previous); break;
+        case 'peer-down': this.emit('peer-down', event.peer, event.reason); break;
+        case 'conflict':
+          this.#stats.conflicts++;
+          this.emit('conflict', event.conflict);
+          break;
+      }
+    }
+  }
+
+  /** Packet handling never throws into the socket's event loop; a bug becomes a warning. */
+  #guard(handle: () => void): void {
+    try {
+      handle();
+    } catch (error) {
+      this.#warn(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #warn(error: Error): void {
+    this.emit('warning', error);
+  }
+
+  #txtPairs(): Record<string, string> {
+    const config = this.#config;
+    const pairs: Record<string, string> = {
+      [TXT_KEYS.version]: TXT_VERSION,
+      [TXT_KEYS.nodeId]: config.nodeId,
+      [TXT_KEYS.nodeName]: config.nodeName,
+      [TXT_KEYS.protocolVersion]: String(config.protocolVersion),
+      [TXT_KEYS.tls]: config.tls ? '1' : '0',
+    };
+    for (const [key, value] of Object.entries(config.metadata)) {
+      if (RESERVED_TXT_KEYS.has(key.toLowerCase())) throw new DiscoveryError('invalid-config', `metadata key "${key}" is reserved`);
+      pairs[key] = value;
+    }
+    try {
+      encodeTxt(pairs);
+    } catch (cause) {
+      throw new DiscoveryError('invalid-config', `The TXT record cannot be encoded: ${(cause as Error).message}`, { cause });
+    }
+    return pairs;
+  }
+}
+
+/** Whether a query lists our PTR as a known answer with at least half its TTL left (RFC 6762 §7.1). */
+function knowsUs(packet: DnsPacket, instance: string, ttl: number): boolean {
+  if (!Array.isArray(packet.answers)) return false;
+  return (packet.answers as unknown[]).some((answer) => {
+    if (typeof answer !== 'object' || answer === null) return false;
+    const record = answer as Partial<DnsRecord>;
+    return record.type === 'PTR' && typeof record.name === 'string' && record.name.toLowerCase() === SERVICE_TYPE
+      && typeof record.data === 'string' && record.data.toLowerCase() === instance
+      && typeof record.ttl === 'number' && record.ttl >= ttl / 2;
+  });
+}
+
+function destroySocket(socket: MdnsSocket): Promise<void> {
+  return withTimeout(new Promise<void>((resolve) => {
+    try {
+      socket.destroy(() => resolve());
+    } catch {
+      resolve();
+    }
+  }), GOODBYE_FLUSH_TIMEOUT);
+}
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function validate(config: DiscoveryConfig) {
+  const fail = (message: string): never => {
+    throw new DiscoveryError('invalid-config', message);
+  };
+  if (typeof config !== 'object' || config === null) fail('config must be an object');
+  if (typeof config.nodeId !== 'string' || !NODE_ID_PATTERN.test(config.nodeId)) {
+    fail(`nodeId must be 1–128 printable ASCII characters without spaces, got ${JSON.stringify(config.nodeId)}`);
+  }
+  const nodeName = config.nodeName ?? hostname();
+  if (typeof nodeName !== 'string' || nodeName.length === 0 || CONTROL_CHARACTERS.test(nodeName) || Buffer.byteLength(nodeName) > 200) {
+    fail(`nodeName must be 1–200 bytes without control characters, got ${JSON.stringify(nodeName)}`);
+  }
+  const port = config.port;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`port must be an integer in 1–65535, got ${String(port)}`);
+  const protocolVersion = config.protocolVersion ?? PROTOCOL_VERSION;
+  if (!Number.isInteger(protocolVersion) || protocolVersion < 0 || protocolVersion > 999_999_999) {
+    fail(`protocolVersion must be a non-negative integer, got ${String(protocolVersion)}`);
+  }
+  const discoveryInterval = config.discoveryInterval ?? DEFAULT_DISCOVERY_INTERVAL;
+  const deviceTimeout = config.deviceTimeout ?? DEFAULT_DEVICE_TIMEOUT;
+  // Node's timers hold at most 2^31-1 ms.
+  if (!Number.isFinite(discoveryInterval) || discoveryInterval < 10 || discoveryInterval > 2 ** 31 - 1) {
+    fail(`discoveryInterval must be 10–2147483647 milliseconds, got ${String(discoveryInterval)}`);
+  }
+  if (!Number.isFinite(deviceTimeout) || deviceTimeout <= discoveryInterval || deviceTimeout > 2 ** 31 - 1) {
+    fail(`deviceTimeout must be greater than discoveryInterval (${discoveryInterval} ms), got ${String(deviceTimeout)}`);
+  }
+  const interfaces = config.interface === undefined ? [] : typeof config.interface === 'string' ? [config.interface] : [...config.interface];
+  if (interfaces.some((spec) => typeof spec !== 'string' || spec.length === 0)) fail('interface entries must be non-empty address strings');
+  const mdnsPort = config.mdnsPort ?? MDNS_PORT;
+  if (!Number.isInteger(mdnsPort) || mdnsPort < 1 || mdnsPort > 65535) fail(`mdnsPort must be an integer in 1–65535, got ${String(mdnsPort)}`);
+  const maxPeers = config.maxPeers ?? 256;
+  if (!Number.isInteger(maxPeers) || maxPeers < 1) fail(`maxPeers must be a positive integer, got ${String(maxPeers)}`);
+  if (config.addresses !== undefined && (!Array.isArray(config.addresses) || config.addresses.some((address) => isIP(address) === 0))) {
+    fail(`addresses must be IPv4 or IPv6 addresses, got ${JSON.stringify(config.addresses)}`);
+  }
+  const metadata = { ...(config.metadata ?? {}) };
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') fail(`metadata "${key}" must be a string`);
+  }
+  return {
+    nodeId: config.nodeId,
+    nodeName,
+    port,
+    protocolVersion,
+    tls: config.tls ?? false,
+    metadata: Object.freeze(metadata),
+    discoveryInterval,
+    deviceTimeout,
+    interfaces: Object.freeze(interfaces),
+    bind: config.bind,
+    addresses: config.addresses === undefined ? undefined : Object.freeze([...config.addresses]),
+    mdnsPort,
+    multicastGroup: config.multicastGroup ?? IPV4_GROUP,
+    reuseAddr: config.reuseAddr ?? true,
+    loopback: config.loopback ?? true,
+    maxPeers,
+    clock: config.clock ?? systemClock,
+    createMdns: config.createMdns ?? createMulticastDns,
+  };
+}
