@@ -1,0 +1,70 @@
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { CryptoError } from './errors.js';
+
+/** AES-256 key length in bytes. */
+export const AES_256_GCM_KEY_BYTES = 32;
+/** GCM nonce length in bytes: 96 bits, the length GCM is designed for (NIST SP 800-38D §5.2.1.1). */
+export const AES_256_GCM_NONCE_BYTES = 12;
+/** GCM tag length in bytes: the full 128 bits, never truncated. */
+export const AES_256_GCM_TAG_BYTES = 16;
+
+/**
+ * AES-256-GCM encryption through `node:crypto` (OpenSSL, with AES-NI where the CPU has it;
+ * libsodium's WebAssembly build has no AES-GCM at all).
+ *
+ * The caller guarantees the (key, nonce) pair is never reused: GCM loses both confidentiality
+ * and authenticity on nonce reuse. Sessions do this with counter nonces.
+ *
+ * @returns ciphertext followed by the 16-byte tag.
+ * @throws {@link CryptoError} `invalid-argument` for a wrong key or nonce length.
+ */
+export function aes256GcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, associatedData?: Uint8Array): Buffer {
+  checkLengths(key, nonce);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: AES_256_GCM_TAG_BYTES });
+  if (associatedData !== undefined && associatedData.length > 0) cipher.setAAD(associatedData);
+  const body = cipher.update(plaintext);
+  const final = cipher.final();
+  const tag = cipher.getAuthTag();
+  const out = Buffer.allocUnsafe(body.length + final.length + tag.length);
+  body.copy(out, 0);
+  final.copy(out, body.length);
+  tag.copy(out, body.length + final.length);
+  return out;
+}
+
+/**
+ * AES-256-GCM decryption and authentication through `node:crypto`. Nothing is returned unless the
+ * tag verifies over the ciphertext and the associated data.
+ *
+ * @param sealed - ciphertext followed by the 16-byte tag, as {@link aes256GcmSeal} returns.
+ * @throws {@link CryptoError} `tampered` when authentication fails; `invalid-argument` for a wrong
+ *   key or nonce length.
+ */
+export function aes256GcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, associatedData?: Uint8Array): Buffer {
+  checkLengths(key, nonce);
+  if (sealed.length < AES_256_GCM_TAG_BYTES) {
+    throw new CryptoError('tampered', 'Ciphertext is shorter than an AES-GCM tag.');
+  }
+  const split = sealed.length - AES_256_GCM_TAG_BYTES;
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: AES_256_GCM_TAG_BYTES });
+  decipher.setAuthTag(sealed.subarray(split));
+  if (associatedData !== undefined && associatedData.length > 0) decipher.setAAD(associatedData);
+  const body = decipher.update(sealed.subarray(0, split));
+  try {
+    const final = decipher.final();
+    return final.length === 0 ? body : Buffer.concat([body, final]);
+  } catch (cause) {
+    // OpenSSL has already produced unauthenticated plaintext in `body`: wipe it before it escapes.
+    body.fill(0);
+    throw new CryptoError('tampered', 'AES-GCM authentication failed: the message was altered, or sealed with another key.', { cause });
+  }
+}
+
+function checkLengths(key: Uint8Array, nonce: Uint8Array): void {
+  if (key.length !== AES_256_GCM_KEY_BYTES) {
+    throw new CryptoError('invalid-argument', `AES-256-GCM needs a ${AES_256_GCM_KEY_BYTES}-byte key, got ${key.length} bytes.`);
+  }
+  if (nonce.length !== AES_256_GCM_NONCE_BYTES) {
+    throw new CryptoError('invalid-argument', `AES-256-GCM nonces here are ${AES_256_GCM_NONCE_BYTES} bytes, got ${nonce.length} bytes.`);
+  }
+}

@@ -1,0 +1,282 @@
+import { aes256GcmOpen, aes256GcmSeal } from './aes-256-gcm.js';
+import { decodeBase64Url, encodeBase64Url } from './base64url.js';
+import type { Clock } from './clock.js';
+import { CryptoError } from './errors.js';
+import { messageRecord, nonNegativeIntegerField, PROTOCOL_VERSION, SESSION_ID_BYTES, timestampField } from './handshake-messages.js';
+import { lengthPrefixed } from './length-prefixed.js';
+import { ReplayWindow } from './replay-window.js';
+
+/** Which side of the handshake a session was made on. */
+export type SessionRole = 'initiator' | 'responder';
+
+/**
+ * One sealed message on the wire: a plain JSON object. Binary fields are unpadded base64url.
+ *
+ * ```json
+ * { "type": "trosyn-envelope", "version": 1, "sessionId": "<16 bytes>", "sequence": 0,
+ *   "timestamp": 1767225600123, "associatedData": "<optional, authenticated, not encrypted>",
+ *   "ciphertext": "<AES-256-GCM ciphertext ‖ 16-byte tag>" }
+ * ```
+ *
+ * The header (version, session id, sequence, timestamp, associated data) is authenticated as
+ * GCM additional data; the nonce is derived from the direction and the sequence, never sent.
+ */
+export interface Envelope {
+  readonly type: 'trosyn-envelope';
+  readonly version: typeof PROTOCOL_VERSION;
+  readonly sessionId: string;
+  /** Per-direction counter from 0; also the GCM nonce. */
+  readonly sequence: number;
+  /** The sender's clock when sealing, milliseconds since the Unix epoch. */
+  readonly timestamp: number;
+  /** Present only when non-empty associated data was sealed. */
+  readonly associatedData?: string;
+  readonly ciphertext: string;
+}
+
+/** What {@link Session.open} returns once an envelope authenticated. */
+export interface OpenedMessage {
+  readonly plaintext: Buffer;
+  /** The associated data sealed with it, if any: authenticated, so check it against what you expect. */
+  readonly associatedData: Buffer | undefined;
+  readonly sequence: number;
+  readonly timestamp: number;
+}
+
+/** An envelope after validation, binary fields decoded. */
+export interface ParsedEnvelope {
+  readonly sessionId: Buffer;
+  readonly sessionIdText: string;
+  readonly sequence: number;
+  readonly timestamp: number;
+  readonly associatedData: Buffer | undefined;
+  readonly ciphertext: Buffer;
+}
+
+/** Everything a {@link Session} is built from; produced by the handshake. */
+export interface SessionInit {
+  readonly role: SessionRole;
+  readonly id: Buffer;
+  readonly localNodeId: string;
+  readonly peerNodeId: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** Taken over by the session, wiped on dispose. */
+  readonly sendKey: Buffer;
+  /** Taken over by the session, wiped on dispose. */
+  readonly receiveKey: Buffer;
+  readonly clock: Clock;
+  readonly maxClockSkewMs: number;
+  readonly replayWindow: number;
+}
+
+// Nonce prefix per direction. The two directions already use different keys; distinct nonce
+// spaces are defence in depth should a key ever be shared by mistake.
+const DIRECTION_INITIATOR_TO_RESPONDER = 1;
+const DIRECTION_RESPONDER_TO_INITIATOR = 2;
+
+/**
+ * An authenticated, encrypted channel to one peer, the result of a handshake. Each direction has
+ * its own AES-256-GCM key and its own counter; nonces are never reused because the counter only
+ * grows and sealing stops when it would overflow.
+ *
+ * Not serialisable on purpose: keys stay in this process. Keep sessions in memory (see
+ * {@link SessionStore}) and run a new handshake after a restart or expiry.
+ *
+ * @example
+ * ```ts
+ * const envelope = session.seal('{"op":"pull"}', 'POST /sync/pull');
+ * const { plaintext, associatedData } = peerSession.open(JSON.parse(JSON.stringify(envelope)));
+ * ```
+ */
+export class Session {
+  /** Session id, unpadded base64url of 16 bytes; travels in every envelope. */
+  readonly id: string;
+  readonly role: SessionRole;
+  readonly localNodeId: string;
+  /** The peer's node id, as it claimed in the handshake (see the README: any key holder can claim any id). */
+  readonly peerNodeId: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly #idBytes: Buffer;
+  readonly #sendKey: Buffer;
+  readonly #receiveKey: Buffer;
+  readonly #sendDirection: number;
+  readonly #receiveDirection: number;
+  readonly #clock: Clock;
+  readonly #maxClockSkewMs: number;
+  readonly #window: ReplayWindow;
+  #nextSequence = 0;
+  #disposed = false;
+
+  /** @internal Sessions come out of a handshake (`Initiator.handleConfirm`, `Responder.handleProof`). */
+  constructor(init: SessionInit) {
+    this.#idBytes = init.id;
+    this.id = encodeBase64Url(init.id);
+    this.role = init.role;
+    this.localNodeId = init.localNodeId;
+    this.peerNodeId = init.peerNodeId;
+    this.createdAt = init.createdAt;
+    this.expiresAt = init.expiresAt;
+    this.#sendKey = init.sendKey;
+    this.#receiveKey = init.receiveKey;
+    const initiator = init.role === 'initiator';
+    this.#sendDirection = initiator ? DIRECTION_INITIATOR_TO_RESPONDER : DIRECTION_RESPONDER_TO_INITIATOR;
+    this.#receiveDirection = initiator ? DIRECTION_RESPONDER_TO_INITIATOR : DIRECTION_INITIATOR_TO_RESPONDER;
+    this.#clock = init.clock;
+    this.#maxClockSkewMs = init.maxClockSkewMs;
+    this.#window = new ReplayWindow(init.replayWindow);
+  }
+
+  /** How many messages this side has sealed (the next sequence number). */
+  get sealedCount(): number {
+    return this.#nextSequence;
+  }
+
+  /** Whether {@link Session.dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Whether the session's lifetime is over, by its clock. */
+  isExpired(): boolean {
+    return this.#clock() >= this.expiresAt;
+  }
+
+  /**
+   * Encrypts and authenticates `plaintext` (strings are UTF-8) for the peer.
+   *
+   * @param associatedData - authenticated but not encrypted; travels in the envelope and is
+   *   returned by `open`. Use it to bind a message to its purpose (e.g. the route it was sent to).
+   * @throws {@link CryptoError} `session-expired`, `sequence-exhausted` or `disposed`.
+   */
+  seal(plaintext: Uint8Array | string, associatedData?: Uint8Array | string): Envelope {
+    this.#assertUsable();
+    const now = this.#clock();
+    if (now >= this.expiresAt) throw this.#expired(now);
+    const sequence = this.#nextSequence;
+    if (sequence >= Number.MAX_SAFE_INTEGER) {
+      throw new CryptoError('sequence-exhausted', 'This session has sealed as many messages as it can count; run a new handshake.', { details: { sessionId: this.id } });
+    }
+    // Advance before encrypting: even if encryption throws, the nonce is never used twice.
+    this.#nextSequence = sequence + 1;
+    const ad = toBytes(associatedData);
+    const adBytes = ad !== undefined && ad.length > 0 ? ad : undefined;
+    const header = envelopeHeader(this.#idBytes, sequence, now, adBytes);
+    const ciphertext = aes256GcmSeal(this.#sendKey, nonceFor(this.#sendDirection, sequence), toBytes(plaintext) ?? EMPTY, header);
+    const envelope: Envelope = {
+      type: 'trosyn-envelope',
+      version: PROTOCOL_VERSION,
+      sessionId: this.id,
+      sequence,
+      timestamp: now,
+      ...(adBytes === undefined ? {} : { associatedData: encodeBase64Url(adBytes) }),
+      ciphertext: encodeBase64Url(ciphertext),
+    };
+    return envelope;
+  }
+
+  /**
+   * Validates, authenticates and decrypts an untrusted envelope from the peer. Each envelope is
+   * accepted once; envelopes may arrive out of order within the replay window.
+   *
+   * @throws {@link CryptoError} `malformed`, `unsupported-version`, `wrong-session`,
+   *   `session-expired`, `timestamp-skew`, `replayed`, `outside-window`, `tampered` or `disposed`.
+   */
+  open(envelope: unknown): OpenedMessage {
+    this.#assertUsable();
+    const parsed = parseEnvelope(envelope);
+    if (!parsed.sessionId.equals(this.#idBytes)) {
+      throw new CryptoError('wrong-session', 'The envelope belongs to another session.', { details: { sessionId: this.id, envelopeSessionId: parsed.sessionIdText } });
+    }
+    const now = this.#clock();
+    if (now >= this.expiresAt) throw this.#expired(now);
+    if (Math.abs(parsed.timestamp - now) > this.#maxClockSkewMs) {
+      throw new CryptoError('timestamp-skew', `The envelope's timestamp is ${parsed.timestamp - now} ms from this node's clock (allowed: ±${this.#maxClockSkewMs} ms). Check both clocks.`, {
+        details: { sessionId: this.id, timestamp: parsed.timestamp, now, maxClockSkewMs: this.#maxClockSkewMs },
+      });
+    }
+    const replay = this.#window.check(parsed.sequence);
+    if (replay === 'replayed') {
+      throw new CryptoError('replayed', `Envelope ${parsed.sequence} was already received.`, { details: { sessionId: this.id, sequence: parsed.sequence } });
+    }
+    if (replay === 'outside-window') {
+      throw new CryptoError('outside-window', `Envelope ${parsed.sequence} is older than the replay window (${this.#window.size} below ${this.#window.highest}).`, {
+        details: { sessionId: this.id, sequence: parsed.sequence, highest: this.#window.highest },
+      });
+    }
+    const header = envelopeHeader(this.#idBytes, parsed.sequence, parsed.timestamp, parsed.associatedData);
+    const plaintext = aes256GcmOpen(this.#receiveKey, nonceFor(this.#receiveDirection, parsed.sequence), parsed.ciphertext, header);
+    this.#window.commit(parsed.sequence);
+    return { plaintext, associatedData: parsed.associatedData, sequence: parsed.sequence, timestamp: parsed.timestamp };
+  }
+
+  /** Wipes both keys. Idempotent; `seal` and `open` then throw `disposed`. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#sendKey.fill(0);
+    this.#receiveKey.fill(0);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Public facts only, for logs; never keys. */
+  toJSON(): Readonly<Record<string, string | number>> {
+    return { id: this.id, role: this.role, localNodeId: this.localNodeId, peerNodeId: this.peerNodeId, createdAt: this.createdAt, expiresAt: this.expiresAt };
+  }
+
+  #assertUsable(): void {
+    if (this.#disposed) throw new CryptoError('disposed', 'The session was disposed; run a new handshake.', { details: { sessionId: this.id } });
+  }
+
+  #expired(now: number): CryptoError {
+    return new CryptoError('session-expired', 'The session has expired; run a new handshake.', { details: { sessionId: this.id, expiresAt: this.expiresAt, now } });
+  }
+}
+
+/**
+ * Validates an untrusted envelope.
+ * @throws {@link CryptoError} `malformed` or `unsupported-version`; never anything else.
+ */
+export function parseEnvelope(input: unknown): ParsedEnvelope {
+  const record = messageRecord(input, 'trosyn-envelope');
+  const sessionIdText = record['sessionId'];
+  const sessionId = decodeBase64Url(sessionIdText, 'sessionId', SESSION_ID_BYTES);
+  const sequence = nonNegativeIntegerField(record, 'sequence');
+  const timestamp = timestampField(record, 'timestamp');
+  const rawAd = record['associatedData'];
+  let associatedData: Buffer | undefined;
+  if (rawAd !== undefined) {
+    associatedData = decodeBase64Url(rawAd, 'associatedData');
+    // seal() omits empty associated data; accepting "" would give one message two encodings.
+    if (associatedData.length === 0) throw new CryptoError('malformed', 'Field "associatedData" is present but empty.', { details: { field: 'associatedData' } });
+  }
+  const ciphertext = decodeBase64Url(record['ciphertext'], 'ciphertext');
+  return { sessionId, sessionIdText: sessionIdText as string, sequence, timestamp, associatedData, ciphertext };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** GCM additional data: everything in the envelope except the ciphertext, length-prefixed. */
+function envelopeHeader(sessionId: Uint8Array, sequence: number, timestamp: number, associatedData: Uint8Array | undefined): Buffer {
+  return lengthPrefixed('trosyn/envelope', PROTOCOL_VERSION, sessionId, sequence, timestamp, associatedData ?? EMPTY);
+}
+
+/** 96-bit nonce: 32-bit direction ‖ 64-bit sequence, big-endian. Unique per key as the sequence only grows. */
+function nonceFor(direction: number, sequence: number): Buffer {
+  const nonce = Buffer.allocUnsafe(12);
+  nonce.writeUInt32BE(direction, 0);
+  nonce.writeUInt32BE(Math.floor(sequence / 0x1_0000_0000), 4);
+  nonce.writeUInt32BE(sequence >>> 0, 8);
+  return nonce;
+}
+
+function toBytes(value: Uint8Array | string | undefined): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (value instanceof Uint8Array) return value;
+  throw new CryptoError('invalid-argument', 'Plaintext and associated data must be a string or a Uint8Array.');
+}
