@@ -1,2 +1,34 @@
-/** @packageDocumentation */
-export {};
+/**
+ * `@trosyn/llm`: local LLM inference over node-llama-cpp — GGUF loading, completion and chat
+ * (streaming), tools, JSON schema output, parallel slots with a bounded queue.
+ *
+ * Importing this module loads no native code: node-llama-cpp is imported by `LlmEngine.load`.
+ *
+ * @packageDocumentation
+ */
+export { LlmEngine, engineDefaults } from './llm-engine.js';
+export { LlmError, isLlmError, type LlmErrorCode } from './errors.js';
+export { samplingDefaults } from './sampling-options.js';
+export { isModelUri, modelIdFromPath } from './model-file.js';
+export { readModelInfo, type GgufModelInfo } from './model-info.js';
+export type {
+  ChatDelta,
+  ChatMessage,
+  ChatRequest,
+  ChatResult,
+  CompletionDelta,
+  CompletionRequest,
+  CompletionResult,
+  EngineStats,
+  FinishReason,
+  GenerationOptions,
+  JsonSchemaResponseFormat,
+  LlmEngineConfig,
+  LogLevel,
+  ModelInfo,
+  ResponseFormat,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+  Usage,
+} from './types.js';

@@ -1,0 +1,664 @@
+import { randomUUID } from 'node:crypto';
+import type * as NodeLlamaCppModule from 'node-llama-cpp';
+import type {
+  ChatModelFunctions,
+  ChatWrapper,
+  ChatWrapperGenerateContextStateOptions,
+  ChatWrapperGeneratedContextState,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaModel,
+  Token,
+  TokenBias,
+} from 'node-llama-cpp';
+import { AsyncChannel } from './async-channel.js';
+import { toChatHistory } from './chat-history.js';
+import { invalidRequest, LlmError } from './errors.js';
+import { checkModelFile, isModelUri, modelHint } from './model-file.js';
+import { describeGguf } from './model-info.js';
+import { resolveSampling, type ResolvedSampling } from './sampling-options.js';
+import { abortedError, SlotPool } from './slot-pool.js';
+import { StopHoldback } from './stop-holdback.js';
+import type {
+  ChatDelta,
+  ChatRequest,
+  ChatResult,
+  CompletionDelta,
+  CompletionRequest,
+  CompletionResult,
+  EngineStats,
+  FinishReason,
+  LlmEngineConfig,
+  LogLevel,
+  ModelInfo,
+  ResponseFormat,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+  Usage,
+} from './types.js';
+
+type NodeLlamaCpp = typeof NodeLlamaCppModule;
+
+/** Defaults chosen from measurement on a 2-vCPU machine (README, "Threads and batch size"). */
+export const engineDefaults = Object.freeze({ contextSize: 2048, gpuLayers: 0, threads: 1, parallel: 1, maxQueue: 32 });
+
+interface EngineSettings {
+  readonly contextSize: number;
+  readonly parallel: number;
+  readonly maxQueue: number;
+  readonly vocabularySize: number;
+}
+
+type Logger = (level: LogLevel, message: string) => void;
+
+interface Slot {
+  readonly index: number;
+  readonly sequence: LlamaContextSequence;
+}
+
+interface Native {
+  readonly lib: NodeLlamaCpp;
+  readonly llama: Llama;
+  readonly model: LlamaModel;
+  readonly context: LlamaContext;
+  readonly chatWrapper: ChatWrapper;
+}
+
+/** What a finished generation reports before it is shaped into a result. */
+interface Generation {
+  readonly text: string;
+  readonly finishReason: FinishReason;
+  readonly usage: Usage;
+  readonly toolCalls: readonly ToolCall[];
+}
+
+/**
+ * Local LLM inference over node-llama-cpp: one model, one context with `parallel`
+ * sequences (slots) that decode in one batch, and a bounded FIFO queue in front.
+ *
+ * node-llama-cpp is imported lazily by {@link LlmEngine.load}; importing this package loads
+ * no native code.
+ *
+ * @example
+ * ```ts
+ * import { LlmEngine } from '@trosyn/llm';
+ * const engine = await LlmEngine.load({ modelPath: 'models/gemma-3n-e2b.gguf', parallel: 2 });
+ * const { text } = await engine.complete({ prompt: 'Once upon a time', maxTokens: 32, temperature: 0 });
+ * for await (const delta of engine.streamChat({ messages: [{ role: 'user', content: 'Hi!' }] })) {
+ *   if (delta.type === 'text') process.stdout.write(delta.text);
+ * }
+ * await engine.dispose();
+ * ```
+ */
+export class LlmEngine {
+  /** What the model file says about itself, and the context size in use. */
+  readonly info: ModelInfo;
+  readonly #config: EngineSettings;
+  readonly #native: Native;
+  readonly #pool: SlotPool<Slot>;
+  readonly #disposeController = new AbortController();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #log: Logger;
+  #jsonGrammar: Promise<LlamaGrammar> | undefined;
+  #disposed: Promise<void> | undefined;
+
+  private constructor(info: ModelInfo, config: EngineSettings, native: Native, slots: readonly Slot[], log: Logger) {
+    this.info = info;
+    this.#config = config;
+    this.#native = native;
+    this.#pool = new SlotPool(slots, config.maxQueue);
+    this.#log = log;
+  }
+
+  /**
+   * Loads a GGUF model (a path, or an `hf:` URI downloaded through node-llama-cpp's
+   * `resolveModelFile`) and creates its context. Fails with `model-not-found` or
+   * `model-invalid` (both naming the path and what to do), or `invalid-request` for a bad option.
+   */
+  static async load(config: LlmEngineConfig): Promise<LlmEngine> {
+    const settings = validateConfig(config);
+    const log = config.logger ?? defaultLogger;
+    const lib = await import('node-llama-cpp');
+    const source = await resolveModelSource(lib, settings.modelPath, config.modelsDirectory);
+    const file = await checkModelFile(source);
+    const llama = await lib.getLlama({
+      gpu: settings.gpuLayers > 0 ? 'auto' : false,
+      // Never compile llama.cpp at run time; a local source build (README) is still preferred when present.
+      build: 'never',
+      skipDownload: true,
+      progressLogs: false,
+      logLevel: config.logger === undefined ? lib.LlamaLogLevel.error : lib.LlamaLogLevel.warn,
+      logger: (level, message) => log(toLogLevel(level), message.trimEnd()),
+    });
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: file.path, gpuLayers: settings.gpuLayers });
+    } catch (cause) {
+      await llama.dispose();
+      throw new LlmError(
+        'model-invalid',
+        `Could not load the model file ${file.path}: ${errorMessage(cause)}. The file may be corrupt or truncated, or its ` +
+          `architecture unsupported by this llama.cpp; download it again. ${modelHint}`,
+        { path: file.path },
+        { cause },
+      );
+    }
+    let context: LlamaContext;
+    try {
+      context = await model.createContext({
+        contextSize: settings.contextSize,
+        sequences: settings.parallel,
+        threads: settings.threads,
+        ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
+      });
+    } catch (cause) {
+      await model.dispose();
+      await llama.dispose();
+      throw new LlmError(
+        'model-invalid',
+        `Could not create a context of ${settings.contextSize} tokens × ${settings.parallel} sequence(s) for ${file.path}: ` +
+          `${errorMessage(cause)}. Lower contextSize or parallel.`,
+        { path: file.path, contextSize: settings.contextSize, parallel: settings.parallel },
+        { cause },
+      );
+    }
+    const chatWrapper =
+      config.chatTemplate === undefined
+        ? lib.resolveChatWrapper(model)
+        : new lib.JinjaTemplateChatWrapper({ template: config.chatTemplate });
+    const slots: Slot[] = [];
+    for (let index = 0; index < settings.parallel; index++) slots.push({ index, sequence: context.getSequence() });
+    const metadata = model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } };
+    const info: ModelInfo = Object.freeze({
+      ...describeGguf(model.fileInfo, file.path, file.size, (type) => lib.GgufFileType[type]),
+      contextSize: context.contextSize,
+      loadedAt: new Date(),
+    });
+    log('info', `loaded ${info.path} (${info.architecture}, ${info.quantization ?? 'unquantized'}), ${settings.parallel} slot(s) × ${info.contextSize} tokens, ${settings.threads} thread(s), chat wrapper ${chatWrapper.wrapperName}`);
+    return new LlmEngine(
+      info,
+      Object.freeze({
+        contextSize: context.contextSize,
+        parallel: settings.parallel,
+        maxQueue: settings.maxQueue,
+        // Bounds logit-bias token ids; an id past the vocabulary must never reach llama.cpp.
+        vocabularySize: metadata.tokenizer?.ggml?.tokens?.length ?? 0,
+      }),
+      { lib, llama, model, context, chatWrapper },
+      slots,
+      log,
+    );
+  }
+
+  /** Generates a completion of `prompt`. */
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
+    const generation = await this.#track(this.#complete(request, undefined));
+    return { text: generation.text, finishReason: generation.finishReason, usage: generation.usage };
+  }
+
+  /**
+   * Streams a completion: text deltas, then one `done` item. A typed error (`queue-full`,
+   * `context-overflow`, `invalid-request`) is thrown by the first `next()`, before any delta.
+   * Leaving the loop early aborts the generation and frees the slot.
+   */
+  async *streamComplete(request: CompletionRequest): AsyncIterable<CompletionDelta> {
+    // Without tool calls the stream only yields the text and done items CompletionDelta has.
+    yield* this.#stream(request, (signal, onText) => this.#complete({ ...request, signal }, onText), false) as AsyncGenerator<CompletionDelta>;
+  }
+
+  /** Answers a conversation; may return tool calls (finish reason `tool_calls`). */
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    const generation = await this.#track(this.#chat(request, undefined));
+    return {
+      content: generation.text === '' && generation.toolCalls.length > 0 ? null : generation.text,
+      toolCalls: generation.toolCalls,
+      finishReason: generation.finishReason,
+      usage: generation.usage,
+    };
+  }
+
+  /**
+   * Streams a chat answer: text deltas, complete tool calls, then one `done` item. Errors
+   * before generation are thrown by the first `next()`.
+   */
+  async *streamChat(request: ChatRequest): AsyncIterable<ChatDelta> {
+    yield* this.#stream(request, (signal, onText) => this.#chat({ ...request, signal }, onText), true);
+  }
+
+  /**
+   * Number of tokens `text` is made of when it is a completion prompt, not counting the BOS
+   * token the model may add (special-token text is not parsed).
+   */
+  async countTokens(text: string): Promise<number> {
+    this.#assertOpen();
+    if (typeof text !== 'string') throw invalidRequest('text', 'text must be a string.');
+    const { lib, model } = this.#native;
+    return model.tokenize(text, false, beginningToken(lib, model) === undefined ? undefined : 'trimLeadingSpace').length;
+  }
+
+  /** Slots, slots in use and queue depth right now. */
+  stats(): EngineStats {
+    this.#assertOpen();
+    return { slots: this.#pool.size, slotsInUse: this.#pool.inUse, queueDepth: this.#pool.queueDepth, maxQueue: this.#pool.maxQueue };
+  }
+
+  /** Whether {@link LlmEngine.dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposed !== undefined;
+  }
+
+  /**
+   * Aborts running requests, rejects queued ones (`disposed`), and frees the context, model and
+   * llama.cpp backend. Idempotent: later calls return the same promise.
+   */
+  dispose(): Promise<void> {
+    this.#disposed ??= this.#dispose();
+    return this.#disposed;
+  }
+
+  /** Same as {@link LlmEngine.dispose}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  async #dispose(): Promise<void> {
+    this.#pool.close(new LlmError('disposed', 'The LLM engine was disposed.'));
+    this.#disposeController.abort(new LlmError('disposed', 'The LLM engine was disposed.'));
+    await Promise.allSettled([...this.#inFlight]);
+    const { context, model, llama } = this.#native;
+    await context.dispose();
+    await model.dispose();
+    await llama.dispose();
+  }
+
+  #assertOpen(): void {
+    if (this.#disposed !== undefined) throw new LlmError('disposed', 'The LLM engine was disposed; load a new one.');
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    const forget = (): void => {
+      this.#inFlight.delete(work);
+    };
+    work.then(forget, forget);
+    return work;
+  }
+
+  async *#stream(
+    request: { readonly signal?: AbortSignal; readonly stop?: readonly string[] },
+    start: (signal: AbortSignal, onText: (text: string) => void) => Promise<Generation>,
+    withToolCalls: boolean,
+  ): AsyncGenerator<ChatDelta> {
+    this.#assertOpen();
+    const stopper = new AbortController();
+    const signal = request.signal === undefined ? stopper.signal : AbortSignal.any([request.signal, stopper.signal]);
+    const channel = new AsyncChannel<string>();
+    const holdback = new StopHoldback(Array.isArray(request.stop) ? request.stop : []);
+    let emitted = '';
+    const run = this.#track(
+      start(signal, (text) => {
+        const safe = holdback.push(text);
+        if (safe !== '') {
+          emitted += safe;
+          channel.push(safe);
+        }
+      }),
+    );
+    run.then(
+      () => channel.end(),
+      (error: unknown) => channel.fail(error),
+    );
+    let finished = false;
+    try {
+      for (let next = await channel.next(); next !== undefined; next = await channel.next()) {
+        yield { type: 'text', text: next.item };
+      }
+      const generation = await run;
+      // The final text is authoritative: whatever the holdback kept and was not cut by a stop string.
+      if (generation.text.startsWith(emitted)) {
+        const rest = generation.text.slice(emitted.length);
+        if (rest !== '') yield { type: 'text', text: rest };
+      } else {
+        this.#log('warn', 'streamed text diverged from the final text; the final text was not re-sent');
+      }
+      if (withToolCalls) {
+        for (const [index, call] of generation.toolCalls.entries()) {
+          yield { type: 'tool-call', index, id: call.id, name: call.name, arguments: call.arguments };
+        }
+      }
+      finished = true;
+      yield { type: 'done', finishReason: generation.finishReason, usage: generation.usage };
+    } finally {
+      if (!finished) {
+        // The consumer left early (or an error is propagating): stop generating and free the slot.
+        stopper.abort(new LlmError('aborted', 'The stream was closed by its consumer.'));
+        await run.catch(() => undefined);
+      }
+    }
+  }
+
+  async #complete(request: CompletionRequest, onText: ((text: string) => void) | undefined): Promise<Generation> {
+    this.#assertOpen();
+    if (typeof request.prompt !== 'string') throw invalidRequest('prompt', 'prompt must be a string.');
+    const sampling = resolveSampling(request, this.#config.vocabularySize);
+    const { model, lib } = this.#native;
+    const bos = beginningToken(lib, model);
+    const promptBody = model.tokenize(request.prompt, false, bos === undefined ? undefined : 'trimLeadingSpace');
+    const promptTokens = bos === undefined ? promptBody : [bos, ...promptBody];
+    if (promptTokens.length === 0) throw invalidRequest('prompt', 'prompt must not be empty for this model (it has no BOS token).');
+    const maxTokens = this.#budget(promptTokens.length, sampling.maxTokens, 0);
+    const grammar = await this.#grammar(sampling.responseFormat);
+    return this.#withSlot(request.signal, promptTokens, async (slot, signal) => {
+      const cachedPromptTokens = await reusePrefix(slot.sequence, promptTokens);
+      const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
+      const completion = new lib.LlamaCompletion({ contextSequence: slot.sequence });
+      try {
+        const result = await completion.generateCompletionWithMeta(promptBody, {
+          ...this.#samplingFor(sampling, maxTokens),
+          ...(grammar === undefined ? {} : { grammar }),
+          signal,
+          // The overflow check above guarantees the room; never let node-llama-cpp drop prompt tokens.
+          disableContextShift: true,
+          contextShiftSize: 1,
+          ...(onText === undefined ? {} : { onTextChunk: onText }),
+        });
+        const finishReason: FinishReason = result.metadata.stopReason === 'maxTokens' ? 'length' : 'stop';
+        return {
+          text: result.response,
+          finishReason,
+          toolCalls: [],
+          usage: {
+            promptTokens: promptTokens.length,
+            completionTokens: slot.sequence.tokenMeter.usedOutputTokens - outputBefore,
+            cachedPromptTokens,
+          },
+        };
+      } finally {
+        completion.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  async #chat(request: ChatRequest, onText: ((text: string) => void) | undefined): Promise<Generation> {
+    this.#assertOpen();
+    const sampling = resolveSampling(request, this.#config.vocabularySize);
+    const { model, lib } = this.#native;
+    const history = toChatHistory(request.messages);
+    const toolChoice = resolveToolChoice(request.toolChoice, request.tools);
+    const functions = toolChoice === 'none' ? undefined : toFunctions(request.tools, toolChoice);
+    if (functions !== undefined && sampling.responseFormat.type !== 'text') {
+      throw invalidRequest('responseFormat', 'responseFormat cannot be combined with tools; send one or the other.');
+    }
+    const forced = functions !== undefined && (toolChoice === 'required' || typeof toolChoice === 'object');
+    const chatWrapper = forced ? forceFunctionCall(this.#native.chatWrapper, lib) : this.#native.chatWrapper;
+    const stateOptions: ChatWrapperGenerateContextStateOptions = {
+      chatHistory: history,
+      ...(functions === undefined ? {} : { availableFunctions: functions }),
+      documentFunctionParams: true,
+    };
+    let promptTokens: Token[];
+    try {
+      promptTokens = chatWrapper.generateContextState(stateOptions).contextText.tokenize(model.tokenizer);
+    } catch (cause) {
+      throw new LlmError('invalid-request', `The chat template could not render these messages: ${errorMessage(cause)}`, { param: 'messages' }, { cause });
+    }
+    // node-llama-cpp compresses the history when prompt + 1 free token does not fit; refuse that case too.
+    const maxTokens = this.#budget(promptTokens.length, sampling.maxTokens, 1);
+    const grammar = await this.#grammar(sampling.responseFormat);
+    return this.#withSlot(request.signal, promptTokens, async (slot, signal) => {
+      const cachedPromptTokens = await reusePrefix(slot.sequence, promptTokens);
+      const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
+      const chat = new lib.LlamaChat({ contextSequence: slot.sequence, chatWrapper });
+      try {
+        const common = {
+          ...this.#samplingFor(sampling, maxTokens),
+          signal,
+          ...(onText === undefined ? {} : { onTextChunk: onText }),
+        };
+        const result =
+          functions === undefined
+            ? await chat.generateResponse(history, { ...common, ...(grammar === undefined ? {} : { grammar }) })
+            : await chat.generateResponse(history, { ...common, functions, documentFunctionParams: true });
+        const toolCalls: ToolCall[] = (result.functionCalls ?? []).map((call) => ({
+          id: `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
+          name: call.functionName,
+          arguments: JSON.stringify(call.params ?? {}),
+        }));
+        const finishReason: FinishReason =
+          toolCalls.length > 0 ? 'tool_calls' : result.metadata.stopReason === 'maxTokens' ? 'length' : 'stop';
+        return {
+          text: result.response,
+          finishReason,
+          toolCalls,
+          usage: {
+            promptTokens: promptTokens.length,
+            completionTokens: slot.sequence.tokenMeter.usedOutputTokens - outputBefore,
+            cachedPromptTokens,
+          },
+        };
+      } finally {
+        chat.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  /** Resolves max tokens against the context: never truncates, fails with both numbers instead. */
+  #budget(promptTokens: number, requested: number | undefined, reserve: number): number {
+    const contextSize = this.#config.contextSize;
+    const room = contextSize - reserve - promptTokens;
+    const maxTokens = requested ?? room;
+    if (room < 1 || maxTokens > room) {
+      throw new LlmError(
+        'context-overflow',
+        `The prompt has ${promptTokens} tokens and ${requested === undefined ? 'at least 1' : maxTokens} more were requested, ` +
+          `but the context holds ${contextSize} tokens per request. Shorten the prompt, lower maxTokens, or load the model with a larger contextSize.`,
+        { promptTokens, maxTokens: requested ?? 1, contextSize },
+      );
+    }
+    return maxTokens;
+  }
+
+  #samplingFor(sampling: ResolvedSampling, maxTokens: number) {
+    return {
+      maxTokens,
+      temperature: sampling.temperature,
+      topP: sampling.topP,
+      topK: sampling.topK,
+      minP: sampling.minP,
+      ...(sampling.seed === undefined ? {} : { seed: sampling.seed }),
+      repeatPenalty: sampling.repeatPenalty === false ? (false as const) : { ...sampling.repeatPenalty },
+      ...(sampling.stop.length === 0 ? {} : { customStopTriggers: sampling.stop }),
+      ...(sampling.logitBias.size === 0 ? {} : { tokenBias: this.#tokenBias(sampling.logitBias) }),
+    };
+  }
+
+  #tokenBias(bias: ReadonlyMap<number, number | 'never'>): TokenBias {
+    const tokenBias = new this.#native.lib.TokenBias(this.#native.model.tokenizer);
+    for (const [token, amount] of bias) tokenBias.set(token as Token, amount === 'never' ? 'never' : { logit: amount });
+    return tokenBias;
+  }
+
+  async #grammar(format: ResponseFormat): Promise<LlamaGrammar | undefined> {
+    const { llama } = this.#native;
+    if (format.type === 'json_object') {
+      this.#jsonGrammar ??= llama.getGrammarFor('json');
+      return this.#jsonGrammar;
+    }
+    if (format.type === 'json_schema') {
+      try {
+        return await llama.createGrammarForJsonSchema(format.schema as Parameters<Llama['createGrammarForJsonSchema']>[0]);
+      } catch (cause) {
+        throw new LlmError('invalid-request', `The JSON schema cannot be turned into a grammar: ${errorMessage(cause)}`, { param: 'responseFormat.schema' }, { cause });
+      }
+    }
+    return undefined;
+  }
+
+  /** Runs `work` on a slot taken from the queue; the slot goes back (to the next in line) afterwards. */
+  async #withSlot<T>(
+    requestSignal: AbortSignal | undefined,
+    promptTokens: readonly Token[],
+    work: (slot: Slot, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const signal = requestSignal === undefined ? this.#disposeController.signal : AbortSignal.any([requestSignal, this.#disposeController.signal]);
+    const sharedPrefix = (slot: Slot): number => slot.sequence.compareContextTokens(promptTokens as Token[]).firstDifferentIndex;
+    const slot = await this.#pool.acquire(signal, sharedPrefix).catch((error: unknown) => {
+      throw this.#abortError(requestSignal, error);
+    });
+    try {
+      if (signal.aborted) throw this.#abortError(requestSignal, undefined);
+      return await work(slot, signal);
+    } catch (error) {
+      if (signal.aborted) throw this.#abortError(requestSignal, error);
+      if (error instanceof LlmError) throw error;
+      throw new LlmError('generation-failed', `Generation failed: ${errorMessage(error)}`, {}, { cause: error });
+    } finally {
+      this.#pool.release(slot);
+    }
+  }
+
+  #abortError(requestSignal: AbortSignal | undefined, error: unknown): LlmError {
+    if (requestSignal?.aborted === true) return abortedError(requestSignal);
+    if (this.#disposeController.signal.aborted) return new LlmError('disposed', 'The LLM engine was disposed during the request.', {}, { cause: error });
+    if (error instanceof LlmError) return error;
+    return new LlmError('generation-failed', `Generation failed: ${errorMessage(error)}`, {}, { cause: error });
+  }
+}
+
+/**
+ * Brings the slot's KV cache to the longest reusable prefix of `tokens` (keeping at least the
+ * last token to evaluate) and returns how many prompt tokens it kept: the cached count.
+ * node-llama-cpp's own alignment step then finds nothing left to erase.
+ */
+async function reusePrefix(sequence: LlamaContextSequence, tokens: readonly Token[]): Promise<number> {
+  if (tokens.length <= 1) {
+    if (sequence.nextTokenIndex > 0) await sequence.clearHistory();
+    return 0;
+  }
+  await sequence.adaptStateToTokens(tokens.slice(0, -1), false);
+  return sequence.nextTokenIndex;
+}
+
+/** Mirrors node-llama-cpp's choice of a BOS token for raw completion input. */
+function beginningToken(lib: NodeLlamaCpp, model: LlamaModel): Token | undefined {
+  const type = model.vocabularyType;
+  if (type === lib.LlamaVocabularyType.rwkv || type === lib.LlamaVocabularyType.ugm) return undefined;
+  if (type === lib.LlamaVocabularyType.wpm || model.tokens.shouldPrependBosToken) return model.tokens.bos ?? undefined;
+  return undefined;
+}
+
+function resolveToolChoice(choice: ToolChoice | undefined, tools: readonly ToolDefinition[] | undefined): ToolChoice {
+  if (tools !== undefined && !Array.isArray(tools)) throw invalidRequest('tools', 'tools must be an array.');
+  const hasTools = tools !== undefined && tools.length > 0;
+  if (choice === undefined) return hasTools ? 'auto' : 'none';
+  if (choice === 'none') return 'none';
+  if (choice === 'auto' || choice === 'required') {
+    if (!hasTools && choice === 'required') throw invalidRequest('toolChoice', 'toolChoice "required" needs at least one tool.');
+    return hasTools ? choice : 'none';
+  }
+  if (typeof choice === 'object' && choice !== null && typeof choice.name === 'string') {
+    if (!hasTools || !tools.some((tool) => tool.name === choice.name)) {
+      throw invalidRequest('toolChoice', `toolChoice names "${choice.name}", which is not in tools.`);
+    }
+    return choice;
+  }
+  throw invalidRequest('toolChoice', 'toolChoice must be "auto", "none", "required" or { name }.');
+}
+
+function toFunctions(tools: readonly ToolDefinition[] | undefined, choice: ToolChoice): ChatModelFunctions | undefined {
+  if (tools === undefined || tools.length === 0) return undefined;
+  const functions: Record<string, ChatModelFunctions[string]> = {};
+  tools.forEach((tool, index) => {
+    if (typeof tool?.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(tool.name)) {
+      throw invalidRequest(`tools[${index}].name`, `tools[${index}].name must be 1–64 letters, digits, _ . or -.`);
+    }
+    if (typeof choice === 'object' && tool.name !== choice.name) return;
+    functions[tool.name] = {
+      ...(tool.description === undefined ? {} : { description: tool.description }),
+      ...(tool.parameters === undefined ? {} : { params: tool.parameters as NonNullable<ChatModelFunctions[string]['params']> }),
+    };
+  });
+  return functions;
+}
+
+/**
+ * A view of `wrapper` whose rendered context starts the model's turn inside a function call:
+ * node-llama-cpp then constrains the function name and its parameters by grammar from the
+ * first token, so a call is certain (`toolChoice: 'required'` or a named tool).
+ */
+function forceFunctionCall(wrapper: ChatWrapper, lib: NodeLlamaCpp): ChatWrapper {
+  const forced = Object.create(wrapper) as ChatWrapper;
+  forced.generateContextState = (options: ChatWrapperGenerateContextStateOptions): ChatWrapperGeneratedContextState => {
+    const state = wrapper.generateContextState(options);
+    return {
+      contextText: lib.LlamaText([state.contextText, wrapper.settings.functions.call.prefix]),
+      stopGenerationTriggers: state.stopGenerationTriggers,
+      ...(state.ignoreStartText === undefined ? {} : { ignoreStartText: state.ignoreStartText }),
+      functionCall: { initiallyEngaged: true, disengageInitiallyEngaged: [] },
+    };
+  };
+  return forced;
+}
+
+function validateConfig(config: LlmEngineConfig) {
+  if (typeof config !== 'object' || config === null) throw invalidRequest('config', 'LlmEngine.load needs a config object.');
+  if (typeof config.modelPath !== 'string' || config.modelPath.trim() === '') {
+    throw invalidRequest('modelPath', `modelPath must be a GGUF file path or an hf: URI. ${modelHint}`);
+  }
+  const integer = (value: number | undefined, param: string, fallback: number, min: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isSafeInteger(value) || value < min) throw invalidRequest(param, `${param} must be an integer ≥ ${min}.`);
+    return value;
+  };
+  if (config.chatTemplate !== undefined && (typeof config.chatTemplate !== 'string' || config.chatTemplate.trim() === '')) {
+    throw invalidRequest('chatTemplate', 'chatTemplate must be a non-empty Jinja template string.');
+  }
+  return Object.freeze({
+    modelPath: config.modelPath,
+    contextSize: integer(config.contextSize, 'contextSize', engineDefaults.contextSize, 16),
+    gpuLayers: integer(config.gpuLayers, 'gpuLayers', engineDefaults.gpuLayers, 0),
+    threads: integer(config.threads, 'threads', engineDefaults.threads, 1),
+    parallel: integer(config.parallel, 'parallel', engineDefaults.parallel, 1),
+    maxQueue: integer(config.maxQueue, 'maxQueue', engineDefaults.maxQueue, 0),
+    batchSize: config.batchSize === undefined ? undefined : integer(config.batchSize, 'batchSize', 0, 1),
+  });
+}
+
+async function resolveModelSource(lib: NodeLlamaCpp, modelPath: string, directory: string | undefined): Promise<string> {
+  if (!isModelUri(modelPath)) return modelPath;
+  try {
+    return await lib.resolveModelFile(modelPath, { ...(directory === undefined ? {} : { directory }), cli: process.stderr.isTTY });
+  } catch (cause) {
+    throw new LlmError(
+      'model-not-found',
+      `Could not resolve or download the model ${modelPath}: ${errorMessage(cause)}. ${modelHint}`,
+      { path: modelPath },
+      { cause },
+    );
+  }
+}
+
+function toLogLevel(level: string): LogLevel {
+  switch (level) {
+    case 'fatal':
+    case 'error':
+      return 'error';
+    case 'warn':
+      return 'warn';
+    case 'debug':
+      return 'debug';
+    default:
+      return 'info';
+  }
+}
+
+function defaultLogger(level: LogLevel, message: string): void {
+  if (level === 'error') console.error(`[@trosyn/llm] ${message}`);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

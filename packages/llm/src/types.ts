@@ -1,0 +1,174 @@
+/** Log levels passed to {@link LlmEngineConfig.logger}. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Construction config of {@link LlmEngine}. Copied and frozen by `LlmEngine.load`. */
+export interface LlmEngineConfig {
+  /** A GGUF file path, or a URI node-llama-cpp's `resolveModelFile` understands (`hf:user/repo:quant`). */
+  readonly modelPath: string;
+  /** Tokens per sequence (slot). Default 2048. */
+  readonly contextSize?: number;
+  /** Layers offloaded to the GPU. Default 0 (CPU only; no GPU backend is even probed). */
+  readonly gpuLayers?: number;
+  /**
+   * CPU threads for evaluation. Default 1: measured fastest with node-llama-cpp's prebuilt
+   * CPU binaries on small machines (see the README's benchmark section).
+   */
+  readonly threads?: number;
+  /** Sequences (slots) in the one context: how many requests decode together in a batch. Default 1. */
+  readonly parallel?: number;
+  /** Requests allowed to wait when every slot is busy. Default 32; beyond it → `queue-full`. */
+  readonly maxQueue?: number;
+  /** A Jinja chat template used instead of the one in the GGUF file. */
+  readonly chatTemplate?: string;
+  /** Batch size (tokens evaluated per decode call). Default: node-llama-cpp's (the context size). */
+  readonly batchSize?: number;
+  /** Receives llama.cpp's and the engine's log lines. Without it only errors reach stderr. */
+  readonly logger?: (level: LogLevel, message: string) => void;
+  /** Where `hf:` URIs are downloaded to. Default: node-llama-cpp's models directory. */
+  readonly modelsDirectory?: string;
+}
+
+/** What the engine knows about its model, read from the GGUF header. */
+export interface ModelInfo {
+  /** File name without `.gguf` (used as the OpenAI model id). */
+  readonly id: string;
+  /** Absolute path of the loaded file. */
+  readonly path: string;
+  /** `general.architecture`, e.g. `llama`, `gemma3`. */
+  readonly architecture: string;
+  /** Total parameters (sum of tensor elements), when the header allows computing it. */
+  readonly parameterCount: number | undefined;
+  /** Quantization name from `general.file_type` (e.g. `MOSTLY_Q4_K_M`), if set. */
+  readonly quantization: string | undefined;
+  /** The context length the model was trained with (`<arch>.context_length`). */
+  readonly trainedContextLength: number | undefined;
+  /** The context size of each slot in this engine. */
+  readonly contextSize: number;
+  /** Whether the file carries `tokenizer.chat_template`. */
+  readonly hasChatTemplate: boolean;
+  /** File size in bytes. */
+  readonly fileSizeBytes: number;
+  /** When the model finished loading. */
+  readonly loadedAt: Date;
+}
+
+/** The JSON schema response format. */
+export interface JsonSchemaResponseFormat {
+  readonly type: 'json_schema';
+  /** A JSON schema (the subset node-llama-cpp turns into a grammar). */
+  readonly schema: Readonly<Record<string, unknown>>;
+  readonly name?: string;
+}
+
+/** Output format: free text, any JSON object, or JSON matching a schema (grammar-constrained). */
+export type ResponseFormat = { readonly type: 'text' } | { readonly type: 'json_object' } | JsonSchemaResponseFormat;
+
+/** Sampling and control options shared by completion and chat requests. */
+export interface GenerationOptions {
+  /** Tokens to generate at most. Default: whatever fits in the context after the prompt. */
+  readonly maxTokens?: number;
+  /** Default 0.8 (llama.cpp's server default). 0 is greedy and deterministic. */
+  readonly temperature?: number;
+  /** Nucleus sampling, 0..1. Default 0.95. */
+  readonly topP?: number;
+  /** Top-K sampling; 0 disables. Default 40. */
+  readonly topK?: number;
+  /** Min-P sampling, 0..1. Default 0.05. */
+  readonly minP?: number;
+  /** Sampling seed: the same seed and inputs give the same text at temperature > 0. */
+  readonly seed?: number;
+  /** Stop strings: generation ends before the first one; it never appears in the output. */
+  readonly stop?: readonly string[];
+  /** OpenAI-style presence penalty, -2..2 (over the last 64 tokens). */
+  readonly presencePenalty?: number;
+  /** OpenAI-style frequency penalty, -2..2 (over the last 64 tokens). */
+  readonly frequencyPenalty?: number;
+  /** Token id (decimal string) → logit bias, -100..100; -100 bans the token. */
+  readonly logitBias?: Readonly<Record<string, number>>;
+  /** Free text (default), JSON mode, or JSON schema. */
+  readonly responseFormat?: ResponseFormat;
+  /** Aborting frees the slot (or removes the request from the queue); the call fails with `aborted`. */
+  readonly signal?: AbortSignal;
+}
+
+/** A text completion request. */
+export interface CompletionRequest extends GenerationOptions {
+  readonly prompt: string;
+}
+
+/** A chat message, in OpenAI's roles. `developer` is treated as `system`. */
+export type ChatMessage =
+  | { readonly role: 'system' | 'developer' | 'user'; readonly content: string }
+  | { readonly role: 'assistant'; readonly content: string | null; readonly toolCalls?: readonly ToolCall[] }
+  | { readonly role: 'tool'; readonly toolCallId: string; readonly content: string };
+
+/** A function the model may call. `parameters` is a JSON schema of its arguments object. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description?: string;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+}
+
+/** `auto`: the model decides; `none`: no tools; `required` / `{name}`: a call is forced by grammar. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { readonly name: string };
+
+/** A chat completion request. */
+export interface ChatRequest extends GenerationOptions {
+  readonly messages: readonly ChatMessage[];
+  readonly tools?: readonly ToolDefinition[];
+  readonly toolChoice?: ToolChoice;
+}
+
+/** A function call produced by the model. `arguments` is JSON text. */
+export interface ToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
+/** Exact token accounting of one request. */
+export interface Usage {
+  /** Tokens of the rendered prompt (including BOS and template tokens). */
+  readonly promptTokens: number;
+  /** Tokens generated. */
+  readonly completionTokens: number;
+  /** Prompt tokens that were already in the slot's KV cache and not evaluated again. */
+  readonly cachedPromptTokens: number;
+}
+
+/** Why generation ended. */
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
+
+/** Result of {@link LlmEngine.complete}. */
+export interface CompletionResult {
+  readonly text: string;
+  readonly finishReason: FinishReason;
+  readonly usage: Usage;
+}
+
+/** Result of {@link LlmEngine.chat}. `content` is null when the model only called tools. */
+export interface ChatResult {
+  readonly content: string | null;
+  readonly toolCalls: readonly ToolCall[];
+  readonly finishReason: FinishReason;
+  readonly usage: Usage;
+}
+
+/** A streamed completion item. The last one is always `done`. */
+export type CompletionDelta =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
+
+/** A streamed chat item. Tool calls arrive complete; the last item is always `done`. */
+export type ChatDelta =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'tool-call'; readonly index: number; readonly id: string; readonly name: string; readonly arguments: string }
+  | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
+
+/** A snapshot of the engine's load. */
+export interface EngineStats {
+  readonly slots: number;
+  readonly slotsInUse: number;
+  readonly queueDepth: number;
+  readonly maxQueue: number;
+}
