@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // at a time so they do not compete for the CPU (fileParallelism false).
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
