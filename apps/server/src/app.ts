@@ -1,0 +1,102 @@
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
+import { ActivityTracker } from './activity-tracker.js';
+import { apiKeyAuth } from './api-key-auth.js';
+import type { ServerConfig } from './config.js';
+import { toErrorResponse } from './error-handler.js';
+import { ApiError } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { ModelHost } from './model-host.js';
+import { createOpenApiDocument } from './openai/openapi-document.js';
+import { requestScope, type AppEnv } from './request-scope.js';
+import { chatCompletionsRoute } from './routes/chat-completions.js';
+import { completionsRoute } from './routes/completions.js';
+import { docsRoute } from './routes/docs.js';
+import { healthRoute } from './routes/health.js';
+import { modelsRoute } from './routes/models.js';
+
+/** The settings `createApp` reads (a subset of {@link ServerConfig}). */
+export type AppConfig = Pick<ServerConfig, 'apiKey' | 'modelAliases' | 'corsOrigins' | 'bodyLimitBytes' | 'sseKeepAliveMs'>;
+
+/** Everything the app is built from; only `model` is required. */
+export interface AppDependencies {
+  /** The node's model (use `ModelHost.fromEngine(engine)` around an engine that is loaded). */
+  readonly model: ModelHost;
+  readonly config?: Partial<AppConfig>;
+  /** Structured request logs. Default: silent. */
+  readonly logger?: Logger;
+  /** In-flight requests, for graceful shutdown. */
+  readonly tracker?: ActivityTracker;
+  /** Aborts every generation when fired (the end of a shutdown deadline). */
+  readonly shutdownSignal?: AbortSignal;
+  /** `performance.now()` at process start, for `/health` uptime. */
+  readonly startedAt?: number;
+  /** Version shown in `/openapi.json`. */
+  readonly version?: string;
+}
+
+const defaults: AppConfig = { apiKey: undefined, modelAliases: [], corsOrigins: [], bodyLimitBytes: 4 * 1024 * 1024, sseKeepAliveMs: 2000 };
+
+// The field holding the prompt, for `context_length_exceeded` errors.
+function promptParamOf(path: string): string | undefined {
+  if (path.endsWith('/chat/completions')) return 'messages';
+  if (path.endsWith('/completions')) return 'prompt';
+  return undefined;
+}
+
+/**
+ * Builds the node's Hono app: the OpenAI routes under `/v1` (behind the API key when one is
+ * set), `/health`, `/openapi.json`, `/docs` and `/redoc`. Routes are separate modules mounted
+ * here, so further features (LAN sync, the data API) mount their own.
+ *
+ * @example
+ * ```ts
+ * const app = createApp({ model: ModelHost.fromEngine(engine), config: { apiKey: 'secret-key' } });
+ * const response = await app.request('/v1/models', { headers: { authorization: 'Bearer secret-key' } });
+ * ```
+ */
+export function createApp(deps: AppDependencies): Hono<AppEnv> {
+  const config: AppConfig = { ...defaults, ...deps.config };
+  const logger = deps.logger ?? silentLogger;
+  const tracker = deps.tracker ?? new ActivityTracker();
+  const shutdownSignal = deps.shutdownSignal ?? new AbortController().signal;
+  const routeDeps = { model: deps.model, modelAliases: config.modelAliases, sseKeepAliveMs: config.sseKeepAliveMs, shutdownSignal };
+
+  const app = new Hono<AppEnv>();
+  app.use(requestId());
+  app.use(requestScope({ logger, tracker }));
+  if (config.corsOrigins.length > 0) {
+    app.use(cors({ origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins], exposeHeaders: ['x-request-id', 'retry-after'] }));
+  }
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: config.bodyLimitBytes,
+      onError: () => {
+        throw new ApiError('body-too-large', `The request body is larger than this server's limit of ${config.bodyLimitBytes} bytes (TROSYN_BODY_LIMIT).`);
+      },
+    }),
+  );
+  if (config.apiKey !== undefined) app.use('/v1/*', apiKeyAuth(config.apiKey));
+
+  app.route('/', chatCompletionsRoute(routeDeps));
+  app.route('/', completionsRoute(routeDeps));
+  app.route('/', modelsRoute(routeDeps));
+  app.route('/', healthRoute({ model: deps.model, tracker, startedAt: deps.startedAt ?? performance.now() }));
+  app.route('/', docsRoute(createOpenApiDocument(deps.version ?? '0.0.0')));
+
+  const respondWithError = (error: unknown, c: Context<AppEnv>): Response => {
+    const promptParam = promptParamOf(c.req.path);
+    const response = toErrorResponse(error, promptParam === undefined ? {} : { promptParam });
+    if (response.unexpected) {
+      logger.log('error', 'unexpected error', { method: c.req.method, path: c.req.path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+    return c.json(response.body, response.status as ContentfulStatusCode, response.headers);
+  };
+  app.notFound((c) => respondWithError(new ApiError('route-not-found', `Invalid URL (${c.req.method} ${c.req.path}). See /docs for the endpoints.`), c));
+  app.onError(respondWithError);
+  return app;
+}

@@ -1,0 +1,134 @@
+/**
+ * The engine port: the subset of `@trosyn/llm`'s `LlmEngine` that the HTTP layer calls.
+ *
+ * The app depends on this shape, not on the class (STYLE: "depend on the shape you use"), so
+ * route tests can inject a small test double and `main.ts` can inject the real engine. The
+ * types mirror the `@trosyn/llm` contract field for field; `LlmEngine` satisfies `Engine`
+ * structurally, which `src/load-llm-engine.ts` checks at compile time.
+ */
+
+/** Why generation stopped. */
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
+
+/** Exact token accounting of one request. */
+export interface Usage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cachedPromptTokens: number;
+}
+
+/** A function call the model made. `arguments` is JSON text. */
+export interface ToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
+/** A function the model may call. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description?: string;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+}
+
+/** Whether and which tool the model must call. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { readonly name: string };
+
+/** Output format constraint (JSON mode / JSON schema through a grammar). */
+export type ResponseFormat =
+  | { readonly type: 'text' }
+  | { readonly type: 'json_object' }
+  | { readonly type: 'json_schema'; readonly schema: Readonly<Record<string, unknown>>; readonly name?: string };
+
+/** Sampling and limits shared by completion and chat. */
+export interface GenerationOptions {
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly topK?: number;
+  readonly minP?: number;
+  readonly seed?: number;
+  readonly stop?: readonly string[];
+  readonly presencePenalty?: number;
+  readonly frequencyPenalty?: number;
+  readonly logitBias?: Readonly<Record<string, number>>;
+  readonly responseFormat?: ResponseFormat;
+  readonly signal?: AbortSignal;
+}
+
+/** A text completion request. */
+export interface CompletionRequest extends GenerationOptions {
+  readonly prompt: string;
+}
+
+/** One chat message, already normalised from OpenAI's wire shape. */
+export type ChatMessage =
+  | { readonly role: 'system' | 'developer' | 'user'; readonly content: string }
+  | { readonly role: 'assistant'; readonly content: string | null; readonly toolCalls?: readonly ToolCall[] }
+  | { readonly role: 'tool'; readonly toolCallId: string; readonly content: string };
+
+/** A chat completion request. */
+export interface ChatRequest extends GenerationOptions {
+  readonly messages: readonly ChatMessage[];
+  readonly tools?: readonly ToolDefinition[];
+  readonly toolChoice?: ToolChoice;
+}
+
+/** Result of a non-streamed completion. */
+export interface CompletionResult {
+  readonly text: string;
+  readonly finishReason: FinishReason;
+  readonly usage: Usage;
+}
+
+/** Result of a non-streamed chat completion. */
+export interface ChatResult {
+  readonly content: string | null;
+  readonly toolCalls: readonly ToolCall[];
+  readonly finishReason: FinishReason;
+  readonly usage: Usage;
+}
+
+/** One item of a streamed completion; the last item is `done`. */
+export type CompletionDelta =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
+
+/** One item of a streamed chat completion; the last item is `done`. Tool calls arrive whole. */
+export type ChatDelta =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'tool-call'; readonly index: number; readonly id: string; readonly name: string; readonly arguments: string }
+  | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
+
+/** What the loaded model is. */
+export interface ModelInfo {
+  readonly id: string;
+  readonly path: string;
+  readonly architecture: string;
+  readonly parameterCount: number | undefined;
+  readonly quantization: string | undefined;
+  readonly trainedContextLength: number | undefined;
+  readonly contextSize: number;
+  readonly hasChatTemplate: boolean;
+  readonly fileSizeBytes: number;
+  readonly loadedAt: Date;
+}
+
+/** Slot and queue occupancy. */
+export interface EngineStats {
+  readonly slots: number;
+  readonly slotsInUse: number;
+  readonly queueDepth: number;
+  readonly maxQueue: number;
+}
+
+/** The engine surface the server uses (implemented by `@trosyn/llm`'s `LlmEngine`). */
+export interface Engine {
+  readonly info: ModelInfo;
+  complete(request: CompletionRequest): Promise<CompletionResult>;
+  streamComplete(request: CompletionRequest): AsyncIterable<CompletionDelta>;
+  chat(request: ChatRequest): Promise<ChatResult>;
+  streamChat(request: ChatRequest): AsyncIterable<ChatDelta>;
+  stats(): EngineStats;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,122 @@
+import { ApiError, isEngineError, type ApiErrorCode, type EngineErrorShape } from './errors.js';
+
+/** OpenAI's error body: all four keys are always present. */
+export interface OpenAiErrorBody {
+  readonly error: {
+    readonly message: string;
+    readonly type: string;
+    readonly param: string | null;
+    readonly code: string | null;
+  };
+}
+
+/** A failure turned into what goes on the wire. */
+export interface ErrorResponse {
+  readonly status: number;
+  readonly body: OpenAiErrorBody;
+  readonly headers: Readonly<Record<string, string>>;
+  /** True when the error is a bug (an unexpected exception): it deserves a stack trace in the log. */
+  readonly unexpected: boolean;
+}
+
+/** Context the mapping needs that the error itself does not carry. */
+export interface ErrorContext {
+  /** The request field holding the prompt (`messages` for chat, `prompt` for completions). */
+  readonly promptParam?: string;
+}
+
+interface Mapping {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string | null;
+}
+
+// The one table of HTTP statuses for the app's own error codes.
+const apiErrorMappings: Readonly<Record<ApiErrorCode, Mapping>> = {
+  'invalid-request': { status: 400, type: 'invalid_request_error', code: 'invalid_value' },
+  'invalid-json': { status: 400, type: 'invalid_request_error', code: 'invalid_json' },
+  'body-too-large': { status: 413, type: 'invalid_request_error', code: 'request_too_large' },
+  unauthorized: { status: 401, type: 'invalid_request_error', code: 'invalid_api_key' },
+  'model-not-found': { status: 404, type: 'invalid_request_error', code: 'model_not_found' },
+  'route-not-found': { status: 404, type: 'invalid_request_error', code: 'unknown_url' },
+  'model-not-loaded': { status: 503, type: 'server_error', code: 'model_not_loaded' },
+  'model-loading': { status: 503, type: 'server_error', code: 'model_loading' },
+  'shutting-down': { status: 503, type: 'server_error', code: 'shutting_down' },
+};
+
+// The same for `@trosyn/llm`'s `LlmError` codes. Unknown codes fall through to 500.
+const engineErrorMappings: Readonly<Record<string, Mapping>> = {
+  'invalid-request': { status: 400, type: 'invalid_request_error', code: 'invalid_value' },
+  'context-overflow': { status: 400, type: 'invalid_request_error', code: 'context_length_exceeded' },
+  'queue-full': { status: 503, type: 'server_error', code: 'queue_full' },
+  aborted: { status: 503, type: 'server_error', code: 'request_aborted' },
+  disposed: { status: 503, type: 'server_error', code: 'shutting_down' },
+  'model-not-found': { status: 503, type: 'server_error', code: 'model_not_loaded' },
+  'model-invalid': { status: 503, type: 'server_error', code: 'model_not_loaded' },
+  'generation-failed': { status: 500, type: 'server_error', code: 'generation_failed' },
+};
+
+/** Seconds a client is asked to wait when every slot and the queue are full. */
+const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
+
+function body(message: string, mapping: Mapping, param: string | null, code = mapping.code): OpenAiErrorBody {
+  return { error: { message, type: mapping.type, param, code } };
+}
+
+function numberDetail(error: EngineErrorShape, key: string): number | undefined {
+  const value = error.details[key];
+  return typeof value === 'number' ? value : undefined;
+}
+
+// OpenAI's own wording, with both numbers, so clients that parse it (LangChain trims history
+// on it) keep working.
+function contextOverflowMessage(error: EngineErrorShape, promptParam: string): string {
+  const promptTokens = numberDetail(error, 'promptTokens');
+  const maxTokens = numberDetail(error, 'maxTokens');
+  const contextSize = numberDetail(error, 'contextSize');
+  if (promptTokens === undefined || contextSize === undefined) return error.message;
+  const completion = maxTokens ?? 0;
+  return (
+    `This model's maximum context length is ${contextSize} tokens. However, you requested ` +
+    `${promptTokens + completion} tokens (${promptTokens} in the ${promptParam}, ${completion} in the completion). ` +
+    `Please reduce the length of the ${promptParam} or completion.`
+  );
+}
+
+function fromEngineError(error: EngineErrorShape, context: ErrorContext): ErrorResponse | undefined {
+  const mapping = engineErrorMappings[error.code];
+  if (mapping === undefined) return undefined;
+  const headers: Record<string, string> = {};
+  if (error.code === 'queue-full') headers['retry-after'] = String(QUEUE_FULL_RETRY_AFTER_SECONDS);
+  if (error.code === 'context-overflow') {
+    const promptParam = context.promptParam ?? 'messages';
+    return { status: mapping.status, body: body(contextOverflowMessage(error, promptParam), mapping, promptParam), headers, unexpected: false };
+  }
+  const param = typeof error.details['param'] === 'string' ? error.details['param'] : null;
+  return { status: mapping.status, body: body(error.message, mapping, param), headers, unexpected: mapping.status >= 500 && error.code === 'generation-failed' };
+}
+
+/**
+ * Maps any thrown value to an HTTP status, headers and OpenAI's error body. The only place in
+ * the app that knows which error becomes which status.
+ */
+export function toErrorResponse(error: unknown, context: ErrorContext = {}): ErrorResponse {
+  if (error instanceof ApiError) {
+    const mapping = apiErrorMappings[error.code];
+    const headers: Record<string, string> = {};
+    if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error.code === 'unauthorized') headers['www-authenticate'] = 'Bearer';
+    const code = error.openaiCode === undefined ? mapping.code : error.openaiCode;
+    return { status: mapping.status, body: body(error.message, mapping, error.param, code), headers, unexpected: false };
+  }
+  if (isEngineError(error)) {
+    const mapped = fromEngineError(error, context);
+    if (mapped !== undefined) return mapped;
+  }
+  return {
+    status: 500,
+    body: { error: { message: 'The server had an internal error while processing your request; it has been logged.', type: 'server_error', param: null, code: 'internal_error' } },
+    headers: {},
+    unexpected: true,
+  };
+}

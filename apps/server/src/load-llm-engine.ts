@@ -1,0 +1,21 @@
+import type { LlmSettings } from './config.js';
+import type { Engine } from './engine.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Loads the model with `@trosyn/llm`. The package is imported on first use, so importing the
+ * app (tests, tools) never pulls in node-llama-cpp.
+ */
+export async function loadLlmEngine(modelPath: string, settings: LlmSettings, logger: Logger): Promise<Engine> {
+  const { LlmEngine } = await import('@trosyn/llm');
+  const engine: Engine = await LlmEngine.load({
+    modelPath,
+    contextSize: settings.contextSize,
+    gpuLayers: settings.gpuLayers,
+    ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+    parallel: settings.parallel,
+    maxQueue: settings.maxQueue,
+    logger: (level, message) => logger.log(level, message, { component: 'llm' }),
+  });
+  return engine;
+}

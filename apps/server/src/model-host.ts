@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { access } from 'node:fs/promises';
+import type { Engine, ModelInfo } from './engine.js';
+import { ApiError, isEngineError } from './errors.js';
+
+/** What the node knows about its model at a given moment. */
+export type ModelState =
+  | { readonly status: 'loading'; readonly path: string }
+  | { readonly status: 'loaded'; readonly path: string; readonly info: ModelInfo }
+  | { readonly status: 'missing'; readonly path: string }
+  | { readonly status: 'error'; readonly path: string; readonly message: string };
+
+/** A loaded model, as the routes use it. */
+export interface LoadedModel {
+  readonly engine: Engine;
+  readonly info: ModelInfo;
+  /** OpenAI's `system_fingerprint`: changes when the model file or context size changes. */
+  readonly fingerprint: string;
+}
+
+/** Construction config of a {@link ModelHost}. */
+export interface ModelHostConfig {
+  /** Absolute path or `hf:` URI. */
+  readonly modelPath: string;
+  /** Loads the engine, e.g. `LlmEngine.load` with the configured settings. */
+  readonly load: (modelPath: string) => Promise<Engine>;
+  /** Receives one line per state change. */
+  readonly onStateChange?: (state: ModelState) => void;
+}
+
+/** Retry-After while the model loads: a small model loads in seconds. */
+const LOADING_RETRY_AFTER_SECONDS = 5;
+/** Retry-After without a model: someone has to provide one, which takes a while. */
+const MISSING_RETRY_AFTER_SECONDS = 60;
+
+function fingerprintOf(info: ModelInfo): string {
+  const source = [info.id, info.fileSizeBytes, info.contextSize, info.quantization ?? '', info.architecture].join('|');
+  return `fp_${createHash('sha256').update(source).digest('hex').slice(0, 10)}`;
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Owns the node's model: loads it in the background after the server listens, reports its state
+ * to `/health`, and hands the engine to the routes — or the 503 they answer while there is none.
+ *
+ * @example
+ * ```ts
+ * const host = new ModelHost({ modelPath, load: (path) => LlmEngine.load({ modelPath: path }) });
+ * void host.start();          // the server answers /health meanwhile
+ * const { engine } = host.require(); // throws ApiError 'model-loading' until loaded
+ * ```
+ */
+export class ModelHost {
+  readonly #config: ModelHostConfig;
+  #state: ModelState;
+  #loaded: LoadedModel | undefined;
+  #loading: Promise<void> | undefined;
+  #disposed = false;
+
+  constructor(config: ModelHostConfig) {
+    this.#config = Object.freeze({ ...config });
+    this.#state = { status: 'loading', path: config.modelPath };
+  }
+
+  /** A host around an engine that is already loaded (tests, embedding). */
+  static fromEngine(engine: Engine): ModelHost {
+    const host = new ModelHost({ modelPath: engine.info.path, load: () => Promise.resolve(engine) });
+    host.#setLoaded(engine);
+    host.#loading = Promise.resolve();
+    return host;
+  }
+
+  /** The current state. */
+  get state(): ModelState {
+    return this.#state;
+  }
+
+  /**
+   * Starts loading once; resolves when loading has settled (loaded, missing or error). Never
+   * rejects: a failure is a state, reported by `/health` and by the routes' 503.
+   */
+  start(): Promise<void> {
+    this.#loading ??= this.#load();
+    return this.#loading;
+  }
+
+  /** The loaded model, or throws the {@link ApiError} (503) that explains why there is none. */
+  require(): LoadedModel {
+    if (this.#loaded !== undefined) return this.#loaded;
+    const state = this.#state;
+    switch (state.status) {
+      case 'loading':
+        throw new ApiError('model-loading', `The model ${state.path} is still loading; retry in a few seconds.`, { retryAfterSeconds: LOADING_RETRY_AFTER_SECONDS });
+      case 'missing':
+        throw new ApiError(
+          'model-not-loaded',
+          `No model is loaded: there is no model file at ${state.path}. Download the default model with \`pnpm model:pull\`, ` +
+            'or set LLM_MODEL_PATH to a GGUF file, then restart the server.',
+          { retryAfterSeconds: MISSING_RETRY_AFTER_SECONDS },
+        );
+      case 'error':
+        throw new ApiError(
+          'model-not-loaded',
+          `No model is loaded: the model at ${state.path} failed to load (${state.message}). ` +
+            'Check the file, get a working one with `pnpm model:pull`, or set LLM_MODEL_PATH to another GGUF file, then restart the server.',
+          { retryAfterSeconds: MISSING_RETRY_AFTER_SECONDS },
+        );
+      case 'loaded':
+        throw new Error('unreachable: loaded state without a model');
+    }
+  }
+
+  /** Disposes the engine (after a load in progress settles). Idempotent. */
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    await this.#loading;
+    const loaded = this.#loaded;
+    this.#loaded = undefined;
+    await loaded?.engine.dispose();
+  }
+
+  #setLoaded(engine: Engine): void {
+    this.#loaded = { engine, info: engine.info, fingerprint: fingerprintOf(engine.info) };
+    this.#setState({ status: 'loaded', path: this.#config.modelPath, info: engine.info });
+  }
+
+  #setState(state: ModelState): void {
+    this.#state = state;
+    this.#config.onStateChange?.(state);
+  }
+
+  async #load(): Promise<void> {
+    const path = this.#config.modelPath;
+    this.#setState({ status: 'loading', path });
+    if (!path.startsWith('hf:') && !(await fileExists(path))) {
+      this.#setState({ status: 'missing', path });
+      return;
+    }
+    try {
+      const engine = await this.#config.load(path);
+      if (this.#disposed) {
+        await engine.dispose();
+        return;
+      }
+      this.#setLoaded(engine);
+    } catch (error) {
+      if (isEngineError(error) && error.code === 'model-not-found') this.#setState({ status: 'missing', path });
+      else this.#setState({ status: 'error', path, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}

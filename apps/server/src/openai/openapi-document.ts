@@ -1,0 +1,93 @@
+import { chatCompletionRequestSchema } from './schemas/chat-completion-request-schema.js';
+import { completionRequestSchema } from './schemas/completion-request-schema.js';
+import {
+  chatCompletionChunkSchema,
+  chatCompletionResponseSchema,
+  completionResponseSchema,
+  errorResponseSchema,
+  healthResponseSchema,
+  modelListSchema,
+  modelSchema,
+} from './schemas/response-schemas.js';
+
+const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: string): object => ({ 'application/json': { schema: ref(schema) } });
+
+function errors(...statuses: number[]): Record<string, object> {
+  const descriptions: Record<number, string> = {
+    400: 'Invalid request (`param` names the field), or `context_length_exceeded`.',
+    401: 'An API key is configured and the request has none or a wrong one.',
+    404: 'Unknown model (`model_not_found`).',
+    413: 'Body larger than `TROSYN_BODY_LIMIT`.',
+    503: 'No model loaded, model loading, queue full or shutting down. Has `Retry-After`.',
+  };
+  return Object.fromEntries(statuses.map((status) => [String(status), { description: descriptions[status] ?? 'Error', content: json('ErrorResponse') }]));
+}
+
+function generation(summary: string, request: string, response: string, chunk: string): object {
+  return {
+    post: {
+      summary,
+      tags: ['OpenAI'],
+      security: [{ bearer: [] }, {}],
+      requestBody: { required: true, content: json(request) },
+      responses: {
+        '200': {
+          description: `\`${response}\`, or with \`stream: true\` server-sent events: one \`data: <${chunk}>\` per chunk, then \`data: [DONE]\`.`,
+          content: { 'application/json': { schema: ref(response) }, 'text/event-stream': { schema: { type: 'string' } } },
+        },
+        ...errors(400, 401, 404, 413, 503),
+      },
+    },
+  };
+}
+
+/**
+ * The one OpenAPI 3.1 document of the API, served at `/openapi.json` and rendered by `/docs`
+ * and `/redoc`. Its request schemas are the very objects the routes validate with.
+ */
+export function createOpenApiDocument(version: string): object {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Trosyn node API',
+      version,
+      description: 'OpenAI-compatible API of a Trosyn node over a local GGUF model. Point any OpenAI client at `http://<host>:<port>/v1`.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    tags: [{ name: 'OpenAI', description: 'The OpenAI-compatible endpoints.' }, { name: 'Node', description: 'Node status.' }],
+    paths: {
+      '/v1/chat/completions': generation('Create a chat completion', 'CreateChatCompletionRequest', 'CreateChatCompletionResponse', 'CreateChatCompletionStreamResponse'),
+      '/v1/completions': generation('Create a text completion', 'CreateCompletionRequest', 'CreateCompletionResponse', 'CreateCompletionResponse'),
+      '/v1/models': {
+        get: { summary: 'List the loaded model', tags: ['OpenAI'], security: [{ bearer: [] }, {}], responses: { '200': { description: 'The loaded model (an empty list while none is loaded).', content: json('ListModelsResponse') }, ...errors(401) } },
+      },
+      '/v1/models/{model}': {
+        get: {
+          summary: 'Retrieve a model',
+          tags: ['OpenAI'],
+          security: [{ bearer: [] }, {}],
+          parameters: [{ name: 'model', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'The model.', content: json('Model') }, ...errors(401, 404) },
+        },
+      },
+      '/health': {
+        get: { summary: 'Node health', tags: ['Node'], responses: { '200': { description: 'Always 200 while the process serves; see `status`.', content: json('Health') } } },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Only when `TROSYN_API_KEY` is set.' } },
+      schemas: {
+        CreateChatCompletionRequest: chatCompletionRequestSchema,
+        CreateChatCompletionResponse: chatCompletionResponseSchema,
+        CreateChatCompletionStreamResponse: chatCompletionChunkSchema,
+        CreateCompletionRequest: completionRequestSchema,
+        CreateCompletionResponse: completionResponseSchema,
+        Model: modelSchema,
+        ListModelsResponse: modelListSchema,
+        ErrorResponse: errorResponseSchema,
+        Health: healthResponseSchema,
+      },
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { samplingProperties } from './sampling-properties.js';
+
+/**
+ * JSON Schema of a `POST /v1/completions` body: validates requests and is embedded in
+ * `/openapi.json`. Unknown fields are allowed (ignored), as OpenAI does.
+ */
+export const completionRequestSchema = {
+  type: 'object',
+  title: 'CreateCompletionRequest',
+  required: ['prompt'],
+  properties: {
+    prompt: {
+      anyOf: [
+        { type: 'string' },
+        { type: 'array', items: { type: 'string' } },
+        { type: 'array', items: { type: 'integer' } },
+        { type: 'array', items: { type: 'array', items: { type: 'integer' } } },
+      ],
+      description: 'A string, or an array holding exactly one string. Token arrays are not supported.',
+    },
+    ...samplingProperties,
+    echo: { type: ['boolean', 'null'], description: 'Prepend the prompt to the completion.' },
+    best_of: { type: ['integer', 'null'], minimum: 1, maximum: 20, description: 'Only 1 is supported.' },
+    logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 5, description: 'Not supported: only null.' },
+    suffix: { type: ['string', 'null'], description: 'Not supported: only null.' },
+  },
+} as const;

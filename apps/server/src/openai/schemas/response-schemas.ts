@@ -1,0 +1,175 @@
+/**
+ * JSON Schemas of what the server sends, for `/openapi.json`. They describe the subset of
+ * OpenAI's response objects this server fills; the tests check real responses against
+ * OpenAI's own pinned specification, not against these.
+ */
+
+const nullableString = { type: ['string', 'null'] } as const;
+
+const usage = {
+  type: 'object',
+  required: ['prompt_tokens', 'completion_tokens', 'total_tokens'],
+  properties: {
+    prompt_tokens: { type: 'integer' },
+    completion_tokens: { type: 'integer' },
+    total_tokens: { type: 'integer' },
+    prompt_tokens_details: { type: 'object', properties: { cached_tokens: { type: 'integer', description: 'Prompt tokens reused from the slot\'s cache.' } } },
+  },
+} as const;
+
+const toolCall = {
+  type: 'object',
+  properties: {
+    index: { type: 'integer', description: 'Streamed chunks only.' },
+    id: { type: 'string' },
+    type: { type: 'string', enum: ['function'] },
+    function: { type: 'object', properties: { name: { type: 'string' }, arguments: { type: 'string', description: 'JSON text; streamed in pieces.' } } },
+  },
+} as const;
+
+const common = {
+  id: { type: 'string' },
+  created: { type: 'integer', description: 'Unix seconds.' },
+  model: { type: 'string' },
+  system_fingerprint: { type: 'string', description: 'Changes when the model file or context size changes.' },
+} as const;
+
+/** `chat.completion`. */
+export const chatCompletionResponseSchema = {
+  type: 'object',
+  title: 'CreateChatCompletionResponse',
+  required: ['id', 'object', 'created', 'model', 'choices'],
+  properties: {
+    ...common,
+    object: { type: 'string', enum: ['chat.completion'] },
+    choices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'message', 'logprobs', 'finish_reason'],
+        properties: {
+          index: { type: 'integer' },
+          message: {
+            type: 'object',
+            required: ['role', 'content', 'refusal'],
+            properties: { role: { type: 'string', enum: ['assistant'] }, content: nullableString, refusal: { type: 'null' }, tool_calls: { type: 'array', items: toolCall }, annotations: { type: 'array' } },
+          },
+          logprobs: { type: 'null' },
+          finish_reason: { type: 'string', enum: ['stop', 'length', 'tool_calls'] },
+        },
+      },
+    },
+    usage,
+  },
+} as const;
+
+/** `chat.completion.chunk`, one SSE `data:` line. */
+export const chatCompletionChunkSchema = {
+  type: 'object',
+  title: 'CreateChatCompletionStreamResponse',
+  required: ['id', 'object', 'created', 'model', 'choices'],
+  properties: {
+    ...common,
+    object: { type: 'string', enum: ['chat.completion.chunk'] },
+    choices: {
+      type: 'array',
+      description: 'Empty in the usage chunk.',
+      items: {
+        type: 'object',
+        required: ['index', 'delta', 'finish_reason'],
+        properties: {
+          index: { type: 'integer' },
+          delta: { type: 'object', properties: { role: { type: 'string', enum: ['assistant'] }, content: nullableString, refusal: { type: 'null' }, tool_calls: { type: 'array', items: toolCall } } },
+          logprobs: { type: 'null' },
+          finish_reason: { type: ['string', 'null'], enum: ['stop', 'length', 'tool_calls', null] },
+        },
+      },
+    },
+    usage: { anyOf: [usage, { type: 'null' }], description: 'Only with `stream_options.include_usage`: null except in the last chunk.' },
+  },
+} as const;
+
+/** `text_completion`, also the shape of each streamed chunk. */
+export const completionResponseSchema = {
+  type: 'object',
+  title: 'CreateCompletionResponse',
+  required: ['id', 'object', 'created', 'model', 'choices'],
+  properties: {
+    ...common,
+    object: { type: 'string', enum: ['text_completion'] },
+    choices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['text', 'index', 'logprobs', 'finish_reason'],
+        properties: {
+          text: { type: 'string' },
+          index: { type: 'integer' },
+          logprobs: { type: 'null' },
+          finish_reason: { type: ['string', 'null'], enum: ['stop', 'length', null], description: 'null in streamed chunks before the last.' },
+        },
+      },
+    },
+    usage,
+  },
+} as const;
+
+/** `model`. */
+export const modelSchema = {
+  type: 'object',
+  title: 'Model',
+  required: ['id', 'object', 'created', 'owned_by'],
+  properties: {
+    id: { type: 'string', description: "The model file's name without `.gguf`." },
+    object: { type: 'string', enum: ['model'] },
+    created: { type: 'integer', description: 'Unix seconds of when the model was loaded.' },
+    owned_by: { type: 'string', enum: ['trosyn'] },
+  },
+} as const;
+
+/** `list` of models. */
+export const modelListSchema = {
+  type: 'object',
+  title: 'ListModelsResponse',
+  required: ['object', 'data'],
+  properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items: modelSchema } },
+} as const;
+
+/** OpenAI's error body: all four keys always present. */
+export const errorResponseSchema = {
+  type: 'object',
+  title: 'ErrorResponse',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['message', 'type', 'param', 'code'],
+      properties: { message: { type: 'string' }, type: { type: 'string' }, param: nullableString, code: nullableString },
+    },
+  },
+} as const;
+
+/** `/health`. */
+export const healthResponseSchema = {
+  type: 'object',
+  title: 'Health',
+  required: ['status', 'model', 'uptime_seconds', 'slots', 'queue', 'requests_in_flight'],
+  properties: {
+    status: { type: 'string', enum: ['ok', 'degraded', 'draining'] },
+    model: {
+      type: 'object',
+      required: ['status', 'path'],
+      properties: {
+        status: { type: 'string', enum: ['loaded', 'loading', 'missing', 'error'] },
+        path: { type: 'string' },
+        id: { type: 'string' },
+        hint: { type: 'string' },
+        message: { type: 'string' },
+      },
+    },
+    uptime_seconds: { type: 'number' },
+    slots: { type: 'object', properties: { total: { type: 'integer' }, in_use: { type: 'integer' } } },
+    queue: { type: 'object', properties: { depth: { type: 'integer' }, max: { type: 'integer' } } },
+    requests_in_flight: { type: 'integer', description: 'Including this one.' },
+  },
+} as const;

@@ -1,0 +1,114 @@
+/** Options of {@link createSseResponse}. */
+export interface SseResponseOptions<T> {
+  /** The engine's stream; its typed errors (queue full, context overflow) come from the first `next()`. */
+  readonly source: AsyncIterable<T>;
+  /** OpenAI chunk objects for one engine item. */
+  readonly encode: (item: T) => readonly object[];
+  /** The `{"error": …}` payload for a failure after the 200 status was sent. */
+  readonly errorPayload: (error: unknown) => object;
+  /**
+   * How long to wait for the first item before committing to a 200 and sending `: keep-alive`
+   * comments (and the interval between them) while the prompt is still processed.
+   */
+  readonly keepAliveMs: number;
+  /** The client went away: abort the generation. */
+  readonly onCancel: () => void;
+  /** The stream ended (normally, by error or by cancel). */
+  readonly onEnd: (error: unknown) => void;
+}
+
+const encoder = new TextEncoder();
+const KEEP_ALIVE = encoder.encode(': keep-alive\n\n');
+const DONE = encoder.encode('data: [DONE]\n\n');
+
+function data(chunks: readonly object[]): Uint8Array {
+  let text = '';
+  for (const chunk of chunks) text += `data: ${JSON.stringify(chunk)}\n\n`;
+  return encoder.encode(text);
+}
+
+/** Resolves true once `promise` settles (either way), false after `ms`; never rejects. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const settled = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(settled, settled);
+  });
+}
+
+/**
+ * Streams an engine iterable as OpenAI server-sent events: `data: {chunk}` per chunk, then
+ * `data: [DONE]`. The first item is awaited before the status is sent, for up to `keepAliveMs`:
+ * an error there (queue full, context overflow) rejects this function, so the caller answers
+ * with a real status code. If the first item takes longer (a long prompt, a wait for a slot),
+ * the 200 goes out with `: keep-alive` comments until it comes; a later error becomes a
+ * `data: {"error": …}` event, which OpenAI clients raise as an API error. Pull-based: the
+ * engine is never ahead of a slow client by more than one chunk.
+ */
+export async function createSseResponse<T>(options: SseResponseOptions<T>): Promise<Response> {
+  const iterator = options.source[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<T>> | undefined = iterator.next();
+  if (await settlesWithin(pending, options.keepAliveMs)) {
+    await pending; // rethrows an early typed error for the error handler
+  }
+
+  let receivedFirst = false;
+  let finished = false;
+  const finish = (error: unknown): void => {
+    if (finished) return;
+    finished = true;
+    options.onEnd(error);
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (finished) return;
+      const next: Promise<IteratorResult<T>> = pending ?? iterator.next();
+      pending = next;
+      if (!receivedFirst && !(await settlesWithin(next, options.keepAliveMs))) {
+        controller.enqueue(KEEP_ALIVE);
+        return;
+      }
+      pending = undefined;
+      try {
+        const result = await next;
+        receivedFirst = true;
+        if (finished) return;
+        if (result.done === true) {
+          controller.enqueue(DONE);
+          controller.close();
+          finish(undefined);
+          return;
+        }
+        const chunks = options.encode(result.value);
+        if (chunks.length > 0) controller.enqueue(data(chunks));
+      } catch (error) {
+        if (finished) return;
+        controller.enqueue(data([options.errorPayload(error)]));
+        controller.close();
+        finish(error);
+      }
+    },
+    cancel() {
+      if (finished) return;
+      options.onCancel();
+      finish(new Error('client disconnected'));
+      // Lets the engine's generator run its cleanup once the abort has settled its pending step.
+      void iterator.return?.()?.catch(() => undefined);
+    },
+  });
+
+  return new Response(body, {
+    status: 200,
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      // Tells reverse proxies (nginx) not to buffer the stream.
+      'x-accel-buffering': 'no',
+    },
+  });
+}

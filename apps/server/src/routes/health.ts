@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+import type { ActivityTracker } from '../activity-tracker.js';
+import type { ModelHost, ModelState } from '../model-host.js';
+import type { AppEnv } from '../request-scope.js';
+
+/** What `/health` needs. */
+export interface HealthRouteDependencies {
+  readonly model: ModelHost;
+  readonly tracker: ActivityTracker;
+  /** `performance.now()` at start. */
+  readonly startedAt: number;
+}
+
+function modelReport(state: ModelState): object {
+  switch (state.status) {
+    case 'loaded': {
+      const info = state.info;
+      return {
+        status: 'loaded',
+        id: info.id,
+        path: info.path,
+        architecture: info.architecture,
+        parameter_count: info.parameterCount ?? null,
+        quantization: info.quantization ?? null,
+        context_size: info.contextSize,
+        trained_context_length: info.trainedContextLength ?? null,
+        has_chat_template: info.hasChatTemplate,
+        file_size_bytes: info.fileSizeBytes,
+        loaded_at: info.loadedAt.toISOString(),
+      };
+    }
+    case 'loading':
+      return { status: 'loading', path: state.path };
+    case 'missing':
+      return { status: 'missing', path: state.path, hint: 'Download the default model with `pnpm model:pull`, or set LLM_MODEL_PATH to a GGUF file, then restart.' };
+    case 'error':
+      return { status: 'error', path: state.path, message: state.message };
+  }
+}
+
+/**
+ * `GET /health`: always 200 while the process serves (a liveness check), with `status` `ok`
+ * (model loaded), `degraded` (no model: LLM routes answer 503) or `draining` (shutting down).
+ * Reads only in-memory counters, so it stays fast while the model is busy.
+ */
+export function healthRoute(deps: HealthRouteDependencies): Hono<AppEnv> {
+  return new Hono<AppEnv>().get('/health', (c) => {
+    const state = deps.model.state;
+    const stats = state.status === 'loaded' ? deps.model.require().engine.stats() : undefined;
+    const status = deps.tracker.draining ? 'draining' : state.status === 'loaded' ? 'ok' : 'degraded';
+    return c.json({
+      status,
+      model: modelReport(state),
+      uptime_seconds: Math.round((performance.now() - deps.startedAt) / 100) / 10,
+      slots: { total: stats?.slots ?? 0, in_use: stats?.slotsInUse ?? 0 },
+      queue: { depth: stats?.queueDepth ?? 0, max: stats?.maxQueue ?? 0 },
+      requests_in_flight: deps.tracker.active,
+    });
+  });
+}

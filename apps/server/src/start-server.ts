@@ -1,0 +1,103 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { ActivityTracker } from './activity-tracker.js';
+import { createApp } from './app.js';
+import type { ServerConfig } from './config.js';
+import type { Engine } from './engine.js';
+import type { Logger } from './logger.js';
+import { ModelHost } from './model-host.js';
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  /** Loads the engine for a model path (`loadLlmEngine` in production). */
+  readonly loadEngine: (modelPath: string) => Promise<Engine>;
+  readonly version?: string;
+}
+
+/** A listening node. */
+export interface RunningServer {
+  /** `http://host:port`, with the port actually bound (useful with port 0). */
+  readonly url: string;
+  readonly port: number;
+  readonly model: ModelHost;
+  /**
+   * Graceful shutdown: stop accepting, let in-flight requests finish for up to
+   * `shutdownTimeoutMs`, then abort the rest, close connections and dispose the model.
+   * Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Starts a node: listens first, then loads the model in the background, so `/health` and
+ * `/docs` answer while the model loads (or when there is none).
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ config, logger, loadEngine: (path) => loadLlmEngine(path, config.llm, logger) });
+ * process.once('SIGTERM', () => void server.close());
+ * ```
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const startedAt = performance.now();
+  const tracker = new ActivityTracker();
+  const shutdown = new AbortController();
+  const model = new ModelHost({
+    modelPath: config.llm.modelPath,
+    load: options.loadEngine,
+    onStateChange: (state) => {
+      const level = state.status === 'error' ? 'error' : state.status === 'missing' ? 'warn' : 'info';
+      logger.log(level, `model ${state.status}`, { path: state.path, ...(state.status === 'error' ? { error: state.message } : {}), ...(state.status === 'loaded' ? { id: state.info.id } : {}) });
+    },
+  });
+  const app = createApp({ model, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, ...(options.version === undefined ? {} : { version: options.version }) });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const address = await listen(server, config.port, config.host);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.log('info', 'listening', { url, docs: `${url}/docs`, model_path: config.llm.modelPath, api_key: config.apiKey === undefined ? 'off' : 'on' });
+  if (config.apiKey === undefined && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
+    logger.log('warn', 'the API is reachable from the network without an API key; set TROSYN_API_KEY', { host: config.host });
+  }
+  void model.start();
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    tracker.drain();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const finished = await Promise.race([tracker.whenIdle().then(() => true), delay(config.shutdownTimeoutMs).then(() => false)]);
+    if (!finished) {
+      logger.log('warn', 'shutdown deadline reached: aborting in-flight generations', { in_flight: tracker.active });
+      shutdown.abort(new Error('server shutting down'));
+      await Promise.race([tracker.whenIdle(), delay(2000)]);
+    }
+    server.closeAllConnections();
+    await closed;
+    await model.dispose();
+    logger.log('info', 'stopped');
+  };
+  return {
+    url,
+    port: address.port,
+    model,
+    close: () => (closing ??= close()),
+  };
+}

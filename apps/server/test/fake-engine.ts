@@ -1,0 +1,127 @@
+import type {
+  ChatDelta, ChatRequest, ChatResult, CompletionDelta, CompletionRequest, CompletionResult, Engine, EngineStats,
+  FinishReason, ModelInfo, ToolCall, Usage,
+} from '../src/engine.js';
+
+/** Shaped like `@trosyn/llm`'s `LlmError` (the app recognises it by shape). */
+export class FakeLlmError extends Error {
+  readonly code: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: string, message: string, details: Readonly<Record<string, unknown>> = {}) {
+    super(message);
+    this.name = 'LlmError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** What the fake answers next. */
+export interface FakeScript {
+  readonly pieces?: readonly string[];
+  readonly toolCalls?: readonly ToolCall[];
+  readonly finishReason?: FinishReason;
+  readonly usage?: Usage;
+  /** Thrown before the first delta (or by the non-streamed call). */
+  readonly error?: FakeLlmError | Error;
+  /** Thrown after the first piece. */
+  readonly errorAfterFirst?: FakeLlmError;
+  readonly firstDelayMs?: number;
+  readonly pieceDelayMs?: number;
+}
+
+const defaultUsage: Usage = { promptTokens: 7, completionTokens: 3, cachedPromptTokens: 2 };
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) return reject(new FakeLlmError('aborted', 'aborted'));
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(new FakeLlmError('aborted', 'aborted'));
+    }, { once: true });
+  });
+}
+
+/** A test double of the engine: scripted answers, recorded requests, honoured abort signals. */
+export class FakeEngine implements Engine {
+  readonly info: ModelInfo = {
+    id: 'fake-model',
+    path: '/models/fake-model.gguf',
+    architecture: 'llama',
+    parameterCount: 1000,
+    quantization: 'F32',
+    trainedContextLength: 2048,
+    contextSize: 512,
+    hasChatTemplate: true,
+    fileSizeBytes: 4096,
+    loadedAt: new Date('2026-01-02T03:04:05Z'),
+  };
+  readonly requests: (ChatRequest | CompletionRequest)[] = [];
+  script: FakeScript = { pieces: ['Hello', ' world'] };
+  aborted = 0;
+  disposed = false;
+  slotsInUse = 0;
+
+  stats(): EngineStats {
+    return { slots: 2, slotsInUse: this.slotsInUse, queueDepth: 1, maxQueue: 8 };
+  }
+
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
+    this.requests.push(request);
+    const script = this.script;
+    if (script.error !== undefined) throw script.error;
+    await sleep(script.firstDelayMs ?? 0, request.signal);
+    return { text: (script.pieces ?? []).join(''), finishReason: script.finishReason ?? 'stop', usage: script.usage ?? defaultUsage };
+  }
+
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    this.requests.push(request);
+    const script = this.script;
+    if (script.error !== undefined) throw script.error;
+    await sleep(script.firstDelayMs ?? 0, request.signal);
+    const toolCalls = script.toolCalls ?? [];
+    return {
+      content: toolCalls.length > 0 ? null : (script.pieces ?? []).join(''),
+      toolCalls,
+      finishReason: script.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
+      usage: script.usage ?? defaultUsage,
+    };
+  }
+
+  streamComplete(request: CompletionRequest): AsyncIterable<CompletionDelta> {
+    this.requests.push(request);
+    return this.#stream(request.signal, false) as AsyncIterable<CompletionDelta>;
+  }
+
+  streamChat(request: ChatRequest): AsyncIterable<ChatDelta> {
+    this.requests.push(request);
+    return this.#stream(request.signal, true);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+
+  async *#stream(signal: AbortSignal | undefined, chat: boolean): AsyncGenerator<ChatDelta> {
+    const script = this.script;
+    try {
+      if (script.error !== undefined) throw script.error;
+      await sleep(script.firstDelayMs ?? 0, signal);
+      let first = true;
+      for (const text of script.pieces ?? []) {
+        if (!first) await sleep(script.pieceDelayMs ?? 0, signal);
+        yield { type: 'text', text };
+        if (first && script.errorAfterFirst !== undefined) throw script.errorAfterFirst;
+        first = false;
+      }
+      if (chat) {
+        for (const [index, call] of (script.toolCalls ?? []).entries()) yield { type: 'tool-call', index, ...call };
+      }
+      const finishReason = script.finishReason ?? ((script.toolCalls ?? []).length > 0 ? 'tool_calls' : 'stop');
+      yield { type: 'done', finishReason, usage: script.usage ?? defaultUsage };
+    } catch (error) {
+      if (error instanceof FakeLlmError && error.code === 'aborted') this.aborted += 1;
+      throw error;
+    }
+  }
+}

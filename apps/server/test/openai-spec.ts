@@ -1,0 +1,70 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { parse } from 'yaml';
+
+/** Names of the OpenAI component schemas the tests validate against. */
+export type SpecSchemaName =
+  | 'CreateChatCompletionResponse'
+  | 'CreateChatCompletionStreamResponse'
+  | 'CreateCompletionResponse'
+  | 'ListModelsResponse'
+  | 'Model'
+  | 'ErrorResponse';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** The pinned OpenAI spec: `TROSYN_OPENAI_SPEC`, else `../shared/openai/openapi.yaml` beside the repository. */
+export function openAiSpecPath(): string {
+  const path = process.env['TROSYN_OPENAI_SPEC'] ?? resolve(repoRoot, '../shared/openai/openapi.yaml');
+  if (!existsSync(path)) throw new Error(`The pinned OpenAI spec is not at ${path}; set TROSYN_OPENAI_SPEC to its openapi.yaml.`);
+  return path;
+}
+
+// The spec mixes OpenAPI 3.0 `nullable: true` into 3.1 schemas; JSON Schema ignores it, so
+// turn it into a real "or null" (see the spec folder's README).
+function convertNullable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(convertNullable);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) out[key] = convertNullable(value);
+  if (out['nullable'] === true) {
+    delete out['nullable'];
+    return { anyOf: [out, { type: 'null' }] };
+  }
+  return out;
+}
+
+let cached: Ajv2020 | undefined;
+
+function ajv(): Ajv2020 {
+  if (cached !== undefined) return cached;
+  const spec = parse(readFileSync(openAiSpecPath(), 'utf8')) as { components: { schemas: Record<string, unknown> } };
+  const instance = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+  const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+  addFormats(instance);
+  instance.addFormat('unixtime', true);
+  instance.addSchema({ $id: 'openai', components: { schemas: convertNullable(spec.components.schemas) } });
+  cached = instance;
+  return instance;
+}
+
+/** Throws with Ajv's errors when `value` does not match OpenAI's schema `name`. */
+export function assertMatchesSpec(name: SpecSchemaName, value: unknown): void {
+  const validate = ajv().getSchema(`openai#/components/schemas/${name}`);
+  if (validate === undefined) throw new Error(`no schema ${name} in the spec`);
+  if (!validate(value)) {
+    throw new Error(`response does not match OpenAI's ${name}: ${JSON.stringify(validate.errors?.slice(0, 5), null, 1)}\n${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Streamed completion chunks carry `finish_reason: null` until the last one, as OpenAI sends
+ * them, although the spec's `CreateCompletionResponse` does not say nullable (README quirk).
+ */
+export function assertCompletionChunkMatchesSpec(chunk: { choices: { finish_reason: unknown }[] }): void {
+  const patched = { ...chunk, choices: chunk.choices.map((choice) => ({ ...choice, finish_reason: choice.finish_reason ?? 'stop' })) };
+  assertMatchesSpec('CreateCompletionResponse', patched);
+}
