@@ -1,0 +1,214 @@
+// `pnpm --filter @trosyn/llm bench`: the package against node-llama-cpp used directly, on the
+// same model and settings, side by side in one run; then aggregate throughput at 1, 2 and 4
+// concurrent requests; then threads and batch size. Prints figures, asserts nothing.
+//
+// Environment: BENCH_MODEL (a GGUF path; default: the synthetic 270M benchmark model from
+// TROSYN_TEST_MODELS_DIR, ../shared/models or models/, else stories260K), BENCH_REPS (default 7),
+// BENCH_TOKENS (default 64), BENCH_SECTIONS (comma list of overhead,concurrency,threads; default all).
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { getLlama, LlamaCompletion, LlamaLogLevel } from 'node-llama-cpp';
+import { LlmEngine } from '@trosyn/llm';
+
+const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..');
+const reps = Number(process.env.BENCH_REPS ?? 7);
+const maxTokens = Number(process.env.BENCH_TOKENS ?? 64);
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'overhead,concurrency,threads').split(','));
+const contextSize = 2048;
+const basePrompt = 'Once upon a time, there was a little';
+// A different first word per run: no run reuses another's prompt from the KV cache, in either stack.
+const promptFor = (run: number): string => `Story ${run + 1}. ${basePrompt}`;
+// The package's defaults at temperature 0 (greedy); node-llama-cpp gets exactly the same.
+const sampling = { temperature: 0, topK: 40, topP: 0.95, minP: 0.05 } as const;
+
+function findModel(): string {
+  if (process.env.BENCH_MODEL !== undefined) return path.resolve(process.env.BENCH_MODEL);
+  const dirs = [process.env.TROSYN_TEST_MODELS_DIR, path.join(repoRoot, '..', 'shared', 'models'), path.join(repoRoot, 'models')];
+  for (const name of ['synthetic-gemma3-270m-q4_k_m.gguf', 'stories260K.gguf']) {
+    for (const dir of dirs) {
+      if (dir !== undefined && existsSync(path.join(dir, name))) return path.join(dir, name);
+    }
+  }
+  throw new Error('No benchmark model found: set BENCH_MODEL or TROSYN_TEST_MODELS_DIR.');
+}
+
+interface Run {
+  readonly ttftMs: number;
+  readonly totalMs: number;
+  readonly tokens: number;
+  /** Generated tokens per second after the first one (decode speed). */
+  readonly decodeTps: number;
+  /** Generated tokens per second over the whole request, prompt included. */
+  readonly totalTps: number;
+}
+
+function runFrom(start: number, first: number | undefined, end: number, tokens: number): Run {
+  const firstAt = first ?? end;
+  return {
+    ttftMs: firstAt - start,
+    totalMs: end - start,
+    tokens,
+    decodeTps: tokens > 1 ? ((tokens - 1) * 1000) / (end - firstAt) : 0,
+    totalTps: (tokens * 1000) / (end - start),
+  };
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const fmt = (value: number, digits = 1): string => value.toFixed(digits);
+
+async function loadDirect(modelPath: string, threads: number) {
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath });
+  const context = await model.createContext({ contextSize, sequences: 1, threads });
+  const sequence = context.getSequence();
+  const completion = new LlamaCompletion({ contextSequence: sequence });
+  return {
+    async run(prompt: string): Promise<Run> {
+      let first: number | undefined;
+      let tokens = 0;
+      const start = performance.now();
+      await completion.generateCompletionWithMeta(prompt, {
+        ...sampling,
+        maxTokens,
+        repeatPenalty: false,
+        onToken: (chunk) => {
+          first ??= performance.now();
+          tokens += chunk.length;
+        },
+      });
+      return runFrom(start, first, performance.now(), tokens);
+    },
+    async dispose(): Promise<void> {
+      await context.dispose();
+      await model.dispose();
+      await llama.dispose();
+    },
+  };
+}
+
+async function runPackage(engine: LlmEngine, prompt: string): Promise<Run> {
+  let first: number | undefined;
+  const start = performance.now();
+  let tokens = 0;
+  for await (const delta of engine.streamComplete({ prompt, maxTokens, ...sampling })) {
+    if (delta.type === 'text') first ??= performance.now();
+    else tokens = delta.usage.completionTokens;
+  }
+  return runFrom(start, first, performance.now(), tokens);
+}
+
+function summary(runs: readonly Run[]) {
+  return {
+    decodeTps: median(runs.map((r) => r.decodeTps)),
+    totalTps: median(runs.map((r) => r.totalTps)),
+    ttftMs: median(runs.map((r) => r.ttftMs)),
+    tokens: median(runs.map((r) => r.tokens)),
+  };
+}
+
+async function overhead(modelPath: string, threads: number): Promise<void> {
+  console.log(`\n## Package vs node-llama-cpp directly (threads ${threads}, ${maxTokens} tokens, context ${contextSize}, temperature 0, median of ${reps}, interleaved)`);
+  const direct = await loadDirect(modelPath, threads);
+  const engine = await LlmEngine.load({ modelPath, threads, contextSize });
+  const directRuns: Run[] = [];
+  const packageRuns: Run[] = [];
+  try {
+    await direct.run('Warm up.');
+    await runPackage(engine, 'Warm up.');
+    for (let run = 0; run < reps; run++) {
+      // Alternate which goes first so a busy moment on the machine hits both alike.
+      if (run % 2 === 0) {
+        directRuns.push(await direct.run(promptFor(run)));
+        packageRuns.push(await runPackage(engine, promptFor(run)));
+      } else {
+        packageRuns.push(await runPackage(engine, promptFor(run)));
+        directRuns.push(await direct.run(promptFor(run)));
+      }
+    }
+  } finally {
+    await engine.dispose();
+    await direct.dispose();
+  }
+  const d = summary(directRuns);
+  const p = summary(packageRuns);
+  console.log('| stack | decode tok/s | tok/s incl. prompt | TTFT ms | tokens |');
+  console.log('|---|---:|---:|---:|---:|');
+  console.log(`| node-llama-cpp direct | ${fmt(d.decodeTps)} | ${fmt(d.totalTps)} | ${fmt(d.ttftMs)} | ${d.tokens} |`);
+  console.log(`| @trosyn/llm | ${fmt(p.decodeTps)} | ${fmt(p.totalTps)} | ${fmt(p.ttftMs)} | ${p.tokens} |`);
+  const cost = (1 - p.totalTps / d.totalTps) * 100;
+  const decodeCost = (1 - p.decodeTps / d.decodeTps) * 100;
+  console.log(`overhead: ${fmt(cost)} % of tokens/s incl. prompt, ${fmt(decodeCost)} % of decode tokens/s, TTFT ${fmt(p.ttftMs - d.ttftMs, 2)} ms (target < 3 %)`);
+}
+
+async function concurrency(modelPath: string, threads: number): Promise<void> {
+  console.log(`\n## Aggregate throughput (parallel 4 slots, threads ${threads}, ${maxTokens} tokens each, median of 3)`);
+  const engine = await LlmEngine.load({ modelPath, threads, contextSize, parallel: 4 });
+  try {
+    await engine.complete({ prompt: 'Warm up.', maxTokens: 4 });
+    console.log('| concurrent requests | aggregate tok/s | per-request tok/s | wall ms |');
+    console.log('|---:|---:|---:|---:|');
+    let run = 0;
+    for (const concurrent of [1, 2, 4]) {
+      const rounds: { aggregate: number; wall: number }[] = [];
+      for (let round = 0; round < 3; round++) {
+        const start = performance.now();
+        const results = await Promise.all(
+          Array.from({ length: concurrent }, () => engine.complete({ prompt: promptFor(run++), maxTokens, ...sampling })),
+        );
+        const wall = performance.now() - start;
+        const tokens = results.reduce((sum, r) => sum + r.usage.completionTokens, 0);
+        rounds.push({ aggregate: (tokens * 1000) / wall, wall });
+      }
+      const aggregate = median(rounds.map((r) => r.aggregate));
+      console.log(`| ${concurrent} | ${fmt(aggregate)} | ${fmt(aggregate / concurrent)} | ${fmt(median(rounds.map((r) => r.wall)), 0)} |`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function threadsAndBatch(modelPath: string): Promise<void> {
+  const longPrompt = `${basePrompt} ${'girl named Lily who loved to play in the park with her red ball. '.repeat(20)}`;
+  console.log(`\n## Threads and batch size (single request, ${maxTokens} tokens; prompt-heavy run uses a ${longPrompt.length}-character prompt; median of ${reps})`);
+  console.log('| threads | batch size | decode tok/s | tok/s incl. prompt | TTFT ms (short prompt) | TTFT ms (long prompt) |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
+  for (const [threads, batchSize] of [
+    [1, undefined],
+    [2, undefined],
+    [1, 64],
+    [1, 512],
+    [2, 512],
+  ] as const) {
+    const engine = await LlmEngine.load({ modelPath, threads, contextSize, ...(batchSize === undefined ? {} : { batchSize }) });
+    try {
+      await runPackage(engine, 'Warm up.');
+      const short: Run[] = [];
+      const long: Run[] = [];
+      for (let run = 0; run < reps; run++) {
+        short.push(await runPackage(engine, promptFor(run)));
+        long.push(await runPackage(engine, `${run} ${longPrompt}`));
+      }
+      const s = summary(short);
+      console.log(
+        `| ${threads} | ${batchSize ?? `default (${contextSize})`} | ${fmt(s.decodeTps)} | ${fmt(s.totalTps)} | ${fmt(s.ttftMs)} | ${fmt(summary(long).ttftMs)} |`,
+      );
+    } finally {
+      await engine.dispose();
+    }
+  }
+}
+
+const modelPath = findModel();
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const cpus = os.cpus();
+console.log(`# @trosyn/llm benchmark`);
+console.log(`model: ${modelPath}`);
+console.log(`machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+if (sections.has('overhead')) await overhead(modelPath, threads);
+if (sections.has('concurrency')) await concurrency(modelPath, threads);
+if (sections.has('threads')) await threadsAndBatch(modelPath);
