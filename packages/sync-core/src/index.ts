@@ -1,2 +1,58 @@
-/** @packageDocumentation */
-export {};
+/**
+ * `@trosyn/sync-core`: a last-write-wins replication engine over SQLite with a hybrid logical
+ * clock, version vectors, tombstones, history, a conflict log and transport-agnostic delta sync.
+ * @packageDocumentation
+ */
+export { SyncEngine } from './sync-engine.js';
+export { PeerSyncer, type PeerSyncerConfig } from './peer-syncer.js';
+export type { SyncTransport, SyncTransportRequestOptions, SyncResponder, SyncRequestContext } from './sync-transport.js';
+export {
+  SYNC_PROTOCOL_VERSION,
+  type Change,
+  type ChangePage,
+  type LogCursor,
+  type PageLimits,
+  type PullRequest,
+  type PullResponse,
+  type PushRequest,
+  type PushResponse,
+  type ErrorResponse,
+  type SyncRequest,
+  type SyncResponse,
+} from './messages.js';
+export { parseSyncRequest, parseSyncResponse, parseChangePage, type ValidationLimits } from './message-validator.js';
+export type { JsonValue, SyncItem } from './sync-item.js';
+export type {
+  ConflictResolver,
+  ConflictResolverContext,
+  SyncEngineConfig,
+  PutInput,
+  ListOptions,
+  ItemPage,
+  HistoryReason,
+  HistoryEntry,
+  ConflictRecord,
+  ConflictListOptions,
+  PeerStatus,
+  SyncStatus,
+  SyncRoundReport,
+  SyncRoundOptions,
+  ItemChangedEvent,
+  ClockDriftEvent,
+  SyncEngineEvents,
+  GarbageCollectionReport,
+} from './sync-types.js';
+export type { ConflictRule } from './resolution.js';
+export { HybridLogicalClock, encodeHlc, decodeHlc, compareHlc, isValidHlc, type HlcTimestamp, type HybridLogicalClockConfig } from './hlc.js';
+export { compareVectors, joinVectors, type VersionVector, type CausalOrder } from './version-vector.js';
+export { isValidNodeId } from './node-id.js';
+export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
+export type { SyncDatabase } from './schema.js';
+export {
+  SyncError,
+  SyncProtocolError,
+  ClockDriftError,
+  ConflictResolutionError,
+  SyncRemoteError,
+  type SyncErrorCode,
+} from './errors.js';

@@ -1,0 +1,1288 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
+import { AsyncMutex } from './async-mutex.js';
+import { ClockDriftError, ConflictResolutionError, SyncError, SyncProtocolError, SyncRemoteError } from './errors.js';
+import { decodeHlc, hlcWallPrefix, HybridLogicalClock, isValidHlc } from './hlc.js';
+import {
+  encodeData,
+  estimateChangeBytes,
+  MAX_ID_LENGTH,
+  MAX_TYPE_LENGTH,
+  parseSyncRequest,
+  parseSyncResponse,
+  type ValidatedChange,
+  type ValidatedPage,
+  type ValidationLimits,
+} from './message-validator.js';
+import {
+  SYNC_PROTOCOL_VERSION,
+  type Change,
+  type ChangePage,
+  type LogCursor,
+  type PageLimits,
+  type PullRequest,
+  type PushRequest,
+  type SyncResponse,
+} from './messages.js';
+import { isValidNodeId } from './node-id.js';
+import { decideMerge, defaultConflictWinner, type ConflictRule, type MergeDecision, type MergeState } from './resolution.js';
+import { migrate, type SyncDatabase } from './schema.js';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
+import type { JsonValue, SyncItem } from './sync-item.js';
+import type { SyncRequestContext, SyncResponder, SyncTransport } from './sync-transport.js';
+import type {
+  ConflictListOptions,
+  ConflictRecord,
+  ConflictResolver,
+  GarbageCollectionReport,
+  HistoryEntry,
+  HistoryReason,
+  ItemPage,
+  ListOptions,
+  PeerStatus,
+  PutInput,
+  SyncEngineConfig,
+  SyncEngineEvents,
+  SyncRoundOptions,
+  SyncRoundReport,
+  SyncStatus,
+} from './sync-types.js';
+import { TypedEmitter } from './typed-emitter.js';
+import { joinVectors, vectorsEqual, type VersionVector } from './version-vector.js';
+
+const DAY_MS = 86_400_000;
+
+interface ItemRow {
+  id: string;
+  type: string;
+  data: string | null;
+  version: number;
+  hlc: string;
+  node_id: string;
+  deleted: number;
+  vector: string;
+  value_vector: string | null;
+  seq: number;
+  origin: string;
+  from_peer: string | null;
+}
+
+interface HistoryRow {
+  id: number;
+  item_id: string;
+  type: string;
+  data: string | null;
+  version: number;
+  hlc: string;
+  node_id: string;
+  deleted: number;
+  vector: string;
+  reason: string;
+  recorded_at: number;
+}
+
+interface ConflictRow {
+  id: number;
+  item_id: string;
+  peer_id: string | null;
+  rule: string;
+  winner: string;
+  local: string;
+  remote: string;
+  result: string;
+  detected_at: number;
+  acknowledged_at: number | null;
+}
+
+interface PeerRow {
+  peer_id: string;
+  epoch: string | null;
+  cursor: number;
+  resyncing: number;
+  sweep_through: number;
+  acked_epoch: string | null;
+  acked: number;
+  last_attempt: number | null;
+  last_success: number | null;
+  last_error_code: string | null;
+  last_error: string | null;
+  last_error_at: number | null;
+}
+
+interface ResolvedConfig {
+  readonly maxClockDriftMs: number;
+  readonly tombstoneRetentionMs: number;
+  readonly historyMaxVersions: number;
+  readonly historyMaxAgeMs: number;
+  readonly maxItemBytes: number;
+  readonly pageMaxChanges: number;
+  readonly pageMaxBytes: number;
+}
+
+/** A planned change of one item while applying a page. */
+interface Plan {
+  readonly change: ValidatedChange;
+  readonly local: ItemRow | undefined;
+  readonly decision: MergeDecision | { readonly kind: 'insert' };
+  resolution?: { readonly item: SyncItem; readonly dataJson: string | null; readonly winner: 'local' | 'remote' | 'merged'; readonly rule: ConflictRule };
+}
+
+/** An item state about to be written. */
+interface NewState {
+  id: string;
+  type: string;
+  data: string | null;
+  version: number;
+  hlc: string;
+  node_id: string;
+  deleted: number;
+  vector: string;
+  value_vector: string | null;
+  origin: string;
+  from_peer: string | null;
+}
+
+function positiveOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new SyncError('invalid-config', `${name} must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+function defaultWallClockMicros(): number {
+  // performance.now() gives sub-millisecond resolution; Date.now() alone would only give ms.
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+function parseVector(json: string): VersionVector {
+  return JSON.parse(json) as VersionVector;
+}
+
+function rowToItem(row: Pick<ItemRow, 'id' | 'type' | 'data' | 'version' | 'hlc' | 'node_id' | 'deleted' | 'vector'>): SyncItem {
+  return {
+    id: row.id,
+    type: row.type,
+    data: row.data === null ? null : (JSON.parse(row.data) as JsonValue),
+    version: row.version,
+    hlc: row.hlc,
+    nodeId: row.node_id,
+    deleted: row.deleted === 1,
+    vector: parseVector(row.vector),
+  };
+}
+
+function rowToMergeState(row: ItemRow): MergeState {
+  const vector = parseVector(row.vector);
+  return {
+    hlc: row.hlc,
+    nodeId: row.node_id,
+    version: row.version,
+    deleted: row.deleted === 1,
+    dataJson: row.data,
+    vector,
+    valueVector: row.value_vector === null ? vector : parseVector(row.value_vector),
+  };
+}
+
+function changeToMergeState(change: ValidatedChange): MergeState {
+  return {
+    hlc: change.hlc,
+    nodeId: change.nodeId,
+    version: change.version,
+    deleted: change.deleted,
+    dataJson: change.dataJson,
+    vector: change.vector,
+    valueVector: change.valueVector ?? change.vector,
+  };
+}
+
+function changeToItem(change: ValidatedChange): SyncItem {
+  return {
+    id: change.id,
+    type: change.type,
+    data: change.deleted ? null : change.data,
+    version: change.version,
+    hlc: change.hlc,
+    nodeId: change.nodeId,
+    deleted: change.deleted,
+    vector: change.vector,
+  };
+}
+
+function microsToDate(micros: number | null): Date | null {
+  return micros === null ? null : new Date(micros / 1000);
+}
+
+function errorInfo(error: unknown): { code: string; message: string } {
+  if (error instanceof SyncError) return { code: error.code, message: error.message };
+  if (error instanceof Error && error.name === 'AbortError') return { code: 'aborted', message: error.message };
+  return { code: 'transport-error', message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * A replicated item store: items in SQLite, a hybrid logical clock, version vectors,
+ * tombstones, history, a conflict log, and the delta-sync protocol (both the requesting and
+ * the responding side) over any {@link SyncTransport}.
+ *
+ * Storage: all writes (local and applied pages) go through one better-sqlite3 connection in
+ * synchronous transactions, serialised by an async mutex; every multi-statement write is a
+ * single transaction, and a page is applied together with the cursor that acknowledges it.
+ * {@link SyncEngine.kysely} gives typed read access to the same tables.
+ *
+ * Custom conflict resolution: subclass and override {@link SyncEngine.resolveConflict}, or
+ * pass `resolveConflict` in the config.
+ *
+ * @example
+ * ```ts
+ * import { SyncEngine } from '@trosyn/sync-core';
+ * import { createInMemoryTransportPair } from '@trosyn/sync-core/testing';
+ *
+ * const a = new SyncEngine({ database: 'a.db', nodeId: 'a' });
+ * const b = new SyncEngine({ database: 'b.db', nodeId: 'b' });
+ * await a.put({ id: 'note-1', type: 'note', data: { text: 'hello' } });
+ * const { aToB } = createInMemoryTransportPair(a, b);
+ * const report = await a.syncWith('b', aToB); // pull from b, then push to b
+ * console.log(report.ok, await b.get('note-1'));
+ * ```
+ */
+export class SyncEngine implements SyncResponder {
+  readonly #db: SqliteDatabase;
+  readonly #ownsDb: boolean;
+  readonly #config: ResolvedConfig;
+  readonly #validationLimits: ValidationLimits;
+  readonly #clock: HybridLogicalClock;
+  readonly #nodeId: string;
+  readonly #epoch: string;
+  readonly #mutex = new AsyncMutex();
+  readonly #events = new TypedEmitter<SyncEngineEvents>();
+  readonly #customResolver: ConflictResolver | undefined;
+  readonly #stmt: Record<string, SqliteStatement>;
+  #kysely: Kysely<SyncDatabase> | undefined;
+  #lastSeq: number;
+  #gcSeq: number;
+  #disposed = false;
+
+  constructor(config: SyncEngineConfig) {
+    if (typeof config !== 'object' || config === null) throw new SyncError('invalid-config', 'config must be an object');
+    const frozen = Object.freeze({ ...config });
+    const maxItemBytes = positiveOption('maxItemBytes', frozen.maxItemBytes, 1024 * 1024);
+    this.#config = Object.freeze({
+      maxClockDriftMs: positiveOption('maxClockDriftMs', frozen.maxClockDriftMs, 60_000),
+      tombstoneRetentionMs: positiveOption('tombstoneRetentionMs', frozen.tombstoneRetentionMs, 30 * DAY_MS),
+      historyMaxVersions: Math.floor(positiveOption('historyMaxVersions', frozen.historyMaxVersions, 50)),
+      historyMaxAgeMs: positiveOption('historyMaxAgeMs', frozen.historyMaxAgeMs, 90 * DAY_MS),
+      maxItemBytes,
+      pageMaxChanges: Math.floor(positiveOption('pageMaxChanges', frozen.pageMaxChanges, 1000)),
+      pageMaxBytes: Math.max(maxItemBytes + 4096, positiveOption('pageMaxBytes', frozen.pageMaxBytes, 4 * 1024 * 1024)),
+    });
+    this.#validationLimits = {
+      maxChanges: this.#config.pageMaxChanges,
+      maxBytes: this.#config.pageMaxBytes,
+      maxItemBytes: this.#config.maxItemBytes,
+    };
+    if (frozen.nodeId !== undefined && !isValidNodeId(frozen.nodeId)) {
+      throw new SyncError('invalid-config', `nodeId must be 1–64 ASCII letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(frozen.nodeId)}`);
+    }
+    if (frozen.synchronous !== undefined && frozen.synchronous !== 'normal' && frozen.synchronous !== 'full') {
+      throw new SyncError('invalid-config', `synchronous must be 'normal' or 'full', got ${JSON.stringify(frozen.synchronous)}`);
+    }
+    if (frozen.resolveConflict !== undefined && typeof frozen.resolveConflict !== 'function') {
+      throw new SyncError('invalid-config', 'resolveConflict must be a function');
+    }
+    this.#customResolver = frozen.resolveConflict;
+
+    if (typeof frozen.database === 'string') {
+      // better-sqlite3 is a native module: load it only when the engine has to open a file itself.
+      const require = createRequire(import.meta.url);
+      let Database: new (path: string) => SqliteDatabase;
+      try {
+        Database = require('better-sqlite3') as new (path: string) => SqliteDatabase;
+      } catch (error) {
+        throw new SyncError('invalid-config', 'opening a database by path needs the better-sqlite3 package: npm install better-sqlite3', { cause: error });
+      }
+      this.#db = new Database(frozen.database);
+      this.#ownsDb = true;
+    } else if (typeof frozen.database === 'object' && frozen.database !== null && typeof frozen.database.prepare === 'function') {
+      this.#db = frozen.database;
+      this.#ownsDb = false;
+    } else {
+      throw new SyncError('invalid-config', 'database must be a file path or a better-sqlite3 Database');
+    }
+
+    try {
+      if (!this.#db.memory) this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma(`synchronous = ${frozen.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.#db.pragma('busy_timeout = 5000');
+      migrate(this.#db);
+      this.#stmt = this.#prepareStatements();
+      const meta = new Map((this.#stmt.allMeta!.all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+      const storedNode = meta.get('node_id');
+      if (storedNode !== undefined && frozen.nodeId !== undefined && storedNode !== frozen.nodeId) {
+        throw new SyncError(
+          'node-id-mismatch',
+          `database belongs to node ${JSON.stringify(storedNode)}, not ${JSON.stringify(frozen.nodeId)}; a database must keep its node id`,
+        );
+      }
+      this.#nodeId = storedNode ?? frozen.nodeId ?? randomUUID();
+      this.#epoch = meta.get('epoch') ?? randomUUID();
+      this.#lastSeq = Number(meta.get('last_seq') ?? 0);
+      this.#gcSeq = Number(meta.get('gc_seq') ?? 0);
+      this.#clock = new HybridLogicalClock({
+        nodeId: this.#nodeId,
+        wallClockMicros: frozen.wallClockMicros ?? defaultWallClockMicros,
+        maxDriftMs: this.#config.maxClockDriftMs,
+        last: meta.get('clock'),
+      });
+      if (storedNode === undefined || !meta.has('epoch')) {
+        this.#db.transaction(() => {
+          this.#stmt.setMeta!.run('node_id', this.#nodeId);
+          this.#stmt.setMeta!.run('epoch', this.#epoch);
+          this.#persistCounters();
+        })();
+      }
+    } catch (error) {
+      if (this.#ownsDb) this.#db.close();
+      throw error;
+    }
+  }
+
+  #prepareStatements(): Record<string, SqliteStatement> {
+    const db = this.#db;
+    const p = (sql: string): SqliteStatement => db.prepare(sql);
+    return {
+      allMeta: p('SELECT key, value FROM sync_meta'),
+      setMeta: p('INSERT INTO sync_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      getItem: p('SELECT * FROM sync_items WHERE id = ?'),
+      upsertItem: p(
+        `INSERT INTO sync_items (id, type, data, version, hlc, node_id, deleted, vector, value_vector, seq, origin, from_peer)
+         VALUES (@id, @type, @data, @version, @hlc, @node_id, @deleted, @vector, @value_vector, @seq, @origin, @from_peer)
+         ON CONFLICT (id) DO UPDATE SET type = excluded.type, data = excluded.data, version = excluded.version, hlc = excluded.hlc,
+           node_id = excluded.node_id, deleted = excluded.deleted, vector = excluded.vector, value_vector = excluded.value_vector,
+           seq = excluded.seq, origin = excluded.origin, from_peer = excluded.from_peer`,
+      ),
+      insertHistory: p(
+        `INSERT INTO sync_history (item_id, type, data, version, hlc, node_id, deleted, vector, reason, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertConflict: p(
+        `INSERT INTO sync_conflicts (item_id, peer_id, rule, winner, local, remote, result, detected_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      scanLog: p('SELECT * FROM sync_items WHERE seq > ? ORDER BY seq'),
+      getPeer: p('SELECT * FROM sync_peers WHERE peer_id = ?'),
+      allPeers: p('SELECT * FROM sync_peers ORDER BY peer_id'),
+      ensurePeer: p('INSERT INTO sync_peers (peer_id) VALUES (?) ON CONFLICT (peer_id) DO NOTHING'),
+      setPeerCursor: p('UPDATE sync_peers SET epoch = ?, cursor = ?, resyncing = ?, sweep_through = ? WHERE peer_id = ?'),
+      setPeerAcked: p('UPDATE sync_peers SET acked_epoch = ?, acked = ? WHERE peer_id = ?'),
+      setPeerAttempt: p('UPDATE sync_peers SET last_attempt = ? WHERE peer_id = ?'),
+      setPeerSuccess: p('UPDATE sync_peers SET last_success = ? WHERE peer_id = ?'),
+      setPeerError: p('UPDATE sync_peers SET last_error_code = ?, last_error = ?, last_error_at = ? WHERE peer_id = ?'),
+      insertSeen: p('INSERT OR IGNORE INTO sync_resync_seen (peer_id, item_id) VALUES (?, ?)'),
+      clearSeen: p('DELETE FROM sync_resync_seen WHERE peer_id = ?'),
+      forgetFromPeer: p('UPDATE sync_items SET from_peer = NULL WHERE from_peer = ?'),
+      forgetOrigin: p('UPDATE sync_items SET origin = ? WHERE origin = ?'),
+      sweepCandidates: p(
+        `SELECT * FROM sync_items AS i WHERE i.deleted = 0 AND i.seq <= ?
+           AND NOT EXISTS (SELECT 1 FROM sync_resync_seen AS s WHERE s.peer_id = ? AND s.item_id = i.id)`,
+      ),
+      countPending: p(
+        `SELECT count(*) AS n FROM sync_items WHERE seq > ? AND origin <> ? AND (from_peer IS NULL OR from_peer <> ?)`,
+      ),
+      latestLiveHistory: p('SELECT * FROM sync_history WHERE item_id = ? AND deleted = 0 ORDER BY id DESC LIMIT 1'),
+      getHistory: p('SELECT * FROM sync_history WHERE id = ?'),
+      expiredTombstones: p('SELECT id, seq FROM sync_items WHERE deleted = 1 AND hlc < ?'),
+      deleteItem: p('DELETE FROM sync_items WHERE id = ?'),
+      pruneHistoryAge: p('DELETE FROM sync_history WHERE recorded_at < ?'),
+      pruneHistoryCount: p(
+        `DELETE FROM sync_history WHERE id IN (
+           SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY item_id ORDER BY id DESC) AS rn FROM sync_history) WHERE rn > ?)`,
+      ),
+    };
+  }
+
+  /** This node's id. */
+  get nodeId(): string {
+    return this.#nodeId;
+  }
+
+  /** Random id of this database's change log; a new database (or a wiped one) gets a new epoch. */
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  /**
+   * Typed kysely access to the engine's `sync_*` tables, for reporting queries. Read only:
+   * writing these tables directly bypasses the clock and the change log.
+   */
+  get kysely(): Kysely<SyncDatabase> {
+    this.#assertOpen();
+    this.#kysely ??= new Kysely<SyncDatabase>({
+      dialect: new SqliteDialect({ database: this.#db as unknown as KyselySqliteDatabase }),
+    });
+    return this.#kysely;
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<K extends keyof SyncEngineEvents>(name: K, listener: (event: SyncEngineEvents[K]) => void): () => void {
+    return this.#events.on(name, listener);
+  }
+
+  /** Unsubscribes a listener. */
+  off<K extends keyof SyncEngineEvents>(name: K, listener: (event: SyncEngineEvents[K]) => void): void {
+    this.#events.off(name, listener);
+  }
+
+  // ---------------------------------------------------------------- local API
+
+  /** Creates or replaces an item. A local write always succeeds offline; it queues in the change log. */
+  async put(input: PutInput): Promise<SyncItem> {
+    const [item] = await this.putMany([input]);
+    return item!;
+  }
+
+  /** Writes several items in one transaction (all or none). */
+  async putMany(inputs: readonly PutInput[]): Promise<SyncItem[]> {
+    if (!Array.isArray(inputs)) throw new SyncError('invalid-argument', 'putMany expects an array');
+    const prepared = inputs.map((input, i) => {
+      if (typeof input !== 'object' || input === null) throw new SyncError('invalid-argument', `inputs[${i}] must be an object`);
+      const id = input.id === undefined ? randomUUID() : this.#checkId(input.id);
+      const type = this.#checkType(input.type);
+      if (input.data === null) throw new SyncError('invalid-argument', 'data must not be null (null marks deleted items; use delete())');
+      let dataJson: string;
+      try {
+        dataJson = encodeData(input.data, `inputs[${i}].data`, this.#config.maxItemBytes);
+      } catch (error) {
+        throw new SyncError('invalid-argument', error instanceof Error ? error.message : String(error), { cause: error });
+      }
+      return { id, type, dataJson };
+    });
+    return this.#mutex.run(() => {
+      this.#assertOpen();
+      const changed: ItemRow[] = [];
+      this.#db.transaction(() => {
+        for (const { id, type, dataJson } of prepared) {
+          const previous = this.#stmt.getItem!.get(id) as ItemRow | undefined;
+          changed.push(this.#writeLocal(id, type, dataJson, false, previous));
+        }
+        this.#persistCounters();
+      })();
+      return this.#emitLocal(changed);
+    });
+  }
+
+  /** The item with this id, or `undefined`. Tombstones only with `includeDeleted`. */
+  async get(id: string, options: { readonly includeDeleted?: boolean } = {}): Promise<SyncItem | undefined> {
+    this.#assertOpen();
+    const row = this.#stmt.getItem!.get(this.#checkId(id)) as ItemRow | undefined;
+    if (row === undefined || (row.deleted === 1 && options.includeDeleted !== true)) return undefined;
+    return rowToItem(row);
+  }
+
+  /**
+   * Deletes an item: writes a tombstone that replicates. Returns the tombstone, or
+   * `undefined` when there is no live item with this id.
+   */
+  async delete(id: string): Promise<SyncItem | undefined> {
+    this.#checkId(id);
+    return this.#mutex.run(() => {
+      this.#assertOpen();
+      let row: ItemRow | undefined;
+      this.#db.transaction(() => {
+        const previous = this.#stmt.getItem!.get(id) as ItemRow | undefined;
+        if (previous === undefined || previous.deleted === 1) return;
+        row = this.#writeLocal(id, previous.type, null, true, previous);
+        this.#persistCounters();
+      })();
+      return row === undefined ? undefined : this.#emitLocal([row])[0];
+    });
+  }
+
+  /** Items ordered by id, paged. */
+  async list(options: ListOptions = {}): Promise<ItemPage> {
+    const limit = this.#checkLimit(options.limit);
+    let query = this.kysely.selectFrom('sync_items').selectAll().orderBy('id').limit(limit + 1);
+    if (options.type !== undefined) query = query.where('type', '=', this.#checkType(options.type));
+    if (options.cursor !== undefined) query = query.where('id', '>', this.#checkId(options.cursor));
+    if (options.includeDeleted !== true) query = query.where('deleted', '=', 0);
+    const rows = await query.execute();
+    const items = rows.slice(0, limit).map(rowToItem);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : undefined };
+  }
+
+  /** Superseded versions of an item, newest first. */
+  async history(id: string, options: { readonly limit?: number } = {}): Promise<HistoryEntry[]> {
+    const rows = await this.kysely
+      .selectFrom('sync_history')
+      .selectAll()
+      .where('item_id', '=', this.#checkId(id))
+      .orderBy('id', 'desc')
+      .limit(this.#checkLimit(options.limit))
+      .execute();
+    return rows.map((row) => this.#historyEntry(row));
+  }
+
+  /** One history entry by its id, or `undefined`. */
+  async getHistoryEntry(historyId: number): Promise<HistoryEntry | undefined> {
+    this.#assertOpen();
+    if (!Number.isSafeInteger(historyId)) throw new SyncError('invalid-argument', 'historyId must be an integer');
+    const row = this.#stmt.getHistory!.get(historyId) as HistoryRow | undefined;
+    return row === undefined ? undefined : this.#historyEntry(row);
+  }
+
+  /**
+   * Restores an item from history (by default its latest non-deleted version). Restoring is
+   * a new write: it gets a new timestamp and version and replicates like any other change.
+   * @throws {SyncError} `not-found` when there is no such version.
+   */
+  async restore(id: string, options: { readonly historyId?: number } = {}): Promise<SyncItem> {
+    this.#checkId(id);
+    const entry =
+      options.historyId === undefined
+        ? (this.#stmt.latestLiveHistory!.get(id) as HistoryRow | undefined)
+        : (this.#stmt.getHistory!.get(options.historyId) as HistoryRow | undefined);
+    if (entry === undefined || entry.item_id !== id) {
+      throw new SyncError('not-found', `no history version ${options.historyId ?? '(latest live)'} for item ${JSON.stringify(id)}`);
+    }
+    if (entry.deleted === 1 || entry.data === null) throw new SyncError('invalid-argument', `history entry ${entry.id} is a deletion`);
+    return this.put({ id, type: entry.type, data: JSON.parse(entry.data) as JsonValue });
+  }
+
+  /** Conflict log entries, oldest first. */
+  async conflicts(options: ConflictListOptions = {}): Promise<ConflictRecord[]> {
+    let query = this.kysely.selectFrom('sync_conflicts').selectAll().orderBy('id').limit(this.#checkLimit(options.limit));
+    if (options.acknowledged === true) query = query.where('acknowledged_at', 'is not', null);
+    if (options.acknowledged === false) query = query.where('acknowledged_at', 'is', null);
+    if (options.itemId !== undefined) query = query.where('item_id', '=', this.#checkId(options.itemId));
+    if (options.cursor !== undefined) query = query.where('id', '>', options.cursor);
+    return (await query.execute()).map((row) => this.#conflictRecord(row));
+  }
+
+  /** Marks conflicts as reviewed. Returns how many were newly acknowledged. */
+  async acknowledgeConflicts(ids: readonly number[]): Promise<number> {
+    if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id))) {
+      throw new SyncError('invalid-argument', 'ids must be an array of integers');
+    }
+    if (ids.length === 0) return 0;
+    const result = await this.kysely
+      .updateTable('sync_conflicts')
+      .set({ acknowledged_at: this.#clock.wallMicros() })
+      .where('id', 'in', ids)
+      .where('acknowledged_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Engine status with every known peer. */
+  async status(): Promise<SyncStatus> {
+    this.#assertOpen();
+    const peers = (this.#stmt.allPeers!.all() as PeerRow[]).map((row) => this.#peerStatus(row));
+    return { nodeId: this.#nodeId, epoch: this.#epoch, lastSeq: this.#lastSeq, peers };
+  }
+
+  /** Status of one peer, or `undefined` if this node never exchanged with it. */
+  async peerStatus(peerId: string): Promise<PeerStatus | undefined> {
+    this.#assertOpen();
+    const row = this.#stmt.getPeer!.get(peerId) as PeerRow | undefined;
+    return row === undefined ? undefined : this.#peerStatus(row);
+  }
+
+  /**
+   * Removes tombstones older than `tombstoneRetentionMs` and history beyond its retention.
+   * Peers whose cursor predates a removed tombstone get a full resync next time (never a
+   * delta, which could not tell them about the deletion). Run it periodically.
+   */
+  async collectGarbage(): Promise<GarbageCollectionReport> {
+    return this.#mutex.run(() => {
+      this.#assertOpen();
+      const now = this.#clock.wallMicros();
+      const horizon = hlcWallPrefix(now - this.#config.tombstoneRetentionMs * 1000);
+      let tombstonesCollected = 0;
+      let historyEntriesPruned = 0;
+      this.#db.transaction(() => {
+        const expired = this.#stmt.expiredTombstones!.all(horizon) as { id: string; seq: number }[];
+        for (const { id, seq } of expired) {
+          this.#stmt.deleteItem!.run(id);
+          this.#gcSeq = Math.max(this.#gcSeq, seq);
+        }
+        tombstonesCollected = expired.length;
+        historyEntriesPruned += this.#stmt.pruneHistoryAge!.run(now - this.#config.historyMaxAgeMs * 1000).changes;
+        historyEntriesPruned += this.#stmt.pruneHistoryCount!.run(this.#config.historyMaxVersions).changes;
+        this.#stmt.setMeta!.run('gc_seq', String(this.#gcSeq));
+      })();
+      return { tombstonesCollected, historyEntriesPruned };
+    });
+  }
+
+  /**
+   * The conflict resolution rule. Called for true conflicts only: two versions of one item
+   * where neither was written with knowledge of the other. The default keeps a deletion over
+   * a modification, else the version with the greater (HLC, node id). Override it in a
+   * subclass for custom merging; the result is validated.
+   */
+  protected async resolveConflict(local: SyncItem, remote: SyncItem): Promise<SyncItem> {
+    return this.#defaultResolve(local, remote);
+  }
+
+  // ---------------------------------------------------------------- sync: responder side
+
+  /**
+   * Serves one request from a peer (the responder side of the protocol; a transport's server
+   * calls this). `context.peerId` must be the peer the transport authenticated; a message
+   * claiming another node id is rejected. Bad requests come back as `{ type: 'error' }`
+   * responses with a {@link SyncErrorCode}; nothing is applied from a rejected push.
+   */
+  async handleSyncRequest(message: unknown, context: SyncRequestContext): Promise<SyncResponse> {
+    const peerId = context?.peerId;
+    try {
+      this.#assertOpen();
+      if (!isValidNodeId(peerId)) throw new SyncError('invalid-argument', 'context.peerId must be a valid node id');
+      const request = parseSyncRequest(message, this.#validationLimits);
+      if (request.type === 'pull') {
+        if (request.nodeId !== peerId) throw new SyncProtocolError('peer-mismatch', `request claims node ${request.nodeId} but comes from ${peerId}`);
+        return this.#servePull(request, peerId);
+      }
+      const page = request.page as ValidatedPage;
+      if (page.nodeId !== peerId) throw new SyncProtocolError('peer-mismatch', `page claims node ${page.nodeId} but comes from ${peerId}`);
+      const cursor = await this.#applyPage(peerId, page);
+      return { type: 'push-ack', protocol: SYNC_PROTOCOL_VERSION, nodeId: this.#nodeId, cursor };
+    } catch (error) {
+      if (!(error instanceof SyncError)) throw error;
+      if (isValidNodeId(peerId) && !this.#disposed) this.#recordPeerError(peerId, error);
+      return { type: 'error', protocol: SYNC_PROTOCOL_VERSION, code: error.code, message: error.message };
+    }
+  }
+
+  #servePull(request: PullRequest, peerId: string): SyncResponse {
+    const peer = this.#getPeer(peerId);
+    const c = request.cursor;
+    if (c.epoch === this.#epoch) {
+      this.#stmt.ensurePeer!.run(peerId);
+      this.#stmt.setPeerAcked!.run(this.#epoch, Math.min(c.seq, this.#lastSeq), peerId);
+    }
+    // A cursor into another epoch (we were wiped), from before collected tombstones, or
+    // beyond our log (we were restored from a backup) cannot be continued with a delta.
+    const continuable = c.epoch === this.#epoch && c.seq >= this.#gcSeq && c.seq <= this.#lastSeq;
+    const mode = continuable && !c.resyncing ? 'delta' : 'full';
+    const after = continuable ? c.seq : 0;
+    const knowsRequester = peer !== undefined && peer.epoch === request.epoch;
+    const limits = {
+      maxChanges: Math.min(request.limits.maxChanges, this.#config.pageMaxChanges),
+      maxBytes: Math.min(request.limits.maxBytes, this.#config.pageMaxBytes),
+    };
+    const { page } = this.#buildPage(peerId, after, mode, limits, knowsRequester ? { epoch: request.epoch, seq: peer.cursor } : null, knowsRequester);
+    return {
+      type: 'pull-page',
+      protocol: SYNC_PROTOCOL_VERSION,
+      page,
+      yourCursor: knowsRequester ? { epoch: peer.epoch, seq: peer.cursor, resyncing: peer.resyncing === 1 } : null,
+      limits: { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes },
+    };
+  }
+
+  // ---------------------------------------------------------------- sync: requester side
+
+  /**
+   * Runs one sync round with a peer through `transport`: pulls every page of the peer's
+   * changes after this node's cursor, then pushes every page of this node's changes the peer
+   * has not confirmed. Never throws for sync failures: the report says what happened (pages
+   * applied before a failure stay applied, with their cursors).
+   */
+  async syncWith(peerId: string, transport: SyncTransport, options: SyncRoundOptions = {}): Promise<SyncRoundReport> {
+    if (!isValidNodeId(peerId)) throw new SyncError('invalid-argument', `invalid peer id ${JSON.stringify(peerId)}`);
+    if (peerId === this.#nodeId) throw new SyncError('invalid-argument', 'a node cannot sync with itself');
+    this.#assertOpen();
+    const started = performance.now();
+    const maxPages = options.maxPages ?? 100_000;
+    const pulled = { pages: 0, changes: 0, bytes: 0, mode: null as 'delta' | 'full' | null };
+    const pushed = { pages: 0, changes: 0, bytes: 0, mode: null as 'delta' | 'full' | null };
+    let conflicts = 0;
+    const countConflicts = (): void => {
+      conflicts += 1;
+    };
+    const unsubscribe = this.#events.on('conflict', (record) => {
+      if (record.peerId === peerId) countConflicts();
+    });
+    let error: { code: string; message: string } | null = null;
+    try {
+      this.#stmt.ensurePeer!.run(peerId);
+      this.#stmt.setPeerAttempt!.run(this.#clock.wallMicros(), peerId);
+      // Pull.
+      let yourCursor: LogCursor | null = null;
+      let remoteLimits: PageLimits = { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes };
+      for (let pages = 0; ; pages++) {
+        if (pages >= maxPages) throw new SyncError('invalid-message', `peer sent more than ${maxPages} pages in one round`);
+        options.signal?.throwIfAborted();
+        const peer = this.#getPeer(peerId);
+        const request: PullRequest = {
+          type: 'pull',
+          protocol: SYNC_PROTOCOL_VERSION,
+          nodeId: this.#nodeId,
+          epoch: this.#epoch,
+          cursor: peer?.epoch ? { epoch: peer.epoch, seq: peer.cursor, resyncing: peer.resyncing === 1 } : { epoch: null, seq: 0, resyncing: false },
+          limits: { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes },
+        };
+        const response = parseSyncResponse(await transport.request(request, { signal: options.signal }), this.#validationLimits);
+        if (response.type === 'error') throw new SyncRemoteError(response.code, response.message);
+        if (response.type !== 'pull-page') throw new SyncProtocolError('invalid-message', `expected a pull-page response, got ${response.type}`);
+        const page = response.page;
+        if (page.nodeId !== peerId) throw new SyncProtocolError('peer-mismatch', `page comes from ${page.nodeId}, expected ${peerId}`);
+        await this.#applyPage(peerId, page);
+        pulled.pages += 1;
+        pulled.changes += page.changes.length;
+        pulled.bytes += page.bytes;
+        pulled.mode ??= page.mode;
+        yourCursor = response.yourCursor;
+        remoteLimits = response.limits;
+        if (!page.hasMore) break;
+        if (page.through <= page.after) {
+          throw new SyncProtocolError('invalid-message', 'peer announced more pages without making progress');
+        }
+      }
+      // Push.
+      const limits = {
+        maxChanges: Math.min(remoteLimits.maxChanges, this.#config.pageMaxChanges),
+        maxBytes: Math.min(remoteLimits.maxBytes, this.#config.pageMaxBytes),
+      };
+      const continuable =
+        yourCursor !== null && yourCursor.epoch === this.#epoch && yourCursor.seq >= this.#gcSeq && yourCursor.seq <= this.#lastSeq;
+      let after = continuable ? yourCursor!.seq : 0;
+      const mode: 'delta' | 'full' = continuable && !yourCursor!.resyncing ? 'delta' : 'full';
+      for (let pages = 0; ; pages++) {
+        if (pages >= maxPages) throw new SyncError('invalid-message', `more than ${maxPages} pages to push in one round`);
+        options.signal?.throwIfAborted();
+        if (mode === 'delta' && after >= this.#lastSeq) break;
+        const peer = this.#getPeer(peerId);
+        const receiverCursor = peer?.epoch ? { epoch: peer.epoch, seq: peer.cursor } : null;
+        // The pull just now applied the peer's current epoch, so our echo markers are valid.
+        const { page, bytes } = this.#buildPage(peerId, after, mode, limits, receiverCursor, receiverCursor !== null);
+        const request: PushRequest = { type: 'push', protocol: SYNC_PROTOCOL_VERSION, page };
+        const response = parseSyncResponse(await transport.request(request, { signal: options.signal }), this.#validationLimits);
+        if (response.type === 'error') throw new SyncRemoteError(response.code, response.message);
+        if (response.type !== 'push-ack') throw new SyncProtocolError('invalid-message', `expected a push-ack response, got ${response.type}`);
+        if (response.nodeId !== peerId) throw new SyncProtocolError('peer-mismatch', `ack comes from ${response.nodeId}, expected ${peerId}`);
+        if (response.cursor.epoch === this.#epoch) this.#stmt.setPeerAcked!.run(this.#epoch, Math.min(response.cursor.seq, this.#lastSeq), peerId);
+        pushed.pages += 1;
+        pushed.changes += page.changes.length;
+        pushed.bytes += bytes;
+        pushed.mode ??= mode;
+        if (!page.hasMore) break;
+        after = page.through;
+      }
+      this.#stmt.setPeerSuccess!.run(this.#clock.wallMicros(), peerId);
+    } catch (caught) {
+      if (caught instanceof SyncError && caught.code === 'disposed') throw caught;
+      error = errorInfo(caught);
+      if (!this.#disposed) this.#stmt.setPeerError!.run(error.code, error.message, this.#clock.wallMicros(), peerId);
+    } finally {
+      unsubscribe();
+    }
+    const report: SyncRoundReport = { peerId, ok: error === null, error, pulled, pushed, conflicts, durationMs: performance.now() - started };
+    this.#events.emit('sync-round-finished', report);
+    return report;
+  }
+
+  // ---------------------------------------------------------------- internals: pages
+
+  #buildPage(
+    peerId: string,
+    after: number,
+    mode: 'delta' | 'full',
+    limits: PageLimits,
+    receiverCursor: ChangePage['receiverCursor'],
+    suppressEchoes: boolean,
+  ): { page: ChangePage; bytes: number } {
+    const changes: Change[] = [];
+    // In a full resync the receiver sweeps items it sent us that are absent from the
+    // snapshot, so suppressed echoes must still be named.
+    const echoIds: string[] | undefined = mode === 'full' && suppressEchoes && receiverCursor !== null && receiverCursor.seq > 0 ? [] : undefined;
+    let bytes = 0;
+    let through = after;
+    let exhausted = true;
+    // Bound the rows examined per page: a long run of echoes (changes this peer sent us)
+    // still ends the page so the request stays cheap; the cursor moves past them.
+    const maxExamined = limits.maxChanges * 20;
+    let examined = 0;
+    for (const row of this.#stmt.scanLog!.iterate(after) as IterableIterator<ItemRow>) {
+      if (examined >= maxExamined || changes.length >= limits.maxChanges) {
+        exhausted = false;
+        break;
+      }
+      // Nothing is sent that the peer already has: a state it produced itself, or received
+      // from it verbatim, is at most as new as the peer's own state. Only valid while the
+      // peer keeps the same epoch (markers are cleared when its epoch changes).
+      const echo = suppressEchoes && (row.origin === peerId || row.from_peer === peerId);
+      if (echo) {
+        if (echoIds !== undefined) {
+          const size = row.id.length + 3;
+          if (bytes + size > limits.maxBytes) {
+            exhausted = false;
+            break;
+          }
+          bytes += size;
+          echoIds.push(row.id);
+        }
+      } else {
+        const size = estimateChangeBytes(row.id, row.type, row.data, row.vector, row.value_vector);
+        if (changes.length > 0 && bytes + size > limits.maxBytes) {
+          exhausted = false;
+          break;
+        }
+        bytes += size;
+        const change: Change = {
+          seq: row.seq,
+          id: row.id,
+          type: row.type,
+          data: row.data === null ? null : (JSON.parse(row.data) as JsonValue),
+          deleted: row.deleted === 1,
+          version: row.version,
+          hlc: row.hlc,
+          nodeId: row.node_id,
+          vector: parseVector(row.vector),
+          origin: row.origin,
+        };
+        changes.push(row.value_vector === null ? change : { ...change, valueVector: parseVector(row.value_vector) });
+      }
+      through = row.seq;
+      examined += 1;
+    }
+    if (exhausted) through = Math.max(after, this.#lastSeq);
+    const page: ChangePage = { nodeId: this.#nodeId, epoch: this.#epoch, mode, after, through, hasMore: !exhausted, changes, receiverCursor };
+    return { page: echoIds === undefined ? page : { ...page, echoIds }, bytes };
+  }
+
+  #applyPage(peerId: string, page: ValidatedPage): Promise<LogCursor> {
+    return this.#mutex.run(async () => {
+      this.#assertOpen();
+      const peer = this.#getPeer(peerId);
+      const startFresh = page.mode === 'full' && page.after === 0;
+      if (!startFresh) {
+        if (peer === undefined || peer.epoch !== page.epoch) {
+          throw new SyncProtocolError('epoch-mismatch', `no cursor for epoch ${page.epoch} of ${peerId}; a full resync is needed`, 'page.epoch');
+        }
+        if ((page.mode === 'full') !== (peer.resyncing === 1)) {
+          throw new SyncProtocolError('cursor-gap', `${page.mode} page does not continue the ${peer.resyncing === 1 ? 'full resync' : 'delta stream'} in progress`, 'page.mode');
+        }
+        if (page.after > peer.cursor) {
+          throw new SyncProtocolError('cursor-gap', `page starts after ${page.after} but only ${peer.cursor} was applied`, 'page.after');
+        }
+      }
+      const baseCursor = startFresh ? 0 : peer!.cursor;
+      // Full resync sweep needs to know which of our items the sender had received.
+      const sweepThrough = startFresh
+        ? page.receiverCursor !== null && page.receiverCursor.epoch === this.#epoch
+          ? Math.min(page.receiverCursor.seq, this.#lastSeq)
+          : 0
+        : peer!.sweep_through;
+      // Pages may overlap what is already applied (a pull and a push of the same range racing);
+      // applying is idempotent, but skipping saves the work.
+      const fresh = startFresh ? page.changes : page.changes.filter((c) => c.seq > baseCursor);
+      this.#checkDrift(peerId, fresh);
+
+      const plans: Plan[] = fresh.map((change) => {
+        const local = this.#stmt.getItem!.get(change.id) as ItemRow | undefined;
+        return { change, local, decision: local === undefined ? { kind: 'insert' } : decideMerge(rowToMergeState(local), changeToMergeState(change)) };
+      });
+      for (const plan of plans) {
+        if (plan.decision.kind === 'conflict') plan.resolution = await this.#resolve(plan.local!, plan.change);
+      }
+      this.#assertOpen();
+
+      const changedRows: ItemRow[] = [];
+      const conflictRecords: ConflictRecord[] = [];
+      const resyncDone = page.mode === 'full' && !page.hasMore;
+      const newCursor = Math.max(baseCursor, page.through);
+      let maxHlc: string | undefined;
+      for (const change of fresh) {
+        if (maxHlc === undefined || change.hlc > maxHlc) maxHlc = change.hlc;
+        for (const node in change.vector) if (change.vector[node]! > maxHlc) maxHlc = change.vector[node]!;
+      }
+      // Drift was checked above, so this only moves the clock forward; later local writes sort after the page.
+      if (maxHlc !== undefined) this.#clock.receive(maxHlc);
+      this.#db.transaction(() => {
+        this.#stmt.ensurePeer!.run(peerId);
+        if (startFresh) {
+          this.#stmt.clearSeen!.run(peerId);
+          if (peer?.epoch != null && peer.epoch !== page.epoch) {
+            // The peer's log was replaced (wiped or restored database): it may no longer hold
+            // what it once sent or produced, so stop treating those states as echoes.
+            this.#stmt.forgetFromPeer!.run(peerId);
+            this.#stmt.forgetOrigin!.run(this.#nodeId, peerId);
+          }
+        }
+        for (const plan of plans) this.#applyPlan(peerId, plan, changedRows, conflictRecords);
+        if (page.mode === 'full' && sweepThrough > 0) {
+          for (const change of page.changes) this.#stmt.insertSeen!.run(peerId, change.id);
+          for (const id of page.echoIds ?? []) this.#stmt.insertSeen!.run(peerId, id);
+        }
+        if (resyncDone) {
+          if (sweepThrough > 0) this.#sweep(peerId, sweepThrough, changedRows, conflictRecords);
+          this.#stmt.clearSeen!.run(peerId);
+        }
+        this.#stmt.setPeerCursor!.run(page.epoch, newCursor, page.mode === 'full' && !resyncDone ? 1 : 0, resyncDone ? 0 : sweepThrough, peerId);
+        this.#persistCounters();
+      })();
+
+      if (this.#events.has('item-changed')) {
+        for (const row of changedRows) this.#events.emit('item-changed', { item: rowToItem(row), source: 'remote', peerId });
+      }
+      for (const record of conflictRecords) this.#events.emit('conflict', record);
+      return { epoch: page.epoch, seq: newCursor, resyncing: page.mode === 'full' && !resyncDone };
+    });
+  }
+
+  #checkDrift(peerId: string, changes: readonly ValidatedChange[]): void {
+    const limit = hlcWallPrefix(this.#clock.wallMicros() + this.#config.maxClockDriftMs * 1000);
+    for (const change of changes) {
+      let offending: string | undefined;
+      if (change.hlc.slice(0, 16) > limit) offending = change.hlc;
+      else {
+        for (const node in change.vector) if (change.vector[node]!.slice(0, 16) > limit) offending = change.vector[node];
+      }
+      if (offending !== undefined) {
+        const drift = this.#clock.excessDriftMs(decodeHlc(offending)!) ?? 0;
+        const error = new ClockDriftError(offending, drift, this.#config.maxClockDriftMs);
+        this.#events.emit('clock-drift-rejected', { peerId, remoteHlc: offending, driftMs: drift, maxDriftMs: this.#config.maxClockDriftMs });
+        throw error;
+      }
+    }
+  }
+
+  #applyPlan(peerId: string, plan: Plan, changedRows: ItemRow[], conflicts: ConflictRecord[]): void {
+    const { change, local, decision } = plan;
+    const verbatim = (): NewState => ({
+      id: change.id,
+      type: change.type,
+      data: change.dataJson,
+      version: change.version,
+      hlc: change.hlc,
+      node_id: change.nodeId,
+      deleted: change.deleted ? 1 : 0,
+      vector: change.vectorJson,
+      value_vector: change.valueVectorJson,
+      origin: change.origin,
+      from_peer: peerId,
+    });
+    const remoteHistoryRow = (): Omit<ItemRow, 'seq' | 'origin' | 'from_peer' | 'value_vector'> => ({
+      id: change.id,
+      type: change.type,
+      data: change.dataJson,
+      version: change.version,
+      hlc: change.hlc,
+      node_id: change.nodeId,
+      deleted: change.deleted ? 1 : 0,
+      vector: change.vectorJson,
+    });
+    switch (decision.kind) {
+      case 'skip':
+        return;
+      case 'insert':
+        changedRows.push(this.#writeState(verbatim()));
+        return;
+      case 'adopt':
+        this.#insertHistory(local!, 'superseded');
+        changedRows.push(this.#writeState(verbatim()));
+        return;
+      case 'keep-local':
+      case 'take-remote':
+      case 'tiebreak':
+      case 'conflict':
+        break;
+    }
+    const l = local!;
+    const joined = joinVectors(parseVector(l.vector), change.vector);
+    const joinedJson = JSON.stringify(joined);
+    const localKeeps = decision.kind === 'keep-local' || (decision.kind === 'tiebreak' && decision.winner === 'local');
+    const remoteTakes = decision.kind === 'take-remote' || (decision.kind === 'tiebreak' && decision.winner === 'remote');
+    let state: NewState;
+    let winner: 'local' | 'remote' | 'merged';
+    let rule: ConflictRule | undefined = decision.kind === 'tiebreak' ? 'tiebreak' : undefined;
+    let resultItem: SyncItem | undefined;
+    if (localKeeps || (decision.kind === 'conflict' && plan.resolution!.winner === 'local')) {
+      winner = 'local';
+      if (decision.kind === 'conflict') rule = plan.resolution!.rule;
+      state = { ...l, vector: joinedJson, value_vector: l.value_vector ?? (vectorsEqual(joined, parseVector(l.vector)) ? null : l.vector), origin: this.#nodeId, from_peer: null };
+      if (rule !== undefined) this.#insertHistory(remoteHistoryRow(), 'conflict-loser');
+    } else if (remoteTakes || (decision.kind === 'conflict' && plan.resolution!.winner === 'remote')) {
+      winner = 'remote';
+      if (decision.kind === 'conflict') rule = plan.resolution!.rule;
+      const sameAsRemote = vectorsEqual(joined, change.vector);
+      state = sameAsRemote
+        ? verbatim()
+        : { ...verbatim(), vector: joinedJson, value_vector: change.valueVectorJson ?? change.vectorJson, origin: this.#nodeId, from_peer: null };
+      this.#insertHistory(l, rule === undefined ? 'superseded' : 'conflict-loser');
+    } else {
+      // A custom resolver produced a new value: it has seen both values.
+      const resolution = plan.resolution!;
+      winner = 'merged';
+      rule = 'custom';
+      resultItem = resolution.item;
+      const valueVector = joinVectors(rowToMergeState(l).valueVector, change.valueVector ?? change.vector);
+      state = {
+        id: l.id,
+        type: resolution.item.type,
+        data: resolution.dataJson,
+        version: resolution.item.version,
+        hlc: resolution.item.hlc,
+        node_id: resolution.item.nodeId,
+        deleted: resolution.item.deleted ? 1 : 0,
+        vector: joinedJson,
+        value_vector: vectorsEqual(valueVector, joined) ? null : JSON.stringify(valueVector),
+        origin: this.#nodeId,
+        from_peer: null,
+      };
+      this.#insertHistory(l, 'conflict-loser');
+      this.#insertHistory(remoteHistoryRow(), 'conflict-loser');
+    }
+    // An equal-context tie-break the local side wins changes nothing here.
+    const unchanged = winner === 'local' && state.vector === l.vector && state.value_vector === l.value_vector;
+    const written = unchanged ? l : this.#writeState(state);
+    if (!unchanged) changedRows.push(written);
+    if (rule !== undefined) {
+      const localItem = rowToItem(l);
+      const remoteItem = changeToItem(change);
+      const result = resultItem ?? rowToItem(written);
+      conflicts.push(this.#logConflict(l.id, peerId, rule, winner, localItem, remoteItem, { ...result, vector: parseVector(written.vector) }));
+    }
+  }
+
+  #sweep(peerId: string, through: number, changedRows: ItemRow[], conflicts: ConflictRecord[]): void {
+    const candidates = this.#stmt.sweepCandidates!.all(through, peerId) as ItemRow[];
+    for (const row of candidates) {
+      const tombstone = this.#writeLocal(row.id, row.type, null, true, row, 'resync-removed');
+      changedRows.push(tombstone);
+      const item = rowToItem(row);
+      conflicts.push(this.#logConflict(row.id, peerId, 'resync-removed', 'remote', item, { ...item, data: null, deleted: true }, rowToItem(tombstone)));
+    }
+  }
+
+  async #resolve(local: ItemRow, change: ValidatedChange): Promise<NonNullable<Plan['resolution']>> {
+    const localItem = rowToItem(local);
+    const remoteItem = changeToItem(change);
+    const overridden = this.resolveConflict !== SyncEngine.prototype.resolveConflict;
+    if (this.#customResolver === undefined && !overridden) {
+      const { winner, rule } = defaultConflictWinner(rowToMergeState(local), changeToMergeState(change));
+      return { item: winner === 'local' ? localItem : remoteItem, dataJson: winner === 'local' ? local.data : change.dataJson, winner, rule };
+    }
+    let result: unknown;
+    try {
+      result =
+        this.#customResolver !== undefined
+          ? await this.#customResolver(localItem, remoteItem, { nodeId: this.#nodeId, defaultResolve: (l, r) => this.#defaultResolve(l, r) })
+          : await this.resolveConflict(localItem, remoteItem);
+    } catch (error) {
+      if (error instanceof ConflictResolutionError) throw error;
+      throw new ConflictResolutionError(local.id, `the resolver threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    if (result === localItem || result === remoteItem) {
+      const winner = result === localItem ? 'local' : 'remote';
+      const rule = localItem.deleted !== remoteItem.deleted ? 'delete-wins' : 'lww';
+      const isDefault = this.#defaultResolve(localItem, remoteItem) === result;
+      return { item: result as SyncItem, dataJson: winner === 'local' ? local.data : change.dataJson, winner, rule: isDefault ? rule : 'custom' };
+    }
+    const item = this.#validateResolution(result, localItem, remoteItem);
+    const dataJson = item.deleted ? null : JSON.stringify(item.data);
+    const sameAs = (other: SyncItem, otherJson: string | null): boolean =>
+      item.hlc === other.hlc && item.nodeId === other.nodeId && item.version === other.version && item.deleted === other.deleted && item.type === other.type && dataJson === otherJson;
+    if (sameAs(localItem, local.data)) return { item: localItem, dataJson: local.data, winner: 'local', rule: 'custom' };
+    if (sameAs(remoteItem, change.dataJson)) return { item: remoteItem, dataJson: change.dataJson, winner: 'remote', rule: 'custom' };
+    return { item, dataJson, winner: 'merged', rule: 'custom' };
+  }
+
+  #validateResolution(result: unknown, local: SyncItem, remote: SyncItem): SyncItem {
+    const fail = (message: string): never => {
+      throw new ConflictResolutionError(local.id, message);
+    };
+    if (typeof result !== 'object' || result === null) fail('expected an item object');
+    const r = result as Record<string, unknown>;
+    if (r.id !== local.id) fail(`id must stay ${JSON.stringify(local.id)}`);
+    if (typeof r.type !== 'string' || r.type.length === 0 || r.type.length > MAX_TYPE_LENGTH) fail('type must be a non-empty string');
+    if (typeof r.deleted !== 'boolean') fail('deleted must be a boolean');
+    if (r.deleted === true && r.data !== null) fail('a deleted item has data null');
+    if (r.deleted === false) {
+      if (r.data === null || r.data === undefined) fail('data must be a JSON value (not null) for a live item');
+      try {
+        encodeData(r.data, 'data', this.#config.maxItemBytes);
+      } catch (error) {
+        fail(error instanceof Error ? error.message : String(error));
+      }
+    }
+    const minVersion = Math.max(local.version, remote.version);
+    if (typeof r.version !== 'number' || !Number.isSafeInteger(r.version) || r.version < minVersion) fail(`version must be an integer >= ${minVersion}`);
+    if (!isValidHlc(r.hlc)) fail('hlc must be an HLC timestamp');
+    const maxHlc = local.hlc > remote.hlc ? local.hlc : remote.hlc;
+    if ((r.hlc as string) < maxHlc) fail(`hlc must be at least the newer of the two versions (${maxHlc})`);
+    if (this.#clock.excessDriftMs(decodeHlc(r.hlc)!) !== undefined) fail('hlc is too far in the future');
+    if (!isValidNodeId(r.nodeId)) fail('nodeId must be a node id');
+    return {
+      id: local.id,
+      type: r.type as string,
+      data: r.deleted === true ? null : (r.data as JsonValue),
+      version: r.version as number,
+      hlc: r.hlc as string,
+      nodeId: r.nodeId as string,
+      deleted: r.deleted as boolean,
+      vector: joinVectors(local.vector, remote.vector),
+    };
+  }
+
+  #defaultResolve(local: SyncItem, remote: SyncItem): SyncItem {
+    const toState = (item: SyncItem): MergeState => ({
+      hlc: item.hlc,
+      nodeId: item.nodeId,
+      version: item.version,
+      deleted: item.deleted,
+      dataJson: item.deleted ? null : JSON.stringify(item.data),
+      vector: item.vector,
+      valueVector: item.vector,
+    });
+    return defaultConflictWinner(toState(local), toState(remote)).winner === 'local' ? local : remote;
+  }
+
+  // ---------------------------------------------------------------- internals: rows
+
+  #writeLocal(id: string, type: string, dataJson: string | null, deleted: boolean, previous: ItemRow | undefined, reason: HistoryReason = 'superseded'): ItemRow {
+    const hlc = this.#clock.now();
+    const vector = joinVectors(previous === undefined ? {} : parseVector(previous.vector), { [this.#nodeId]: hlc });
+    if (previous !== undefined) this.#insertHistory(previous, reason);
+    return this.#writeState({
+      id,
+      type,
+      data: dataJson,
+      version: (previous?.version ?? 0) + 1,
+      hlc,
+      node_id: this.#nodeId,
+      deleted: deleted ? 1 : 0,
+      vector: JSON.stringify(vector),
+      value_vector: null,
+      origin: this.#nodeId,
+      from_peer: null,
+    });
+  }
+
+  #writeState(state: NewState): ItemRow {
+    const row: ItemRow = { ...state, seq: ++this.#lastSeq };
+    this.#stmt.upsertItem!.run(row);
+    return row;
+  }
+
+  #insertHistory(row: Pick<ItemRow, 'id' | 'type' | 'data' | 'version' | 'hlc' | 'node_id' | 'deleted' | 'vector'>, reason: HistoryReason): void {
+    this.#stmt.insertHistory!.run(row.id, row.type, row.data, row.version, row.hlc, row.node_id, row.deleted, row.vector, reason, this.#clock.wallMicros());
+  }
+
+  #logConflict(itemId: string, peerId: string | null, rule: ConflictRule, winner: 'local' | 'remote' | 'merged', local: SyncItem, remote: SyncItem, result: SyncItem): ConflictRecord {
+    const detected = this.#clock.wallMicros();
+    const info = this.#stmt.insertConflict!.run(itemId, peerId, rule, winner, JSON.stringify(local), JSON.stringify(remote), JSON.stringify(result), detected);
+    return { id: Number(info.lastInsertRowid), itemId, peerId, rule, winner, local, remote, result, detectedAt: new Date(detected / 1000), acknowledgedAt: null };
+  }
+
+  #persistCounters(): void {
+    this.#stmt.setMeta!.run('last_seq', String(this.#lastSeq));
+    this.#stmt.setMeta!.run('clock', this.#clock.last);
+  }
+
+  #emitLocal(rows: readonly ItemRow[]): SyncItem[] {
+    const items = rows.map(rowToItem);
+    if (this.#events.has('item-changed')) for (const item of items) this.#events.emit('item-changed', { item, source: 'local', peerId: null });
+    return items;
+  }
+
+  #getPeer(peerId: string): PeerRow | undefined {
+    return this.#stmt.getPeer!.get(peerId) as PeerRow | undefined;
+  }
+
+  #recordPeerError(peerId: string, error: SyncError): void {
+    this.#stmt.ensurePeer!.run(peerId);
+    this.#stmt.setPeerError!.run(error.code, error.message, this.#clock.wallMicros(), peerId);
+  }
+
+  #peerStatus(row: PeerRow): PeerStatus {
+    const acked = row.acked_epoch === this.#epoch ? row.acked : 0;
+    const pending = (this.#stmt.countPending!.get(acked, row.peer_id, row.peer_id) as { n: number }).n;
+    return {
+      peerId: row.peer_id,
+      epoch: row.epoch,
+      cursor: row.cursor,
+      resyncing: row.resyncing === 1,
+      pendingChanges: pending,
+      lastAttemptAt: microsToDate(row.last_attempt),
+      lastSuccessAt: microsToDate(row.last_success),
+      lastError:
+        row.last_error_code === null ? null : { code: row.last_error_code, message: row.last_error ?? '', at: microsToDate(row.last_error_at)! },
+    };
+  }
+
+  #historyEntry(row: HistoryRow): HistoryEntry {
+    return {
+      historyId: row.id,
+      item: rowToItem({ ...row, id: row.item_id }),
+      reason: row.reason as HistoryReason,
+      recordedAt: new Date(row.recorded_at / 1000),
+    };
+  }
+
+  #conflictRecord(row: ConflictRow): ConflictRecord {
+    return {
+      id: row.id,
+      itemId: row.item_id,
+      peerId: row.peer_id,
+      rule: row.rule as ConflictRule,
+      winner: row.winner as ConflictRecord['winner'],
+      local: JSON.parse(row.local) as SyncItem,
+      remote: JSON.parse(row.remote) as SyncItem,
+      result: JSON.parse(row.result) as SyncItem,
+      detectedAt: new Date(row.detected_at / 1000),
+      acknowledgedAt: microsToDate(row.acknowledged_at),
+    };
+  }
+
+  #checkId(id: unknown): string {
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+      throw new SyncError('invalid-argument', `item id must be a string of 1–${MAX_ID_LENGTH} characters`);
+    }
+    return id;
+  }
+
+  #checkType(type: unknown): string {
+    if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH) {
+      throw new SyncError('invalid-argument', `item type must be a string of 1–${MAX_TYPE_LENGTH} characters`);
+    }
+    return type;
+  }
+
+  #checkLimit(limit: number | undefined): number {
+    if (limit === undefined) return 100;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new SyncError('invalid-argument', 'limit must be an integer from 1 to 1000');
+    return limit;
+  }
+
+  #assertOpen(): void {
+    if (this.#disposed) throw new SyncError('disposed', 'the sync engine was disposed');
+  }
+
+  /** Whether {@link SyncEngine.dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /**
+   * Waits for in-flight writes, then closes the database if the engine opened it. Idempotent;
+   * any later call throws a `disposed` {@link SyncError}.
+   */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    await this.#mutex.run(() => {
+      if (this.#disposed) return;
+      this.#disposed = true;
+      this.#events.clear();
+      // Never kysely.destroy(): its driver closes the database, which may belong to the app.
+      if (this.#ownsDb && this.#db.open) this.#db.close();
+    });
+  }
+
+  /** Same as {@link SyncEngine.dispose}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

@@ -1,0 +1,206 @@
+import type { ConflictRule } from './resolution.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+import type { JsonValue, SyncItem } from './sync-item.js';
+
+/**
+ * A conflict resolver: given two concurrent versions of one item (neither has seen the other),
+ * returns the version to keep: `local`, `remote`, or a new merged item. Its result is
+ * validated ({@link ConflictResolutionError} otherwise). The engine computes the merged
+ * item's causal context itself.
+ *
+ * For every replica to end identical, a resolver should be deterministic. If two nodes
+ * resolve the same conflict differently, the engine still converges: the two results meet as
+ * equal-context states and the default rule picks one (logged as `tiebreak`).
+ */
+export type ConflictResolver = (
+  local: SyncItem,
+  remote: SyncItem,
+  context: ConflictResolverContext,
+) => SyncItem | Promise<SyncItem>;
+
+/** What a {@link ConflictResolver} function option receives besides the two versions. */
+export interface ConflictResolverContext {
+  /** This node's id. */
+  readonly nodeId: string;
+  /** The built-in rule (deletion wins, else greater (HLC, node id)); returns `local` or `remote`. */
+  readonly defaultResolve: (local: SyncItem, remote: SyncItem) => SyncItem;
+}
+
+/** Construction config of {@link SyncEngine}. */
+export interface SyncEngineConfig {
+  /**
+   * A database file path (opened with better-sqlite3, which must be installed; `':memory:'`
+   * works for tests) or an open better-sqlite3 `Database` the application owns (the engine
+   * does not close it). The engine creates its own `sync_*` tables and sets WAL mode.
+   */
+  readonly database: string | SqliteDatabase;
+  /** This node's id (ASCII, 1–64 chars). Default: the id stored in the database, else a random UUID. */
+  readonly nodeId?: string | undefined;
+  /** Remote timestamps further ahead of the local wall clock are rejected. Default 60 000 ms. */
+  readonly maxClockDriftMs?: number | undefined;
+  /** How long tombstones are kept before {@link SyncEngine.collectGarbage} removes them. Default 30 days. */
+  readonly tombstoneRetentionMs?: number | undefined;
+  /** Versions kept per item in history. Default 50. */
+  readonly historyMaxVersions?: number | undefined;
+  /** Age after which history entries are pruned. Default 90 days. */
+  readonly historyMaxAgeMs?: number | undefined;
+  /** Largest item data (JSON text, bytes). Default 1 MiB. */
+  readonly maxItemBytes?: number | undefined;
+  /** Most changes in one page. Default 1000. */
+  readonly pageMaxChanges?: number | undefined;
+  /** Largest page (estimated bytes); at least `maxItemBytes`. Default 4 MiB. */
+  readonly pageMaxBytes?: number | undefined;
+  /**
+   * SQLite `synchronous` setting. Default `'normal'`: in WAL mode a crash of the process
+   * never loses or corrupts committed data, and only a power loss can roll back the last
+   * transactions (peers then re-send what the rolled-back cursor covered). `'full'` also
+   * survives power loss, at the cost of an fsync per commit.
+   */
+  readonly synchronous?: 'normal' | 'full' | undefined;
+  /** Wall clock in microseconds since the epoch. Injected for tests; default: the system clock. */
+  readonly wallClockMicros?: (() => number) | undefined;
+  /** Conflict resolver used instead of {@link SyncEngine.resolveConflict}. */
+  readonly resolveConflict?: ConflictResolver | undefined;
+}
+
+/** Input of {@link SyncEngine.put}. */
+export interface PutInput {
+  /** Item id; a random UUID when omitted. */
+  readonly id?: string | undefined;
+  readonly type: string;
+  /** Any JSON value except `null` (which marks tombstones). */
+  readonly data: JsonValue;
+}
+
+/** Options of {@link SyncEngine.list}. */
+export interface ListOptions {
+  /** Only items of this type. */
+  readonly type?: string | undefined;
+  /** Continue after this item id (the previous page's `nextCursor`). */
+  readonly cursor?: string | undefined;
+  /** Page size, 1–1000. Default 100. */
+  readonly limit?: number | undefined;
+  /** Include tombstones. Default false. */
+  readonly includeDeleted?: boolean | undefined;
+}
+
+/** One page of {@link SyncEngine.list}, ordered by id. */
+export interface ItemPage {
+  readonly items: readonly SyncItem[];
+  /** Pass as `cursor` to get the next page; `undefined` on the last page. */
+  readonly nextCursor: string | undefined;
+}
+
+/** Why a version went to history. */
+export type HistoryReason = 'superseded' | 'conflict-loser' | 'resync-removed';
+
+/** A superseded version of an item. */
+export interface HistoryEntry {
+  /** Id of this history entry (for {@link SyncEngine.getHistoryEntry} and {@link SyncEngine.restore}). */
+  readonly historyId: number;
+  readonly item: SyncItem;
+  readonly reason: HistoryReason;
+  readonly recordedAt: Date;
+}
+
+/** One logged conflict, for administrative review. */
+export interface ConflictRecord {
+  readonly id: number;
+  readonly itemId: string;
+  /** The peer the remote version came from. */
+  readonly peerId: string | null;
+  readonly rule: ConflictRule;
+  /** Which version was kept; `'merged'` when a resolver produced a new one. */
+  readonly winner: 'local' | 'remote' | 'merged';
+  readonly local: SyncItem;
+  readonly remote: SyncItem;
+  readonly result: SyncItem;
+  readonly detectedAt: Date;
+  readonly acknowledgedAt: Date | null;
+}
+
+/** Options of {@link SyncEngine.conflicts}. */
+export interface ConflictListOptions {
+  /** Only acknowledged (`true`) or unacknowledged (`false`) conflicts. Default: all. */
+  readonly acknowledged?: boolean | undefined;
+  readonly itemId?: string | undefined;
+  /** Continue after this conflict id. */
+  readonly cursor?: number | undefined;
+  /** 1–1000. Default 100. */
+  readonly limit?: number | undefined;
+}
+
+/** Sync status of one peer. */
+export interface PeerStatus {
+  readonly peerId: string;
+  /** The peer's log epoch we hold a cursor for. */
+  readonly epoch: string | null;
+  /** Last sequence of the peer's log applied here. */
+  readonly cursor: number;
+  /** Whether a full resync from the peer is in progress. */
+  readonly resyncing: boolean;
+  /** Local changes the peer has not confirmed receiving (excluding ones it sent us). */
+  readonly pendingChanges: number;
+  readonly lastAttemptAt: Date | null;
+  readonly lastSuccessAt: Date | null;
+  readonly lastError: { readonly code: string; readonly message: string; readonly at: Date } | null;
+}
+
+/** Status of the engine and all peers it has exchanged with. */
+export interface SyncStatus {
+  readonly nodeId: string;
+  readonly epoch: string;
+  /** Latest sequence number of the local change log. */
+  readonly lastSeq: number;
+  readonly peers: readonly PeerStatus[];
+}
+
+/** Result of one {@link SyncEngine.syncWith} round. */
+export interface SyncRoundReport {
+  readonly peerId: string;
+  readonly ok: boolean;
+  /** Set when the round failed; what was applied before the failure stays applied. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly pulled: { readonly pages: number; readonly changes: number; readonly bytes: number; readonly mode: 'delta' | 'full' | null };
+  readonly pushed: { readonly pages: number; readonly changes: number; readonly bytes: number; readonly mode: 'delta' | 'full' | null };
+  /** Conflicts logged while applying pulled pages. */
+  readonly conflicts: number;
+  readonly durationMs: number;
+}
+
+/** Options of {@link SyncEngine.syncWith}. */
+export interface SyncRoundOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** Upper bound of pages per direction in one round. Default 100 000. */
+  readonly maxPages?: number | undefined;
+}
+
+/** Payload of the `item-changed` event. */
+export interface ItemChangedEvent {
+  readonly item: SyncItem;
+  /** `'local'` for this node's API calls, `'remote'` for applied pages. */
+  readonly source: 'local' | 'remote';
+  readonly peerId: string | null;
+}
+
+/** Payload of the `clock-drift-rejected` event. */
+export interface ClockDriftEvent {
+  readonly peerId: string;
+  readonly remoteHlc: string;
+  readonly driftMs: number;
+  readonly maxDriftMs: number;
+}
+
+/** Events of {@link SyncEngine}, by name. */
+export interface SyncEngineEvents {
+  'item-changed': ItemChangedEvent;
+  conflict: ConflictRecord;
+  'sync-round-finished': SyncRoundReport;
+  'clock-drift-rejected': ClockDriftEvent;
+}
+
+/** Result of {@link SyncEngine.collectGarbage}. */
+export interface GarbageCollectionReport {
+  readonly tombstonesCollected: number;
+  readonly historyEntriesPruned: number;
+}
