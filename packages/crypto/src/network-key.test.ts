@@ -1,0 +1,102 @@
+import * as nodeCrypto from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { CryptoError } from './errors.js';
+import {
+  DEFAULT_PWHASH_MEM_LIMIT,
+  DEFAULT_PWHASH_OPS_LIMIT,
+  deriveNetworkKey,
+  MIN_PWHASH_MEM_LIMIT,
+  MIN_PWHASH_OPS_LIMIT,
+  networkKeyBytes,
+  networkKeySalt,
+} from './network-key.js';
+
+const FAST = { opsLimit: MIN_PWHASH_OPS_LIMIT, memLimit: MIN_PWHASH_MEM_LIMIT } as const;
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+// OpenSSL's Argon2id (Node ≥ 24.7): an implementation independent of libsodium to check against.
+const argon2Sync = nodeCrypto.argon2Sync as typeof nodeCrypto.argon2Sync | undefined;
+
+async function rejection(promise: Promise<unknown>): Promise<CryptoError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(CryptoError);
+    return error as CryptoError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('deriveNetworkKey', () => {
+  it('refuses empty, blank and default secrets and says how to set one', async () => {
+    for (const secret of ['', '   ', '\n', 'change-me', ' change-me ', 'CHANGE-ME', new Uint8Array(0), Buffer.from('change-me')]) {
+      const error = await rejection(deriveNetworkKey(secret, FAST));
+      expect(error.code).toBe('weak-secret');
+      expect(error.message).toContain('LAN_SYNC_SHARED_SECRET');
+    }
+  });
+
+  it('never puts the secret in an error', async () => {
+    const error = await rejection(deriveNetworkKey('a fine secret', { ...FAST, opsLimit: 0 }));
+    expect(error.code).toBe('invalid-config');
+    expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain('a fine secret');
+  });
+
+  it('refuses out-of-range cost parameters and labels', async () => {
+    for (const options of [{ opsLimit: 0 }, { opsLimit: 1.5 }, { memLimit: 1024 }, { memLimit: 4 * 1024 ** 3 }, { label: '' }]) {
+      expect((await rejection(deriveNetworkKey('secret', { ...FAST, ...options }))).code).toBe('invalid-config');
+    }
+  });
+
+  it('derives the recorded Argon2id key (regression guard: a change here splits old and new nodes)', async () => {
+    expect(hex(networkKeySalt())).toBe('51099f24bdf588b7287b72dc32663c55');
+    const key = await deriveNetworkKey('correct horse battery staple', FAST);
+    expect(hex(networkKeyBytes(key))).toBe('77661c5836a88679d799267d921c651ba313c76146419ac57bc0de72cef2183a');
+  });
+
+  it.skipIf(argon2Sync === undefined)('equals OpenSSL Argon2id (t=2, m=64 MiB, p=1) with the default cost', async () => {
+    const key = await deriveNetworkKey('correct horse battery staple');
+    expect(key.opsLimit).toBe(DEFAULT_PWHASH_OPS_LIMIT);
+    expect(key.memLimit).toBe(DEFAULT_PWHASH_MEM_LIMIT);
+    const reference = argon2Sync!('argon2id', {
+      message: 'correct horse battery staple',
+      nonce: networkKeySalt(),
+      parallelism: 1,
+      tagLength: 32,
+      memory: DEFAULT_PWHASH_MEM_LIMIT / 1024,
+      passes: DEFAULT_PWHASH_OPS_LIMIT,
+    });
+    expect(hex(networkKeyBytes(key))).toBe(reference.toString('hex'));
+  });
+
+  it('depends on the secret and on the network label', async () => {
+    const a = hex(networkKeyBytes(await deriveNetworkKey('secret one', FAST)));
+    expect(hex(networkKeyBytes(await deriveNetworkKey('secret one', FAST)))).toBe(a);
+    expect(hex(networkKeyBytes(await deriveNetworkKey('secret two', FAST)))).not.toBe(a);
+    expect(hex(networkKeyBytes(await deriveNetworkKey('secret one', { ...FAST, label: 'other-office' })))).not.toBe(a);
+    expect(hex(networkKeySalt('other-office'))).not.toBe(hex(networkKeySalt()));
+  });
+
+  it('normalises Unicode so the same passphrase typed differently gives the same key', async () => {
+    const composed = await deriveNetworkKey('caf\u00e9 au lait', FAST);
+    const decomposed = await deriveNetworkKey('cafe\u0301 au lait', FAST);
+    expect(hex(networkKeyBytes(decomposed))).toBe(hex(networkKeyBytes(composed)));
+  });
+
+  it('accepts bytes as the secret', async () => {
+    const fromBytes = await deriveNetworkKey(Buffer.from('secret one'), FAST);
+    const fromString = await deriveNetworkKey('secret one', FAST);
+    expect(hex(networkKeyBytes(fromBytes))).toBe(hex(networkKeyBytes(fromString)));
+  });
+
+  it('wipes the key on dispose and refuses to hand it out afterwards', async () => {
+    const key = await deriveNetworkKey('secret one', FAST);
+    const bytes = networkKeyBytes(key);
+    key.dispose();
+    key.dispose();
+    expect(key.disposed).toBe(true);
+    expect(bytes.every((byte) => byte === 0)).toBe(true);
+    expect(() => networkKeyBytes(key)).toThrow(expect.objectContaining({ code: 'disposed' }));
+    expect(JSON.stringify(key)).toBe('{"label":"trosyn-lan-sync"}');
+  });
+});
