@@ -4,14 +4,16 @@ import { ApiError } from '../errors.js';
 /** Validates a request body against a JSON Schema and returns it typed, or throws a 400. */
 export type RequestValidator<T> = (body: unknown) => T;
 
-// `/messages/0/content` → `messages[0].content`, OpenAI's notation for `param`.
-function toParam(instancePath: string, child?: string): string {
-  const segments = instancePath.split('/').slice(1);
+// `/messages/0/content` → `messages[0].content`, OpenAI's notation for `param`. A segment is an
+// index only where the body holds an array (a `logit_bias` key like `12` stays `.12`).
+function toParam(body: unknown, instancePath: string, child?: string): string {
+  const segments = instancePath.split('/').slice(1).map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (child !== undefined) segments.push(child);
   let param = '';
+  let node: unknown = body;
   for (const segment of segments) {
-    const decoded = segment.replace(/~1/g, '/').replace(/~0/g, '~');
-    param += /^\d+$/.test(decoded) ? `[${decoded}]` : param === '' ? decoded : `.${decoded}`;
+    param += Array.isArray(node) ? `[${segment}]` : param === '' ? segment : `.${segment}`;
+    node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[segment] : undefined;
   }
   return param;
 }
@@ -46,16 +48,16 @@ function describeBranches(schema: unknown): string {
   return [...new Set(names)].join(', or ');
 }
 
-function toApiError(errors: readonly ErrorObject[]): ApiError {
+function toApiError(body: unknown, errors: readonly ErrorObject[]): ApiError {
   // For `anyOf`, Ajv lists each failing branch before the `anyOf` error itself; the latter
   // names the field, the branches would only confuse.
   const error = errors.find((candidate) => candidate.keyword === 'anyOf') ?? errors[0];
   if (error === undefined) return new ApiError('invalid-request', 'The request body is invalid.');
-  const param = toParam(error.instancePath);
+  const param = toParam(body, error.instancePath);
   const actual = (value: unknown): string => JSON.stringify(value) ?? String(value);
   switch (error.keyword) {
     case 'required': {
-      const missing = toParam(error.instancePath, String((error.params as { missingProperty: string }).missingProperty));
+      const missing = toParam(body, error.instancePath, String((error.params as { missingProperty: string }).missingProperty));
       return new ApiError('invalid-request', `Missing required parameter: '${missing}'.`, { param: missing, openaiCode: 'missing_required_parameter' });
     }
     case 'type':
@@ -94,7 +96,7 @@ const ajv = new Ajv({ allErrors: false, strict: true, verbose: true, allowUnionT
 export function createRequestValidator<T>(schema: object): RequestValidator<T> {
   const validate: ValidateFunction = ajv.compile(schema);
   return (body: unknown): T => {
-    if (!validate(body)) throw toApiError(validate.errors ?? []);
+    if (!validate(body)) throw toApiError(body, validate.errors ?? []);
     return body as T;
   };
 }

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { FakeEngine, FakeLlmError } from '../test/fake-engine.js';
+import { ApiError } from './errors.js';
+import { ModelHost } from './model-host.js';
+
+describe('ModelHost', () => {
+  it('is missing without calling the loader when the file does not exist', async () => {
+    let calls = 0;
+    const host = new ModelHost({ modelPath: '/nowhere/x.gguf', load: () => { calls += 1; return Promise.resolve(new FakeEngine()); } });
+    await host.start();
+    expect(host.state).toEqual({ status: 'missing', path: '/nowhere/x.gguf' });
+    expect(calls).toBe(0);
+    expect(() => host.require()).toThrow(ApiError);
+  });
+
+  it('reports a load failure as error with its message', async () => {
+    const host = new ModelHost({ modelPath: import.meta.filename, load: () => Promise.reject(new FakeLlmError('model-invalid', 'not a GGUF file')) });
+    await host.start();
+    expect(host.state).toMatchObject({ status: 'error', message: 'not a GGUF file' });
+    expect(() => host.require()).toThrow(/failed to load \(not a GGUF file\)/);
+  });
+
+  it('loads, hands out the engine with a stable fingerprint, and disposes it once', async () => {
+    const engine = new FakeEngine();
+    const states: string[] = [];
+    const host = new ModelHost({ modelPath: import.meta.filename, load: () => Promise.resolve(engine), onStateChange: (state) => states.push(state.status) });
+    await host.start();
+    expect(states).toEqual(['loading', 'loaded']);
+    expect(host.require().engine).toBe(engine);
+    expect(host.require().fingerprint).toBe(ModelHost.fromEngine(engine).require().fingerprint);
+    await host.dispose();
+    await host.dispose();
+    expect(engine.disposed).toBe(true);
+  });
+
+  it('disposes an engine whose load finishes after dispose was called', async () => {
+    const engine = new FakeEngine();
+    let finish!: () => void;
+    const host = new ModelHost({ modelPath: import.meta.filename, load: () => new Promise((resolve) => (finish = () => resolve(engine))) });
+    const started = host.start();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const disposed = host.dispose();
+    finish();
+    await Promise.all([started, disposed]);
+    expect(engine.disposed).toBe(true);
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import { ModelHost } from '../src/model-host.js';
+import { chatCompletionRequestSchema } from '../src/openai/schemas/chat-completion-request-schema.js';
+import { assertMatchesSpec } from './openai-spec.js';
+import { json, testApp } from './test-app.js';
+
+describe('GET /v1/models', () => {
+  it('lists the loaded model', async () => {
+    const { app } = testApp();
+    const body = await json(await app.request('/v1/models'));
+    assertMatchesSpec('ListModelsResponse', body);
+    expect(body).toEqual({ object: 'list', data: [{ id: 'fake-model', object: 'model', created: 1767323045, owned_by: 'trosyn' }] });
+  });
+
+  it('retrieves the model by id and 404s others', async () => {
+    const { app } = testApp();
+    const model = await json(await app.request('/v1/models/fake-model'));
+    assertMatchesSpec('Model', model);
+    expect(model.id).toBe('fake-model');
+    const missing = await app.request('/v1/models/gpt-4');
+    expect(missing.status).toBe(404);
+    expect((await json(missing)).error.code).toBe('model_not_found');
+  });
+
+  it('lists nothing while no model is loaded', async () => {
+    const model = new ModelHost({ modelPath: '/nowhere/m.gguf', load: () => Promise.reject(new Error('x')) });
+    await model.start();
+    const body = await json(await createApp({ model }).request('/v1/models'));
+    expect(body).toEqual({ object: 'list', data: [] });
+  });
+});
+
+describe('GET /health', () => {
+  it('reports the model, slots, queue and uptime', async () => {
+    const { app, engine } = testApp();
+    engine.slotsInUse = 1;
+    const body = await json(await app.request('/health'));
+    expect(body.status).toBe('ok');
+    expect(body.model).toMatchObject({ status: 'loaded', id: 'fake-model', context_size: 512, has_chat_template: true });
+    expect(body.slots).toEqual({ total: 2, in_use: 1 });
+    expect(body.queue).toEqual({ depth: 1, max: 8 });
+    expect(body.uptime_seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports a missing model as degraded with the path', async () => {
+    const model = new ModelHost({ modelPath: '/nowhere/m.gguf', load: () => Promise.reject(new Error('x')) });
+    await model.start();
+    const body = await json(await createApp({ model }).request('/health'));
+    expect(body).toMatchObject({ status: 'degraded', model: { status: 'missing', path: '/nowhere/m.gguf' } });
+    expect(body.model.hint).toContain('pnpm model:pull');
+  });
+
+  it('reports loading while the model loads', async () => {
+    const model = new ModelHost({ modelPath: '/tmp', load: () => new Promise(() => undefined) });
+    void model.start();
+    const body = await json(await createApp({ model }).request('/health'));
+    expect(body).toMatchObject({ status: 'degraded', model: { status: 'loading', path: '/tmp' } });
+  });
+});
+
+describe('docs', () => {
+  it('serves one OpenAPI document embedding the validation schemas', async () => {
+    const { app } = testApp();
+    const document = await json(await app.request('/openapi.json'));
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.components.schemas.CreateChatCompletionRequest).toEqual(JSON.parse(JSON.stringify(chatCompletionRequestSchema)));
+    expect(Object.keys(document.paths).sort()).toEqual(['/health', '/v1/chat/completions', '/v1/completions', '/v1/models', '/v1/models/{model}']);
+  });
+
+  it('serves Swagger UI and ReDoc with local assets only', async () => {
+    const { app } = testApp();
+    for (const page of ['/docs', '/redoc']) {
+      const html = await (await app.request(page)).text();
+      expect(html).toContain('/openapi.json');
+      const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+      expect(sources.length).toBeGreaterThan(0);
+      for (const source of sources) {
+        expect(source.startsWith('/')).toBe(true);
+        const asset = await app.request(source);
+        expect(asset.status).toBe(200);
+        expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(100);
+      }
+    }
+  });
+});
