@@ -920,6 +920,10 @@ export class SyncEngine implements SyncResponder {
           if (sweepThrough > 0) this.#sweep(peerId, sweepThrough, changedRows, conflictRecords);
           this.#stmt.clearSeen!.run(peerId);
         }
+        // The sender tells how far it has received our log: that acknowledges our changes.
+        if (page.receiverCursor !== null && page.receiverCursor.epoch === this.#epoch) {
+          this.#stmt.setPeerAcked!.run(this.#epoch, Math.min(page.receiverCursor.seq, this.#lastSeq), peerId);
+        }
         this.#stmt.setPeerCursor!.run(page.epoch, newCursor, page.mode === 'full' && !resyncDone ? 1 : 0, resyncDone ? 0 : sweepThrough, peerId);
         this.#persistCounters();
       })();

@@ -1,0 +1,348 @@
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ClockDriftError, SyncEngine, SyncError, type ConflictRecord, type ItemChangedEvent, type SyncItem } from '../src/index.js';
+import { allItems, FakeTime, Replicas } from './helpers.js';
+
+let replicas: Replicas;
+let time: FakeTime;
+beforeEach(() => {
+  replicas = new Replicas();
+  time = new FakeTime();
+});
+afterEach(async () => {
+  await replicas.cleanup();
+});
+
+describe('SyncEngine storage', () => {
+  it('uses WAL mode on file databases and keeps its tables versioned', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    await a.put({ id: 'x', type: 't', data: 1 });
+    const db = new Database(replicas.path('a'), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.prepare('SELECT version FROM sync_schema').get()).toEqual({ version: 1 });
+    db.close();
+  });
+
+  it('persists the clock, epoch and node id across restarts', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const first = await a.put({ id: 'x', type: 't', data: 1 });
+    const epoch = a.epoch;
+    await a.dispose();
+    // The wall clock jumped back an hour: timestamps must still increase.
+    time.advanceMs(-3_600_000);
+    const again = replicas.open('a', { wallClockMicros: time.clock() });
+    const second = await again.put({ id: 'x', type: 't', data: 2 });
+    expect(second.hlc > first.hlc).toBe(true);
+    expect(second.version).toBe(2);
+    expect(again.epoch).toBe(epoch);
+    await again.dispose();
+    expect(() => replicas.open('other-name', { nodeId: 'a-renamed', database: replicas.path('a') })).toThrow(
+      expect.objectContaining({ code: 'node-id-mismatch' }),
+    );
+  });
+
+  it('lists items by type in pages and validates arguments', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    await a.putMany(Array.from({ length: 25 }, (_, i) => ({ id: `n${String(i).padStart(2, '0')}`, type: i % 2 === 0 ? 'even' : 'odd', data: i })));
+    await a.delete('n00');
+    const first = await a.list({ type: 'even', limit: 5 });
+    expect(first.items.map((i) => i.id)).toEqual(['n02', 'n04', 'n06', 'n08', 'n10']);
+    const second = await a.list({ type: 'even', limit: 5, cursor: first.nextCursor });
+    expect(second.items[0]!.id).toBe('n12');
+    const rest = await a.list({ type: 'even', limit: 100, cursor: second.nextCursor });
+    expect(rest.nextCursor).toBeUndefined();
+    expect(rest.items).toHaveLength(2);
+    expect((await a.list({ type: 'even', includeDeleted: true, limit: 1 })).items[0]!.deleted).toBe(true);
+    await expect(a.put({ type: '', data: 1 })).rejects.toMatchObject({ code: 'invalid-argument' });
+    await expect(a.put({ type: 't', data: null })).rejects.toMatchObject({ code: 'invalid-argument' });
+    await expect(a.put({ id: 'x'.repeat(300), type: 't', data: 1 })).rejects.toMatchObject({ code: 'invalid-argument' });
+    await expect(a.list({ limit: 0 })).rejects.toMatchObject({ code: 'invalid-argument' });
+  });
+
+  it('is disposable once; later calls throw disposed', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    await a.dispose();
+    await a.dispose();
+    await expect(a.put({ type: 't', data: 1 })).rejects.toMatchObject({ code: 'disposed' });
+    await expect(a.get('x')).rejects.toBeInstanceOf(SyncError);
+  });
+});
+
+describe('SyncEngine replication', () => {
+  it('sends each side only what the other lacks, in both directions', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    await a.putMany(Array.from({ length: 10 }, (_, i) => ({ id: `a${i}`, type: 't', data: i })));
+    await b.putMany(Array.from({ length: 5 }, (_, i) => ({ id: `b${i}`, type: 't', data: i })));
+    const first = await replicas.sync(a, b);
+    expect(first).toMatchObject({ ok: true, pulled: { changes: 5 }, pushed: { changes: 10 } });
+    expect(await allItems(a)).toEqual(await allItems(b));
+    const second = await replicas.sync(b, a);
+    expect(second).toMatchObject({ ok: true, pulled: { changes: 0 }, pushed: { changes: 0 } });
+    await a.put({ id: 'a1', type: 't', data: 'changed' });
+    const third = await replicas.sync(b, a);
+    expect(third).toMatchObject({ ok: true, pulled: { changes: 1 }, pushed: { changes: 0 } });
+    expect((await b.peerStatus('a'))?.pendingChanges).toBe(0);
+    expect((await a.peerStatus('b'))?.pendingChanges).toBe(0);
+  });
+
+  it('relays changes through a middle node (line topology a – b – c)', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const c = replicas.open('c', { wallClockMicros: time.clock() });
+    await a.put({ id: 'from-a', type: 't', data: 'A' });
+    await c.put({ id: 'from-c', type: 't', data: 'C' });
+    await replicas.sync(b, a);
+    await replicas.sync(b, c);
+    await replicas.sync(b, a);
+    expect(await allItems(a)).toEqual(await allItems(c));
+    expect((await allItems(a)).length).toBe(2);
+  });
+
+  it('last write wins for concurrent modifications; the conflict is logged with both versions', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    await a.put({ id: 'doc', type: 'note', data: 'v1' });
+    await replicas.sync(a, b);
+    const fromA = await a.put({ id: 'doc', type: 'note', data: 'a edit' });
+    time.advanceMs(5);
+    const fromB = await b.put({ id: 'doc', type: 'note', data: 'b edit' });
+    const conflicts: ConflictRecord[] = [];
+    a.on('conflict', (c) => conflicts.push(c));
+    const report = await replicas.sync(a, b);
+    expect(report.conflicts).toBe(1);
+    expect((await a.get('doc'))?.data).toBe('b edit');
+    expect(await allItems(a)).toEqual(await allItems(b));
+    const [logged] = await a.conflicts();
+    expect(logged).toMatchObject({ itemId: 'doc', peerId: 'b', rule: 'lww', winner: 'remote' });
+    expect(logged!.local).toMatchObject({ data: 'a edit', hlc: fromA.hlc });
+    expect(logged!.remote).toMatchObject({ data: 'b edit', hlc: fromB.hlc });
+    expect(conflicts.map((c) => c.id)).toEqual([logged!.id]);
+    const history = await a.history('doc');
+    expect(history[0]).toMatchObject({ reason: 'conflict-loser', item: { data: 'a edit' } });
+    expect(await a.acknowledgeConflicts([logged!.id])).toBe(1);
+    expect(await a.conflicts({ acknowledged: false })).toHaveLength(0);
+  });
+
+  it('orders causally related writes by causality even when the writer’s clock is behind', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock(0) });
+    const b = replicas.open('b', { wallClockMicros: time.clock(-30_000) }); // 30 s slow
+    await a.put({ id: 'doc', type: 'note', data: 'from a' });
+    await replicas.sync(b, a);
+    const edit = await b.put({ id: 'doc', type: 'note', data: 'b edits after seeing a' });
+    await replicas.sync(b, a);
+    expect((await a.get('doc'))?.data).toBe('b edits after seeing a');
+    expect(await a.conflicts()).toHaveLength(0);
+    expect(edit.version).toBe(2);
+  });
+
+  it('rejects a page with a timestamp beyond the allowed drift and applies nothing from it', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock(0), maxClockDriftMs: 60_000 });
+    const fast = replicas.open('fast', { wallClockMicros: time.clock(120_000) });
+    await fast.put({ id: 'ok-1', type: 't', data: 1 });
+    await fast.put({ id: 'ok-2', type: 't', data: 2 });
+    const drift: unknown[] = [];
+    a.on('clock-drift-rejected', (e) => drift.push(e));
+    const report = await replicas.sync(a, fast);
+    expect(report.ok).toBe(false);
+    expect(report.error?.code).toBe('clock-drift');
+    expect(drift).toHaveLength(1);
+    expect(await a.list({ includeDeleted: true })).toEqual({ items: [], nextCursor: undefined });
+    expect((await a.peerStatus('fast'))?.lastError?.code).toBe('clock-drift');
+    // The local clock did not adopt the remote time.
+    const local = await a.put({ id: 'mine', type: 't', data: 0 });
+    expect(Number(local.hlc.slice(0, 16))).toBe(time.micros);
+    expect(new ClockDriftError('x', 1, 1).code).toBe('clock-drift');
+  });
+
+  it('lets a deletion win over a concurrent (even later) modification; the loser goes to history and the log', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const c = replicas.open('c', { wallClockMicros: time.clock() });
+    await a.put({ id: 'doc', type: 'note', data: 'v1' });
+    await replicas.sync(b, a);
+    await replicas.sync(c, a);
+    await a.delete('doc');
+    time.advanceMs(1000);
+    await b.put({ id: 'doc', type: 'note', data: 'edited later on b' });
+    await replicas.sync(b, a);
+    await replicas.sync(c, b);
+    for (const engine of [a, b, c]) {
+      expect(await engine.get('doc')).toBeUndefined();
+      expect((await engine.get('doc', { includeDeleted: true }))?.deleted).toBe(true);
+    }
+    const logged = [...(await a.conflicts()), ...(await b.conflicts())];
+    expect(logged.some((r) => r.rule === 'delete-wins' && [r.local.data, r.remote.data].includes('edited later on b'))).toBe(true);
+    const history = await b.history('doc');
+    expect(history.some((h) => h.reason === 'conflict-loser' && h.item.data === 'edited later on b')).toBe(true);
+
+    // Restoring is a new write that replicates and beats the tombstone everywhere.
+    const restored = await b.restore('doc');
+    expect(restored).toMatchObject({ deleted: false, data: 'edited later on b' });
+    await replicas.sync(b, a);
+    await replicas.sync(c, a);
+    expect((await c.get('doc'))?.data).toBe('edited later on b');
+    expect(await allItems(a)).toEqual(await allItems(c));
+  });
+
+  it('reads and restores a chosen history version', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    await a.put({ id: 'doc', type: 'note', data: 'one' });
+    await a.put({ id: 'doc', type: 'note', data: 'two' });
+    await a.put({ id: 'doc', type: 'note', data: 'three' });
+    const history = await a.history('doc');
+    expect(history.map((h) => h.item.data)).toEqual(['two', 'one']);
+    const oldest = history[1]!;
+    expect(await a.getHistoryEntry(oldest.historyId)).toEqual(oldest);
+    const restored = await a.restore('doc', { historyId: oldest.historyId });
+    expect(restored).toMatchObject({ data: 'one', version: 4 });
+    await expect(a.restore('doc', { historyId: 99_999 })).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('emits item-changed events for local and remote changes, and round reports', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const events: ItemChangedEvent[] = [];
+    a.on('item-changed', (e) => events.push(e));
+    const rounds: unknown[] = [];
+    a.on('sync-round-finished', (r) => rounds.push(r));
+    await a.put({ id: 'local', type: 't', data: 1 });
+    await b.put({ id: 'remote', type: 't', data: 2 });
+    await replicas.sync(a, b);
+    expect(events.map((e) => [e.item.id, e.source, e.peerId])).toEqual([
+      ['local', 'local', null],
+      ['remote', 'remote', 'b'],
+    ]);
+    expect(rounds).toHaveLength(1);
+    const status = await a.status();
+    expect(status.peers[0]).toMatchObject({ peerId: 'b', pendingChanges: 0, lastError: null });
+    expect(status.peers[0]!.lastSuccessAt).toBeInstanceOf(Date);
+  });
+
+  it('counts pending changes per peer while offline and delivers them on reconnection', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    await replicas.sync(a, b);
+    const transport = replicas.transport(a, b);
+    transport.partitioned = true;
+    await a.putMany(Array.from({ length: 7 }, (_, i) => ({ id: `offline-${i}`, type: 't', data: i })));
+    const failed = await replicas.sync(a, b);
+    expect(failed.ok).toBe(false);
+    expect(failed.error?.code).toBe('transport-error');
+    expect((await a.peerStatus('b'))?.pendingChanges).toBe(7);
+    transport.partitioned = false;
+    expect((await replicas.sync(a, b)).ok).toBe(true);
+    expect((await a.peerStatus('b'))?.pendingChanges).toBe(0);
+    expect((await b.list()).items).toHaveLength(7);
+  });
+});
+
+describe('SyncEngine custom conflict resolution', () => {
+  // The seed README's example (`CustomSyncEngine._resolve_conflict`), in TypeScript.
+  class DocumentMergingEngine extends SyncEngine {
+    protected override async resolveConflict(local: SyncItem, remote: SyncItem): Promise<SyncItem> {
+      if (local.type === 'document' && remote.type === 'document' && !local.deleted && !remote.deleted) {
+        const l = local.data as { content: string };
+        const r = remote.data as { content: string };
+        return {
+          id: local.id,
+          type: local.type,
+          data: { content: `${l.content}\n---\n${r.content}` },
+          version: Math.max(local.version, remote.version) + 1,
+          hlc: local.hlc > remote.hlc ? local.hlc : remote.hlc,
+          nodeId: this.nodeId,
+          deleted: false,
+          vector: {},
+        };
+      }
+      return super.resolveConflict(local, remote);
+    }
+  }
+
+  it('merges concurrent document edits with an overridden resolveConflict', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() }, DocumentMergingEngine);
+    const b = replicas.open('b', { wallClockMicros: time.clock() }, DocumentMergingEngine);
+    await a.put({ id: 'doc', type: 'document', data: { content: 'base' } });
+    await replicas.sync(b, a);
+    await a.put({ id: 'doc', type: 'document', data: { content: 'written on a' } });
+    await b.put({ id: 'doc', type: 'document', data: { content: 'written on b' } });
+    await replicas.sync(a, b);
+    const merged = await a.get('doc');
+    expect(merged?.data).toEqual({ content: 'written on a\n---\nwritten on b' });
+    expect(merged?.version).toBe(3);
+    expect(await b.get('doc')).toEqual(merged);
+    const [record] = await a.conflicts();
+    expect(record).toMatchObject({ rule: 'custom', winner: 'merged', result: { data: { content: 'written on a\n---\nwritten on b' } } });
+    // Notes are not documents: the default rule applies.
+    await a.put({ id: 'note', type: 'note', data: 'x' });
+    await replicas.sync(b, a);
+    await a.put({ id: 'note', type: 'note', data: 'a' });
+    time.advanceMs(1);
+    await b.put({ id: 'note', type: 'note', data: 'b' });
+    await replicas.sync(a, b);
+    expect((await a.get('note'))?.data).toBe('b');
+    expect((await a.conflicts({ itemId: 'note' }))[0]?.rule).toBe('lww');
+  });
+
+  it('converges when both sides resolved the same conflict differently', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() }, DocumentMergingEngine);
+    const b = replicas.open('b', { wallClockMicros: time.clock() }, DocumentMergingEngine);
+    const c = replicas.open('c', { wallClockMicros: time.clock() }, DocumentMergingEngine);
+    await a.put({ id: 'doc', type: 'document', data: { content: 'base' } });
+    await replicas.sync(b, a);
+    await a.put({ id: 'doc', type: 'document', data: { content: 'A' } });
+    await b.put({ id: 'doc', type: 'document', data: { content: 'B' } });
+    // c carries each version to the other side, so a and b resolve independently.
+    await c.syncWith('a', replicas.transport(c, a), {});
+    await c.syncWith('b', replicas.transport(c, b), {});
+    await replicas.sync(a, c);
+    await replicas.sync(b, c);
+    for (let i = 0; i < 2; i++) {
+      await replicas.sync(a, b);
+      await replicas.sync(c, a);
+      await replicas.sync(c, b);
+    }
+    const items = await Promise.all([a, b, c].map((e) => e.get('doc')));
+    expect(items[1]).toEqual(items[0]);
+    expect(items[2]).toEqual(items[0]);
+    expect(['A\n---\nB', 'B\n---\nA']).toContain((items[0]!.data as { content: string }).content);
+  });
+
+  it('validates a resolver function’s result and applies nothing from the page when it is invalid', async () => {
+    const a = replicas.open('a', {
+      wallClockMicros: time.clock(),
+      resolveConflict: (local) => ({ ...local, id: 'another-id' }),
+    });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    await a.put({ id: 'doc', type: 't', data: 1 });
+    await replicas.sync(b, a);
+    await a.put({ id: 'doc', type: 't', data: 'a' });
+    await b.put({ id: 'doc', type: 't', data: 'b' });
+    await b.put({ id: 'other', type: 't', data: 'fine' });
+    const report = await replicas.sync(a, b);
+    expect(report.error?.code).toBe('invalid-resolution');
+    expect(await a.get('other')).toBeUndefined();
+    expect((await a.get('doc'))?.data).toBe('a');
+  });
+
+  it('uses a resolver function option with the default rule as fallback', async () => {
+    const calls: string[] = [];
+    const a = replicas.open('a', {
+      wallClockMicros: time.clock(),
+      resolveConflict: (local, remote, { defaultResolve }) => {
+        calls.push(local.id);
+        return defaultResolve(local, remote);
+      },
+    });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    await a.put({ id: 'doc', type: 't', data: 1 });
+    await replicas.sync(b, a);
+    await a.put({ id: 'doc', type: 't', data: 'a' });
+    time.advanceMs(1);
+    await b.put({ id: 'doc', type: 't', data: 'b' });
+    await replicas.sync(a, b);
+    expect(calls).toEqual(['doc']);
+    expect((await a.get('doc'))?.data).toBe('b');
+    expect((await a.conflicts())[0]?.rule).toBe('lww');
+  });
+});
