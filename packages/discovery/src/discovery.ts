@@ -26,7 +26,10 @@ export const DEFAULT_DEVICE_TIMEOUT = 90_000;
 const MDNS_PORT = 5353;
 const IPV4_GROUP = '224.0.0.251';
 const IPV6_GROUP = 'ff02::fb';
-/** RFC 6762 §6: a record is multicast on an interface at most once per second. */
+/**
+ * RFC 6762 §6: a record is multicast on an interface at most once per second. Configs with
+ * a sub-second interval (tests) shrink the gap to half an interval, or peers would time out.
+ */
 const MIN_MULTICAST_GAP = 1_000;
 /** RFC 6762 §8.3: announce at least twice, one second apart; we also query twice (§5.2). */
 const SECOND_ANNOUNCEMENT_DELAY = 1_000;
@@ -494,7 +497,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   #scheduleResponse(transport: Transport): void {
     if (transport.pendingResponse !== undefined) return;
     const now = this.#config.clock.now();
-    const delay = Math.max(randomInt(20, 121), transport.lastMulticast + MIN_MULTICAST_GAP - now);
+    const gap = Math.min(MIN_MULTICAST_GAP, this.#config.discoveryInterval / 2);
+    const delay = Math.max(randomInt(20, 121), transport.lastMulticast + gap - now);
     transport.pendingResponse = this.#later(delay, () => {
       transport.pendingResponse = undefined;
       this.#multicastRecords(transport, transport.pendingRecords);
