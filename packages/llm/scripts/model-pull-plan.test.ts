@@ -26,10 +26,20 @@ describe('planModelPull', () => {
     expect(planModelPull(['--output=/abs/m.gguf'], repo, cwd)).toMatchObject({ uri: defaultModelUri, directory: '/abs', fileName: 'm.gguf' });
   });
 
+  it('takes a second argument as the target: a bare name in models/, a path as given', () => {
+    expect(planModelPull(['hf:user/repo:Q8_0', 'gemma-q8.gguf'], repo, cwd)).toEqual({
+      kind: 'pull',
+      uri: 'hf:user/repo:Q8_0',
+      directory: '/repo/models',
+      fileName: 'gemma-q8.gguf',
+    });
+    expect(planModelPull(['hf:user/repo', './out/x.gguf'], repo, '/home/me')).toMatchObject({ directory: '/home/me/out', fileName: 'x.gguf' });
+  });
+
   it('rejects what is not a URI, unknown options, two URIs and non-GGUF outputs', () => {
     expect(() => planModelPull(['./model.gguf'], repo, cwd)).toThrow(/not a model URI/);
     expect(() => planModelPull(['--force'], repo, cwd)).toThrow(/Unknown option --force/);
-    expect(() => planModelPull(['hf:a/b', 'hf:c/d'], repo, cwd)).toThrow(/one URI/);
+    expect(() => planModelPull(['hf:a/b', 'a.gguf', 'b.gguf'], repo, cwd)).toThrow(/Unexpected argument/);
     expect(() => planModelPull(['-o'], repo, cwd)).toThrow(/needs a file path/);
     expect(() => planModelPull(['-o', 'm.bin'], repo, cwd)).toThrow(/\.gguf/);
   });

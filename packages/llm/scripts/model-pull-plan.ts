@@ -20,14 +20,16 @@ export type ModelPullPlan =
     };
 
 /** Usage text of the command. */
-export const modelPullUsage = `Usage: pnpm model:pull [URI] [--output FILE]
+export const modelPullUsage = `Usage: pnpm model:pull [URI] [FILE]   (or: [URI] --output FILE)
 
 Downloads a GGUF model with node-llama-cpp (progress bar; an existing complete file is kept).
 
   URI            hf:<user>/<repo>:<quant> or https://…/file.gguf
                  (default: ${defaultModelUri} → ${defaultModelFile})
-  -o, --output   target file (default: models/gemma-3n-e2b.gguf for the default model,
+  FILE           target: a bare file name goes into models/, a path is taken as given
+                 (default: models/gemma-3n-e2b.gguf for the default model,
                  models/<remote file name> for another URI)
+  -o, --output   same as FILE
   -h, --help     this text
 `;
 
@@ -56,8 +58,11 @@ export function planModelPull(args: readonly string[], repoRoot: string, cwd: st
         throw new Error(`"${arg}" is not a model URI (expected hf:<user>/<repo>:<quant> or an https:// URL).\n\n${modelPullUsage}`);
       }
       uri = arg;
+    } else if (output === undefined) {
+      // A bare name lands in models/, like the default file.
+      output = arg.includes('/') || arg.includes(path.sep) ? arg : path.join(repoRoot, 'models', arg);
     } else {
-      throw new Error(`Only one URI can be pulled at a time (got "${uri}" and "${arg}").\n\n${modelPullUsage}`);
+      throw new Error(`Unexpected argument "${arg}": give one URI and at most one target file.\n\n${modelPullUsage}`);
     }
   }
   const models = path.join(repoRoot, 'models');

@@ -27,6 +27,7 @@ export type {
   LogLevel,
   ModelInfo,
   ResponseFormat,
+  RuntimeInfo,
   ToolCall,
   ToolChoice,
   ToolDefinition,

@@ -34,6 +34,7 @@ import type {
   LogLevel,
   ModelInfo,
   ResponseFormat,
+  RuntimeInfo,
   ToolCall,
   ToolChoice,
   ToolDefinition,
@@ -96,6 +97,8 @@ interface Generation {
 export class LlmEngine {
   /** What the model file says about itself, and the context size in use. */
   readonly info: ModelInfo;
+  /** The llama.cpp binary and the settings in use. */
+  readonly runtime: RuntimeInfo;
   readonly #config: EngineSettings;
   readonly #native: Native;
   readonly #pool: SlotPool<Slot>;
@@ -105,8 +108,9 @@ export class LlmEngine {
   #jsonGrammar: Promise<LlamaGrammar> | undefined;
   #disposed: Promise<void> | undefined;
 
-  private constructor(info: ModelInfo, config: EngineSettings, native: Native, slots: readonly Slot[], log: Logger) {
+  private constructor(info: ModelInfo, runtime: RuntimeInfo, config: EngineSettings, native: Native, slots: readonly Slot[], log: Logger) {
     this.info = info;
+    this.runtime = runtime;
     this.#config = config;
     this.#native = native;
     this.#pool = new SlotPool(slots, config.maxQueue);
@@ -130,6 +134,7 @@ export class LlmEngine {
       build: 'never',
       skipDownload: true,
       progressLogs: false,
+      ...(settings.cmakeOptions === undefined ? {} : { cmakeOptions: { ...settings.cmakeOptions } }),
       logLevel: config.logger === undefined ? lib.LlamaLogLevel.error : lib.LlamaLogLevel.warn,
       logger: (level, message) => log(toLogLevel(level), message.trimEnd()),
     });
@@ -177,9 +182,23 @@ export class LlmEngine {
       contextSize: context.contextSize,
       loadedAt: new Date(),
     });
-    log('info', `loaded ${info.path} (${info.architecture}, ${info.quantization ?? 'unquantized'}), ${settings.parallel} slot(s) × ${info.contextSize} tokens, ${settings.threads} thread(s), chat wrapper ${chatWrapper.wrapperName}`);
+    const runtime: RuntimeInfo = Object.freeze({
+      buildType: llama.buildType,
+      gpu: llama.gpu,
+      threads: context.currentThreads,
+      parallel: settings.parallel,
+      batchSize: context.batchSize,
+      chatWrapper: chatWrapper.wrapperName,
+    });
+    log(
+      'info',
+      `loaded ${info.path} (${info.architecture}, ${info.quantization ?? 'unquantized'}): ${runtime.parallel} slot(s) × ` +
+        `${info.contextSize} tokens, ${runtime.threads} thread(s), batch ${runtime.batchSize}, ${runtime.buildType} llama.cpp, ` +
+        `chat wrapper ${runtime.chatWrapper}`,
+    );
     return new LlmEngine(
       info,
+      runtime,
       Object.freeze({
         contextSize: context.contextSize,
         parallel: settings.parallel,
@@ -624,7 +643,16 @@ function validateConfig(config: LlmEngineConfig) {
     parallel: integer(config.parallel, 'parallel', engineDefaults.parallel, 1),
     maxQueue: integer(config.maxQueue, 'maxQueue', engineDefaults.maxQueue, 0),
     batchSize: config.batchSize === undefined ? undefined : integer(config.batchSize, 'batchSize', 0, 1),
+    cmakeOptions: validateCmakeOptions(config.cmakeOptions),
   });
+}
+
+function validateCmakeOptions(options: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null || Object.values(options).some((value) => typeof value !== 'string')) {
+    throw invalidRequest('cmakeOptions', 'cmakeOptions must map CMake option names to string values, e.g. { GGML_OPENMP: "ON" }.');
+  }
+  return Object.freeze({ ...options });
 }
 
 async function resolveModelSource(lib: NodeLlamaCpp, modelPath: string, directory: string | undefined): Promise<string> {

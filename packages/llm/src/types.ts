@@ -26,6 +26,29 @@ export interface LlmEngineConfig {
   readonly logger?: (level: LogLevel, message: string) => void;
   /** Where `hf:` URIs are downloaded to. Default: node-llama-cpp's models directory. */
   readonly modelsDirectory?: string;
+  /**
+   * CMake options of a local llama.cpp source build to use instead of the prebuilt binary,
+   * e.g. `{ GGML_OPENMP: 'ON' }` after the opt-in build in the README. node-llama-cpp also reads
+   * them from `NODE_LLAMA_CPP_CMAKE_OPTION_<NAME>` environment variables. Without a matching
+   * local build the prebuilt binary is used; llama.cpp is never compiled at run time.
+   */
+  readonly cmakeOptions?: Readonly<Record<string, string>>;
+}
+
+/** Which llama.cpp binary and settings an engine runs with. */
+export interface RuntimeInfo {
+  /** `prebuilt` (node-llama-cpp's binary) or `localBuild` (a source build, see the README). */
+  readonly buildType: 'prebuilt' | 'localBuild';
+  /** GPU backend in use, or false for CPU only. */
+  readonly gpu: string | false;
+  /** CPU threads per evaluation. */
+  readonly threads: number;
+  /** Parallel sequences (slots). */
+  readonly parallel: number;
+  /** Tokens evaluated per decode call. */
+  readonly batchSize: number;
+  /** The chat wrapper node-llama-cpp chose (e.g. `JinjaTemplate`, `Gemma`, `Llama2Chat`). */
+  readonly chatWrapper: string;
 }
 
 /** What the engine knows about its model, read from the GGUF header. */

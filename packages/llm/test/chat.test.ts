@@ -20,6 +20,7 @@ describe('LlmEngine chat template', () => {
     const engine = await LlmEngine.load({ modelPath: testModel('stories260K-chat.gguf'), threads: 1, contextSize: 512 });
     try {
       expect(engine.info.hasChatTemplate).toBe(true);
+      expect(engine.runtime.chatWrapper).toBe('JinjaTemplate');
       const result = await engine.chat({ messages: story, maxTokens: 40, temperature: 0 });
       expect(result.content?.trim()).toBe(templateAnswer);
       // The prompt count is exact: asking again finds all of it but the last token in the slot's cache.

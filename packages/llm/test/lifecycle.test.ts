@@ -54,6 +54,8 @@ describe('LlmEngine.load', () => {
         fileSizeBytes: 1_185_376,
       });
       expect(engine.info.loadedAt).toBeInstanceOf(Date);
+      // Tests run on node-llama-cpp's prebuilt binary unless a local build is selected explicitly.
+      expect(engine.runtime).toMatchObject({ buildType: 'prebuilt', gpu: false, threads: 1, parallel: 1, chatWrapper: 'Llama2Chat' });
     } finally {
       await engine.dispose();
     }
