@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compareVectors, SyncError, type ConflictRecord, type SyncEngine, type SyncItem } from '../src/index.js';
+import { allItems, FakeTime, Replicas } from './helpers.js';
+
+type Op =
+  | { readonly kind: 'put'; readonly r: number; readonly item: number; readonly value: number }
+  | { readonly kind: 'delete'; readonly r: number; readonly item: number }
+  | { readonly kind: 'restore'; readonly r: number; readonly item: number }
+  | { readonly kind: 'sync'; readonly from: number; readonly to: number }
+  | { readonly kind: 'partition'; readonly groups: readonly number[] }
+  | { readonly kind: 'heal' }
+  | { readonly kind: 'tick'; readonly ms: number };
+
+const ITEMS = 4;
+
+function scenario(): fc.Arbitrary<{ replicas: number; skewsMs: number[]; ops: Op[] }> {
+  return fc.integer({ min: 2, max: 5 }).chain((replicas) => {
+    const r = fc.integer({ min: 0, max: replicas - 1 });
+    const item = fc.integer({ min: 0, max: ITEMS - 1 });
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 5, arbitrary: fc.record({ kind: fc.constant('put' as const), r, item, value: fc.integer({ min: 0, max: 99 }) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), r, item }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('restore' as const), r, item }) },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('sync' as const), from: r, to: r }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('partition' as const), groups: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: replicas, maxLength: replicas }) }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'heal' as const }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 5000 }) }) },
+    );
+    return fc.record({
+      replicas: fc.constant(replicas),
+      // Clocks disagree by up to 40 s in total; the allowed drift is 60 s.
+      skewsMs: fc.array(fc.integer({ min: -20_000, max: 20_000 }), { minLength: replicas, maxLength: replicas }),
+      ops: fc.array(op, { minLength: 5, maxLength: 40 }),
+    });
+  });
+}
+
+/** A write some replica made (put, delete or restore), as the oracle sees it. */
+interface Write {
+  readonly item: SyncItem;
+}
+
+function strictlyBefore(a: SyncItem, b: SyncItem): boolean {
+  return compareVectors(a.vector, b.vector) === 'before';
+}
+
+/** Totals over all runs, so the test can show it exercised conflicts and deletions at all. */
+const seen = { conflicts: 0, deletedItems: 0, rules: new Set<string>() };
+
+async function run(input: { replicas: number; skewsMs: number[]; ops: Op[] }): Promise<void> {
+  const time = new FakeTime();
+  const replicas = new Replicas();
+  try {
+    const engines: SyncEngine[] = input.skewsMs.map((skew, i) =>
+      replicas.open(`r${i}`, { wallClockMicros: time.clock(skew), maxClockDriftMs: 60_000, pageMaxChanges: 2 }),
+    );
+    const writes: Write[] = [];
+    let groups: readonly number[] | undefined;
+    for (const op of input.ops) {
+      time.advanceMs(0.5);
+      switch (op.kind) {
+        case 'put':
+          writes.push({ item: await engines[op.r]!.put({ id: `item-${op.item}`, type: 't', data: { v: op.value, by: op.r } }) });
+          break;
+        case 'delete': {
+          const tombstone = await engines[op.r]!.delete(`item-${op.item}`);
+          if (tombstone !== undefined) writes.push({ item: tombstone });
+          break;
+        }
+        case 'restore':
+          try {
+            writes.push({ item: await engines[op.r]!.restore(`item-${op.item}`) });
+          } catch (error) {
+            if (!(error instanceof SyncError && error.code === 'not-found')) throw error;
+          }
+          break;
+        case 'sync': {
+          if (op.from === op.to || (groups !== undefined && groups[op.from] !== groups[op.to])) break;
+          const report = await replicas.sync(engines[op.from]!, engines[op.to]!);
+          expect(report.error).toBeNull();
+          break;
+        }
+        case 'partition':
+          groups = op.groups;
+          break;
+        case 'heal':
+          groups = undefined;
+          break;
+        case 'tick':
+          time.advanceMs(op.ms);
+          break;
+      }
+    }
+
+    // Final full exchange: every pair, repeated until every replica holds the same items.
+    let snapshots: unknown[][] = [];
+    for (let pass = 0; pass < 6; pass++) {
+      for (let i = 0; i < engines.length; i++) {
+        for (let j = 0; j < engines.length; j++) {
+          if (i === j) continue;
+          const report = await replicas.sync(engines[i]!, engines[j]!);
+          expect(report.error).toBeNull();
+        }
+      }
+      snapshots = await Promise.all(engines.map(allItems));
+      if (snapshots.every((s) => JSON.stringify(s) === JSON.stringify(snapshots[0]))) break;
+    }
+    for (const snapshot of snapshots) expect(snapshot).toEqual(snapshots[0]);
+
+    const conflicts: ConflictRecord[] = [];
+    for (const engine of engines) conflicts.push(...(await engine.conflicts({ limit: 1000 })));
+    seen.conflicts += conflicts.length;
+    for (const c of conflicts) seen.rules.add(c.rule);
+    const final = new Map((snapshots[0] as SyncItem[]).map((item) => [item.id, item]));
+    for (let i = 0; i < ITEMS; i++) {
+      const id = `item-${i}`;
+      const itemWrites = writes.filter((w) => w.item.id === id).map((w) => w.item);
+      const result = final.get(id);
+      if (itemWrites.length === 0) {
+        expect(result).toBeUndefined();
+        continue;
+      }
+      expect(result).toBeDefined();
+      if (result!.deleted) seen.deletedItems += 1;
+      const maximal = itemWrites.filter((w) => !itemWrites.some((other) => strictlyBefore(w, other)));
+      const winner = maximal.find((w) => w.hlc === result!.hlc && w.nodeId === result!.nodeId);
+      // The final value is one of the writes that no other write superseded.
+      expect(winner, `final value of ${id} is a maximal write`).toBeDefined();
+      expect(result!.deleted).toBe(winner!.deleted);
+      // No deleted item came back: a value a deletion had seen never wins.
+      if (!result!.deleted) {
+        for (const d of itemWrites.filter((w) => w.deleted)) expect(strictlyBefore(winner!, d)).toBe(false);
+      }
+      // A deletion concurrent with every other surviving version wins.
+      if (maximal.some((w) => w.deleted)) expect(result!.deleted, `${id}: a maximal deletion wins`).toBe(true);
+      // Every concurrent version that lost appears in some replica's conflict log.
+      for (const loser of maximal.filter((w) => w !== winner)) {
+        const logged = conflicts.some((c) => c.itemId === id && (c.local.hlc === loser.hlc || c.remote.hlc === loser.hlc));
+        expect(logged, `losing version ${loser.hlc} of ${id} is in a conflict log`).toBe(true);
+      }
+    }
+  } finally {
+    await replicas.cleanup();
+  }
+}
+
+describe('SyncEngine convergence (property)', () => {
+  it('replicas end identical after a full exchange, nothing deleted comes back, every conflict is logged', async () => {
+    await fc.assert(fc.asyncProperty(scenario(), run), { numRuns: Number(process.env.PROP_RUNS ?? 60) });
+    expect(seen.conflicts).toBeGreaterThan(0);
+    expect(seen.deletedItems).toBeGreaterThan(0);
+    expect(seen.rules).toContain('lww');
+    expect(seen.rules).toContain('delete-wins');
+  }, 120_000);
+});
