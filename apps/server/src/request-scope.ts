@@ -35,6 +35,8 @@ export class RequestScope {
 /** Hono variables the app sets on every request. */
 export interface AppVariables {
   readonly scope: RequestScope;
+  /** Set by Hono's request-id middleware (also sent as `X-Request-Id`). */
+  readonly requestId: string;
 }
 
 /** The app's Hono environment. */
@@ -76,7 +78,7 @@ export function requestScope(options: RequestScopeOptions): MiddlewareHandler<Ap
           duration_ms: Math.round((performance.now() - started) * 10) / 10,
           ...(usage === undefined ? {} : { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cached_tokens: usage.cachedPromptTokens }),
           ...(scope.outcome === undefined ? {} : { outcome: scope.outcome }),
-          request_id: c.res.headers.get('x-request-id') ?? undefined,
+          request_id: c.get('requestId'),
         });
       });
     }

@@ -39,6 +39,14 @@ function convertNullable(node: unknown): unknown {
 
 let cached: Ajv2020 | undefined;
 
+/**
+ * Parses the spec and compiles the validator now (about 2 s). Call it in `beforeAll`, so the
+ * event loop is not blocked in the middle of a test while HTTP connections are open.
+ */
+export function loadOpenAiSpec(): void {
+  ajv();
+}
+
 function ajv(): Ajv2020 {
   if (cached !== undefined) return cached;
   const spec = parse(readFileSync(openAiSpecPath(), 'utf8')) as { components: { schemas: Record<string, unknown> } };
