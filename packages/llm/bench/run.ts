@@ -4,7 +4,10 @@
 //
 // Environment: BENCH_MODEL (a GGUF path; default: the synthetic 270M benchmark model from
 // TROSYN_TEST_MODELS_DIR, ../shared/models or models/, else stories260K), BENCH_REPS (default 7),
-// BENCH_TOKENS (default 64), BENCH_SECTIONS (comma list of overhead,concurrency,threads; default all).
+// BENCH_TOKENS (default 64), BENCH_SECTIONS (comma list of overhead,concurrency,threads,builds;
+// default all). The builds section compares the prebuilt binary with a local OpenMP source build
+// (README, "Building llama.cpp yourself"), each in its own process.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +17,7 @@ import { LlmEngine } from '@trosyn/llm';
 const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..');
 const reps = Number(process.env.BENCH_REPS ?? 7);
 const maxTokens = Number(process.env.BENCH_TOKENS ?? 64);
-const sections = new Set((process.env.BENCH_SECTIONS ?? 'overhead,concurrency,threads').split(','));
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'overhead,concurrency,threads,builds').split(','));
 const contextSize = 2048;
 const basePrompt = 'Once upon a time, there was a little';
 // A different first word per run: no run reuses another's prompt from the KV cache, in either stack.
@@ -203,7 +206,50 @@ async function threadsAndBatch(modelPath: string): Promise<void> {
   }
 }
 
+/** One configuration in this process, printed as JSON: the unit the builds section runs per child process. */
+async function single(modelPath: string, threads: number, cmakeOptions: Record<string, string> | undefined): Promise<void> {
+  const engine = await LlmEngine.load({ modelPath, threads, contextSize, ...(cmakeOptions === undefined ? {} : { cmakeOptions }) });
+  try {
+    await runPackage(engine, 'Warm up.');
+    const runs: Run[] = [];
+    for (let run = 0; run < reps; run++) runs.push(await runPackage(engine, promptFor(run)));
+    console.log(JSON.stringify({ buildType: engine.runtime.buildType, threads: engine.runtime.threads, ...summary(runs) }));
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function builds(modelPath: string): Promise<void> {
+  console.log(`\n## Prebuilt binary vs local OpenMP source build (single request, ${maxTokens} tokens, median of ${reps}, one process each)`);
+  console.log('| llama.cpp binary | threads | decode tok/s | tok/s incl. prompt | TTFT ms |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const local of [false, true]) {
+    for (const threads of [1, 2]) {
+      const output = execFileSync(process.execPath, [import.meta.filename], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          BENCH_MODEL: modelPath,
+          BENCH_SINGLE: JSON.stringify({ threads, cmakeOptions: local ? { GGML_OPENMP: 'ON' } : undefined }),
+        },
+      });
+      const result = JSON.parse(output.trim().split('\n').at(-1)!) as { buildType: string; threads: number; decodeTps: number; totalTps: number; ttftMs: number };
+      if (local && result.buildType !== 'localBuild') {
+        console.log('| local OpenMP build | — | not built: see the README, "Building llama.cpp yourself" | | |');
+        return;
+      }
+      const name = result.buildType === 'localBuild' ? 'local build, GGML_OPENMP=ON' : 'prebuilt';
+      console.log(`| ${name} | ${result.threads} | ${fmt(result.decodeTps)} | ${fmt(result.totalTps)} | ${fmt(result.ttftMs)} |`);
+    }
+  }
+}
+
 const modelPath = findModel();
+if (process.env.BENCH_SINGLE !== undefined) {
+  const { threads, cmakeOptions } = JSON.parse(process.env.BENCH_SINGLE) as { threads: number; cmakeOptions?: Record<string, string> };
+  await single(modelPath, threads, cmakeOptions);
+  process.exit(0);
+}
 const threads = Number(process.env.BENCH_THREADS ?? 1);
 const cpus = os.cpus();
 console.log(`# @trosyn/llm benchmark`);
@@ -212,3 +258,4 @@ console.log(`machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, Node
 if (sections.has('overhead')) await overhead(modelPath, threads);
 if (sections.has('concurrency')) await concurrency(modelPath, threads);
 if (sections.has('threads')) await threadsAndBatch(modelPath);
+if (sections.has('builds')) await builds(modelPath);
