@@ -23,7 +23,10 @@ export interface LanOptions {
   readonly hosts: number;
   /** Third octet of the hosts' IPv4 subnet (10.213.<subnet>.0/24); default 1. LANs are isolated, so reuse is fine. */
   readonly subnet?: number;
-  /** Also give each host an IPv6 unique-local address (without duplicate address detection delay). */
+  /**
+   * Give each host an IPv6 unique-local address (without duplicate address detection delay).
+   * Without it IPv6 is disabled in the hosts, so the only packets on the wire are the test's.
+   */
   readonly ipv6?: boolean;
   /** Namespace name prefix; default `trosyn`. Names are `<prefix>-<pid>-<lan>-<host>`. */
   readonly prefix?: string;
@@ -99,13 +102,7 @@ export function createLan(options: LanOptions): Lan {
     for (const child of children) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    for (const namespace of created.reverse()) {
-      try {
-        ip(['netns', 'delete', namespace]);
-      } catch {
-        // Already gone; keep deleting the rest.
-      }
-    }
+    for (const namespace of created.reverse()) deleteNamespace(namespace);
   };
 
   const hosts: LanHost[] = [];
@@ -132,6 +129,11 @@ export function createLan(options: LanOptions): Lan {
       const namespace = `${id}-${name}`;
       ip(['netns', 'add', namespace]);
       created.push(namespace);
+      // /proc/sys/net is per namespace: this touches the new host only.
+      const ipv6Off = options.ipv6 ? '0' : '1';
+      execFileSync('ip', ['netns', 'exec', namespace, 'sh', '-c',
+        `echo ${ipv6Off} > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo ${ipv6Off} > /proc/sys/net/ipv6/conf/default/disable_ipv6`,
+      ], { stdio: ['ignore', 'ignore', 'pipe'] });
       // Both ends are born in their namespaces: nothing ever appears in the root namespace.
       ip(['-n', namespace, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', name, 'netns', bridgeNamespace]);
       ip(['-n', bridgeNamespace, 'link', 'set', name, 'master', 'br0']);
@@ -211,11 +213,31 @@ function removeOrphans(prefix: string): void {
   for (const name of names) {
     const owner = pattern.exec(name)?.[1];
     if (owner === undefined || Number(owner) === process.pid || isAlive(Number(owner))) continue;
-    try {
-      ip(['netns', 'delete', name]);
-    } catch {
-      // Someone else removed it meanwhile.
+    deleteNamespace(name);
+  }
+}
+
+/**
+ * Kills whatever still runs inside the namespace (grandchildren included: `ip netns pids`
+ * lists exactly the processes in it), then deletes it. Errors mean it is already gone.
+ */
+function deleteNamespace(namespace: string): void {
+  try {
+    const pids = execFileSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    for (const pid of pids.split('\n').map(Number).filter((pid) => Number.isInteger(pid) && pid > 0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Exited meanwhile.
+      }
     }
+  } catch {
+    // No such namespace.
+  }
+  try {
+    ip(['netns', 'delete', namespace]);
+  } catch {
+    // Already gone.
   }
 }
 
