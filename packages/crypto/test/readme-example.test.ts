@@ -1,0 +1,25 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+describe('README example', () => {
+  it('runs against the built package and prints what the README says', () => {
+    expect(existsSync(join(packageDir, 'dist/index.js')), 'dist/ is missing: run `pnpm build` first').toBe(true);
+    const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+    const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    // Inside the package folder, `@trosyn/crypto` resolves to this package (Node self-reference).
+    const file = join(packageDir, `.readme-example-${process.pid}.mjs`);
+    writeFileSync(file, code!);
+    try {
+      const output = execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+      expect(output.trim().split('\n')).toEqual(['node-a POST /sync/push {"op":"push","items":3}', 'replayed']);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+});
