@@ -1,0 +1,201 @@
+// Benchmarks of @trosyn/sync-core, each printed next to a raw better-sqlite3 ceiling measured
+// in the same run. Runs against the built package: `pnpm --filter @trosyn/sync-core bench`.
+// Environment: BENCH_ROWS (default 100000), BENCH_FULL_SYNC_ITEMS (default 1000000).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { SyncEngine, SYNC_PROTOCOL_VERSION, type ChangePage, type PullResponse } from '../dist/index.js';
+import { createInMemoryTransport } from '../dist/testing.js';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
+const FULL_SYNC_ITEMS = Number(process.env.BENCH_FULL_SYNC_ITEMS ?? 1_000_000);
+const dir = mkdtempSync(join(tmpdir(), 'sync-core-bench-'));
+const path = (name: string): string => join(dir, `${name}.db`);
+
+/** ~1 KB of JSON per item. */
+function payload(i: number): { n: number; text: string } {
+  return { n: i, text: `item ${i} `.padEnd(1000, 'x') };
+}
+
+function rate(count: number, ms: number): string {
+  return `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`;
+}
+
+function row(label: string, engine: string, ceiling: string, note = ''): void {
+  console.log(`${label.padEnd(44)} ${engine.padStart(16)} ${ceiling.padStart(16)}  ${note}`);
+}
+
+function rawInsert(name: string, count: number, batch: number): number {
+  const db = new Database(path(name));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE items (id TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT, version INTEGER NOT NULL, hlc TEXT NOT NULL,
+    node_id TEXT NOT NULL, deleted INTEGER NOT NULL, vector TEXT NOT NULL, seq INTEGER NOT NULL)`);
+  db.exec('CREATE UNIQUE INDEX items_seq ON items (seq)');
+  const insert = db.prepare('INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const hlc = '1800000000000000-000000-raw';
+  const vector = JSON.stringify({ raw: hlc });
+  const started = performance.now();
+  for (let i = 0; i < count; i += batch) {
+    db.transaction(() => {
+      for (let j = i; j < Math.min(count, i + batch); j++) {
+        insert.run(`item-${j}`, 'doc', JSON.stringify(payload(j)), 1, hlc, 'raw', 0, vector, j + 1);
+      }
+    })();
+  }
+  const ms = performance.now() - started;
+  db.close();
+  return ms;
+}
+
+async function kyselyInsert(name: string, count: number, batch: number): Promise<number> {
+  const sqlite = new Database(path(name));
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.exec('CREATE TABLE items (id TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT, seq INTEGER NOT NULL)');
+  const db = new Kysely<{ items: { id: string; type: string; data: string; seq: number } }>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const started = performance.now();
+  for (let i = 0; i < count; i += batch) {
+    await db.transaction().execute(async (trx) => {
+      for (let j = i; j < Math.min(count, i + batch); j++) {
+        await trx.insertInto('items').values({ id: `item-${j}`, type: 'doc', data: JSON.stringify(payload(j)), seq: j + 1 }).execute();
+      }
+    });
+  }
+  const ms = performance.now() - started;
+  await db.destroy();
+  return ms;
+}
+
+async function seed(engine: SyncEngine, count: number, make: (i: number) => unknown = payload, batch = 2000): Promise<void> {
+  for (let i = 0; i < count; i += batch) {
+    await engine.putMany(
+      Array.from({ length: Math.min(batch, count - i) }, (_, j) => ({ id: `item-${String(i + j).padStart(8, '0')}`, type: 'doc', data: make(i + j) as never })),
+    );
+  }
+}
+
+/** Collects every page of `source`'s log as a peer named `requester` would pull it (JSON round-tripped). */
+async function collectPages(source: SyncEngine, requester: string, maxChanges: number): Promise<ChangePage[]> {
+  const pages: ChangePage[] = [];
+  let cursor = { epoch: null as string | null, seq: 0, resyncing: false };
+  for (;;) {
+    const response = await source.handleSyncRequest(
+      { type: 'pull', protocol: SYNC_PROTOCOL_VERSION, nodeId: requester, epoch: 'bench', cursor, limits: { maxChanges, maxBytes: 4 * 1024 * 1024 } },
+      { peerId: requester },
+    );
+    if (response.type !== 'pull-page') throw new Error(JSON.stringify(response));
+    const page = (JSON.parse(JSON.stringify(response)) as PullResponse).page;
+    pages.push(page);
+    if (!page.hasMore) return pages;
+    cursor = { epoch: page.epoch, seq: page.through, resyncing: page.mode === 'full' };
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`@trosyn/sync-core benchmark — Node ${process.version}, file databases in WAL mode (synchronous=NORMAL), 1 KB items`);
+  console.log(`${'measure'.padEnd(44)} ${'sync-core'.padStart(16)} ${'raw ceiling'.padStart(16)}  notes`);
+
+  // 1. Local writes.
+  const localCount = ROWS / 2;
+  const local = new SyncEngine({ database: path('local'), nodeId: 'local' });
+  let started = performance.now();
+  await seed(local, localCount, payload, 1000);
+  const localMs = performance.now() - started;
+  const rawLocalMs = rawInsert('raw-local', localCount, 1000);
+  row('local writes, putMany x1000 per transaction', rate(localCount, localMs), rate(localCount, rawLocalMs), `${((rawLocalMs / localMs) * 100).toFixed(0)}% of raw`);
+  const singles = 5000;
+  started = performance.now();
+  for (let i = 0; i < singles; i++) await local.put({ id: `single-${i}`, type: 'doc', data: payload(i) });
+  const singleMs = performance.now() - started;
+  const rawSingleMs = rawInsert('raw-single', singles, 1);
+  row('local writes, put() one per transaction', rate(singles, singleMs), rate(singles, rawSingleMs), `${((rawSingleMs / singleMs) * 100).toFixed(0)}% of raw`);
+  await local.dispose();
+  const kyselyCount = 20_000;
+  const kyselyMs = await kyselyInsert('kysely', kyselyCount, 1000);
+  const rawKyMs = rawInsert('raw-kysely', kyselyCount, 1000);
+  row('kysely insert (why the hot path is raw)', rate(kyselyCount, kyselyMs), rate(kyselyCount, rawKyMs), 'kysely builds, compiles and re-prepares each statement');
+
+  // 2. Remote changes applied in pages.
+  const source = new SyncEngine({ database: path('source'), nodeId: 'source' });
+  await seed(source, ROWS);
+  const pages = await collectPages(source, 'target', 1000);
+  const target = new SyncEngine({ database: path('target'), nodeId: 'target' });
+  started = performance.now();
+  for (const page of pages) {
+    const response = await target.handleSyncRequest({ type: 'push', protocol: SYNC_PROTOCOL_VERSION, page }, { peerId: 'source' });
+    if (response.type !== 'push-ack') throw new Error(JSON.stringify(response));
+  }
+  const applyMs = performance.now() - started;
+  const rawApplyMs = rawInsert('raw-apply', ROWS, 1000);
+  row(`remote changes applied (${pages.length} pages of 1000)`, rate(ROWS, applyMs), rate(ROWS, rawApplyMs), `target >= 50,000/s; ${((rawApplyMs / applyMs) * 100).toFixed(0)}% of raw`);
+  await target.dispose();
+
+  const e2e = new SyncEngine({ database: path('e2e'), nodeId: 'e2e' });
+  started = performance.now();
+  const e2eReport = await e2e.syncWith('source', createInMemoryTransport(source, 'e2e'));
+  const e2eMs = performance.now() - started;
+  row('full sync end to end (serve+JSON+apply)', rate(ROWS, e2eMs), '', `${e2eReport.pulled.pages} pages, pull+push round, in-memory transport`);
+
+  // 3. One changed item among ROWS.
+  await e2e.syncWith('source', createInMemoryTransport(source, 'e2e'));
+  const times: number[] = [];
+  const bytes: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    await source.put({ id: `item-${String(i * 997).padStart(8, '0')}`, type: 'doc', data: payload(-i) });
+    const transport = createInMemoryTransport(source, 'e2e');
+    const t0 = performance.now();
+    const report = await e2e.syncWith('source', transport);
+    times.push(performance.now() - t0);
+    bytes.push(transport.stats.bytesSent + transport.stats.bytesReceived);
+    if (!report.ok || report.pulled.changes !== 1) throw new Error(JSON.stringify(report));
+  }
+  times.sort((a, b) => a - b);
+  bytes.sort((a, b) => a - b);
+  row(`round with 1 changed item among ${ROWS.toLocaleString('en-US')}`, `${times[10]!.toFixed(2)} ms`, '', `median of 21; target < 10 ms`);
+  row('  bytes on the wire for that round', `${bytes[10]} B`, '', `requests + responses as JSON; target < 4 KB`);
+  await e2e.dispose();
+  await source.dispose();
+
+  // 4. Memory during a full sync of FULL_SYNC_ITEMS small items.
+  for (const count of [FULL_SYNC_ITEMS / 10, FULL_SYNC_ITEMS]) {
+    const big = new SyncEngine({ database: path(`big-${count}`), nodeId: 'big' });
+    started = performance.now();
+    await seed(big, count, (i) => ({ n: i, text: 'small item' }), 5000);
+    const seedMs = performance.now() - started;
+    const fresh = new SyncEngine({ database: path(`fresh-${count}`), nodeId: 'fresh' });
+    globalThis.gc?.();
+    const base = process.memoryUsage();
+    let peakRss = base.rss;
+    let peakHeap = base.heapUsed;
+    // The in-memory round never yields to timers, so sample at every request instead.
+    const sample = (): void => {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    };
+    started = performance.now();
+    const report = await fresh.syncWith('big', createInMemoryTransport(big, 'fresh', { onRequest: sample }));
+    sample();
+    const syncMs = performance.now() - started;
+    if (!report.ok) throw new Error(JSON.stringify(report));
+    const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MB`;
+    row(
+      `full sync of ${count.toLocaleString('en-US')} items (memory)`,
+      `RSS +${mb(peakRss - base.rss)}`,
+      '',
+      `heap peak +${mb(peakHeap - base.heapUsed)}; ${rate(count, syncMs)} end to end; seeding took ${(seedMs / 1000).toFixed(1)} s`,
+    );
+    await fresh.dispose();
+    await big.dispose();
+    for (const name of [`big-${count}`, `fresh-${count}`]) for (const s of ['', '-wal', '-shm']) rmSync(path(name) + s, { force: true });
+  }
+}
+
+try {
+  await main();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
