@@ -1,6 +1,6 @@
 import { CryptoError } from './errors.js';
 
-const ALPHABET = /^[A-Za-z0-9_-]*$/;
+const OUTSIDE_ALPHABET = /[^A-Za-z0-9_-]/;
 const INDEX = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Encodes bytes as unpadded base64url (RFC 4648 §5), the encoding of every binary field on the wire. */
@@ -20,7 +20,7 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  */
 export function decodeBase64Url(value: unknown, field: string, length?: number): Buffer {
   if (typeof value !== 'string') throw malformed(field, 'is not a string');
-  if (value.length % 4 === 1 || !ALPHABET.test(value)) throw malformed(field, 'is not unpadded base64url');
+  if (value.length % 4 === 1 || OUTSIDE_ALPHABET.test(value)) throw malformed(field, 'is not unpadded base64url');
   const tail = value.length % 4;
   if (tail !== 0) {
     // 2 chars carry 1 byte (4 spare bits), 3 chars carry 2 bytes (2 spare bits).
@@ -28,7 +28,9 @@ export function decodeBase64Url(value: unknown, field: string, length?: number):
     const spareMask = tail === 2 ? 0b1111 : 0b11;
     if ((last & spareMask) !== 0) throw malformed(field, 'is not canonical base64url');
   }
-  const bytes = Buffer.from(value, 'base64url');
+  // The alphabet is checked above; Node's 'base64' decoder accepts the URL-safe alphabet too and
+  // is markedly faster than its 'base64url' one (it matters for 64 KB envelopes).
+  const bytes = Buffer.from(value, 'base64');
   if (length !== undefined && bytes.length !== length) {
     throw malformed(field, `must decode to ${length} bytes, got ${bytes.length}`);
   }
