@@ -346,3 +346,38 @@ describe('SyncEngine custom conflict resolution', () => {
     expect((await a.conflicts())[0]?.rule).toBe('lww');
   });
 });
+
+describe('PeerSyncer', () => {
+  it('joins a round that is already running instead of starting a second one', async () => {
+    const { PeerSyncer } = await import('../src/index.js');
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    await b.putMany(Array.from({ length: 50 }, (_, i) => ({ id: `i${i}`, type: 't', data: i })));
+    const transport = replicas.transport(a, b);
+    const syncer = new PeerSyncer({ engine: a, peerId: 'b', transport });
+    const [first, second] = await Promise.all([syncer.syncOnce(), syncer.syncOnce()]);
+    expect(second).toBe(first);
+    expect(first.pulled.changes).toBe(50);
+    expect(syncer.running).toBe(false);
+    expect(transport.stats.requests).toBe(2); // one pull page, one (echo-only) push page
+  });
+
+  it('exposes the tables through kysely for typed reporting queries', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    await a.putMany([
+      { id: '1', type: 'x', data: 1 },
+      { id: '2', type: 'y', data: 2 },
+      { id: '3', type: 'y', data: 3 },
+    ]);
+    const rows = await a.kysely
+      .selectFrom('sync_items')
+      .select(['type', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('type')
+      .orderBy('type')
+      .execute();
+    expect(rows).toEqual([
+      { type: 'x', n: 1 },
+      { type: 'y', n: 2 },
+    ]);
+  });
+});
