@@ -539,6 +539,7 @@ export class SyncEngine implements SyncResponder {
    * @throws {SyncError} `not-found` when there is no such version.
    */
   async restore(id: string, options: { readonly historyId?: number } = {}): Promise<SyncItem> {
+    this.#assertOpen();
     this.#checkId(id);
     const entry =
       options.historyId === undefined
