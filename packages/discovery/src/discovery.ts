@@ -208,7 +208,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     return this.#config.nodeId;
   }
 
-  /** Our current instance name, once started. */
+  /** Our instance name while running (a new one on every start). */
   get instance(): string | undefined {
     return this.#service?.instanceName;
   }
@@ -390,6 +390,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     this.#resolving.clear();
     const events = this.#table?.clear('stopped') ?? [];
     this.#table = undefined;
+    this.#service = undefined;
     this.#emitAll(events);
   }
 

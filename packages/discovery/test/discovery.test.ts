@@ -312,6 +312,7 @@ describe('Discovery (in-memory network)', () => {
     const first = discovery.instance;
     await discovery.stop();
     expect(discovery.running).toBe(false);
+    expect(discovery.instance).toBeUndefined();
     await discovery.start();
     expect(discovery.instance).not.toBe(first);
     await discovery.dispose();
