@@ -35,6 +35,11 @@ const MIN_MULTICAST_GAP = 1_000;
 const SECOND_ANNOUNCEMENT_DELAY = 1_000;
 /** RFC 6762 §6.7: legacy unicast answers carry a TTL of at most 10 s. */
 const LEGACY_UNICAST_TTL = 10;
+/**
+ * Unicast replies per second and socket. A spoofed one-shot query makes us send a larger
+ * packet to an address of the sender's choosing; the cap bounds that reflection.
+ */
+const MAX_UNICAST_REPLIES_PER_SECOND = 20;
 const MAX_QUESTIONS = 32;
 const MAX_PENDING_RESOLVES = 64;
 const GOODBYE_FLUSH_TIMEOUT = 500;
@@ -126,6 +131,8 @@ export interface DiscoveryStats {
   readonly queriesAnswered: number;
   /** Queries not answered because they listed our record as a known answer (RFC 6762 §7.1). */
   readonly answersSuppressed: number;
+  /** One-shot (legacy unicast) queries left unanswered because of the per-second reply cap. */
+  readonly unicastRepliesDropped: number;
   /** Our own queries and announcements looped back to us. */
   readonly ownPacketsIgnored: number;
   /** Datagrams that are not DNS messages at all. */
@@ -148,6 +155,9 @@ interface Transport {
   /** What the pending response carries: our record set, the service type enumeration, or both. */
   pendingRecords: boolean;
   pendingEnumeration: boolean;
+  /** Start of the current one-second window of unicast replies, and replies sent in it. */
+  unicastWindow: number;
+  unicastReplies: number;
 }
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'disposed';
@@ -180,7 +190,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   };
   readonly #stats: MutableStats = {
     packetsSent: 0, sendErrors: 0, queriesReceived: 0, responsesReceived: 0, queriesAnswered: 0,
-    answersSuppressed: 0, ownPacketsIgnored: 0, malformedPackets: 0, invalidRecords: 0, peersRefused: 0, conflicts: 0,
+    answersSuppressed: 0, unicastRepliesDropped: 0, ownPacketsIgnored: 0, malformedPackets: 0, invalidRecords: 0, peersRefused: 0, conflicts: 0,
   };
   #state: State = 'idle';
   #starting: Promise<void> | undefined;
@@ -354,7 +364,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       throw error;
     });
 
-    const transport: Transport = { socket, lastMulticast: -Infinity, pendingResponse: undefined, pendingRecords: false, pendingEnumeration: false };
+    const transport: Transport = { socket, lastMulticast: -Infinity, pendingResponse: undefined, pendingRecords: false, pendingEnumeration: false, unicastWindow: 0, unicastReplies: 0 };
     // After binding, multicast-dns reports only transient trouble; none of it may stop discovery.
     socket.on('error', (error) => this.#warn(error));
     socket.on('warning', (error) => {
@@ -408,6 +418,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     let wantsService = false;
     let wantsUnique = false;
     let wantsEnumeration = false;
+    const matched: DnsQuestion[] = [];
     for (const question of questions as unknown[]) {
       if (typeof question !== 'object' || question === null) continue;
       const { name, type } = question as Partial<DnsQuestion>;
@@ -417,6 +428,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       else if (lower === instance && (type === 'SRV' || type === 'TXT' || type === 'ANY')) wantsUnique = true;
       else if (lower === host && (type === 'A' || type === 'AAAA' || type === 'ANY')) wantsUnique = true;
       else if (lower === SERVICE_ENUMERATION && (type === 'PTR' || type === 'ANY')) wantsEnumeration = true;
+      else continue;
+      matched.push({ name, type });
     }
     if (!wantsService && !wantsUnique && !wantsEnumeration) return;
 
@@ -426,17 +439,27 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       this.#stats.answersSuppressed++;
       return;
     }
-    this.#stats.queriesAnswered++;
-
     if (source.port !== this.#config.mdnsPort) {
+      const now = this.#config.clock.now();
+      if (now - transport.unicastWindow >= 1_000) {
+        transport.unicastWindow = now;
+        transport.unicastReplies = 0;
+      }
+      if (++transport.unicastReplies > MAX_UNICAST_REPLIES_PER_SECOND) {
+        this.#stats.unicastRepliesDropped++;
+        return;
+      }
+      this.#stats.queriesAnswered++;
       // RFC 6762 §6.7: a legacy resolver (one-shot query from an ephemeral port) gets a
-      // unicast reply echoing its id and question, with short TTLs.
+      // unicast reply echoing its id and question, with short TTLs. Only the questions about
+      // us are echoed, so a query cannot make us send back arbitrary bulk.
       const ttl = Math.min(service.ttl, LEGACY_UNICAST_TTL);
       const answers: DnsRecord[] = [...(wantsService || wantsUnique ? serviceRecords(service, ttl) : [])];
       if (wantsEnumeration) answers.push(enumerationRecord(ttl));
-      this.#send(transport, 'respond', { id: packet.id ?? 0, questions: questions as DnsQuestion[], answers }, { address: source.address, port: source.port });
+      this.#send(transport, 'respond', { id: typeof packet.id === 'number' ? packet.id : 0, questions: matched, answers }, { address: source.address, port: source.port });
       return;
     }
+    this.#stats.queriesAnswered++;
     if (wantsEnumeration) transport.pendingEnumeration = true;
     if (wantsService || wantsUnique) transport.pendingRecords = true;
     this.#scheduleResponse(transport);
