@@ -43,6 +43,8 @@ const MAX_UNICAST_REPLIES_PER_SECOND = 20;
 const MAX_QUESTIONS = 32;
 const MAX_PENDING_RESOLVES = 64;
 const GOODBYE_FLUSH_TIMEOUT = 500;
+/** Binding a UDP socket takes microseconds; a socket not ready after this never will be. */
+const READY_TIMEOUT = 5_000;
 const NODE_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
@@ -350,14 +352,19 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     } catch (cause) {
       throw new DiscoveryError('socket-failed', `Could not open the mDNS socket${spec === undefined ? '' : ` on ${spec}`}: ${String(cause)}`, { cause });
     }
+    const where = `port ${config.mdnsPort}${spec === undefined ? '' : `, interface ${spec}`}`;
     await new Promise<void>((resolve, reject) => {
-      socket.on('ready', resolve);
+      // multicast-dns emits 'ready' synchronously while it is constructed when it does not
+      // bind (`bind: false`), i.e. before we can listen: nothing to wait for then.
+      if (options.bind === false) return resolve();
+      const timer = setTimeout(() => reject(new DiscoveryError('socket-failed', `The mDNS socket did not become ready (${where}) within ${READY_TIMEOUT} ms`)), READY_TIMEOUT);
+      socket.on('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       socket.on('error', (cause) => {
-        reject(new DiscoveryError(
-          'socket-failed',
-          `Could not bind the mDNS socket (port ${config.mdnsPort}${spec === undefined ? '' : `, interface ${spec}`}): ${cause.message}`,
-          { cause },
-        ));
+        clearTimeout(timer);
+        reject(new DiscoveryError('socket-failed', `Could not bind the mDNS socket (${where}): ${cause.message}`, { cause }));
       });
     }).catch(async (error: unknown) => {
       await destroySocket(socket);
@@ -579,7 +586,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const delay = Math.max(0, at - this.#config.clock.now()) + 5;
     this.#expiryTimer = setTimeout(() => {
       this.#expiryTimer = undefined;
-      this.#emitAll(this.#table?.expire() ?? []);
+      this.#guard(() => this.#emitAll(this.#table?.expire() ?? []));
       this.#scheduleExpiry();
     }, delay);
     this.#expiryTimer.unref();
@@ -609,7 +616,10 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     }
   }
 
-  /** Packet handling never throws into the socket's event loop; a bug becomes a warning. */
+  /**
+   * Packet handling and timers never throw into the event loop: an exception (a bug, or a
+   * throwing event listener) becomes a `warning` instead of crashing the process.
+   */
   #guard(handle: () => void): void {
     try {
       handle();

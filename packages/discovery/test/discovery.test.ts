@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { Discovery, DiscoveryError, SERVICE_TYPE, type DiscoveryConfig, type Peer } from '../src/index.js';
-import { FakeNetwork } from './fake-network.ts';
+import { FakeNetwork, FakeSocket } from './fake-network.ts';
 
 const created: Discovery[] = [];
 afterEach(async () => {
@@ -320,6 +320,34 @@ describe('Discovery (in-memory network)', () => {
     const other = node(network, { nodeId: 'node-b', interface: '10.0.0.2', bind: '10.0.0.2', mdnsPort: 5454, addresses: ['10.0.0.2'] });
     await other.discovery.start();
     expect(other.factory.created[0]!.options).toMatchObject({ interface: '10.0.0.2', bind: '10.0.0.2', port: 5454 });
+  });
+
+  it('starts with bind: false, where multicast-dns is ready before anyone can listen', async () => {
+    const network = new FakeNetwork();
+    const factory = (options: ConstructorParameters<typeof FakeSocket>[2]) => {
+      const socket = new FakeSocket(network, '10.0.0.9', options);
+      network.sockets.add(socket);
+      socket.emit('ready'); // synchronously, as multicast-dns does without binding
+      return socket;
+    };
+    const discovery = new Discovery({ nodeId: 'unbound', port: 5000, bind: false, interface: '10.0.0.9', createMdns: factory });
+    created.push(discovery);
+    await discovery.start();
+    expect(discovery.running).toBe(true);
+  });
+
+  it('turns an exception thrown by an event listener into a warning, and keeps the peer', async () => {
+    const network = new FakeNetwork();
+    const a = node(network, { nodeId: 'node-a' });
+    const b = node(network, { nodeId: 'node-b' });
+    a.discovery.on('peer-up', () => {
+      throw new Error('listener bug');
+    });
+    const warning = once(a.discovery, 'warning');
+    await Promise.all([a.discovery.start(), b.discovery.start()]);
+    const [error] = (await warning) as [Error];
+    expect(error.message).toBe('listener bug');
+    expect(a.discovery.peers().map((p) => p.nodeId)).toEqual(['node-b']);
   });
 
   it('starts a new instance on every start, and disposes idempotently', async () => {
