@@ -311,6 +311,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       for (const spec of specs) transports.push(await this.#open(spec));
     } catch (error) {
       await Promise.all(transports.map((transport) => destroySocket(transport.socket)));
+      this.#service = undefined;
+      this.#table = undefined;
       throw error;
     }
     this.#transports = transports;

@@ -371,6 +371,7 @@ describe('Discovery (in-memory network)', () => {
     const { discovery, factory } = node(network, { nodeId: 'node-a' });
     await expect(discovery.start()).rejects.toMatchObject({ name: 'DiscoveryError', code: 'socket-failed', message: expect.stringContaining('EADDRINUSE') });
     expect(factory.created[0]!.destroyed).toBe(true);
+    expect(discovery.instance).toBeUndefined();
     network.bindError = undefined;
     await discovery.start();
     expect(discovery.running).toBe(true);
