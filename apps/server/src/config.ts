@@ -12,15 +12,40 @@ export interface LlmSettings {
   readonly maxQueue: number;
 }
 
-/** Settings of LAN sync (`LAN_SYNC_*`), parsed here so a bad value fails at start; used by LAN sync. */
+/** A statically configured sync peer (`LAN_SYNC_PEERS`), for networks where multicast is blocked. */
+export interface StaticPeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Settings of LAN sync (`LAN_SYNC_*`), parsed here so a bad value fails at start. */
 export interface LanSyncSettings {
   readonly enabled: boolean;
   readonly port: number;
-  /** Undefined: generated and persisted by the sync service. */
+  /** Bind address of the sync server (`LAN_SYNC_HOST`). */
+  readonly host: string;
+  /** Undefined: generated once and persisted in the data directory (`node-id`). */
   readonly nodeId: string | undefined;
   readonly nodeName: string;
   readonly discoveryIntervalSeconds: number;
   readonly deviceTimeoutSeconds: number;
+  /**
+   * `LAN_SYNC_SHARED_SECRET`, undefined when unset. An empty or default secret does not fail
+   * the start: the node refuses to enable sync and logs how to set one.
+   */
+  readonly sharedSecret: string | undefined;
+  /** `LAN_SYNC_PEERS`: peers reached by address, besides (or instead of) mDNS discovery. */
+  readonly peers: readonly StaticPeerAddress[];
+  /** `LAN_SYNC_MDNS`: advertise and browse with mDNS. */
+  readonly mdns: boolean;
+  /** `LAN_SYNC_MDNS_INTERFACE`: IPv4 address of the interface mDNS uses; undefined: all. */
+  readonly mdnsInterface: string | undefined;
+  /** `LAN_SYNC_INTERVAL`: seconds between periodic rounds with each peer. */
+  readonly intervalSeconds: number;
+  /** `LAN_SYNC_MAX_CLOCK_DRIFT`: seconds a peer's clock may be ahead (HLC) or off (handshake). */
+  readonly maxClockDriftSeconds: number;
+  /** `LAN_SYNC_TLS_CERT` / `LAN_SYNC_TLS_KEY` (absolute PEM paths), or undefined for plain HTTP. */
+  readonly tls: { readonly certPath: string; readonly keyPath: string } | undefined;
 }
 
 /** The whole configuration of a Trosyn node, from the environment. */
@@ -39,6 +64,8 @@ export interface ServerConfig {
   readonly sseKeepAliveMs: number;
   readonly llm: LlmSettings;
   readonly lanSync: LanSyncSettings;
+  /** `TROSYN_DATA_DIR` (absolute): the sync database (`sync.sqlite`) and the generated node id. */
+  readonly dataDir: string;
 }
 
 /** An environment variable with an invalid value. The message names the variable. */
@@ -126,6 +153,73 @@ function apiKey(env: Env): string | undefined {
   return value;
 }
 
+// Sync-core's node id rule (the strictest of the three sync packages): ASCII, 1–64 characters.
+const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+function nodeId(env: Env): string | undefined {
+  const value = raw(env, 'LAN_SYNC_NODE_ID');
+  if (value !== undefined && !NODE_ID_PATTERN.test(value)) {
+    throw new ConfigError('LAN_SYNC_NODE_ID', `expected 1-64 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function staticPeers(env: Env): readonly StaticPeerAddress[] {
+  return list(env, 'LAN_SYNC_PEERS').map((entry) => {
+    // host:port, or [v6]:port.
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:/[\]]+)):(\d{1,5})$/.exec(entry);
+    const port = match === null ? NaN : Number(match[3]);
+    if (match === null || port < 1 || port > 65535) {
+      throw new ConfigError('LAN_SYNC_PEERS', `expected comma-separated host:port entries (e.g. 192.168.1.20:5000), got ${JSON.stringify(entry)}`);
+    }
+    return { host: match[1] ?? match[2]!, port };
+  });
+}
+
+function ipv4(env: Env, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value !== undefined && !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(value)) {
+    throw new ConfigError(name, `expected the IPv4 address of a network interface, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function tls(env: Env, baseDir: string): LanSyncSettings['tls'] {
+  const cert = raw(env, 'LAN_SYNC_TLS_CERT');
+  const key = raw(env, 'LAN_SYNC_TLS_KEY');
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined) throw new ConfigError('LAN_SYNC_TLS_KEY', 'is set without LAN_SYNC_TLS_CERT: set both (PEM certificate and private key paths) or neither');
+  if (key === undefined) throw new ConfigError('LAN_SYNC_TLS_CERT', 'is set without LAN_SYNC_TLS_KEY: set both (PEM certificate and private key paths) or neither');
+  return { certPath: resolve(baseDir, cert), keyPath: resolve(baseDir, key) };
+}
+
+function lanSync(env: Env, options: ParseConfigOptions): LanSyncSettings {
+  const discoveryIntervalSeconds = integer(env, 'LAN_SYNC_DISCOVERY_INTERVAL', 30, 1, 86_400);
+  const deviceTimeoutSeconds = integer(env, 'LAN_SYNC_DEVICE_TIMEOUT', 90, 1, 86_400);
+  if (deviceTimeoutSeconds <= discoveryIntervalSeconds) {
+    throw new ConfigError('LAN_SYNC_DEVICE_TIMEOUT', `must be longer than LAN_SYNC_DISCOVERY_INTERVAL (${discoveryIntervalSeconds} s), got ${deviceTimeoutSeconds} s`);
+  }
+  const host = raw(env, 'LAN_SYNC_HOST') ?? '0.0.0.0';
+  if (/\s|\//.test(host)) throw new ConfigError('LAN_SYNC_HOST', `expected a host name or IP address, got ${JSON.stringify(host)}`);
+  return {
+    enabled: boolean(env, 'LAN_SYNC_ENABLED', true),
+    port: integer(env, 'LAN_SYNC_PORT', 5000, 0, 65535),
+    host,
+    nodeId: nodeId(env),
+    nodeName: raw(env, 'LAN_SYNC_NODE_NAME') ?? options.hostname,
+    discoveryIntervalSeconds,
+    deviceTimeoutSeconds,
+    // Not trimmed beyond `raw`: the secret is used exactly as given (crypto NFC-normalises it).
+    sharedSecret: raw(env, 'LAN_SYNC_SHARED_SECRET'),
+    peers: staticPeers(env),
+    mdns: boolean(env, 'LAN_SYNC_MDNS', true),
+    mdnsInterface: ipv4(env, 'LAN_SYNC_MDNS_INTERFACE'),
+    intervalSeconds: integer(env, 'LAN_SYNC_INTERVAL', 30, 1, 86_400),
+    maxClockDriftSeconds: integer(env, 'LAN_SYNC_MAX_CLOCK_DRIFT', 600, 1, 86_400),
+    tls: tls(env, options.baseDir),
+  };
+}
+
 /**
  * Reads and checks every setting from `env`. Throws {@link ConfigError} naming the first
  * invalid variable. Unset or empty variables take their defaults.
@@ -153,14 +247,8 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
       parallel: integer(env, 'LLM_PARALLEL', 1, 1, 256),
       maxQueue: integer(env, 'LLM_MAX_QUEUE', 32, 0, 100_000),
     },
-    lanSync: {
-      enabled: boolean(env, 'LAN_SYNC_ENABLED', true),
-      port: integer(env, 'LAN_SYNC_PORT', 5000, 0, 65535),
-      nodeId: raw(env, 'LAN_SYNC_NODE_ID'),
-      nodeName: raw(env, 'LAN_SYNC_NODE_NAME') ?? options.hostname,
-      discoveryIntervalSeconds: integer(env, 'LAN_SYNC_DISCOVERY_INTERVAL', 30, 1, 86_400),
-      deviceTimeoutSeconds: integer(env, 'LAN_SYNC_DEVICE_TIMEOUT', 90, 1, 86_400),
-    },
+    lanSync: lanSync(env, options),
+    dataDir: resolve(options.baseDir, raw(env, 'TROSYN_DATA_DIR') ?? 'data'),
   };
   return Object.freeze(config);
 }

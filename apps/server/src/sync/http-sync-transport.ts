@@ -1,0 +1,268 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
+import type { SyncRequest, SyncTransport, SyncTransportRequestOptions } from '@trosyn/sync-core';
+import { LanSyncError } from './errors.js';
+import { decodeSealedFrame, encodeSealedFrame, SEALED_FRAME_MEDIA_TYPE } from './sealed-frame.js';
+import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
+
+/** Construction config of {@link HttpSyncTransport}. */
+export interface HttpSyncTransportConfig {
+  /** The peer's sync port, `http://host:port` or `https://host:port`. */
+  readonly url: string;
+  /** From `deriveNetworkKey(LAN_SYNC_SHARED_SECRET)`. */
+  readonly networkKey: NetworkKey;
+  /** This node's id. */
+  readonly nodeId: string;
+  /** The peer's node id when known (discovery): a handshake answered by another node fails. */
+  readonly expectedPeerNodeId?: string | undefined;
+  /** Allowed clock difference for handshakes and envelopes. Default 30 s (crypto's default). */
+  readonly maxClockSkewMs?: number | undefined;
+  /** Per HTTP request: no answer within this time rejects with `timeout`. Default 30 s. */
+  readonly timeoutMs?: number | undefined;
+  /** Largest accepted response body. Default 64 MiB. */
+  readonly maxResponseBytes?: number | undefined;
+  /** This node's own sync port, sent with the handshake so the peer can sync back. */
+  readonly localSyncPort?: number | undefined;
+  /** Sessions are renewed this long before they expire. Default 10 s. */
+  readonly renewBeforeMs?: number | undefined;
+}
+
+interface HttpAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+const SESSION_EXPIRED_CODES = new Set(['unknown-session', 'session-expired', 'wrong-session']);
+
+/**
+ * A `@trosyn/sync-core` {@link SyncTransport} over HTTP(S) to one peer's sync port.
+ *
+ * The first request runs the `@trosyn/crypto` handshake as initiator (`/sync/v1/handshake/*`);
+ * every request after that is sealed by the session and sent as a binary frame to
+ * `/sync/v1/messages`, and the sealed response is opened and bound to its request. A session
+ * the peer no longer knows (restart, expiry) is renewed with one new handshake and the request
+ * is retried once; sessions are also renewed shortly before they expire. Connections are kept
+ * alive between requests. Over HTTPS the certificate is not verified: the handshake
+ * authenticates the peer (see the README's LAN sync section).
+ *
+ * @example
+ * ```ts
+ * const transport = new HttpSyncTransport({ url: 'http://192.168.1.20:5000', networkKey, nodeId: engine.nodeId });
+ * const peerId = await transport.connect();
+ * const report = await engine.syncWith(peerId, transport);
+ * transport.close();
+ * ```
+ */
+export class HttpSyncTransport implements SyncTransport {
+  readonly #config: Required<Omit<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort'>> & Pick<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort'>;
+  readonly #url: URL;
+  readonly #agent: HttpAgent;
+  readonly #request: typeof httpRequest;
+  #session: Session | undefined;
+  #handshaking: Promise<Session> | undefined;
+  #closed = false;
+  #bytesSent = 0;
+  #bytesReceived = 0;
+
+  constructor(config: HttpSyncTransportConfig) {
+    this.#url = new URL(config.url);
+    if (this.#url.protocol !== 'http:' && this.#url.protocol !== 'https:') throw new TypeError(`sync peer URL must be http: or https:, got ${config.url}`);
+    this.#config = Object.freeze({
+      ...config,
+      maxClockSkewMs: config.maxClockSkewMs ?? 30_000,
+      timeoutMs: config.timeoutMs ?? 30_000,
+      maxResponseBytes: config.maxResponseBytes ?? 64 * 1024 * 1024,
+      renewBeforeMs: config.renewBeforeMs ?? 10_000,
+    });
+    const https = this.#url.protocol === 'https:';
+    // One connection is enough for a peer: a round is sequential, a live push rarely overlaps it.
+    const agentOptions = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 4, maxFreeSockets: 2, scheduling: 'lifo' as const };
+    this.#agent = https ? new HttpsAgent({ ...agentOptions, rejectUnauthorized: false }) : new HttpAgent(agentOptions);
+    this.#request = https ? (httpsRequest as unknown as typeof httpRequest) : httpRequest;
+  }
+
+  /** The peer's sync URL. */
+  get url(): string {
+    return this.#url.origin;
+  }
+
+  /** The authenticated peer node id, once a handshake succeeded. */
+  get peerNodeId(): string | undefined {
+    return this.#session?.peerNodeId;
+  }
+
+  /** Whether a live session is held. */
+  get connected(): boolean {
+    return this.#session !== undefined && !this.#session.disposed && !this.#session.isExpired();
+  }
+
+  /** Bytes of HTTP bodies sent and received so far (handshakes and sealed frames). */
+  get bytes(): { readonly sent: number; readonly received: number } {
+    return { sent: this.#bytesSent, received: this.#bytesReceived };
+  }
+
+  /**
+   * Ensures an authenticated session (running the handshake if needed) and returns the
+   * peer's node id.
+   */
+  async connect(options: SyncTransportRequestOptions = {}): Promise<string> {
+    return (await this.#ensureSession(options.signal)).peerNodeId;
+  }
+
+  async request(message: SyncRequest, options: SyncTransportRequestOptions = {}): Promise<unknown> {
+    options.signal?.throwIfAborted();
+    const plaintext = JSON.stringify(message);
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.#ensureSession(options.signal);
+      const envelope = session.seal(plaintext, REQUEST_ASSOCIATED_DATA);
+      const answer = await this.#post(SYNC_PATHS.messages, encodeSealedFrame(envelope), SEALED_FRAME_MEDIA_TYPE, options.signal);
+      if (answer.contentType.startsWith(SEALED_FRAME_MEDIA_TYPE)) {
+        const opened = session.open(decodeSealedFrame(answer.body));
+        if (opened.associatedData?.toString('utf8') !== responseAssociatedData(envelope.sequence)) {
+          throw new LanSyncError('malformed-frame', `response from ${this.url} is not bound to request ${envelope.sequence}`);
+        }
+        return JSON.parse(opened.plaintext.toString('utf8')) as unknown;
+      }
+      const remote = parseErrorBody(answer.body);
+      if (answer.status === 401 && remote !== undefined && SESSION_EXPIRED_CODES.has(remote.code) && attempt === 0) {
+        // The peer restarted or dropped the session: nothing was applied; handshake again and retry once.
+        this.#dropSession(session);
+        continue;
+      }
+      throw new LanSyncError('http-status', `${this.url} answered ${answer.status}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
+        status: answer.status,
+        ...(remote === undefined ? {} : { remoteCode: remote.code }),
+      });
+    }
+  }
+
+  /** Forgets the session (the next request handshakes again). */
+  resetSession(): void {
+    if (this.#session !== undefined) this.#dropSession(this.#session);
+  }
+
+  /** Closes kept-alive connections and wipes the session. Idempotent; later requests reject with `closed`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.resetSession();
+    this.#agent.destroy();
+  }
+
+  #dropSession(session: Session): void {
+    if (this.#session === session) this.#session = undefined;
+    session.dispose();
+  }
+
+  async #ensureSession(signal: AbortSignal | undefined): Promise<Session> {
+    if (this.#closed) throw new LanSyncError('closed', `transport to ${this.url} is closed`);
+    const session = this.#session;
+    if (session !== undefined && !session.disposed && session.expiresAt - Date.now() > this.#config.renewBeforeMs) return session;
+    if (session !== undefined) this.#dropSession(session);
+    // Concurrent requests share one handshake.
+    this.#handshaking ??= this.#handshake(signal).finally(() => {
+      this.#handshaking = undefined;
+    });
+    return this.#handshaking;
+  }
+
+  async #handshake(signal: AbortSignal | undefined): Promise<Session> {
+    const initiator = createInitiator({
+      networkKey: this.#config.networkKey,
+      nodeId: this.#config.nodeId,
+      maxClockSkewMs: this.#config.maxClockSkewMs,
+      ...(this.#config.expectedPeerNodeId === undefined ? {} : { expectedPeerNodeId: this.#config.expectedPeerNodeId }),
+    });
+    try {
+      const challenge = await this.#postJson(SYNC_PATHS.hello, initiator.hello(), signal);
+      const proof = initiator.handleChallenge(challenge);
+      const confirm = await this.#postJson(SYNC_PATHS.proof, proof, signal);
+      const session = initiator.handleConfirm(confirm);
+      if (this.#closed) {
+        session.dispose();
+        throw new LanSyncError('closed', `transport to ${this.url} is closed`);
+      }
+      this.#session = session;
+      return session;
+    } finally {
+      initiator.dispose();
+    }
+  }
+
+  async #postJson(path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    const answer = await this.#post(path, Buffer.from(JSON.stringify(body)), 'application/json', signal);
+    if (answer.status !== 200) {
+      const remote = parseErrorBody(answer.body);
+      throw new LanSyncError('handshake-refused', `${this.url} refused the handshake: ${answer.status}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
+        status: answer.status,
+        ...(remote === undefined ? {} : { remoteCode: remote.code }),
+      });
+    }
+    try {
+      return JSON.parse(answer.body.toString('utf8')) as unknown;
+    } catch (error) {
+      throw new LanSyncError('malformed-frame', `${this.url} answered the handshake with invalid JSON`, { cause: error });
+    }
+  }
+
+  #post(path: string, body: Buffer, contentType: string, signal: AbortSignal | undefined): Promise<HttpAnswer> {
+    signal?.throwIfAborted();
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      };
+      const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': body.length };
+      if (path !== SYNC_PATHS.messages && this.#config.localSyncPort !== undefined) headers[SYNC_PORT_HEADER] = this.#config.localSyncPort;
+      const request = this.#request(new URL(path, this.#url), { method: 'POST', agent: this.#agent, headers, timeout: this.#config.timeoutMs });
+      const onAbort = (): void => {
+        request.destroy();
+        fail(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.on('timeout', () => {
+        request.destroy();
+        fail(new LanSyncError('timeout', `${this.url} did not answer ${path} within ${this.#config.timeoutMs} ms`));
+      });
+      request.on('error', (error) => fail(new LanSyncError('unreachable', `${this.url}: ${error.message}`, { cause: error })));
+      request.on('response', (response: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.#config.maxResponseBytes) {
+            request.destroy();
+            fail(new LanSyncError('malformed-frame', `${this.url} sent more than ${this.#config.maxResponseBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('error', (error) => fail(new LanSyncError('unreachable', `${this.url}: ${error.message}`, { cause: error })));
+        response.on('end', () => {
+          if (settled) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          this.#bytesReceived += size;
+          resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+        });
+      });
+      this.#bytesSent += body.length;
+      request.end(body);
+    });
+  }
+}
+
+function parseErrorBody(body: Buffer): { code: string; message: string } | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof parsed.error?.code === 'string') return { code: parsed.error.code, message: String(parsed.error.message ?? '') };
+  } catch {
+    // not JSON: the status alone says what happened
+  }
+  return undefined;
+}

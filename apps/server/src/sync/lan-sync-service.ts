@@ -1,0 +1,444 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CryptoError,
+  createRateLimiter,
+  createResponder,
+  createSessionStore,
+  deriveNetworkKey,
+  type NetworkKey,
+  type NetworkKeyOptions,
+  type Responder,
+  type SessionStore,
+} from '@trosyn/crypto';
+import { Discovery, type Peer } from '@trosyn/discovery';
+import { SyncEngine, type SyncRoundReport } from '@trosyn/sync-core';
+import type { LanSyncSettings } from '../config.js';
+import type { Logger } from '../logger.js';
+import { HttpSyncTransport } from './http-sync-transport.js';
+import { loadOrCreateNodeId } from './node-identity.js';
+import { pickPeerHost, SyncScheduler, type PeerSnapshot, type RoundOutcome } from './sync-scheduler.js';
+import { createSyncApp, listenSyncServer, type ListeningSyncServer } from './sync-server.js';
+
+/** File name of the sync database in the data directory. */
+export const SYNC_DATABASE_FILE = 'sync.sqlite';
+
+// Pages of at most 1000 changes or 2 MiB: large enough that per-request costs (sealing, HTTP)
+// are amortised, small enough that a node's memory stays bounded during a large sync.
+const PAGE_MAX_CHANGES = 1000;
+const PAGE_MAX_BYTES = 2 * 1024 * 1024;
+const MAX_ITEM_BYTES = 1024 * 1024;
+// A sealed page is JSON (the estimate above counts the changes only) plus a 16-byte tag.
+const MAX_MESSAGE_BYTES = 2 * PAGE_MAX_BYTES + 256 * 1024;
+const MAINTENANCE_INTERVAL_MS = 60_000;
+const GARBAGE_COLLECTION_INTERVAL_MS = 60 * 60_000;
+
+/** Options of {@link LanSyncService.start}. */
+export interface LanSyncServiceOptions {
+  readonly settings: LanSyncSettings;
+  /** `TROSYN_DATA_DIR`: the database and the generated node id live here. */
+  readonly dataDir: string;
+  readonly logger: Logger;
+  /** Argon2id cost of the network key (tests lower it; every node must use the same). */
+  readonly keyOptions?: NetworkKeyOptions;
+  /** mDNS UDP port (tests only). */
+  readonly mdnsPort?: number;
+}
+
+/** Why sync is off, when it is. */
+export type SyncDisabledReason = 'disabled' | 'weak-secret';
+
+/** `/health`'s view of sync. */
+export interface SyncHealth {
+  readonly enabled: boolean;
+  readonly node_id: string;
+  readonly node_name: string;
+  readonly port: number | null;
+  readonly peers: number;
+  readonly authenticated_peers: number;
+  readonly reason?: string;
+}
+
+/** One peer in the sync status (`GET /api/v1/sync/status`). */
+export interface PeerSyncStatus {
+  readonly peer_id: string | null;
+  readonly name: string | null;
+  readonly address: string | null;
+  readonly state: string;
+  readonly source: 'mdns' | 'static' | 'inbound';
+  readonly authenticated: boolean;
+  readonly cursor: number;
+  readonly pending_changes: number;
+  readonly last_sync_at: string | null;
+  readonly last_error: { readonly code: string; readonly message: string; readonly at: string } | null;
+  readonly next_attempt_at: string | null;
+}
+
+/** The sync status of this node. */
+export interface SyncStatusReport {
+  readonly object: 'sync.status';
+  readonly node_id: string;
+  readonly node_name: string;
+  readonly enabled: boolean;
+  readonly disabled_reason: string | null;
+  readonly epoch: string;
+  readonly last_seq: number;
+  readonly port: number | null;
+  readonly peers: readonly PeerSyncStatus[];
+}
+
+const iso = (date: Date | null | undefined): string | null => (date == null ? null : date.toISOString());
+
+/**
+ * The node's data store and LAN sync runtime: opens the `SyncEngine` on `<dataDir>/sync.sqlite`
+ * (always: the data API works without sync) and, when sync is enabled with a proper shared
+ * secret, derives the network key, listens on `LAN_SYNC_PORT`, starts the peer scheduler with
+ * the static peers, and advertises and browses with mDNS.
+ *
+ * @example
+ * ```ts
+ * const sync = await LanSyncService.start({ settings: config.lanSync, dataDir: config.dataDir, logger });
+ * await sync.engine.put({ type: 'note', data: { text: 'hello' } }); // replicated to every peer
+ * await sync.close();
+ * ```
+ */
+export class LanSyncService {
+  readonly engine: SyncEngine;
+  readonly nodeName: string;
+  readonly #logger: Logger;
+  readonly #disabledReason: SyncDisabledReason | undefined;
+  readonly #disabledMessage: string | undefined;
+  readonly #runtime: Runtime | undefined;
+  #stopping: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(engine: SyncEngine, nodeName: string, logger: Logger, runtime: Runtime | undefined, disabled?: { reason: SyncDisabledReason; message: string }) {
+    this.engine = engine;
+    this.nodeName = nodeName;
+    this.#logger = logger;
+    this.#runtime = runtime;
+    this.#disabledReason = disabled?.reason;
+    this.#disabledMessage = disabled?.message;
+  }
+
+  /**
+   * Opens the database and starts sync as configured. Fails (with a message naming the setting)
+   * when the database, the TLS files or the sync port cannot be used. An empty or default
+   * shared secret does not fail: sync stays off and an error line says how to set one.
+   */
+  static async start(options: LanSyncServiceOptions): Promise<LanSyncService> {
+    const { settings, logger } = options;
+    mkdirSync(options.dataDir, { recursive: true });
+    const identity = loadOrCreateNodeId(options.dataDir, settings.nodeId);
+    if (identity.origin === 'generated') logger.log('info', 'generated a node id', { event: 'node-id-generated', node_id: identity.nodeId, file: join(options.dataDir, 'node-id') });
+    const engine = new SyncEngine({
+      database: join(options.dataDir, SYNC_DATABASE_FILE),
+      nodeId: identity.nodeId,
+      maxClockDriftMs: settings.maxClockDriftSeconds * 1000,
+      pageMaxChanges: PAGE_MAX_CHANGES,
+      pageMaxBytes: PAGE_MAX_BYTES,
+      maxItemBytes: MAX_ITEM_BYTES,
+    });
+    try {
+      if (!settings.enabled) {
+        logger.log('info', 'LAN sync disabled (LAN_SYNC_ENABLED=false); the data API works locally', { event: 'sync-disabled', node_id: engine.nodeId });
+        return new LanSyncService(engine, settings.nodeName, logger, undefined, { reason: 'disabled', message: 'LAN_SYNC_ENABLED is false' });
+      }
+      let networkKey: NetworkKey;
+      try {
+        networkKey = await deriveNetworkKey(settings.sharedSecret ?? '', options.keyOptions);
+      } catch (error) {
+        if (!(error instanceof CryptoError) || error.code !== 'weak-secret') throw error;
+        const message =
+          `LAN sync is NOT enabled: LAN_SYNC_SHARED_SECRET is ${settings.sharedSecret === undefined ? 'not set' : 'empty or the documented default'}. ` +
+          'Set the same long random secret on every node, e.g. LAN_SYNC_SHARED_SECRET="$(openssl rand -base64 32)" in the environment or the .env file, and restart ' +
+          '(or set LAN_SYNC_ENABLED=false to silence this).';
+        logger.log('error', message, { event: 'sync-disabled', reason: 'weak-secret', node_id: engine.nodeId });
+        return new LanSyncService(engine, settings.nodeName, logger, undefined, { reason: 'weak-secret', message });
+      }
+      const runtime = await Runtime.start(engine, networkKey, options);
+      return new LanSyncService(engine, settings.nodeName, logger, runtime);
+    } catch (error) {
+      await engine.dispose();
+      throw error;
+    }
+  }
+
+  /** This node's id. */
+  get nodeId(): string {
+    return this.engine.nodeId;
+  }
+
+  /** Whether sync runs (sync port listening, peers synced). */
+  get enabled(): boolean {
+    return this.#runtime !== undefined;
+  }
+
+  /** The bound sync port, when sync runs. */
+  get syncPort(): number | undefined {
+    return this.#runtime?.server.port;
+  }
+
+  /** The sync server's URL, when sync runs. */
+  get syncUrl(): string | undefined {
+    return this.#runtime?.server.url;
+  }
+
+  /** Known peers (empty when sync is off). */
+  peers(): PeerSnapshot[] {
+    return this.#runtime?.scheduler.peers() ?? [];
+  }
+
+  /** A compact view for `/health`. */
+  health(): SyncHealth {
+    const peers = this.peers();
+    return {
+      enabled: this.enabled,
+      node_id: this.nodeId,
+      node_name: this.nodeName,
+      port: this.syncPort ?? null,
+      peers: peers.filter((peer) => peer.state !== 'self').length,
+      authenticated_peers: peers.filter((peer) => peer.authenticated && peer.state !== 'offline').length,
+      ...(this.#disabledMessage === undefined ? {} : { reason: this.#disabledMessage }),
+    };
+  }
+
+  /** Per-peer status: the scheduler's state joined with the engine's cursors and counters. */
+  async status(): Promise<SyncStatusReport> {
+    const engineStatus = await this.engine.status();
+    const byId = new Map(engineStatus.peers.map((peer) => [peer.peerId, peer]));
+    const listed = new Set<string>();
+    const peers: PeerSyncStatus[] = this.peers().map((peer) => {
+      const stored = peer.nodeId === undefined ? undefined : byId.get(peer.nodeId);
+      if (peer.nodeId !== undefined) listed.add(peer.nodeId);
+      const lastSync = [peer.lastSyncAt, stored?.lastSuccessAt ?? null].filter((d): d is Date => d !== null).sort((a, b) => b.getTime() - a.getTime())[0];
+      const lastError = peer.lastError ?? (stored?.lastError ? { ...stored.lastError } : null);
+      return {
+        peer_id: peer.nodeId ?? null,
+        name: peer.name ?? null,
+        address: peer.address,
+        state: peer.state,
+        source: peer.source,
+        authenticated: peer.authenticated,
+        cursor: stored?.cursor ?? 0,
+        pending_changes: stored?.pendingChanges ?? engineStatus.lastSeq,
+        last_sync_at: iso(lastSync),
+        last_error: lastError === null ? null : { code: lastError.code, message: lastError.message, at: lastError.at.toISOString() },
+        next_attempt_at: iso(peer.nextAttemptAt),
+      };
+    });
+    // Peers that only ever synced with us (they started every round), or that are no longer announced.
+    for (const stored of engineStatus.peers) {
+      if (listed.has(stored.peerId)) continue;
+      peers.push({
+        peer_id: stored.peerId,
+        name: null,
+        address: null,
+        state: 'inbound-only',
+        source: 'inbound',
+        authenticated: false,
+        cursor: stored.cursor,
+        pending_changes: stored.pendingChanges,
+        last_sync_at: iso(stored.lastSuccessAt),
+        last_error: stored.lastError === null ? null : { code: stored.lastError.code, message: stored.lastError.message, at: stored.lastError.at.toISOString() },
+        next_attempt_at: null,
+      });
+    }
+    return {
+      object: 'sync.status',
+      node_id: this.nodeId,
+      node_name: this.nodeName,
+      enabled: this.enabled,
+      disabled_reason: this.#disabledMessage ?? null,
+      epoch: engineStatus.epoch,
+      last_seq: engineStatus.lastSeq,
+      port: this.syncPort ?? null,
+      peers,
+    };
+  }
+
+  /** Runs a round with every known peer now (nothing when sync is off). */
+  async syncNow(): Promise<RoundOutcome[]> {
+    return this.#runtime?.scheduler.syncNow() ?? [];
+  }
+
+  /**
+   * Stops the network side: mDNS goodbye, the scheduler (aborting rounds), the sync server.
+   * The engine stays open for in-flight data API requests. Idempotent.
+   */
+  stopSync(): Promise<void> {
+    return (this.#stopping ??= this.#runtime?.stop() ?? Promise.resolve());
+  }
+
+  /** {@link stopSync}, then closes the database. Idempotent. */
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      await this.stopSync();
+      await this.engine.dispose();
+      this.#logger.log('info', 'sync database closed', { event: 'sync-closed' });
+    })());
+  }
+
+  /** Why sync is off, when it is. */
+  get disabledReason(): SyncDisabledReason | undefined {
+    return this.#disabledReason;
+  }
+}
+
+/** The running network side of sync. */
+class Runtime {
+  readonly server: ListeningSyncServer;
+  readonly scheduler: SyncScheduler;
+  readonly #discovery: Discovery | undefined;
+  readonly #networkKey: NetworkKey;
+  readonly #handshake: Responder;
+  readonly #sessions: SessionStore;
+  readonly #timers: NodeJS.Timeout[];
+  readonly #logger: Logger;
+
+  private constructor(parts: {
+    server: ListeningSyncServer;
+    scheduler: SyncScheduler;
+    discovery: Discovery | undefined;
+    networkKey: NetworkKey;
+    handshake: Responder;
+    sessions: SessionStore;
+    timers: NodeJS.Timeout[];
+    logger: Logger;
+  }) {
+    this.server = parts.server;
+    this.scheduler = parts.scheduler;
+    this.#discovery = parts.discovery;
+    this.#networkKey = parts.networkKey;
+    this.#handshake = parts.handshake;
+    this.#sessions = parts.sessions;
+    this.#timers = parts.timers;
+    this.#logger = parts.logger;
+  }
+
+  static async start(engine: SyncEngine, networkKey: NetworkKey, options: LanSyncServiceOptions): Promise<Runtime> {
+    const { settings, logger } = options;
+    const maxClockSkewMs = settings.maxClockDriftSeconds * 1000;
+    let tls: { cert: Buffer; key: Buffer } | undefined;
+    if (settings.tls !== undefined) {
+      const read = (path: string, variable: string): Buffer => {
+        try {
+          return readFileSync(path);
+        } catch (error) {
+          throw new Error(`${variable}: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+        }
+      };
+      tls = { cert: read(settings.tls.certPath, 'LAN_SYNC_TLS_CERT'), key: read(settings.tls.keyPath, 'LAN_SYNC_TLS_KEY') };
+    }
+    const handshake = createResponder({ networkKey, nodeId: engine.nodeId, maxClockSkewMs });
+    const sessions = createSessionStore();
+    // A peer handshakes once per session (10 min) or after a restart: 20 at once, then 1 per second.
+    const handshakeLimiter = createRateLimiter({ capacity: 20, refillPerSecond: 1 });
+    // 5 failed authentications, then one more per 30 s: a wrong secret is reported, guessing is slow.
+    const failureLimiter = createRateLimiter({ capacity: 5, refillPerSecond: 1 / 30 });
+    // The scheduler needs the bound port; the server needs a way to tell the scheduler about inbound peers.
+    const late: { scheduler?: SyncScheduler } = {};
+    const app = createSyncApp({
+      responder: engine,
+      handshake,
+      sessions,
+      nodeId: engine.nodeId,
+      nodeName: settings.nodeName,
+      logger,
+      handshakeLimiter,
+      failureLimiter,
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      onInboundPeer: (peer) => late.scheduler?.inbound(peer.nodeId, peer.address.replace(/^::ffff:/, ''), peer.port, tls !== undefined),
+    });
+    let server: ListeningSyncServer;
+    try {
+      server = await listenSyncServer(app, { host: settings.host, port: settings.port, tls });
+    } catch (error) {
+      handshake.dispose();
+      sessions.dispose();
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'EADDRINUSE' ? `port ${settings.port} is already in use (set LAN_SYNC_PORT)` : code === 'EADDRNOTAVAIL' ? `address ${settings.host} is not on this machine (set LAN_SYNC_HOST)` : (error as Error).message;
+      throw new Error(`cannot listen for LAN sync on ${settings.host}:${settings.port}: ${reason}`, { cause: error });
+    }
+    logger.log('info', 'LAN sync listening', { event: 'sync-listening', url: server.url, port: server.port, node_id: engine.nodeId, node_name: settings.nodeName, tls: tls !== undefined, mdns: settings.mdns, static_peers: settings.peers.length });
+
+    const scheduler = new SyncScheduler({
+      engine,
+      logger,
+      intervalMs: settings.intervalSeconds * 1000,
+      createTransport: (target, expectedPeerNodeId) =>
+        new HttpSyncTransport({
+          url: `${target.tls ? 'https' : 'http'}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
+          networkKey,
+          nodeId: engine.nodeId,
+          expectedPeerNodeId,
+          maxClockSkewMs,
+          localSyncPort: server.port,
+        }),
+    });
+    late.scheduler = scheduler;
+    scheduler.start();
+    for (const peer of settings.peers) scheduler.addStaticPeer({ host: peer.host, port: peer.port, tls: tls !== undefined });
+
+    let discovery: Discovery | undefined;
+    if (settings.mdns) {
+      discovery = new Discovery({
+        nodeId: engine.nodeId,
+        nodeName: settings.nodeName,
+        port: server.port,
+        tls: tls !== undefined,
+        discoveryInterval: settings.discoveryIntervalSeconds * 1000,
+        deviceTimeout: settings.deviceTimeoutSeconds * 1000,
+        ...(settings.mdnsInterface === undefined ? {} : { interface: settings.mdnsInterface }),
+        ...(options.mdnsPort === undefined ? {} : { mdnsPort: options.mdnsPort }),
+      });
+      const target = (peer: Peer) => ({ host: pickPeerHost(peer.source, peer.addresses), port: peer.port, tls: peer.tls });
+      discovery.on('peer-up', (peer) => scheduler.discovered(peer.nodeId, peer.name, target(peer)));
+      discovery.on('peer-updated', (peer) => scheduler.discovered(peer.nodeId, peer.name, target(peer)));
+      discovery.on('peer-down', (peer, reason) => {
+        logger.log('info', 'peer down', { event: 'peer-down', peer_id: peer.nodeId, reason });
+        scheduler.lost(peer.nodeId);
+      });
+      discovery.on('conflict', (conflict) => logger.log('warn', 'two nodes claim one node id', { event: 'node-id-conflict', node_id: conflict.nodeId, claimant: conflict.claimant.source }));
+      discovery.on('warning', (error) => logger.log('warn', 'discovery warning', { event: 'discovery-warning', error: error.message }));
+      try {
+        await discovery.start();
+        logger.log('info', 'mDNS discovery started', { event: 'discovery-started', interface: settings.mdnsInterface ?? 'all', instance: discovery.instance });
+      } catch (error) {
+        // Static peers still work; say why discovery does not.
+        logger.log('error', 'mDNS discovery could not start; only LAN_SYNC_PEERS are synced', { event: 'discovery-failed', error: (error as Error).message });
+        discovery = undefined;
+      }
+    }
+
+    const timers = [
+      setInterval(() => {
+        sessions.purgeExpired();
+        handshake.purgeExpired();
+        handshakeLimiter.prune();
+        failureLimiter.prune();
+      }, MAINTENANCE_INTERVAL_MS),
+      setInterval(() => {
+        engine.collectGarbage().then(
+          (report) => logger.log('info', 'sync garbage collection', { event: 'sync-gc', tombstones: report.tombstonesCollected, history: report.historyEntriesPruned }),
+          (error: unknown) => logger.log('warn', 'sync garbage collection failed', { event: 'sync-gc', error: (error as Error).message }),
+        );
+      }, GARBAGE_COLLECTION_INTERVAL_MS),
+    ];
+    for (const timer of timers) timer.unref();
+    return new Runtime({ server, scheduler, discovery, networkKey, handshake, sessions, timers, logger });
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    // Goodbye first, so peers drop us at once rather than after LAN_SYNC_DEVICE_TIMEOUT.
+    await Promise.allSettled([this.#discovery?.dispose(), this.scheduler.dispose()]);
+    await this.server.close();
+    this.#sessions.dispose();
+    this.#handshake.dispose();
+    this.#networkKey.dispose();
+    this.#logger.log('info', 'LAN sync stopped', { event: 'sync-stopped' });
+  }
+}
+
+export type { SyncRoundReport };

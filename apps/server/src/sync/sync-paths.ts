@@ -1,0 +1,25 @@
+/** Routes of the sync port (`LAN_SYNC_PORT`). Version 1 of the app's sync HTTP binding. */
+export const SYNC_PATHS = Object.freeze({
+  /** `GET`: unauthenticated facts about the node (id, name, protocol versions). Nothing secret. */
+  info: '/sync/v1/info',
+  /** `POST` JSON: handshake message 1 (hello) → message 2 (challenge). */
+  hello: '/sync/v1/handshake/hello',
+  /** `POST` JSON: handshake message 3 (proof) → message 4 (confirm). */
+  proof: '/sync/v1/handshake/proof',
+  /** `POST` sealed frame: a sync-core request → a sealed sync-core response. */
+  messages: '/sync/v1/messages',
+});
+
+/** Associated data of every sealed request: binds it to the messages route. */
+export const REQUEST_ASSOCIATED_DATA = 'POST /sync/v1/messages';
+
+/**
+ * Associated data of the response to the request with sequence `sequence`: a response cannot
+ * be swapped with another one of the same session.
+ */
+export function responseAssociatedData(sequence: number): string {
+  return `response ${sequence}`;
+}
+
+/** Request header with the initiator's own sync port, so the responder can sync back. */
+export const SYNC_PORT_HEADER = 'x-trosyn-sync-port';

@@ -1,0 +1,443 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { PeerSyncer, type SyncEngine, type SyncRoundReport, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
+import type { Logger } from '../logger.js';
+import { LanSyncError } from './errors.js';
+
+/** Where a peer became known from. */
+export type PeerSource = 'mdns' | 'static' | 'inbound';
+
+/**
+ * A peer's state in the scheduler:
+ * - `candidate`: known (discovered, configured, or it connected to us), not yet authenticated by us;
+ * - `connecting`: handshake in progress;
+ * - `syncing`: a round is running;
+ * - `idle`: authenticated, last round succeeded, waiting for a change or the next interval;
+ * - `backoff`: the last attempt failed; retried after an exponentially growing delay;
+ * - `refused`: the peer refused our handshake (another shared secret?); retried at the longest backoff;
+ * - `offline`: discovery reported it gone; no rounds until it is seen again (its cursor is kept);
+ * - `self`: the address is this node; never synced.
+ */
+export type PeerState = 'candidate' | 'connecting' | 'syncing' | 'idle' | 'backoff' | 'refused' | 'offline' | 'self';
+
+/** Where to reach a peer's sync port. */
+export interface PeerTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+}
+
+/** A transport the scheduler can drive: {@link HttpSyncTransport} in production. */
+export interface PeerTransport extends SyncTransport {
+  /** Authenticates (if needed) and resolves with the peer's node id. */
+  connect(options?: SyncTransportRequestOptions): Promise<string>;
+  /** Whether a live session is held. */
+  readonly connected: boolean;
+  close(): void;
+}
+
+/** A peer as the status API shows it. */
+export interface PeerSnapshot {
+  /** Node id once known (discovered peers: announced; others: after the handshake). */
+  readonly nodeId: string | undefined;
+  readonly name: string | undefined;
+  /** `host:port` of the peer's sync port. */
+  readonly address: string;
+  readonly source: PeerSource;
+  readonly state: PeerState;
+  /** Whether our handshake with the peer succeeded at least once. */
+  readonly authenticated: boolean;
+  readonly lastSyncAt: Date | null;
+  readonly lastError: { readonly code: string; readonly message: string; readonly at: Date } | null;
+  /** Consecutive failed attempts. */
+  readonly failures: number;
+  readonly nextAttemptAt: Date | null;
+}
+
+/** What one requested round came to. */
+export interface RoundOutcome {
+  readonly address: string;
+  readonly nodeId: string | undefined;
+  /** The engine's report, when a round ran (also for failed rounds). */
+  readonly report: SyncRoundReport | undefined;
+  /** Set when the round did not run or failed. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+/** Construction config of {@link SyncScheduler}. */
+export interface SyncSchedulerConfig {
+  readonly engine: SyncEngine;
+  readonly createTransport: (target: PeerTarget, expectedPeerNodeId: string | undefined) => PeerTransport;
+  readonly logger: Logger;
+  /** Periodic round per peer (`LAN_SYNC_INTERVAL`). */
+  readonly intervalMs: number;
+  /** Local changes within this window go out in one push. Default 2 ms. */
+  readonly pushDebounceMs?: number;
+  /** First retry delay after a failure; doubles per failure. Default 1 s. */
+  readonly backoffBaseMs?: number;
+  /** Longest retry delay. Default 60 s. */
+  readonly backoffMaxMs?: number;
+}
+
+interface Entry {
+  readonly key: string;
+  target: PeerTarget;
+  readonly source: PeerSource;
+  nodeId: string | undefined;
+  name: string | undefined;
+  state: PeerState;
+  authenticated: boolean;
+  transport: PeerTransport;
+  syncer: PeerSyncer | undefined;
+  running: Promise<RoundOutcome> | undefined;
+  queued: { promise: Promise<RoundOutcome>; resolve: (outcome: Promise<RoundOutcome>) => void } | undefined;
+  timer: NodeJS.Timeout | undefined;
+  nextAttemptAt: number | null;
+  failures: number;
+  lastSyncAt: number | null;
+  lastError: { code: string; message: string; at: number } | null;
+}
+
+const addressOf = (target: PeerTarget): string => (isIPv6(target.host) ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`);
+
+function errorInfo(error: unknown): { code: string; message: string } {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { code: typeof code === 'string' ? code : 'error', message: error.message };
+  }
+  return { code: 'error', message: String(error) };
+}
+
+/**
+ * Drives sync rounds with every known peer (the "peer manager"):
+ *
+ * - a discovered peer (mDNS `peer-up`), a configured one (`LAN_SYNC_PEERS`) or one that
+ *   authenticated to us is a candidate; a round runs at once, starting with our own handshake;
+ * - every local change (and every change received from one peer, for the others) is pushed at
+ *   once: changes within a few milliseconds are coalesced into one round per peer;
+ * - every peer gets a periodic round (`LAN_SYNC_INTERVAL`);
+ * - a failure is retried with exponential backoff (capped); a peer that goes down gets no rounds
+ *   until it is back, then catches up from its cursor (kept in the engine's database);
+ * - a node never syncs with itself, and at most one round per peer runs at a time (a request
+ *   during a round queues exactly one more round).
+ */
+export class SyncScheduler {
+  readonly #config: Required<SyncSchedulerConfig>;
+  readonly #entries = new Map<string, Entry>();
+  readonly #abort = new AbortController();
+  #pushTimer: NodeJS.Timeout | undefined;
+  #pushTo: Set<string> | 'all' | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #disposed = false;
+
+  constructor(config: SyncSchedulerConfig) {
+    this.#config = Object.freeze({ pushDebounceMs: 2, backoffBaseMs: 1000, backoffMaxMs: 60_000, ...config });
+  }
+
+  /** Starts listening to the engine's changes. */
+  start(): void {
+    if (this.#disposed || this.#unsubscribe !== undefined) return;
+    this.#unsubscribe = this.#config.engine.on('item-changed', (event) => {
+      if (event.source === 'local') this.#schedulePush('all');
+      else this.#schedulePush(event.peerId ?? undefined);
+    });
+  }
+
+  /** Adds a peer reached by address (`LAN_SYNC_PEERS`) and syncs with it at once. */
+  addStaticPeer(target: PeerTarget): void {
+    const key = `static:${addressOf(target)}`;
+    if (this.#disposed || this.#entries.has(key)) return;
+    const entry = this.#createEntry(key, target, 'static', undefined, undefined);
+    void this.#request(entry, 'start');
+  }
+
+  /**
+   * A discovery `peer-up` or `peer-updated`: a candidate with this node id at `target`. Synced at
+   * once when it is new or was offline; a changed address gets a new connection.
+   */
+  discovered(nodeId: string, name: string, target: PeerTarget): void {
+    if (this.#disposed || nodeId === this.#config.engine.nodeId) return;
+    const existing = this.#byNodeId(nodeId);
+    if (existing !== undefined && existing.source !== 'mdns') {
+      // Already reached by a configured address (or it connected to us): that entry stays.
+      if (existing.state === 'offline') existing.state = 'candidate';
+      void this.#request(existing, 'discovered');
+      return;
+    }
+    const key = `mdns:${nodeId}`;
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = this.#createEntry(key, target, 'mdns', nodeId, name);
+      this.#config.logger.log('info', 'peer discovered', { event: 'peer-discovered', peer_id: nodeId, name, address: addressOf(target), source: 'mdns' });
+    } else {
+      entry.name = name;
+      if (addressOf(entry.target) !== addressOf(target) || entry.target.tls !== target.tls) {
+        entry.target = target;
+        this.#replaceTransport(entry);
+      }
+      if (entry.state !== 'offline' && entry.authenticated) return; // only an update
+      if (entry.state === 'offline') entry.state = 'candidate';
+    }
+    void this.#request(entry, 'discovered');
+  }
+
+  /** A discovery `peer-down`: no more rounds with it until it is discovered again. */
+  lost(nodeId: string): void {
+    const entry = this.#entries.get(`mdns:${nodeId}`);
+    if (entry === undefined) return;
+    this.#clearTimer(entry);
+    entry.state = 'offline';
+    entry.nextAttemptAt = null;
+  }
+
+  /**
+   * A peer authenticated to us (it started a handshake). When we do not know it yet, and it told
+   * us its sync port, it becomes a candidate too, so our changes reach it at once.
+   */
+  inbound(nodeId: string, host: string, port: number | undefined, tls: boolean): void {
+    if (this.#disposed || port === undefined || nodeId === this.#config.engine.nodeId || this.#byNodeId(nodeId) !== undefined) return;
+    const target = { host, port, tls };
+    const entry = this.#createEntry(`inbound:${addressOf(target)}`, target, 'inbound', nodeId, undefined);
+    this.#schedule(entry, this.#jitter(this.#config.intervalMs));
+  }
+
+  /** Runs a round with every peer that is not offline or this node, now, and returns the outcomes. */
+  async syncNow(): Promise<RoundOutcome[]> {
+    const entries = [...this.#entries.values()].filter((entry) => entry.state !== 'self' && entry.state !== 'offline');
+    return Promise.all(entries.map((entry) => this.#request(entry, 'sync-now')));
+  }
+
+  /** Every known peer. */
+  peers(): PeerSnapshot[] {
+    return [...this.#entries.values()].map((entry) => ({
+      nodeId: entry.nodeId,
+      name: entry.name,
+      address: addressOf(entry.target),
+      source: entry.source,
+      state: entry.state,
+      authenticated: entry.authenticated,
+      lastSyncAt: entry.lastSyncAt === null ? null : new Date(entry.lastSyncAt),
+      lastError: entry.lastError === null ? null : { ...entry.lastError, at: new Date(entry.lastError.at) },
+      failures: entry.failures,
+      nextAttemptAt: entry.nextAttemptAt === null ? null : new Date(entry.nextAttemptAt),
+    }));
+  }
+
+  /** Stops every timer, aborts running rounds, closes connections. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#unsubscribe?.();
+    clearTimeout(this.#pushTimer);
+    this.#abort.abort(new LanSyncError('closed', 'sync scheduler stopped'));
+    const running: Promise<unknown>[] = [];
+    for (const entry of this.#entries.values()) {
+      this.#clearTimer(entry);
+      if (entry.running !== undefined) running.push(entry.running);
+      if (entry.queued !== undefined) running.push(entry.queued.promise);
+    }
+    await Promise.allSettled(running);
+    for (const entry of this.#entries.values()) entry.transport.close();
+  }
+
+  #byNodeId(nodeId: string): Entry | undefined {
+    for (const entry of this.#entries.values()) if (entry.nodeId === nodeId) return entry;
+    return undefined;
+  }
+
+  #createEntry(key: string, target: PeerTarget, source: PeerSource, nodeId: string | undefined, name: string | undefined): Entry {
+    const entry: Entry = {
+      key,
+      target,
+      source,
+      nodeId,
+      name,
+      state: 'candidate',
+      authenticated: false,
+      transport: this.#config.createTransport(target, source === 'static' ? undefined : nodeId),
+      syncer: undefined,
+      running: undefined,
+      queued: undefined,
+      timer: undefined,
+      nextAttemptAt: null,
+      failures: 0,
+      lastSyncAt: null,
+      lastError: null,
+    };
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  #replaceTransport(entry: Entry): void {
+    entry.transport.close();
+    entry.transport = this.#config.createTransport(entry.target, entry.source === 'static' ? undefined : entry.nodeId);
+    entry.syncer = undefined;
+    entry.authenticated = false;
+  }
+
+  #schedulePush(from: string | undefined): void {
+    if (this.#disposed) return;
+    if (from === undefined || this.#pushTo === 'all') this.#pushTo = 'all';
+    else {
+      this.#pushTo ??= new Set();
+      for (const entry of this.#entries.values()) if (entry.nodeId !== from) this.#pushTo.add(entry.key);
+    }
+    this.#pushTimer ??= setTimeout(() => {
+      this.#pushTimer = undefined;
+      const targets = this.#pushTo;
+      this.#pushTo = undefined;
+      for (const entry of this.#entries.values()) {
+        if (targets !== 'all' && !targets?.has(entry.key)) continue;
+        // Only peers we can reach: a refused or backing-off peer gets the change with its next attempt.
+        if (entry.state === 'idle' || entry.state === 'syncing' || entry.state === 'connecting' || (entry.state === 'candidate' && entry.source === 'inbound')) {
+          void this.#request(entry, 'push');
+        }
+      }
+    }, this.#config.pushDebounceMs);
+  }
+
+  /** Runs a round now, or — if one is running — exactly one more right after it. */
+  #request(entry: Entry, reason: string): Promise<RoundOutcome> {
+    if (entry.running === undefined) return this.#start(entry, reason);
+    if (entry.queued === undefined) {
+      let resolve!: (outcome: Promise<RoundOutcome>) => void;
+      const promise = new Promise<RoundOutcome>((r) => {
+        resolve = r;
+      });
+      entry.queued = { promise, resolve };
+    }
+    return entry.queued.promise;
+  }
+
+  #start(entry: Entry, reason: string): Promise<RoundOutcome> {
+    this.#clearTimer(entry);
+    const running = this.#round(entry, reason).finally(() => {
+      entry.running = undefined;
+      const queued = entry.queued;
+      entry.queued = undefined;
+      if (queued !== undefined) queued.resolve(this.#disposed ? running : this.#start(entry, 'queued'));
+    });
+    entry.running = running;
+    return running;
+  }
+
+  async #round(entry: Entry, reason: string): Promise<RoundOutcome> {
+    const address = addressOf(entry.target);
+    if (this.#disposed || entry.state === 'self' || entry.state === 'offline') {
+      return { address, nodeId: entry.nodeId, report: undefined, error: { code: entry.state === 'self' ? 'self' : 'offline', message: `peer ${address} is ${entry.state}` } };
+    }
+    const signal = this.#abort.signal;
+    try {
+      if (!entry.transport.connected) {
+        if (!entry.authenticated) entry.state = 'connecting';
+        const peerId = await entry.transport.connect({ signal });
+        this.#identify(entry, peerId);
+      }
+      entry.state = 'syncing';
+      const report = await entry.syncer!.syncOnce({ signal });
+      this.#config.logger.log(report.ok ? 'info' : 'warn', 'sync round', {
+        event: 'sync-round',
+        peer_id: report.peerId,
+        address,
+        reason,
+        ok: report.ok,
+        pulled: report.pulled.changes,
+        pushed: report.pushed.changes,
+        pulled_bytes: report.pulled.bytes,
+        pushed_bytes: report.pushed.bytes,
+        conflicts: report.conflicts,
+        duration_ms: Math.round(report.durationMs * 100) / 100,
+        ...(report.error === null ? {} : { error_code: report.error.code, error: report.error.message }),
+      });
+      if (report.ok) this.#succeeded(entry);
+      else this.#failed(entry, report.error ?? { code: 'error', message: 'round failed' });
+      return { address, nodeId: entry.nodeId, report, error: report.error };
+    } catch (error) {
+      const info = errorInfo(error);
+      if (!this.#disposed) this.#failed(entry, info, error);
+      return { address, nodeId: entry.nodeId, report: undefined, error: info };
+    }
+  }
+
+  #identify(entry: Entry, peerId: string): void {
+    if (entry.nodeId !== peerId || entry.syncer === undefined) {
+      const other = this.#byNodeId(peerId);
+      if (other !== undefined && other !== entry && other.source === 'mdns' && entry.source === 'static') {
+        // The configured address and discovery found the same node: keep the configured entry.
+        this.#clearTimer(other);
+        other.transport.close();
+        this.#entries.delete(other.key);
+      }
+      entry.nodeId = peerId;
+      entry.syncer = new PeerSyncer({ engine: this.#config.engine, peerId, transport: entry.transport });
+    }
+    if (!entry.authenticated) {
+      entry.authenticated = true;
+      this.#config.logger.log('info', 'peer authenticated', { event: 'peer-authenticated', direction: 'outbound', peer_id: peerId, address: addressOf(entry.target), source: entry.source });
+    }
+  }
+
+  #succeeded(entry: Entry): void {
+    entry.failures = 0;
+    entry.lastError = null;
+    entry.lastSyncAt = Date.now();
+    if (entry.state === 'syncing' || entry.state === 'connecting') entry.state = 'idle';
+    if (entry.state !== 'offline') this.#schedule(entry, this.#jitter(this.#config.intervalMs));
+  }
+
+  #failed(entry: Entry, info: { code: string; message: string }, error?: unknown): void {
+    entry.failures += 1;
+    entry.lastError = { ...info, at: Date.now() };
+    const remoteCode = error instanceof LanSyncError ? error.remoteCode : undefined;
+    if (remoteCode === 'unexpected-peer' && error instanceof LanSyncError && error.code === 'handshake-refused' && entry.source === 'static') {
+      // The responder refused a hello carrying its own node id: this address is this node.
+      entry.state = 'self';
+      entry.nextAttemptAt = null;
+      this.#config.logger.log('info', 'configured peer is this node; not syncing with it', { event: 'peer-is-self', address: addressOf(entry.target) });
+      return;
+    }
+    const refused = remoteCode === 'authentication-failed' || remoteCode === 'rate-limited';
+    if (entry.state !== 'offline') entry.state = refused ? 'refused' : 'backoff';
+    this.#config.logger.log('warn', 'sync with peer failed', {
+      event: 'sync-failed',
+      peer_id: entry.nodeId,
+      address: addressOf(entry.target),
+      code: info.code,
+      ...(remoteCode === undefined ? {} : { remote_code: remoteCode }),
+      error: info.message,
+      failures: entry.failures,
+    });
+    if (entry.state === 'offline') return;
+    const delay = refused
+      ? this.#config.backoffMaxMs
+      : Math.min(this.#config.backoffMaxMs, this.#config.backoffBaseMs * 2 ** Math.min(entry.failures - 1, 30));
+    this.#schedule(entry, this.#jitter(delay));
+  }
+
+  #schedule(entry: Entry, delayMs: number): void {
+    this.#clearTimer(entry);
+    if (this.#disposed) return;
+    entry.nextAttemptAt = Date.now() + delayMs;
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      entry.nextAttemptAt = null;
+      void this.#request(entry, entry.failures > 0 ? 'retry' : 'interval');
+    }, delayMs);
+    entry.timer.unref();
+  }
+
+  #clearTimer(entry: Entry): void {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+  }
+
+  // ±10 %: peers started together do not keep syncing in lockstep.
+  #jitter(ms: number): number {
+    return Math.round(ms * (0.9 + Math.random() * 0.2));
+  }
+}
+
+/** Picks the address to reach a discovered peer: the packet's IPv4 source, else an announced one. */
+export function pickPeerHost(source: string, addresses: readonly string[]): string {
+  if (isIPv4(source)) return source;
+  return addresses.find((address) => isIPv4(address)) ?? addresses[0] ?? source;
+}

@@ -1,0 +1,269 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createServer as createHttpsServer } from 'node:https';
+import { Hono, type Context } from 'hono';
+import { CryptoError, type CryptoErrorCode, type RateLimiter, type Responder, type SessionStore } from '@trosyn/crypto';
+import { SYNC_PROTOCOL_VERSION, type SyncResponder, type SyncResponse } from '@trosyn/sync-core';
+import type { Logger } from '../logger.js';
+import { LanSyncError } from './errors.js';
+import { decodeSealedFrame, encodeSealedFrame, SEALED_FRAME_MEDIA_TYPE } from './sealed-frame.js';
+import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
+
+/** A peer that completed a handshake with this node (it initiated). */
+export interface InboundPeer {
+  readonly nodeId: string;
+  /** Address the handshake came from. */
+  readonly address: string;
+  /** The sync port the peer says it listens on (`x-trosyn-sync-port`), if it sent one. */
+  readonly port: number | undefined;
+}
+
+/** What the sync server is built from. */
+export interface SyncServerDependencies {
+  /** Answers sync requests: the node's `SyncEngine`. */
+  readonly responder: SyncResponder;
+  /** The crypto responder that answers handshakes. */
+  readonly handshake: Responder;
+  /** Sessions created by handshakes; sealed messages are opened with them. */
+  readonly sessions: SessionStore;
+  readonly nodeId: string;
+  readonly nodeName: string;
+  readonly logger: Logger;
+  /** Handshake attempts per address. */
+  readonly handshakeLimiter: RateLimiter;
+  /**
+   * Failed authentications per address (bad proofs, tampered or replayed envelopes). An
+   * address with an empty bucket is refused handshakes until it refills, and logged as `suspicious`.
+   */
+  readonly failureLimiter: RateLimiter;
+  /** Largest sealed request body, bytes. */
+  readonly maxMessageBytes: number;
+  /** Called when a peer completes a handshake (it started it). */
+  readonly onInboundPeer?: (peer: InboundPeer) => void;
+}
+
+const MAX_HANDSHAKE_BYTES = 16 * 1024;
+
+interface Refusal {
+  readonly status: 400 | 401 | 403 | 409 | 413 | 429 | 503;
+  /** Whether the failure counts against the address (a wrong key, a forgery, a replay). */
+  readonly countsAsFailure: boolean;
+}
+
+// The one table of sync-port statuses for crypto refusals.
+const refusals: Partial<Record<CryptoErrorCode, Refusal>> = {
+  malformed: { status: 400, countsAsFailure: false },
+  'unsupported-version': { status: 400, countsAsFailure: false },
+  'timestamp-skew': { status: 400, countsAsFailure: false },
+  'unexpected-peer': { status: 400, countsAsFailure: false },
+  'unknown-handshake': { status: 400, countsAsFailure: false },
+  'handshake-expired': { status: 400, countsAsFailure: false },
+  'handshake-capacity': { status: 503, countsAsFailure: false },
+  'authentication-failed': { status: 401, countsAsFailure: true },
+  'unknown-session': { status: 401, countsAsFailure: false },
+  'session-expired': { status: 401, countsAsFailure: false },
+  'wrong-session': { status: 401, countsAsFailure: true },
+  tampered: { status: 400, countsAsFailure: true },
+  replayed: { status: 409, countsAsFailure: true },
+  'outside-window': { status: 409, countsAsFailure: true },
+};
+
+function errorBody(code: string, message: string): object {
+  return { error: { message, type: 'sync_error', param: null, code } };
+}
+
+/**
+ * The sync port's Hono app: `GET /sync/v1/info`, the two handshake routes driving
+ * `@trosyn/crypto`'s responder, and `POST /sync/v1/messages`, where every body is a sealed
+ * frame whose plaintext is a `@trosyn/sync-core` request, answered by a sealed response.
+ *
+ * Refusals are 4xx JSON bodies `{ error: { message, type, param, code } }` and nothing is
+ * applied. A request the engine rejects (`{ type: 'error' }`) travels sealed with status 422,
+ * so the requester can read it. Handshakes are rate-limited per address; failed
+ * authentications are counted per address and logged (`auth-failed`, then `suspicious`).
+ */
+export function createSyncApp(deps: SyncServerDependencies): Hono {
+  const { logger } = deps;
+  const app = new Hono();
+
+  const addressOf = (c: Context): string => {
+    try {
+      return getConnInfo(c).remote.address ?? 'unknown';
+    } catch {
+      return 'unknown'; // app.request() in tests has no socket
+    }
+  };
+
+  const refuse = (c: Context, address: string, error: unknown, route: string): Response => {
+    if (error instanceof LanSyncError) {
+      logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route, code: error.code, reason: error.message });
+      return c.json(errorBody(error.code, error.message), 400);
+    }
+    if (!(error instanceof CryptoError)) throw error;
+    const refusal = refusals[error.code] ?? { status: 400, countsAsFailure: false };
+    if (refusal.countsAsFailure) {
+      logger.log('warn', 'authentication failed', { event: 'auth-failed', address, route, code: error.code });
+      const decision = deps.failureLimiter.take(address);
+      if (!decision.allowed) {
+        logger.log('warn', 'repeated authentication failures from one address', { event: 'suspicious', address, route, code: error.code, retry_after_ms: decision.retryAfterMs });
+      }
+    } else if (error.code !== 'unknown-session' && error.code !== 'session-expired') {
+      logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route, code: error.code, reason: error.message });
+    }
+    return c.json(errorBody(error.code, error.message), refusal.status);
+  };
+
+  const blocked = (c: Context, address: string): Response | undefined => {
+    if (deps.failureLimiter.available(address) >= 1) return undefined;
+    const retryAfter = Math.max(1, Math.ceil(1 / deps.failureLimiter.refillPerSecond));
+    c.header('retry-after', String(retryAfter));
+    return c.json(errorBody('rate-limited', `Too many failed authentications from ${address}; try again in ${retryAfter} s. Check that LAN_SYNC_SHARED_SECRET is the same on every node.`), 429);
+  };
+
+  const readHandshakeBody = async (c: Context): Promise<unknown> => {
+    const length = Number(c.req.header('content-length') ?? '0');
+    if (length > MAX_HANDSHAKE_BYTES) throw new LanSyncError('malformed-frame', `handshake body of ${length} bytes exceeds ${MAX_HANDSHAKE_BYTES}`);
+    const text = await c.req.text();
+    if (text.length > MAX_HANDSHAKE_BYTES) throw new LanSyncError('malformed-frame', `handshake body exceeds ${MAX_HANDSHAKE_BYTES} bytes`);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new LanSyncError('malformed-frame', 'handshake body is not JSON');
+    }
+  };
+
+  app.get(SYNC_PATHS.info, (c) =>
+    c.json({ object: 'trosyn.sync.info', node_id: deps.nodeId, node_name: deps.nodeName, sync_protocol: SYNC_PROTOCOL_VERSION, handshake_protocol: 1 }),
+  );
+
+  app.post(SYNC_PATHS.hello, async (c) => {
+    const address = addressOf(c);
+    const refused = blocked(c, address);
+    if (refused !== undefined) return refused;
+    const decision = deps.handshakeLimiter.take(address);
+    if (!decision.allowed) {
+      logger.log('warn', 'handshake rate limit', { event: 'handshake-rate-limited', address });
+      c.header('retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
+      return c.json(errorBody('rate-limited', `Too many handshakes from ${address}; retry later.`), 429);
+    }
+    try {
+      return c.json(deps.handshake.handleHello(await readHandshakeBody(c)));
+    } catch (error) {
+      return refuse(c, address, error, 'hello');
+    }
+  });
+
+  app.post(SYNC_PATHS.proof, async (c) => {
+    const address = addressOf(c);
+    const refused = blocked(c, address);
+    if (refused !== undefined) return refused;
+    try {
+      const { confirm, session } = deps.handshake.handleProof(await readHandshakeBody(c));
+      deps.sessions.add(session);
+      const portHeader = Number(c.req.header(SYNC_PORT_HEADER));
+      const port = Number.isInteger(portHeader) && portHeader > 0 && portHeader < 65536 ? portHeader : undefined;
+      logger.log('info', 'peer authenticated', { event: 'peer-authenticated', direction: 'inbound', peer_id: session.peerNodeId, address });
+      deps.onInboundPeer?.({ nodeId: session.peerNodeId, address, port });
+      return c.json(confirm);
+    } catch (error) {
+      return refuse(c, address, error, 'proof');
+    }
+  });
+
+  app.post(SYNC_PATHS.messages, async (c) => {
+    const address = addressOf(c);
+    const length = Number(c.req.header('content-length') ?? 'NaN');
+    if (!Number.isFinite(length) || length > deps.maxMessageBytes) {
+      const message = Number.isFinite(length)
+        ? `sealed request of ${length} bytes exceeds the limit of ${deps.maxMessageBytes}`
+        : 'sealed requests need a Content-Length';
+      logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route: 'messages', code: 'payload-too-large', reason: message });
+      return c.json(errorBody(Number.isFinite(length) ? 'payload-too-large' : 'length-required', message), Number.isFinite(length) ? 413 : 411);
+    }
+    let opened;
+    try {
+      const body = Buffer.from(await c.req.arrayBuffer());
+      opened = deps.sessions.open(decodeSealedFrame(body));
+    } catch (error) {
+      return refuse(c, address, error, 'messages');
+    }
+    const { session, message } = opened;
+    if (message.associatedData?.toString('utf8') !== REQUEST_ASSOCIATED_DATA) {
+      return refuse(c, address, new CryptoError('tampered', 'sealed request is bound to another purpose'), 'messages');
+    }
+    let response: SyncResponse;
+    let request: unknown;
+    try {
+      request = JSON.parse(message.plaintext.toString('utf8'));
+    } catch {
+      request = undefined;
+    }
+    if (request === undefined) {
+      response = { type: 'error', protocol: SYNC_PROTOCOL_VERSION, code: 'invalid-message', message: 'sealed request is not JSON' };
+    } else {
+      response = await deps.responder.handleSyncRequest(request, { peerId: session.peerNodeId });
+    }
+    if (response.type === 'error') {
+      logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route: 'messages', peer_id: session.peerNodeId, code: response.code, reason: response.message });
+    }
+    const sealed = session.seal(JSON.stringify(response), responseAssociatedData(message.sequence));
+    return new Response(encodeSealedFrame(sealed), { status: response.type === 'error' ? 422 : 200, headers: { 'content-type': SEALED_FRAME_MEDIA_TYPE } });
+  });
+
+  app.notFound((c) => c.json(errorBody('route-not-found', `No sync route ${c.req.method} ${c.req.path}.`), 404));
+  app.onError((error, c) => {
+    logger.log('error', 'sync server error', { event: 'sync-server-error', path: c.req.path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    return c.json(errorBody('internal-error', 'The sync server had an internal error; it has been logged.'), 500);
+  });
+  return app;
+}
+
+/** Options of {@link listenSyncServer}. */
+export interface ListenSyncServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** PEM certificate and key: the server speaks HTTPS. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+}
+
+/** A listening sync server. */
+export interface ListeningSyncServer {
+  readonly server: Server;
+  readonly port: number;
+  /** `http(s)://host:port` with the bound port. */
+  readonly url: string;
+  /** Stops accepting and closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Listens with the sync app on `host:port` (HTTP, or HTTPS with `tls`). */
+export async function listenSyncServer(app: Hono, options: ListenSyncServerOptions): Promise<ListeningSyncServer> {
+  const server = (
+    options.tls === undefined
+      ? createAdaptorServer({ fetch: app.fetch })
+      : createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: options.tls.cert, key: options.tls.key } })
+  ) as Server;
+  // Peers keep connections open between rounds; a round every LAN_SYNC_INTERVAL reuses them.
+  server.keepAliveTimeout = 65_000;
+  const address = await new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port: address.port,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${address.port}`,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })),
+  };
+}
