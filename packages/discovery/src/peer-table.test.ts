@@ -138,6 +138,14 @@ describe('PeerTable', () => {
     expect(summary(table.observe(goodbye('a-1'), '10.0.0.1').events)).toEqual(['down a a-1 goodbye', 'up a a-x']);
   });
 
+  it('drops a claimant that says goodbye, without touching the held peer', () => {
+    table.observe(announce('a-1', service('a')), '10.0.0.1');
+    table.observe(announce('a-x', service('a', { addresses: ['10.0.0.66'] })), '10.0.0.66');
+    expect(table.observe(goodbye('a-x'), '10.0.0.66')).toEqual({ outcome: 'applied', events: [] });
+    expect(table.size).toBe(1);
+    expect(summary(table.observe(goodbye('a-1'), '10.0.0.1').events)).toEqual(['down a a-1 goodbye']);
+  });
+
   it('promotes a live claimant after the held instance times out, and drops silent claimants', () => {
     table.observe(announce('a-1', service('a')), '10.0.0.1');
     table.observe(announce('a-x', service('a', { addresses: ['10.0.0.66'] })), '10.0.0.66');
