@@ -97,6 +97,18 @@ describe('serviceRecords + parseResponse', () => {
     for (const packet of weird) expect(() => parseResponse(packet, source)).not.toThrow();
   });
 
+  it('fits a long name, 16 addresses and a fingerprint into one Ethernet-sized datagram', () => {
+    const big: LocalService = {
+      ...service,
+      instanceName: `${instanceLabel('N'.repeat(200), 'ffffffff')}.${SERVICE_TYPE}`,
+      addresses: Array.from({ length: 16 }, (_, i) => `fd00:213:1:2:3:4:5:${i + 1}`),
+      txt: { ...service.txt, name: 'N'.repeat(200), fp: 'sha256:' + 'a'.repeat(64) },
+    };
+    const bytes = dnsPacket.encode({ type: 'response', answers: serviceRecords(big) } as dnsPacket.Packet);
+    expect(bytes.length).toBeLessThanOrEqual(1_452); // 1500-byte MTU minus IPv6 (40) and UDP (8) headers
+    expect(parseResponse(dnsPacket.decode(bytes), source).announcements[0]!.service?.addresses).toHaveLength(16);
+  });
+
   it('caps how much of a huge packet it looks at', () => {
     const answers = Array.from({ length: 500 }, (_, i) => ({ name: SERVICE_TYPE, type: 'PTR', ttl: 120, data: `n${i}.${SERVICE_TYPE}` }));
     const { announcements } = parseResponse(overTheWire({ answers }), source);
