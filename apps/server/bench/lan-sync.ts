@@ -1,0 +1,462 @@
+// `pnpm --filter @trosyn/server bench` (after `pnpm build`): LAN sync between two real server
+// processes (node dist/main.js) over loopback, sealed (handshake + AES-256-GCM) as in production,
+// mDNS off and static peers. Prints figures next to PouchDB's from issue 7; asserts nothing.
+//
+//   1. initial sync of BENCH_LAN_ITEMS (100,000) items of 1 KB from node A to an empty node B:
+//      items/s from B's start until its database holds them all, and each node's peak RSS;
+//   2. rounds with one changed item (B pushes a 1 KB update to A through a byte-counting TCP
+//      proxy process): round time (the engine's report) and bytes on the wire (TCP payload,
+//      both directions: HTTP framing + sealed frames);
+//   3. live writes: a write through A's data API until B's data API returns it (median of 50);
+//   4. with BENCH_LAN_MILLION=1: peak RSS of each node during a 1,000,000-item initial sync.
+//
+// Node A's items are written into its database with @trosyn/sync-core before it starts (as node
+// A), which takes a fraction of the time of a million data-API requests. Traffic goes to
+// 127.0.0.1 only; every phase is bounded; every process started here is killed at the end.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SyncEngine } from '@trosyn/sync-core';
+
+const serverDir = path.resolve(import.meta.dirname, '..');
+const mainJs = path.join(serverDir, 'dist', 'main.js');
+const ITEMS = Number(process.env['BENCH_LAN_ITEMS'] ?? 100_000);
+const ROUNDS = Number(process.env['BENCH_LAN_ROUNDS'] ?? 20);
+const LIVE_WRITES = Number(process.env['BENCH_LAN_WRITES'] ?? 50);
+const MILLION = process.env['BENCH_LAN_MILLION'] === '1';
+// The whole run is bounded: a stuck phase ends the benchmark instead of hanging CI.
+const OVERALL_TIMEOUT_MS = Number(process.env['BENCH_LAN_TIMEOUT_MS'] ?? (MILLION ? 40 : 10) * 60_000);
+
+// ---------------------------------------------------------------------------------------------
+// The counting proxy: `node lan-sync.ts proxy <targetPort>` (forked, IPC). Forwards TCP from a
+// 127.0.0.1 port to 127.0.0.1:<targetPort> and counts payload bytes in each direction. A
+// separate process so that its work is not charged to either node, nor to the bench's timers.
+
+interface ProxyCounts {
+  readonly toTarget: number;
+  readonly fromTarget: number;
+  readonly connections: number;
+}
+
+function runProxy(targetPort: number): void {
+  let toTarget = 0;
+  let fromTarget = 0;
+  let connections = 0;
+  const server = net.createServer((client) => {
+    connections++;
+    client.setNoDelay(true);
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort, noDelay: true });
+    client.on('data', (chunk: Buffer) => {
+      toTarget += chunk.length;
+      if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on('drain', () => client.resume());
+    upstream.on('data', (chunk: Buffer) => {
+      fromTarget += chunk.length;
+      if (!client.write(chunk)) upstream.pause();
+    });
+    client.on('drain', () => upstream.resume());
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as net.AddressInfo).port }));
+  process.on('message', (message: unknown) => {
+    if (message === 'reset') {
+      toTarget = 0;
+      fromTarget = 0;
+    }
+    process.send!({ counts: { toTarget, fromTarget, connections } });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+interface Proxy {
+  readonly port: number;
+  /** Reads the counters (and zeroes them with `reset`). */
+  counts(reset?: boolean): Promise<ProxyCounts>;
+  readonly child: ChildProcess;
+}
+
+async function startProxy(targetPort: number): Promise<Proxy> {
+  const child = fork(import.meta.filename, ['proxy', String(targetPort)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`proxy exited with ${code}`)));
+  });
+  const counts = (reset = false): Promise<ProxyCounts> =>
+    new Promise((resolve) => {
+      child.once('message', (message) => resolve((message as { counts: ProxyCounts }).counts));
+      child.send(reset ? 'reset' : 'read');
+    });
+  return { port, counts, child };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server nodes.
+
+interface LogLine {
+  readonly msg?: string;
+  readonly event?: string;
+  readonly [field: string]: unknown;
+}
+
+interface Node {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  readonly logs: LogLine[];
+  readonly apiUrl: string;
+  readonly syncPort: number;
+  /** Waits for a log line after index `from` that matches. */
+  waitFor(predicate: (line: LogLine) => boolean, from?: number, timeoutMs?: number): Promise<LogLine>;
+  /** Peak resident set size so far (VmHWM), MB. */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+const secret = `bench-${randomBytes(16).toString('hex')}`;
+
+async function startNode(name: string, dataDir: string, env: Readonly<Record<string, string>>): Promise<Node> {
+  const child = spawn(process.execPath, [mainJs], {
+    cwd: dataDir,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '',
+      TROSYN_ROOT: dataDir,
+      TROSYN_HOST: '127.0.0.1',
+      TROSYN_PORT: '0',
+      TROSYN_DATA_DIR: dataDir,
+      LLM_MODEL_PATH: path.join(dataDir, 'no-model.gguf'),
+      LAN_SYNC_ENABLED: 'true',
+      LAN_SYNC_HOST: '127.0.0.1',
+      LAN_SYNC_PORT: '0',
+      LAN_SYNC_MDNS: 'false',
+      LAN_SYNC_NODE_NAME: name,
+      LAN_SYNC_SHARED_SECRET: secret,
+      // Periodic rounds would land in the middle of the measurements: only change-driven ones.
+      LAN_SYNC_INTERVAL: '3600',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const logs: LogLine[] = [];
+  const waiters = new Set<() => void>();
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let rest = '';
+    stream.on('data', (chunk: Buffer) => {
+      const parts = (rest + chunk.toString('utf8')).split('\n');
+      rest = parts.pop() ?? '';
+      for (const part of parts) {
+        try {
+          logs.push(JSON.parse(part) as LogLine);
+        } catch {
+          logs.push({ msg: part });
+        }
+      }
+      for (const wake of waiters) wake();
+    });
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const waitFor = (predicate: (line: LogLine) => boolean, from = 0, timeoutMs = 60_000): Promise<LogLine> =>
+    new Promise((resolve, reject) => {
+      let index = from;
+      const check = (): void => {
+        for (; index < logs.length; index++) {
+          if (predicate(logs[index]!)) {
+            cleanup();
+            resolve(logs[index]!);
+            return;
+          }
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`${name}: no matching log line within ${timeoutMs} ms; last: ${JSON.stringify(logs.slice(-5))}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  const failed = exited.then(() => {
+    throw new Error(`${name} exited: ${JSON.stringify(logs.slice(-5))}`);
+  });
+  failed.catch(() => undefined);
+  const listening = await Promise.race([failed, waitFor((line) => line.msg === 'listening', 0, 30_000)]);
+  const sync = await Promise.race([failed, waitFor((line) => line.event === 'sync-listening', 0, 30_000)]);
+  return {
+    name,
+    dataDir,
+    child,
+    logs,
+    apiUrl: String(listening['url']),
+    syncPort: Number(sync['port']),
+    waitFor,
+    peakRssMb: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+const itemData = (n: number): { n: number; text: string } => ({ n, text: randomBytes(496).toString('hex') });
+
+/** Writes `count` 1 KB items into `<dataDir>/sync.sqlite` as node `nodeId`; returns items/s. */
+async function seed(dataDir: string, nodeId: string, count: number): Promise<number> {
+  const engine = new SyncEngine({ database: path.join(dataDir, 'sync.sqlite'), nodeId });
+  const started = performance.now();
+  try {
+    for (let start = 0; start < count; start += 1_000) {
+      const batch = [];
+      for (let n = start; n < Math.min(count, start + 1_000); n++) batch.push({ id: `item-${String(n).padStart(7, '0')}`, type: 'bench', data: itemData(n) });
+      await engine.putMany(batch);
+    }
+  } finally {
+    await engine.dispose();
+  }
+  return count / ((performance.now() - started) / 1000);
+}
+
+/** Items in a node's database, read directly (read-only, beside the running node). */
+function countItems(dataDir: string): number {
+  const file = path.join(dataDir, 'sync.sqlite');
+  if (!existsSync(file)) return 0;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 1000');
+    return (db.prepare("SELECT count(*) AS n FROM sync_items WHERE type = 'bench'").get() as { n: number }).n;
+  } catch {
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+async function api(url: string, method: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(url, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  return { status: response.status, json: (await response.json()) as unknown };
+}
+
+/**
+ * A port that was free a moment ago. B keeps its sync port across its restart: A knows B by the
+ * address B announced in its first handshake.
+ */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const percentile = (values: readonly number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+const fmt = (value: number, digits = 1): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** Waits until B's database holds `count` items; returns the seconds from `since`. */
+async function waitForCount(dataDir: string, count: number, since: number, timeoutMs: number): Promise<number> {
+  for (;;) {
+    if (countItems(dataDir) >= count) return (performance.now() - since) / 1000;
+    if (performance.now() - since > timeoutMs) throw new Error(`only ${countItems(dataDir)}/${count} items after ${timeoutMs / 1000} s`);
+    await sleep(20);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases.
+
+interface InitialSync {
+  readonly itemsPerSecond: number;
+  readonly seconds: number;
+  readonly peakA: number;
+  readonly peakB: number;
+  readonly seedPerSecond: number;
+}
+
+/** Seeds A, starts A then B (static peer: A), times B's catch-up. Leaves both running. */
+async function initialSync(root: string, count: number, timeoutMs: number): Promise<{ result: InitialSync; a: Node; b: Node }> {
+  const dirA = path.join(root, 'a');
+  const dirB = path.join(root, 'b');
+  mkdirSync(dirA);
+  mkdirSync(dirB);
+  const seedPerSecond = await seed(dirA, 'bench-a', count);
+  const a = await startNode('bench-a', dirA, { LAN_SYNC_NODE_ID: 'bench-a' });
+  const spawned = performance.now();
+  const b = await startNode('bench-b', dirB, { LAN_SYNC_NODE_ID: 'bench-b', LAN_SYNC_PORT: String(await freePort()), LAN_SYNC_PEERS: `127.0.0.1:${a.syncPort}` });
+  const seconds = await waitForCount(dirB, count, spawned, timeoutMs);
+  return { result: { itemsPerSecond: count / seconds, seconds, peakA: a.peakRssMb(), peakB: b.peakRssMb(), seedPerSecond }, a, b };
+}
+
+interface OneChangeRounds {
+  readonly medianMs: number;
+  readonly p90Ms: number;
+  readonly medianWallMs: number;
+  readonly medianBytes: number;
+  readonly maxBytes: number;
+  readonly medianUp: number;
+  readonly medianDown: number;
+}
+
+/** B (peer: A through the counting proxy) changes one item per round and pushes it. */
+async function oneChangeRounds(b: Node, proxy: Proxy): Promise<OneChangeRounds> {
+  const durations: number[] = [];
+  const walls: number[] = [];
+  const totals: number[] = [];
+  const ups: number[] = [];
+  const downs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await sleep(50); // let the previous round's stragglers settle
+    await proxy.counts(true);
+    const from = b.logs.length;
+    const started = performance.now();
+    const id = `item-${String(round * 7).padStart(7, '0')}`;
+    const written = await api(`${b.apiUrl}/api/v1/items/${id}`, 'PUT', { type: 'bench', data: itemData(round) });
+    if (written.status !== 200) throw new Error(`PUT ${id} → ${written.status} ${JSON.stringify(written.json)}`);
+    const line = await b.waitFor((entry) => entry.event === 'sync-round' && entry['ok'] === true && Number(entry['pushed']) >= 1, from, 10_000);
+    walls.push(performance.now() - started);
+    if (Number(line['pushed']) !== 1 || Number(line['pulled']) !== 0) throw new Error(`expected a round with one change, got ${JSON.stringify(line)}`);
+    durations.push(Number(line['duration_ms']));
+    const counts = await proxy.counts();
+    ups.push(counts.toTarget);
+    downs.push(counts.fromTarget);
+    totals.push(counts.toTarget + counts.fromTarget);
+  }
+  return {
+    medianMs: median(durations),
+    p90Ms: percentile(durations, 90),
+    medianWallMs: median(walls),
+    medianBytes: median(totals),
+    maxBytes: Math.max(...totals),
+    medianUp: median(ups),
+    medianDown: median(downs),
+  };
+}
+
+/** A write through A's data API until B's data API returns it. */
+async function liveWrites(a: Node, b: Node): Promise<{ medianMs: number; p90Ms: number; medianPostMs: number }> {
+  const delays: number[] = [];
+  const posts: number[] = [];
+  for (let write = 0; write < LIVE_WRITES; write++) {
+    await sleep(20);
+    const id = `live-${write}-${randomBytes(4).toString('hex')}`;
+    const started = performance.now();
+    const created = await api(`${a.apiUrl}/api/v1/items`, 'POST', { id, type: 'live', data: itemData(write) });
+    posts.push(performance.now() - started);
+    if (created.status !== 201) throw new Error(`POST → ${created.status} ${JSON.stringify(created.json)}`);
+    for (;;) {
+      const response = await fetch(`${b.apiUrl}/api/v1/items/${id}`);
+      await response.arrayBuffer();
+      if (response.status === 200) break;
+      if (performance.now() - started > 10_000) throw new Error(`${id} not on B after 10 s`);
+    }
+    delays.push(performance.now() - started);
+  }
+  return { medianMs: median(delays), p90Ms: percentile(delays, 90), medianPostMs: median(posts) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`pnpm build\` first.`);
+  const root = mkdtempSync(path.join(tmpdir(), 'trosyn-bench-lan-'));
+  const nodes: Node[] = [];
+  try {
+    console.log(`LAN sync benchmark: two server processes on 127.0.0.1, sealed sync, mDNS off, static peers (node ${process.version}).`);
+    console.log(`Reference (issue 7): PouchDB over HTTP between two Node processes on this machine — initial sync 3,700 docs/s; 1-change round 20 ms, 7.4 KB; live write 14 ms.`);
+    console.log('');
+
+    const initial = await initialSync(path.join(root, 'first'), ITEMS, 10 * 60_000);
+    const { a } = initial;
+    let b = initial.b;
+    nodes.push(a, b);
+    const r = initial.result;
+    console.log(`initial sync, ${fmt(ITEMS, 0)} items of 1 KB:   ${fmt(r.itemsPerSecond, 0)} items/s (${fmt(r.seconds, 2)} s from B's start; target ≥ 20,000; PouchDB 3,700 → ×${fmt(r.itemsPerSecond / 3_700, 1)})`);
+    console.log(`  peak RSS: A ${fmt(r.peakA, 0)} MB, B ${fmt(r.peakB, 0)} MB   (seeding A's database directly: ${fmt(r.seedPerSecond, 0)} items/s)`);
+
+    // B again, its static peer now A through the counting proxy. Its cursor is kept: nothing to pull.
+    await b.stop();
+    const proxy = await startProxy(a.syncPort);
+    b = await startNode('bench-b', b.dataDir, { LAN_SYNC_NODE_ID: 'bench-b', LAN_SYNC_PORT: String(b.syncPort), LAN_SYNC_PEERS: `127.0.0.1:${proxy.port}` });
+    nodes.push(b);
+    await b.waitFor((line) => line.event === 'sync-round' && line['ok'] === true, 0, 30_000);
+    const rounds = await oneChangeRounds(b, proxy);
+    console.log(`round with one changed item:        ${fmt(rounds.medianMs, 2)} ms median, p90 ${fmt(rounds.p90Ms, 2)} ms (engine round; write → round done ${fmt(rounds.medianWallMs, 2)} ms); target < 10 ms; PouchDB 20 ms`);
+    console.log(`  on the wire: ${fmt(rounds.medianBytes, 0)} B median (max ${fmt(rounds.maxBytes, 0)}; ${fmt(rounds.medianUp, 0)} B to A, ${fmt(rounds.medianDown, 0)} B back), TCP payload; target < 4,096 B; PouchDB 7,400 B`);
+
+    const live = await liveWrites(a, b);
+    console.log(`live write on A visible on B:       ${fmt(live.medianMs, 2)} ms median, p90 ${fmt(live.p90Ms, 2)} ms (the POST alone: ${fmt(live.medianPostMs, 2)} ms); target < 5 ms; PouchDB 14 ms`);
+    console.log(`  peak RSS after these phases: A ${fmt(a.peakRssMb(), 0)} MB, B ${fmt(b.peakRssMb(), 0)} MB`);
+
+    await Promise.all([a.stop(), b.stop()]);
+    if (MILLION) {
+      const million = await initialSync(path.join(root, 'million'), 1_000_000, 30 * 60_000);
+      nodes.push(million.a, million.b);
+      const m = million.result;
+      console.log(`initial sync, 1,000,000 items of 1 KB: ${fmt(m.itemsPerSecond, 0)} items/s (${fmt(m.seconds, 1)} s); peak RSS A ${fmt(m.peakA, 0)} MB, B ${fmt(m.peakB, 0)} MB; target < 150 MB each`);
+      await Promise.all([million.a.stop(), million.b.stop()]);
+    } else {
+      console.log('(1,000,000-item memory run skipped: set BENCH_LAN_MILLION=1; it writes about 2.5 GB and takes minutes)');
+    }
+  } finally {
+    await Promise.all(nodes.map((node) => node.stop()));
+    killAll();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function killAll(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+if (process.argv[2] === 'proxy') {
+  runProxy(Number(process.argv[3]));
+} else {
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+  const guard = setTimeout(() => {
+    console.error(`LAN sync benchmark: still running after ${OVERALL_TIMEOUT_MS / 60_000} min; stopping.`);
+    killAll();
+    process.exit(1);
+  }, OVERALL_TIMEOUT_MS);
+  guard.unref();
+  await main();
+}
