@@ -157,6 +157,29 @@ describe('discovery on a namespace LAN', () => {
     await impostor.exited;
   }, 30_000);
 
+  it('treats a node on two interfaces as one peer with both addresses, without flapping', async () => {
+    const h3 = lan.hosts[2]!;
+    const second = h3.addInterface();
+    const from = n1.events.length;
+    n3.kill('SIGTERM');
+    await n3.exited;
+    await n1.waitForPeer('peer-down', 'node-3', TIMEOUT, from);
+    const afterDown = n1.events.length;
+    n3 = new DiscoveryNode(h3, {
+      nodeId: 'node-3', port: 5000, interface: [h3.ipv4, second.ipv4], discoveryInterval: INTERVAL, deviceTimeout: TIMEOUT,
+    });
+    nodes.push(n3);
+    const up = await n1.waitForPeer('peer-up', 'node-3', SEEN, afterDown);
+    expect(peerOf(up).addresses).toEqual([h3.ipv4, second.ipv4, h3.ipv6].sort());
+    await n3.waitForPeer('peer-up', 'node-1', SEEN);
+    await new Promise((resolve) => setTimeout(resolve, TIMEOUT));
+    // Heard on both interfaces, still exactly one peer and no churn.
+    expect(n1.events.slice(afterDown).filter((e) => e.type.startsWith('peer-')).map((e) => e.type)).toEqual(['peer-up']);
+    expect(n3.events.filter((e) => e.type === 'peer-up' && peerOf(e).nodeId === 'node-1')).toHaveLength(1);
+    const stats = await n3.stats();
+    expect(stats['sendErrors']).toBe(0);
+  }, 30_000);
+
   it('ignores and counts malformed and hostile packets, and keeps working', async () => {
     const before = await n1.stats();
     const from = n1.events.length;

@@ -54,6 +54,11 @@ export interface LanHost {
   linkUp(): void;
   /** Packets the host has put on the wire (received by its bridge port) since creation. */
   packetsSent(): number;
+  /**
+   * Plugs a second interface (`eth1`, 10.213.<subnet>.<n + 100>/24) into the same bridge, for
+   * multi-homed hosts. Hosts 1–99 only; once per host.
+   */
+  addInterface(): { readonly name: string; readonly ipv4: string };
 }
 
 /** A bridge and its hosts. */
@@ -167,6 +172,17 @@ export function createLan(options: LanOptions): Lan {
         },
         linkUp() {
           ip(['-n', bridgeNamespace, 'link', 'set', name, 'up']);
+        },
+        addInterface() {
+          if (n >= 100) throw new RangeError('addInterface supports hosts h1–h99');
+          const port = `${name}b`;
+          ip(['-n', namespace, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', port, 'netns', bridgeNamespace]);
+          ip(['-n', bridgeNamespace, 'link', 'set', port, 'master', 'br0']);
+          ip(['-n', bridgeNamespace, 'link', 'set', port, 'up']);
+          const second = `10.213.${subnet}.${n + 100}`;
+          ip(['-n', namespace, 'addr', 'add', `${second}/24`, 'dev', 'eth1']);
+          ip(['-n', namespace, 'link', 'set', 'eth1', 'up']);
+          return { name: 'eth1', ipv4: second };
         },
         packetsSent() {
           const text = execFileSync('ip', ['netns', 'exec', bridgeNamespace, 'cat', `/sys/class/net/${name}/statistics/rx_packets`], { encoding: 'utf8' });
