@@ -38,6 +38,11 @@ function handshake(networkKey: NetworkKey, responder: ReturnType<typeof createRe
 
 const fmt = (value: number, digits = 2): string => value.toFixed(digits);
 
+/** A full GC when node runs with --expose-gc (the bench script does); otherwise nothing. */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 console.log(`@trosyn/crypto benchmark — node ${process.version}, ${process.arch}`);
 console.log('');
 
@@ -92,7 +97,11 @@ function interleaved(variants: Record<string, () => void>, rounds = 15, sliceMs 
   const samples: Record<string, number[]> = {};
   for (const name of Object.keys(variants)) samples[name] = [];
   for (let round = 0; round < rounds; round += 1) {
-    for (const [name, fn] of Object.entries(variants)) samples[name]!.push(timePerCall(fn, sliceMs));
+    for (const [name, fn] of Object.entries(variants)) {
+      // Collect the previous slice's garbage first, so no variant pays for another's.
+      collectGarbage();
+      samples[name]!.push(timePerCall(fn, sliceMs));
+    }
   }
   const out: Record<string, { median: number; best: number }> = {};
   for (const [name, values] of Object.entries(samples)) {
