@@ -17,6 +17,10 @@ import { completionsRoute } from './routes/completions.js';
 import { docsRoute } from './routes/docs.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoute } from './routes/models.js';
+import type { DataApiDependencies } from './routes/data/data-api-dependencies.js';
+import { conflictsRoute } from './routes/data/conflicts-route.js';
+import { itemsRoute } from './routes/data/items-route.js';
+import { syncRoute } from './routes/data/sync-route.js';
 
 /** The settings `createApp` reads (a subset of {@link ServerConfig}). */
 export type AppConfig = Pick<ServerConfig, 'apiKey' | 'modelAliases' | 'corsOrigins' | 'bodyLimitBytes' | 'sseKeepAliveMs'>;
@@ -36,6 +40,8 @@ export interface AppDependencies {
   readonly startedAt?: number;
   /** Version shown in `/openapi.json`. */
   readonly version?: string;
+  /** The replicated data store and LAN sync (`LanSyncService`): mounts the data API under `/api/v1`. */
+  readonly data?: DataApiDependencies;
 }
 
 const defaults: AppConfig = { apiKey: undefined, modelAliases: [], corsOrigins: [], bodyLimitBytes: 4 * 1024 * 1024, sseKeepAliveMs: 2000 };
@@ -48,8 +54,9 @@ function promptParamOf(path: string): string | undefined {
 }
 
 /**
- * Builds the node's Hono app: the OpenAI routes under `/v1` (behind the API key when one is
- * set), `/health`, `/openapi.json`, `/docs` and `/redoc`. Routes are separate modules mounted
+ * Builds the node's Hono app: the OpenAI routes under `/v1` and, with `data`, the data API
+ * under `/api/v1` (both behind the API key when one is set), `/health`, `/openapi.json`,
+ * `/docs` and `/redoc`. Routes are separate modules mounted
  * here, so further features (LAN sync, the data API) mount their own.
  *
  * @example
@@ -71,21 +78,29 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   if (config.corsOrigins.length > 0) {
     app.use(cors({ origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins], exposeHeaders: ['x-request-id', 'retry-after'] }));
   }
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: config.bodyLimitBytes,
-      onError: () => {
-        throw new ApiError('body-too-large', `The request body is larger than this server's limit of ${config.bodyLimitBytes} bytes (TROSYN_BODY_LIMIT).`);
-      },
-    }),
-  );
-  if (config.apiKey !== undefined) app.use('/v1/*', apiKeyAuth(config.apiKey));
+  const limitBody = bodyLimit({
+    maxSize: config.bodyLimitBytes,
+    onError: () => {
+      throw new ApiError('body-too-large', `The request body is larger than this server's limit of ${config.bodyLimitBytes} bytes (TROSYN_BODY_LIMIT).`);
+    },
+  });
+  app.use('/v1/*', limitBody);
+  app.use('/api/*', limitBody);
+  if (config.apiKey !== undefined) {
+    app.use('/v1/*', apiKeyAuth(config.apiKey));
+    app.use('/api/*', apiKeyAuth(config.apiKey));
+  }
 
   app.route('/', chatCompletionsRoute(routeDeps));
   app.route('/', completionsRoute(routeDeps));
   app.route('/', modelsRoute(routeDeps));
-  app.route('/', healthRoute({ model: deps.model, tracker, startedAt: deps.startedAt ?? performance.now() }));
+  const data = deps.data;
+  app.route('/', healthRoute({ model: deps.model, tracker, startedAt: deps.startedAt ?? performance.now(), ...(data === undefined ? {} : { sync: () => data.health() }) }));
+  if (data !== undefined) {
+    app.route('/', itemsRoute(data));
+    app.route('/', conflictsRoute(data));
+    app.route('/', syncRoute(data));
+  }
   app.route('/', docsRoute(createOpenApiDocument(deps.version ?? '0.0.0')));
 
   const respondWithError = (error: unknown, c: Context<AppEnv>): Response => {

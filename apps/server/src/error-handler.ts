@@ -42,6 +42,8 @@ const apiErrorMappings: Readonly<Record<ApiErrorCode, Mapping>> = {
   'model-not-loaded': { status: 503, type: 'server_error', code: 'model_not_loaded' },
   'model-loading': { status: 503, type: 'server_error', code: 'model_loading' },
   'shutting-down': { status: 503, type: 'server_error', code: 'shutting_down' },
+  'item-not-found': { status: 404, type: 'invalid_request_error', code: 'not_found' },
+  'item-exists': { status: 409, type: 'invalid_request_error', code: 'item_exists' },
 };
 
 // The same for `@trosyn/llm`'s `LlmError` codes. Unknown codes fall through to 500.

@@ -11,6 +11,8 @@
  * - `model-not-loaded`: no model file was found, or it failed to load.
  * - `model-loading`: the model is still loading in the background.
  * - `shutting-down`: the server is draining for shutdown.
+ * - `item-not-found`: the data API has no item (or history entry) with that id.
+ * - `item-exists`: `POST /api/v1/items` with the id of an existing item.
  *
  * Errors from the engine (`LlmError` of `@trosyn/llm`) are not wrapped: `error-handler.ts`
  * maps both families to HTTP statuses in one place.
@@ -24,7 +26,9 @@ export type ApiErrorCode =
   | 'route-not-found'
   | 'model-not-loaded'
   | 'model-loading'
-  | 'shutting-down';
+  | 'shutting-down'
+  | 'item-not-found'
+  | 'item-exists';
 
 /** Construction options of an {@link ApiError}. */
 export interface ApiErrorOptions {

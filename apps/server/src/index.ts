@@ -14,3 +14,10 @@ export { ModelHost, type LoadedModel, type ModelHostConfig, type ModelState } fr
 export { createOpenApiDocument } from './openai/openapi-document.js';
 export type { AppEnv, AppVariables } from './request-scope.js';
 export { startServer, type RunningServer, type StartServerOptions } from './start-server.js';
+export { LanSyncService, SYNC_DATABASE_FILE, type LanSyncServiceOptions, type PeerSyncStatus, type SyncHealth, type SyncStatusReport } from './sync/lan-sync-service.js';
+export { HttpSyncTransport, type HttpSyncTransportConfig } from './sync/http-sync-transport.js';
+export { SyncScheduler, type PeerSnapshot, type PeerState, type PeerTarget, type PeerTransport, type RoundOutcome, type SyncSchedulerConfig } from './sync/sync-scheduler.js';
+export { createSyncApp, listenSyncServer, type InboundPeer, type ListeningSyncServer, type SyncServerDependencies } from './sync/sync-server.js';
+export { SYNC_PATHS } from './sync/sync-paths.js';
+export { LanSyncError, type LanSyncErrorCode } from './sync/errors.js';
+export type { DataApiDependencies } from './routes/data/data-api-dependencies.js';

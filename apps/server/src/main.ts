@@ -37,8 +37,13 @@ async function main(): Promise<void> {
     server = await startServer({ config, logger, version, loadEngine: (path) => loadLlmEngine(path, config.llm, logger) });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const reason = code === 'EADDRINUSE' ? `port ${config.port} is already in use (set TROSYN_PORT)` : code === 'EADDRNOTAVAIL' ? `address ${config.host} is not on this machine (set TROSYN_HOST)` : error instanceof Error ? error.message : String(error);
-    process.stderr.write(`trosyn: cannot listen on ${config.host}:${config.port}: ${reason}\n`);
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL') {
+      const reason = code === 'EADDRINUSE' ? `port ${config.port} is already in use (set TROSYN_PORT)` : `address ${config.host} is not on this machine (set TROSYN_HOST)`;
+      process.stderr.write(`trosyn: cannot listen on ${config.host}:${config.port}: ${reason}\n`);
+    } else {
+      // The data store or LAN sync could not start (database, TLS files, sync port): the message names the setting.
+      process.stderr.write(`trosyn: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
     process.exit(1);
   }
   const stop = (signal: string): void => {

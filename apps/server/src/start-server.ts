@@ -7,6 +7,7 @@ import type { ServerConfig } from './config.js';
 import type { Engine } from './engine.js';
 import type { Logger } from './logger.js';
 import { ModelHost } from './model-host.js';
+import { LanSyncService } from './sync/lan-sync-service.js';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -23,9 +24,12 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly model: ModelHost;
+  /** The data store and LAN sync. */
+  readonly sync: LanSyncService;
   /**
    * Graceful shutdown: stop accepting, let in-flight requests finish for up to
-   * `shutdownTimeoutMs`, then abort the rest, close connections and dispose the model.
+   * `shutdownTimeoutMs`, then abort the rest, close connections and dispose the model. LAN sync
+   * stops at once (mDNS goodbye, scheduler, sync server); the database closes last.
    * Idempotent.
    */
   close(): Promise<void>;
@@ -67,9 +71,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       logger.log(level, `model ${state.status}`, { path: state.path, ...(state.status === 'error' ? { error: state.message } : {}), ...(state.status === 'loaded' ? { id: state.info.id } : {}) });
     },
   });
-  const app = createApp({ model, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, ...(options.version === undefined ? {} : { version: options.version }) });
+  const sync = await LanSyncService.start({ settings: config.lanSync, dataDir: config.dataDir, logger });
+  const app = createApp({ model, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, ...(options.version === undefined ? {} : { version: options.version }) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  const address = await listen(server, config.port, config.host);
+  let address: AddressInfo;
+  try {
+    address = await listen(server, config.port, config.host);
+  } catch (error) {
+    await sync.close();
+    throw error;
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.log('info', 'listening', { url, docs: `${url}/docs`, model_path: config.llm.modelPath, api_key: config.apiKey === undefined ? 'off' : 'on' });
@@ -81,6 +92,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     tracker.drain();
+    const syncStopped = sync.stopSync();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const finished = await Promise.race([tracker.whenIdle().then(() => true), delay(config.shutdownTimeoutMs).then(() => false)]);
@@ -91,6 +103,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
     server.closeAllConnections();
     await closed;
+    await syncStopped;
+    await sync.close();
     await model.dispose();
     logger.log('info', 'stopped');
   };
@@ -98,6 +112,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     url,
     port: address.port,
     model,
+    sync,
     close: () => (closing ??= close()),
   };
 }

@@ -9,6 +9,7 @@ import {
   modelListSchema,
   modelSchema,
 } from './schemas/response-schemas.js';
+import { dataApiPaths, dataApiSchemas, dataApiTags } from '../routes/data/data-api-openapi.js';
 
 const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: string): object => ({ 'application/json': { schema: ref(schema) } });
@@ -52,10 +53,12 @@ export function createOpenApiDocument(version: string): object {
     info: {
       title: 'Trosyn node API',
       version,
-      description: 'OpenAI-compatible API of a Trosyn node over a local GGUF model. Point any OpenAI client at `http://<host>:<port>/v1`.',
+      description:
+        'OpenAI-compatible API of a Trosyn node over a local GGUF model. Point any OpenAI client at `http://<host>:<port>/v1`. ' +
+        'The data API (`/api/v1`) reads and writes the replicated store that LAN sync keeps identical on every node.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    tags: [{ name: 'OpenAI', description: 'The OpenAI-compatible endpoints.' }, { name: 'Node', description: 'Node status.' }],
+    tags: [{ name: 'OpenAI', description: 'The OpenAI-compatible endpoints.' }, { name: 'Node', description: 'Node status.' }, ...dataApiTags],
     paths: {
       '/v1/chat/completions': generation('Create a chat completion', 'CreateChatCompletionRequest', 'CreateChatCompletionResponse', 'CreateChatCompletionStreamResponse'),
       '/v1/completions': generation('Create a text completion', 'CreateCompletionRequest', 'CreateCompletionResponse', 'CreateCompletionResponse'),
@@ -74,6 +77,7 @@ export function createOpenApiDocument(version: string): object {
       '/health': {
         get: { summary: 'Node health', tags: ['Node'], responses: { '200': { description: 'Always 200 while the process serves; see `status`.', content: json('Health') } } },
       },
+      ...dataApiPaths(),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Only when `TROSYN_API_KEY` is set.' } },
@@ -86,7 +90,8 @@ export function createOpenApiDocument(version: string): object {
         Model: modelSchema,
         ListModelsResponse: modelListSchema,
         ErrorResponse: errorResponseSchema,
-        Health: healthResponseSchema,
+        Health: { ...healthResponseSchema, properties: { ...healthResponseSchema.properties, sync: ref('SyncHealth') } },
+        ...dataApiSchemas,
       },
     },
   };

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { ActivityTracker } from '../activity-tracker.js';
 import type { ModelHost, ModelState } from '../model-host.js';
 import type { AppEnv } from '../request-scope.js';
+import type { SyncHealth } from '../sync/lan-sync-service.js';
 
 /** What `/health` needs. */
 export interface HealthRouteDependencies {
@@ -9,6 +10,8 @@ export interface HealthRouteDependencies {
   readonly tracker: ActivityTracker;
   /** `performance.now()` at start. */
   readonly startedAt: number;
+  /** The `sync` section (enabled, node id, peers); absent when the app runs without a data store. */
+  readonly sync?: () => SyncHealth;
 }
 
 function modelReport(state: ModelState): object {
@@ -55,6 +58,7 @@ export function healthRoute(deps: HealthRouteDependencies): Hono<AppEnv> {
       slots: { total: stats?.slots ?? 0, in_use: stats?.slotsInUse ?? 0 },
       queue: { depth: stats?.queueDepth ?? 0, max: stats?.maxQueue ?? 0 },
       requests_in_flight: deps.tracker.active,
+      ...(deps.sync === undefined ? {} : { sync: deps.sync() }),
     });
   });
 }
