@@ -17,10 +17,10 @@ import { completionsRoute } from './routes/completions.js';
 import { docsRoute } from './routes/docs.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoute } from './routes/models.js';
-import type { DataApiDependencies } from './routes/data/data-api-dependencies.js';
-import { conflictsRoute } from './routes/data/conflicts-route.js';
-import { itemsRoute } from './routes/data/items-route.js';
-import { syncRoute } from './routes/data/sync-route.js';
+import type { DataApiDependencies } from './routes/data-api/data-api-dependencies.js';
+import { conflictsRoute } from './routes/data-api/conflicts-route.js';
+import { itemsRoute } from './routes/data-api/items-route.js';
+import { syncRoute } from './routes/data-api/sync-route.js';
 
 /** The settings `createApp` reads (a subset of {@link ServerConfig}). */
 export type AppConfig = Pick<ServerConfig, 'apiKey' | 'modelAliases' | 'corsOrigins' | 'bodyLimitBytes' | 'sseKeepAliveMs'>;

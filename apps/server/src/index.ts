@@ -20,4 +20,4 @@ export { SyncScheduler, type PeerSnapshot, type PeerState, type PeerTarget, type
 export { createSyncApp, listenSyncServer, type InboundPeer, type ListeningSyncServer, type SyncServerDependencies } from './sync/sync-server.js';
 export { SYNC_PATHS } from './sync/sync-paths.js';
 export { LanSyncError, type LanSyncErrorCode } from './sync/errors.js';
-export type { DataApiDependencies } from './routes/data/data-api-dependencies.js';
+export type { DataApiDependencies } from './routes/data-api/data-api-dependencies.js';

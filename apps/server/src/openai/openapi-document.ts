@@ -9,7 +9,7 @@ import {
   modelListSchema,
   modelSchema,
 } from './schemas/response-schemas.js';
-import { dataApiPaths, dataApiSchemas, dataApiTags } from '../routes/data/data-api-openapi.js';
+import { dataApiPaths, dataApiSchemas, dataApiTags } from '../routes/data-api/data-api-openapi.js';
 
 const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: string): object => ({ 'application/json': { schema: ref(schema) } });

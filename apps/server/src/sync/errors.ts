@@ -12,7 +12,7 @@
  * - `weak-secret`: `LAN_SYNC_SHARED_SECRET` is empty or the documented default.
  *
  * The sync server maps peer-facing refusals to statuses in `sync-server.ts`; the data API maps
- * engine errors in `routes/data/engine-error.ts`.
+ * engine errors in `routes/data-api/engine-error.ts`.
  */
 export type LanSyncErrorCode = 'malformed-frame' | 'http-status' | 'handshake-refused' | 'peer-changed' | 'unreachable' | 'timeout' | 'closed' | 'weak-secret';
 

@@ -1,0 +1,225 @@
+/**
+ * JSON Schemas of the data API: request schemas are the very objects the routes validate with,
+ * and all of them are embedded in the OpenAPI document.
+ */
+
+const itemId = { type: 'string', minLength: 1, maxLength: 256, description: 'Item id, 1–256 characters; generated (UUID) when omitted on create.' } as const;
+const itemType = { type: 'string', minLength: 1, maxLength: 128, description: 'Application-defined kind of item, e.g. `document`.' } as const;
+const itemData = {
+  description: 'Any JSON value except `null` (at most 1 MiB as JSON).',
+  type: ['object', 'array', 'string', 'number', 'boolean'],
+} as const;
+
+/** Body of `POST /api/v1/items`. */
+export const createItemRequestSchema = {
+  type: 'object',
+  title: 'CreateItemRequest',
+  required: ['type', 'data'],
+  additionalProperties: false,
+  properties: { id: itemId, type: itemType, data: itemData },
+} as const;
+
+/** Body of `PUT /api/v1/items/{id}`. */
+export const updateItemRequestSchema = {
+  type: 'object',
+  title: 'UpdateItemRequest',
+  required: ['type', 'data'],
+  additionalProperties: false,
+  properties: { type: itemType, data: itemData },
+} as const;
+
+/** Body of `POST /api/v1/items/{id}/restore` (optional). */
+export const restoreItemRequestSchema = {
+  type: 'object',
+  title: 'RestoreItemRequest',
+  additionalProperties: false,
+  properties: { history_id: { type: 'integer', minimum: 1, description: 'The history entry to restore; default: the latest version that was not a deletion.' } },
+} as const;
+
+/** Body of `POST /api/v1/conflicts/acknowledge`. */
+export const acknowledgeConflictsRequestSchema = {
+  type: 'object',
+  title: 'AcknowledgeConflictsRequest',
+  required: ['ids'],
+  additionalProperties: false,
+  properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'integer', minimum: 1 }, description: 'Conflict ids to mark as reviewed.' } },
+} as const;
+
+/** An item as the data API returns it. */
+export const itemSchema = {
+  type: 'object',
+  title: 'Item',
+  required: ['object', 'id', 'type', 'data', 'version', 'hlc', 'node_id', 'deleted', 'updated_at'],
+  properties: {
+    object: { type: 'string', enum: ['item'] },
+    id: { type: 'string' },
+    type: { type: 'string' },
+    data: { description: 'The content; `null` for a deleted item (tombstone).' },
+    version: { type: 'integer', description: 'Incremented by every modification.' },
+    hlc: { type: 'string', description: 'Hybrid logical clock timestamp of the write that produced this value.' },
+    node_id: { type: 'string', description: 'The node that produced this value.' },
+    deleted: { type: 'boolean' },
+    updated_at: { type: 'string', format: 'date-time', description: 'Wall time of `hlc`.' },
+  },
+} as const;
+
+/** `GET /api/v1/items`. */
+export const itemListSchema = {
+  type: 'object',
+  title: 'ItemList',
+  required: ['object', 'data', 'next_cursor'],
+  properties: {
+    object: { type: 'string', enum: ['list'] },
+    data: { type: 'array', items: { $ref: '#/components/schemas/Item' } },
+    next_cursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; `null` on the last page.' },
+  },
+} as const;
+
+/** One history entry. */
+export const historyEntrySchema = {
+  type: 'object',
+  title: 'HistoryEntry',
+  required: ['object', 'id', 'reason', 'recorded_at', 'item'],
+  properties: {
+    object: { type: 'string', enum: ['item.history_entry'] },
+    id: { type: 'integer', description: 'Pass as `history_id` to restore this version.' },
+    reason: { type: 'string', enum: ['superseded', 'conflict-loser', 'resync-removed'] },
+    recorded_at: { type: 'string', format: 'date-time' },
+    item: { $ref: '#/components/schemas/Item' },
+  },
+} as const;
+
+/** `GET /api/v1/items/{id}/history`. */
+export const historyListSchema = {
+  type: 'object',
+  title: 'HistoryList',
+  required: ['object', 'data'],
+  properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items: { $ref: '#/components/schemas/HistoryEntry' } } },
+} as const;
+
+/** One entry of the conflict log. */
+export const conflictSchema = {
+  type: 'object',
+  title: 'Conflict',
+  required: ['object', 'id', 'item_id', 'peer_id', 'rule', 'winner', 'local', 'remote', 'result', 'detected_at', 'acknowledged_at'],
+  properties: {
+    object: { type: 'string', enum: ['conflict'] },
+    id: { type: 'integer' },
+    item_id: { type: 'string' },
+    peer_id: { type: ['string', 'null'], description: 'The peer the remote version came from.' },
+    rule: { type: 'string', description: 'How it was resolved (e.g. `last-write-wins`, `delete-wins`, `custom`, `tiebreak`).' },
+    winner: { type: 'string', enum: ['local', 'remote', 'merged'] },
+    local: { $ref: '#/components/schemas/Item' },
+    remote: { $ref: '#/components/schemas/Item' },
+    result: { $ref: '#/components/schemas/Item' },
+    detected_at: { type: 'string', format: 'date-time' },
+    acknowledged_at: { type: ['string', 'null'], format: 'date-time' },
+  },
+} as const;
+
+/** `GET /api/v1/conflicts`. */
+export const conflictListSchema = {
+  type: 'object',
+  title: 'ConflictList',
+  required: ['object', 'data', 'next_cursor'],
+  properties: {
+    object: { type: 'string', enum: ['list'] },
+    data: { type: 'array', items: { $ref: '#/components/schemas/Conflict' } },
+    next_cursor: { type: ['integer', 'null'] },
+  },
+} as const;
+
+/** `POST /api/v1/conflicts/acknowledge`. */
+export const acknowledgeConflictsResponseSchema = {
+  type: 'object',
+  title: 'AcknowledgeConflictsResponse',
+  required: ['object', 'acknowledged'],
+  properties: { object: { type: 'string', enum: ['conflict.acknowledgement'] }, acknowledged: { type: 'integer', description: 'How many were newly acknowledged.' } },
+} as const;
+
+const errorInfo = {
+  type: ['object', 'null'],
+  required: ['code', 'message'],
+  properties: { code: { type: 'string' }, message: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
+} as const;
+
+/** `GET /api/v1/sync/status`. */
+export const syncStatusSchema = {
+  type: 'object',
+  title: 'SyncStatus',
+  required: ['object', 'node_id', 'node_name', 'enabled', 'epoch', 'peers'],
+  properties: {
+    object: { type: 'string', enum: ['sync.status'] },
+    node_id: { type: 'string' },
+    node_name: { type: 'string' },
+    enabled: { type: 'boolean' },
+    disabled_reason: { type: ['string', 'null'], description: 'Why sync is off (e.g. no shared secret), when it is.' },
+    epoch: { type: 'string', description: "Random id of this node's change log." },
+    last_seq: { type: 'integer', description: 'Latest sequence of the local change log.' },
+    port: { type: ['integer', 'null'], description: 'The sync port, when sync runs.' },
+    peers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['peer_id', 'name', 'address', 'state', 'source', 'cursor', 'pending_changes', 'last_sync_at', 'last_error'],
+        properties: {
+          peer_id: { type: ['string', 'null'], description: 'Null until the first handshake with a configured peer.' },
+          name: { type: ['string', 'null'] },
+          address: { type: ['string', 'null'], description: '`host:port` of its sync port.' },
+          state: { type: 'string', enum: ['candidate', 'connecting', 'syncing', 'idle', 'backoff', 'refused', 'offline', 'self', 'inbound-only'] },
+          source: { type: 'string', enum: ['mdns', 'static', 'inbound'] },
+          authenticated: { type: 'boolean' },
+          cursor: { type: 'integer', description: "Last sequence of the peer's log applied here." },
+          pending_changes: { type: 'integer', description: 'Local changes the peer has not confirmed.' },
+          last_sync_at: { type: ['string', 'null'], format: 'date-time' },
+          last_error: errorInfo,
+          next_attempt_at: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** `POST /api/v1/sync/now`. */
+export const syncNowResponseSchema = {
+  type: 'object',
+  title: 'SyncNowResponse',
+  required: ['object', 'enabled', 'data'],
+  properties: {
+    object: { type: 'string', enum: ['list'] },
+    enabled: { type: 'boolean' },
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['peer_id', 'address', 'ok', 'error'],
+        properties: {
+          peer_id: { type: ['string', 'null'] },
+          address: { type: 'string' },
+          ok: { type: 'boolean' },
+          error: errorInfo,
+          pulled: { type: 'object', properties: { pages: { type: 'integer' }, changes: { type: 'integer' }, bytes: { type: 'integer' } } },
+          pushed: { type: 'object', properties: { pages: { type: 'integer' }, changes: { type: 'integer' }, bytes: { type: 'integer' } } },
+          conflicts: { type: 'integer' },
+          duration_ms: { type: 'number' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** The `sync` section of `/health`. */
+export const syncHealthSchema = {
+  type: 'object',
+  title: 'SyncHealth',
+  required: ['enabled', 'node_id', 'node_name', 'port', 'peers', 'authenticated_peers'],
+  properties: {
+    enabled: { type: 'boolean' },
+    node_id: { type: 'string' },
+    node_name: { type: 'string' },
+    port: { type: ['integer', 'null'] },
+    peers: { type: 'integer', description: 'Known peers (discovered, configured or connected to us).' },
+    authenticated_peers: { type: 'integer' },
+    reason: { type: 'string', description: 'Why sync is off, when it is.' },
+  },
+} as const;

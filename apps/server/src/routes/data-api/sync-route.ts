@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../../request-scope.js';
+import type { DataApiDependencies } from './data-api-dependencies.js';
+
+/**
+ * `GET /api/v1/sync/status` (this node and every peer: state, cursor, pending changes, last
+ * sync, last error) and `POST /api/v1/sync/now` (a round with every known peer, now; answers
+ * when all rounds finished, with one report per peer).
+ */
+export function syncRoute(deps: DataApiDependencies): Hono<AppEnv> {
+  return new Hono<AppEnv>()
+    .get('/api/v1/sync/status', async (c) => c.json(await deps.status()))
+    .post('/api/v1/sync/now', async (c) => {
+      const outcomes = await deps.syncNow();
+      return c.json({
+        object: 'list',
+        enabled: deps.enabled,
+        data: outcomes.map((outcome) => ({
+          peer_id: outcome.nodeId ?? null,
+          address: outcome.address,
+          ok: outcome.error === null,
+          error: outcome.error,
+          ...(outcome.report === undefined
+            ? {}
+            : {
+                pulled: { pages: outcome.report.pulled.pages, changes: outcome.report.pulled.changes, bytes: outcome.report.pulled.bytes },
+                pushed: { pages: outcome.report.pushed.pages, changes: outcome.report.pushed.changes, bytes: outcome.report.pushed.bytes },
+                conflicts: outcome.report.conflicts,
+                duration_ms: Math.round(outcome.report.durationMs * 100) / 100,
+              }),
+        })),
+      });
+    });
+}
