@@ -30,9 +30,10 @@ function readU64(buffer: Buffer, offset: number): number {
 export function encodeSealedFrame(envelope: Envelope): Buffer {
   const sessionId = Buffer.from(envelope.sessionId, 'base64url');
   const ad = envelope.associatedData === undefined ? Buffer.alloc(0) : Buffer.from(envelope.associatedData, 'base64url');
-  const ciphertext = Buffer.from(envelope.ciphertext, 'base64url');
   if (sessionId.length !== SESSION_ID_BYTES || ad.length > 0xffff) throw new LanSyncError('malformed-frame', 'envelope cannot be framed');
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + ad.length + ciphertext.length);
+  // Decoded straight into the frame: a page is megabytes, an intermediate buffer would be copied again.
+  const ciphertextBytes = Buffer.byteLength(envelope.ciphertext, 'base64url');
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + ad.length + ciphertextBytes);
   frame.writeUInt16BE(MAGIC, 0);
   frame.writeUInt8(envelope.version, 2);
   sessionId.copy(frame, 3);
@@ -40,7 +41,8 @@ export function encodeSealedFrame(envelope: Envelope): Buffer {
   writeU64(frame, envelope.timestamp, 11 + SESSION_ID_BYTES);
   frame.writeUInt16BE(ad.length, 19 + SESSION_ID_BYTES);
   ad.copy(frame, HEADER_BYTES);
-  ciphertext.copy(frame, HEADER_BYTES + ad.length);
+  const written = frame.write(envelope.ciphertext, HEADER_BYTES + ad.length, 'base64url');
+  if (written !== ciphertextBytes) throw new LanSyncError('malformed-frame', 'envelope ciphertext is not base64url');
   return frame;
 }
 

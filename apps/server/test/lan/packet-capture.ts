@@ -4,8 +4,10 @@ import type { Lan } from './netns-lan.js';
 import { tcpdumpPath } from './required-tools.js';
 
 /**
- * A `tcpdump` running in the LAN's bridge namespace on `br0`, which carries every packet any
- * host sends to another, writing full packets to a pcap file.
+ * A `tcpdump` running in the LAN's bridge namespace on every interface (`-i any`): the bridge
+ * ports, where every packet a host sends to another passes. Not `br0` itself: a bridge device
+ * only sees frames for the bridge's own stack (and floods), not the unicast it forwards between
+ * ports. Full packets go to a pcap file.
  */
 export class PacketCapture {
   readonly file: string;
@@ -29,7 +31,7 @@ export class PacketCapture {
   static async start(lan: Lan, file: string, filter: string): Promise<PacketCapture> {
     // -U: write each packet at once (nothing lost in a buffer at stop); -s 0: whole packets;
     // -Z root: keep the right to write the file (tcpdump drops to its own user by default).
-    const child = lan.spawnInBridge(tcpdumpPath(), ['-i', 'br0', '-n', '-U', '-s', '0', '-Z', 'root', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = lan.spawnInBridge(tcpdumpPath(), ['-i', 'any', '-n', '-U', '-s', '0', '-Z', 'root', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
     const capture = new PacketCapture(file, child);
     const deadline = Date.now() + 10_000;
     while (!capture.#stderr.includes('listening on')) {
