@@ -1,9 +1,11 @@
 // Benchmarks of @trosyn/sync-core, each printed next to a raw better-sqlite3 ceiling measured
 // in the same run. Runs against the built package: `pnpm --filter @trosyn/sync-core bench`.
 // Environment: BENCH_ROWS (default 100000), BENCH_FULL_SYNC_ITEMS (default 1000000).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { SyncEngine, SYNC_PROTOCOL_VERSION, type ChangePage, type PullResponse } from '../dist/index.js';
@@ -27,10 +29,17 @@ function row(label: string, engine: string, ceiling: string, note = ''): void {
   console.log(`${label.padEnd(44)} ${engine.padStart(16)} ${ceiling.padStart(16)}  ${note}`);
 }
 
-function rawInsert(name: string, count: number, batch: number): number {
-  const db = new Database(path(name));
+/** The same file settings as SyncEngine uses, so the ceiling is comparable. */
+function engineLikePragmas(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma('cache_size = -32768');
+}
+
+function rawInsert(name: string, count: number, batch: number): number {
+  const db = new Database(path(name));
+  engineLikePragmas(db);
   db.exec(`CREATE TABLE items (id TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT, version INTEGER NOT NULL, hlc TEXT NOT NULL,
     node_id TEXT NOT NULL, deleted INTEGER NOT NULL, vector TEXT NOT NULL, seq INTEGER NOT NULL)`);
   db.exec('CREATE UNIQUE INDEX items_seq ON items (seq)');
@@ -52,8 +61,7 @@ function rawInsert(name: string, count: number, batch: number): number {
 
 async function kyselyInsert(name: string, count: number, batch: number): Promise<number> {
   const sqlite = new Database(path(name));
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
+  engineLikePragmas(sqlite);
   sqlite.exec('CREATE TABLE items (id TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT, seq INTEGER NOT NULL)');
   const db = new Kysely<{ items: { id: string; type: string; data: string; seq: number } }>({ dialect: new SqliteDialect({ database: sqlite }) });
   const started = performance.now();
@@ -95,7 +103,7 @@ async function collectPages(source: SyncEngine, requester: string, maxChanges: n
 }
 
 async function main(): Promise<void> {
-  console.log(`@trosyn/sync-core benchmark — Node ${process.version}, file databases in WAL mode (synchronous=NORMAL), 1 KB items`);
+  console.log(`@trosyn/sync-core benchmark — Node ${process.version}, file databases in WAL mode (synchronous=NORMAL, wal_autocheckpoint=10000), 1 KB items`);
   if (globalThis.gc === undefined) console.log('(run with node --expose-gc for the retained-heap figure)');
   console.log(`${'measure'.padEnd(44)} ${'sync-core'.padStart(16)} ${'raw ceiling'.padStart(16)}  notes`);
 
@@ -160,42 +168,19 @@ async function main(): Promise<void> {
   await e2e.dispose();
   await source.dispose();
 
-  // 4. Memory during a full sync of FULL_SYNC_ITEMS small items.
+  // 4. Memory during a full sync of FULL_SYNC_ITEMS small items, each size in a fresh process.
   for (const count of [FULL_SYNC_ITEMS / 10, FULL_SYNC_ITEMS]) {
-    const big = new SyncEngine({ database: path(`big-${count}`), nodeId: 'big' });
-    started = performance.now();
-    await seed(big, count, (i) => ({ n: i, text: 'small item' }), 5000);
-    const seedMs = performance.now() - started;
-    const fresh = new SyncEngine({ database: path(`fresh-${count}`), nodeId: 'fresh' });
-    globalThis.gc?.();
-    const base = process.memoryUsage();
-    let peakRss = base.rss;
-    let peakHeap = base.heapUsed;
-    // The in-memory round never yields to timers, so sample at every request instead. Every
-    // 20th request forces a GC (node --expose-gc) so the heap figure is what is retained, not
-    // garbage V8 has not collected yet.
-    let requests = 0;
-    const sample = (): void => {
-      requests += 1;
-      if (requests % 20 === 0) globalThis.gc?.();
-      const m = process.memoryUsage();
-      peakRss = Math.max(peakRss, m.rss);
-      if (requests % 20 === 0) peakHeap = Math.max(peakHeap, m.heapUsed);
-    };
-    started = performance.now();
-    const report = await fresh.syncWith('big', createInMemoryTransport(big, 'fresh', { onRequest: sample }));
-    sample();
-    const syncMs = performance.now() - started;
-    if (!report.ok) throw new Error(JSON.stringify(report));
+    const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./full-sync-memory.ts', import.meta.url)), String(count), dir], {
+      encoding: 'utf8',
+    });
+    const m = JSON.parse(out.trim().split('\n').pop()!) as { seedMs: number; syncMs: number; baseRss: number; peakRss: number; baseHeap: number; peakHeap: number };
     const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MB`;
     row(
       `full sync of ${count.toLocaleString('en-US')} items (memory)`,
-      `RSS +${mb(peakRss - base.rss)}`,
+      `RSS peak ${mb(m.peakRss)}`,
       '',
-      `retained heap +${mb(peakHeap - base.heapUsed)}; ${rate(count, syncMs)} end to end; seeding took ${(seedMs / 1000).toFixed(1)} s`,
+      `+${mb(m.peakRss - m.baseRss)} over the open engines; retained heap +${mb(m.peakHeap - m.baseHeap)}; ${rate(count, m.syncMs)} end to end`,
     );
-    await fresh.dispose();
-    await big.dispose();
     for (const name of [`big-${count}`, `fresh-${count}`]) for (const s of ['', '-wal', '-shm']) rmSync(path(name) + s, { force: true });
   }
 }

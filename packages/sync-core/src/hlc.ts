@@ -16,7 +16,8 @@ export interface HlcTimestamp {
 const WALL_DIGITS = 16;
 const COUNTER_DIGITS = 6;
 const MAX_COUNTER = 999_999;
-const MAX_WALL = 9_999_999_999_999_999;
+// 16 decimal digits; also the largest integer a double holds exactly (year 2255 in microseconds).
+const MAX_WALL = Number.MAX_SAFE_INTEGER;
 // Fixed-width decimal fields make the string sort exactly like (wall, counter, nodeId).
 const HLC_PATTERN = /^(\d{16})-(\d{6})-([A-Za-z0-9][A-Za-z0-9._:-]{0,63})$/;
 
@@ -107,7 +108,8 @@ export class HybridLogicalClock {
 
   /** The greatest timestamp issued or observed so far (persist it to survive restarts). */
   get last(): string {
-    return encodeHlc({ wallMicros: this.#lastWall, counter: this.#lastCounter, nodeId: this.#nodeId });
+    // The fields are known to be in range here; skip encodeHlc's validation on this hot path.
+    return `${String(this.#lastWall).padStart(WALL_DIGITS, '0')}-${String(this.#lastCounter).padStart(COUNTER_DIGITS, '0')}-${this.#nodeId}`;
   }
 
   /** The current wall-clock reading in microseconds. */

@@ -11,7 +11,6 @@ import {
   type PushRequest,
   type PushResponse,
   type SyncRequest,
-  type SyncResponse,
 } from './messages.js';
 import { isValidNodeId } from './node-id.js';
 import type { VersionVector } from './version-vector.js';
@@ -109,8 +108,13 @@ function vector(value: unknown, path: string): VersionVector {
 }
 
 function sortedVectorJson(v: VersionVector): string {
+  const keys = Object.keys(v);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
+  // Conforming senders already send sorted keys; only re-order when needed.
+  if (sorted) return JSON.stringify(v);
   const out: Record<string, string> = {};
-  for (const key of Object.keys(v).sort()) out[key] = v[key]!;
+  for (const key of keys.sort()) out[key] = v[key]!;
   return JSON.stringify(out);
 }
 

@@ -312,7 +312,12 @@ export class SyncEngine implements SyncResponder {
     }
 
     try {
-      if (!this.#db.memory) this.#db.pragma('journal_mode = WAL');
+      if (!this.#db.memory) {
+        this.#db.pragma('journal_mode = WAL');
+        // Checkpoint every ~40 MB of WAL instead of SQLite's 4 MB: each checkpoint fsyncs, and
+        // with bulk page applies the fsyncs, not the inserts, set the pace (measured ~2x).
+        this.#db.pragma('wal_autocheckpoint = 10000');
+      }
       this.#db.pragma(`synchronous = ${frozen.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.#db.pragma('busy_timeout = 5000');
       // 32 MiB page cache (default 2 MiB): index maintenance on large stores stays in memory.
@@ -357,6 +362,7 @@ export class SyncEngine implements SyncResponder {
       allMeta: p('SELECT key, value FROM sync_meta'),
       setMeta: p('INSERT INTO sync_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getItem: p('SELECT * FROM sync_items WHERE id = ?'),
+      getItems: p('SELECT * FROM sync_items WHERE id IN (SELECT value FROM json_each(?))'),
       upsertItem: p(
         `INSERT INTO sync_items (id, type, data, version, hlc, node_id, deleted, vector, value_vector, seq, origin, from_peer)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -883,8 +889,13 @@ export class SyncEngine implements SyncResponder {
       const fresh = startFresh ? page.changes : page.changes.filter((c) => c.seq > baseCursor);
       this.#checkDrift(peerId, fresh);
 
+      // One query for the page's local rows instead of one per change.
+      const locals = new Map<string, ItemRow>();
+      if (fresh.length > 0) {
+        for (const row of this.#stmt.getItems!.all(JSON.stringify(fresh.map((c) => c.id))) as ItemRow[]) locals.set(row.id, row);
+      }
       const plans: Plan[] = fresh.map((change) => {
-        const local = this.#stmt.getItem!.get(change.id) as ItemRow | undefined;
+        const local = locals.get(change.id);
         return { change, local, decision: local === undefined ? { kind: 'insert' } : decideMerge(rowToMergeState(local), changeToMergeState(change)) };
       });
       for (const plan of plans) {

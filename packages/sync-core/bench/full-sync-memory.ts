@@ -1,0 +1,41 @@
+// One full sync of N small items through the in-memory transport, in a fresh process so its
+// memory figures are not polluted by other benchmarks. Prints one JSON line.
+// Usage: node --expose-gc bench/full-sync-memory.ts <items> <dir>
+import { join } from 'node:path';
+import { SyncEngine } from '../dist/index.js';
+import { createInMemoryTransport } from '../dist/testing.js';
+
+const count = Number(process.argv[2]);
+const dir = process.argv[3]!;
+const big = new SyncEngine({ database: join(dir, `big-${count}.db`), nodeId: 'big' });
+let started = performance.now();
+for (let i = 0; i < count; i += 5000) {
+  await big.putMany(
+    Array.from({ length: Math.min(5000, count - i) }, (_, j) => ({ id: `item-${String(i + j).padStart(8, '0')}`, type: 'doc', data: { n: i + j, text: 'small item' } })),
+  );
+}
+const seedMs = performance.now() - started;
+const fresh = new SyncEngine({ database: join(dir, `fresh-${count}.db`), nodeId: 'fresh' });
+globalThis.gc?.();
+const base = process.memoryUsage();
+let peakRss = base.rss;
+let peakHeap = base.heapUsed;
+let requests = 0;
+// The in-memory round never yields to timers, so sample at every request. Every 20th request
+// forces a GC so the heap figure is what is retained, not garbage not yet collected.
+const sample = (): void => {
+  requests += 1;
+  const gcNow = requests % 20 === 0 && globalThis.gc !== undefined;
+  if (gcNow) globalThis.gc!();
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  if (gcNow) peakHeap = Math.max(peakHeap, m.heapUsed);
+};
+started = performance.now();
+const report = await fresh.syncWith('big', createInMemoryTransport(big, 'fresh', { onRequest: sample }));
+const syncMs = performance.now() - started;
+sample();
+if (!report.ok) throw new Error(JSON.stringify(report));
+await fresh.dispose();
+await big.dispose();
+console.log(JSON.stringify({ count, seedMs, syncMs, baseRss: base.rss, peakRss, baseHeap: base.heapUsed, peakHeap, pages: report.pulled.pages }));
