@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
-import type { SyncRequest, SyncTransport, SyncTransportRequestOptions } from '@trosyn/sync-core';
+import type { PullRequest, SyncRequest, SyncTransport, SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
 import { decodeSealedFrame, encodeSealedFrame, SEALED_FRAME_MEDIA_TYPE } from './sealed-frame.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
@@ -63,6 +63,8 @@ export class HttpSyncTransport implements SyncTransport {
   #session: Session | undefined;
   #handshaking: Promise<Session> | undefined;
   #closed = false;
+  /** A pull request sent ahead of the engine (see {@link HttpSyncTransport.request}), keyed by its JSON. */
+  #prefetch: { readonly key: string; readonly response: Promise<unknown> } | undefined;
   #bytesSent = 0;
   #bytesReceived = 0;
 
@@ -111,13 +113,53 @@ export class HttpSyncTransport implements SyncTransport {
     return (await this.#ensureSession(options.signal)).peerNodeId;
   }
 
+  /**
+   * Sends one request and resolves with the peer's (opened) response.
+   *
+   * Pull pages are prefetched: when a page says more follow, the request for the next one
+   * (the same pull with the cursor at the page's end, which is exactly what the engine asks
+   * next once it applied the page) is sent at once, so the peer builds page n+1 while this node
+   * applies page n. A prefetched answer is used only for a byte-identical request; pulls are
+   * reads, so an unused one is simply dropped.
+   */
   async request(message: SyncRequest, options: SyncTransportRequestOptions = {}): Promise<unknown> {
     options.signal?.throwIfAborted();
     const plaintext = JSON.stringify(message);
+    const prefetched = this.#prefetch;
+    this.#prefetch = undefined;
+    let response: unknown;
+    if (prefetched !== undefined && prefetched.key === plaintext) {
+      try {
+        response = await abortable(prefetched.response, options.signal);
+      } catch (error) {
+        options.signal?.throwIfAborted();
+        void error; // the speculative request failed: send it for real
+        response = await this.#send(plaintext, options.signal);
+      }
+    } else {
+      response = await this.#send(plaintext, options.signal);
+    }
+    if (message.type === 'pull') this.#prefetchNext(message, response);
+    return response;
+  }
+
+  #prefetchNext(message: PullRequest, response: unknown): void {
+    const page = (response as { type?: unknown; page?: { hasMore?: unknown; through?: unknown; epoch?: unknown; mode?: unknown } } | null)?.page;
+    if ((response as { type?: unknown }).type !== 'pull-page' || page?.hasMore !== true || typeof page.through !== 'number' || typeof page.epoch !== 'string') return;
+    // Mirrors the cursor the engine commits with the page: same epoch → max(old, through).
+    const seq = message.cursor.epoch === page.epoch ? Math.max(message.cursor.seq, page.through) : page.through;
+    const next: PullRequest = { ...message, cursor: { epoch: page.epoch, seq, resyncing: page.mode === 'full' } };
+    const key = JSON.stringify(next);
+    const pending = this.#send(key, undefined);
+    pending.catch(() => undefined);
+    this.#prefetch = { key, response: pending };
+  }
+
+  async #send(plaintext: string, signal: AbortSignal | undefined): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
-      const session = await this.#ensureSession(options.signal);
+      const session = await this.#ensureSession(signal);
       const envelope = session.seal(plaintext, REQUEST_ASSOCIATED_DATA);
-      const answer = await this.#post(SYNC_PATHS.messages, encodeSealedFrame(envelope), SEALED_FRAME_MEDIA_TYPE, options.signal);
+      const answer = await this.#post(SYNC_PATHS.messages, encodeSealedFrame(envelope), SEALED_FRAME_MEDIA_TYPE, signal);
       if (answer.contentType.startsWith(SEALED_FRAME_MEDIA_TYPE)) {
         const opened = session.open(decodeSealedFrame(answer.body));
         if (opened.associatedData?.toString('utf8') !== responseAssociatedData(envelope.sequence)) {
@@ -147,6 +189,7 @@ export class HttpSyncTransport implements SyncTransport {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#prefetch = undefined;
     this.resetSession();
     this.#agent.destroy();
   }
@@ -265,4 +308,24 @@ function parseErrorBody(body: Buffer): { code: string; message: string } | undef
     // not JSON: the status alone says what happened
   }
   return undefined;
+}
+
+/** `promise`, rejected early with the signal's reason when it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }
