@@ -8,8 +8,10 @@
 // TROSYN_TEST_MODELS_DIR, ../shared/models or models/, else stories260K), BENCH_REPS (default 7),
 // BENCH_TOKENS (default 64), BENCH_THREADS (default 1), BENCH_PARALLEL (slots, default 4).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { LlmEngine } from '@trosyn/llm';
@@ -100,11 +102,14 @@ interface Server {
 }
 
 function startServer(env: Readonly<Record<string, string>>): Promise<Server> {
+  // LAN sync off (nothing leaves 127.0.0.1); the data store in a temporary directory.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'trosyn-bench-data-'));
   const child = spawn(process.execPath, [path.join(serverDir, 'dist', 'main.js')], {
     cwd: serverDir,
-    env: { PATH: process.env['PATH'] ?? '', TROSYN_ROOT: repoRoot, TROSYN_HOST: '127.0.0.1', TROSYN_PORT: '0', ...env },
+    env: { PATH: process.env['PATH'] ?? '', TROSYN_ROOT: repoRoot, TROSYN_HOST: '127.0.0.1', TROSYN_PORT: '0', LAN_SYNC_ENABLED: 'false', TROSYN_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   return new Promise((resolve, reject) => {
     let output = '';
     const onData = (data: Buffer): void => {
@@ -117,7 +122,11 @@ function startServer(env: Readonly<Record<string, string>>): Promise<Server> {
       }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    child.once('exit', (code, signal) => {
+      const message = `server process exited (code ${code}, signal ${signal})`;
+      reject(new Error(message));
+      console.error(message);
+    });
   });
 }
 
@@ -138,7 +147,7 @@ function memoryMiB(pid: number): { rss: number; peak: number } {
 }
 
 async function stop(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
   const exited = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
   await exited;
@@ -160,7 +169,7 @@ async function main(): Promise<void> {
   const engine = await LlmEngine.load({ modelPath, threads, parallel, contextSize });
   // The same app served from this process over 127.0.0.1, around the same engine as the direct
   // runs: the HTTP layer alone, without a second process competing for the 2 cores.
-  const local = createAdaptorServer({ fetch: createApp({ model: ModelHost.fromEngine(engine) }).fetch });
+  const local = createAdaptorServer({ fetch: createApp({ model: ModelHost.fromEngine(engine) }).fetch }) as HttpServer;
   await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
   const localUrl = `http://127.0.0.1:${(local.address() as AddressInfo).port}`;
   try {
@@ -193,7 +202,8 @@ async function main(): Promise<void> {
       const runTtft = median(runs.map((run) => run.ttftMs));
       console.log(`| ${name} | ${fmt(runTps)} | ${fmt(runTtft, 2)} | ${fmt(((directTps - runTps) / directTps) * 100)} % | ${fmt(runTtft - directTtft, 2)} ms |`);
     }
-    await new Promise((resolve) => local.close(resolve));
+    local.close();
+    local.closeAllConnections();
     await engine.dispose();
 
     console.log(`\naggregate throughput through HTTP, ${concurrencyTokens} tokens per request, ${parallel} slots`);
@@ -225,6 +235,8 @@ async function main(): Promise<void> {
     console.log(`| model loaded, idle | ${fmt(loadedMemory.rss)} | ${fmt(loadedMemory.peak)} |`);
     console.log(`| after the runs above | ${fmt(afterMemory.rss)} | ${fmt(afterMemory.peak)} |`);
   } finally {
+    local.close();
+    local.closeAllConnections();
     await engine.dispose();
     await stop(server);
   }

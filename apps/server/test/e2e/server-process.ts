@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,12 +42,16 @@ export interface StartOptions {
 
 function run(env: Readonly<Record<string, string>>, cwd: string): { child: ChildProcess; stdout: string[]; stderr: string[]; exited: Promise<number | null> } {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`pnpm --filter @trosyn/server build\` first.`);
-  // Only what the server needs: no inherited LLM_*/TROSYN_* settings leak into the test.
+  // Only what the server needs: no inherited LLM_*/TROSYN_* settings leak into the test. LAN
+  // sync stays off (these tests are about the OpenAI API; nothing may reach the real LAN) and
+  // the data store lives in a temporary directory removed when the process exits.
+  const dataDir = mkdtempSync(resolve(tmpdir(), 'trosyn-e2e-data-'));
   const child = spawn(process.execPath, [mainJs], {
     cwd,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', TROSYN_ROOT: repoRoot, ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', TROSYN_ROOT: repoRoot, LAN_SYNC_ENABLED: 'false', TROSYN_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const stdout: string[] = [];
   const stderr: string[] = [];
   const collect = (lines: string[]) => {
