@@ -250,7 +250,19 @@ export class HttpSyncTransport implements SyncTransport {
     }
   }
 
-  #post(path: string, body: Buffer, contentType: string, signal: AbortSignal | undefined): Promise<HttpAnswer> {
+  async #post(path: string, body: Buffer, contentType: string, signal: AbortSignal | undefined): Promise<HttpAnswer> {
+    try {
+      return await this.#postOnce(path, body, contentType, signal);
+    } catch (error) {
+      // A kept-alive connection the peer closed meanwhile (it restarted, or its idle timeout hit):
+      // the request never reached it, so sending it once more on a fresh connection is safe (Node's
+      // documented pattern, `request.reusedSocket`). A duplicate would be refused as a replay anyway.
+      if (!(error instanceof StaleConnectionError)) throw error;
+      return this.#postOnce(path, body, contentType, signal);
+    }
+  }
+
+  #postOnce(path: string, body: Buffer, contentType: string, signal: AbortSignal | undefined): Promise<HttpAnswer> {
     signal?.throwIfAborted();
     return new Promise<HttpAnswer>((resolve, reject) => {
       let settled = false;
@@ -272,7 +284,10 @@ export class HttpSyncTransport implements SyncTransport {
         request.destroy();
         fail(new LanSyncError('timeout', `${this.url} did not answer ${path} within ${this.#config.timeoutMs} ms`));
       });
-      request.on('error', (error) => fail(new LanSyncError('unreachable', `${this.url}: ${error.message}`, { cause: error })));
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        const stale = request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        fail(new (stale ? StaleConnectionError : LanSyncError)('unreachable', `${this.url}: ${error.message}`, { cause: error }));
+      });
       request.on('response', (response: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -299,6 +314,9 @@ export class HttpSyncTransport implements SyncTransport {
     });
   }
 }
+
+/** A reused keep-alive connection was closed by the peer before it answered. */
+class StaleConnectionError extends LanSyncError {}
 
 function parseErrorBody(body: Buffer): { code: string; message: string } | undefined {
   try {

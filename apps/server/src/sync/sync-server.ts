@@ -106,8 +106,9 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     if (refusal.countsAsFailure) {
       logger.log('warn', 'authentication failed', { event: 'auth-failed', address, route, code: error.code });
       const decision = deps.failureLimiter.take(address);
-      if (!decision.allowed) {
-        logger.log('warn', 'repeated authentication failures from one address', { event: 'suspicious', address, route, code: error.code, retry_after_ms: decision.retryAfterMs });
+      // Logged once the address has used up its allowance: from now on its handshakes are refused.
+      if (!decision.allowed || decision.remaining < 1) {
+        logger.log('warn', 'repeated authentication failures from one address; refusing its handshakes for a while', { event: 'suspicious', address, route, code: error.code });
       }
     } else if (error.code !== 'unknown-session' && error.code !== 'session-expired') {
       logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route, code: error.code, reason: error.message });
