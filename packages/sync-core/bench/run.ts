@@ -170,10 +170,10 @@ async function main(): Promise<void> {
 
   // 4. Memory during a full sync of FULL_SYNC_ITEMS small items, each size in a fresh process.
   for (const count of [FULL_SYNC_ITEMS / 10, FULL_SYNC_ITEMS]) {
-    const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./full-sync-memory.ts', import.meta.url)), String(count), dir], {
-      encoding: 'utf8',
-    });
-    const m = JSON.parse(out.trim().split('\n').pop()!) as { seedMs: number; syncMs: number; baseRss: number; peakRss: number; baseHeap: number; peakHeap: number };
+    const script = fileURLToPath(new URL('./full-sync-memory.ts', import.meta.url));
+    execFileSync(process.execPath, [script, 'seed', String(count), dir], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--expose-gc', script, 'sync', String(count), dir], { encoding: 'utf8' });
+    const m = JSON.parse(out.trim().split('\n').pop()!) as { syncMs: number; baseRss: number; peakRss: number; baseHeap: number; peakHeap: number };
     const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MB`;
     row(
       `full sync of ${count.toLocaleString('en-US')} items (memory)`,

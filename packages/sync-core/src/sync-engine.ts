@@ -470,9 +470,18 @@ export class SyncEngine implements SyncResponder {
       this.#assertOpen();
       const changed: ItemRow[] = [];
       this.#db.transaction(() => {
+        // One query for all previous rows; rows written earlier in this batch take precedence.
+        const previous = new Map<string, ItemRow>();
+        if (prepared.length > 1) {
+          for (const row of this.#stmt.getItems!.all(JSON.stringify(prepared.map((p) => p.id))) as ItemRow[]) previous.set(row.id, row);
+        } else if (prepared.length === 1) {
+          const row = this.#stmt.getItem!.get(prepared[0]!.id) as ItemRow | undefined;
+          if (row !== undefined) previous.set(row.id, row);
+        }
         for (const { id, type, dataJson } of prepared) {
-          const previous = this.#stmt.getItem!.get(id) as ItemRow | undefined;
-          changed.push(this.#writeLocal(id, type, dataJson, false, previous));
+          const row = this.#writeLocal(id, type, dataJson, false, previous.get(id));
+          previous.set(id, row);
+          changed.push(row);
         }
         this.#persistCounters();
       })();
@@ -628,7 +637,9 @@ export class SyncEngine implements SyncResponder {
    * The conflict resolution rule. Called for true conflicts only: two versions of one item
    * where neither was written with knowledge of the other. The default keeps a deletion over
    * a modification, else the version with the greater (HLC, node id). Override it in a
-   * subclass for custom merging; the result is validated.
+   * subclass for custom merging; the result is validated. It runs while the engine holds its
+   * write lock: it may read (`get`, `history`), but must not write (`put`, `delete`), which
+   * would wait for the lock forever.
    */
   protected async resolveConflict(local: SyncItem, remote: SyncItem): Promise<SyncItem> {
     return this.#defaultResolve(local, remote);

@@ -59,6 +59,21 @@ describe('SyncEngine storage', () => {
     await expect(a.list({ limit: 0 })).rejects.toMatchObject({ code: 'invalid-argument' });
   });
 
+  it('writes a batch in one transaction, later entries for an id superseding earlier ones', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    await a.put({ id: 'x', type: 't', data: 0 });
+    const written = await a.putMany([
+      { id: 'x', type: 't', data: 1 },
+      { id: 'y', type: 't', data: 'y' },
+      { id: 'x', type: 't', data: 2 },
+    ]);
+    expect(written.map((i) => [i.id, i.version])).toEqual([['x', 2], ['y', 1], ['x', 3]]);
+    expect((await a.get('x'))?.data).toBe(2);
+    expect((await a.history('x')).map((h) => h.item.data)).toEqual([1, 0]);
+    await expect(a.putMany([{ id: 'z', type: 't', data: 1 }, { id: 'w', type: '', data: 1 }])).rejects.toMatchObject({ code: 'invalid-argument' });
+    expect(await a.get('z')).toBeUndefined();
+  });
+
   it('is disposable once; later calls throw disposed', async () => {
     const a = replicas.open('a', { wallClockMicros: time.clock() });
     await a.dispose();
