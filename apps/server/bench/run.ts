@@ -123,9 +123,8 @@ function startServer(env: Readonly<Record<string, string>>): Promise<Server> {
     };
     child.stdout!.on('data', onData);
     child.once('exit', (code, signal) => {
-      const message = `server process exited (code ${code}, signal ${signal})`;
-      reject(new Error(message));
-      console.error(message);
+      if (child.stdout!.listenerCount('data') === 0) return; // a normal stop after startup
+      reject(new Error(`server process exited during startup (code ${code}, signal ${signal})`));
     });
   });
 }
