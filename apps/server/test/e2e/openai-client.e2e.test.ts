@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import OpenAI, { AuthenticationError, BadRequestError, NotFoundError } from 'openai';
+import OpenAI, { APIUserAbortError, AuthenticationError, BadRequestError, NotFoundError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertCompletionChunkMatchesSpec, assertMatchesSpec, loadOpenAiSpec } from '../openai-spec.js';
 import { startServerProcess, testModelsDir, type ServerProcess } from './server-process.js';
@@ -189,6 +189,23 @@ describe('the real server with the official openai client', () => {
     const log = server.stdout.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['path'] === '/v1/completions' && line['outcome'] !== undefined);
     expect(log.at(-1)!['outcome']).toBe('client-disconnected');
     expect(log.at(-1)!['completion_tokens']).toBeUndefined();
+  });
+
+  it('aborts a non-streamed generation when the client goes away', async () => {
+    const controller = new AbortController();
+    const pending = client.completions
+      .create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 900, temperature: 1, seed: 7 }, { signal: controller.signal })
+      .catch((error: unknown) => error);
+    // Abort once the generation holds a slot.
+    for (let i = 0; i < 500 && (await slotsInUse()) === 0; i += 1) await new Promise((done) => setTimeout(done, 5));
+    controller.abort();
+    expect(await pending).toBeInstanceOf(APIUserAbortError);
+    for (let i = 0; i < 100 && (await slotsInUse()) > 0; i += 1) await new Promise((done) => setTimeout(done, 50));
+    await new Promise((done) => setTimeout(done, 50));
+    const log = server.stdout.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['msg'] === 'request' && line['path'] === '/v1/completions');
+    // The engine stopped with 'aborted' (mapped to 503 for a client that is no longer there);
+    // a generation that had run to its end would have logged 200 and its tokens.
+    expect(log.at(-1)).toMatchObject({ status: 503 });
   });
 
   it('serves parallel streams to completion', async () => {
