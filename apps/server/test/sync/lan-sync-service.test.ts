@@ -75,6 +75,18 @@ describe('LanSyncService (two nodes on 127.0.0.1, static peers)', () => {
     expect(a.service.health()).toMatchObject({ enabled: true, node_id: a.service.nodeId, peers: 1, authenticated_peers: 1 });
   });
 
+  it('syncs over HTTPS with self-signed certificates (the handshake, not the certificate, authenticates)', async () => {
+    const certDir = join(import.meta.dirname, 'fixtures');
+    const tls = (name: string) => ({ LAN_SYNC_TLS_CERT: join(certDir, `${name}.pem`), LAN_SYNC_TLS_KEY: join(certDir, `${name}.key`) });
+    const b = await startNode({ LAN_SYNC_NODE_NAME: 'B', ...tls('b') });
+    expect(b.service.syncUrl).toMatch(/^https:/);
+    const a = await startNode({ LAN_SYNC_NODE_NAME: 'A', LAN_SYNC_PEERS: `127.0.0.1:${b.service.syncPort}`, ...tls('a') });
+    await a.service.engine.put({ id: 'over-tls', type: 'note', data: 'sealed, then TLS' });
+    await waitFor('item over TLS', () => b.service.engine.get('over-tls'));
+    // Plain HTTP to a TLS port gets nowhere.
+    await expect(fetch(`http://127.0.0.1:${b.service.syncPort}/sync/v1/info`)).rejects.toThrow();
+  });
+
   it('retries an unreachable peer with backoff and catches up from its cursor when it is back', async () => {
     const bDir = tempDir();
     let b = await startNode({ LAN_SYNC_NODE_NAME: 'B' }, bDir);
