@@ -139,6 +139,17 @@ async function waitForModel(url: string): Promise<void> {
   throw new Error('model did not load in 120 s');
 }
 
+const cpuMsSince = (before: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+};
+
+// utime + stime of a process, all threads, from /proc (clock ticks of 10 ms on Linux).
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function memoryMiB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
@@ -179,6 +190,11 @@ async function main(): Promise<void> {
     await httpRun(server.url, 'Warm up.', 8);
     await httpRun(localUrl, 'Warm up.', 8);
 
+    // CPU time per generated token does not depend on what else runs on the machine, unlike
+    // wall-clock speed: the load-independent view of what the HTTP layer costs.
+    let directCpuMs = 0;
+    let inProcessCpuMs = 0;
+    let serverCpuMs = 0;
     const direct: Run[] = [];
     const inProcess: Run[] = [];
     const http: Run[] = [];
@@ -186,21 +202,37 @@ async function main(): Promise<void> {
       // Interleaved, so that a neighbour's load on the shared CPU hits every side alike. Each
       // engine sees each prompt once (no KV-cache reuse); the two in this process get
       // different prompts for the same reason.
+      let before = process.cpuUsage();
       direct.push(await directRun(engine, promptFor(run), maxTokens));
+      directCpuMs += cpuMsSince(before);
+      before = process.cpuUsage();
       inProcess.push(await httpRun(localUrl, promptFor(run + 1000), maxTokens));
+      inProcessCpuMs += cpuMsSince(before);
+      const serverBefore = processCpuMs(server.child.pid!);
       http.push(await httpRun(server.url, promptFor(run), maxTokens));
+      serverCpuMs += processCpuMs(server.child.pid!) - serverBefore;
     }
     const directTps = median(direct.map(tps));
     const directTtft = median(direct.map((run) => run.ttftMs));
     console.log('\nstreaming completion, one request at a time (medians)');
     console.log('| path | tokens/s | time to first token (ms) | throughput cost vs direct | added time to first token |');
     console.log('|---|---:|---:|---:|---:|');
+    const tokensOf = (runs: readonly Run[]): number => runs.reduce((sum, run) => sum + run.tokens, 0);
+    const directCpu = directCpuMs / tokensOf(direct);
     console.log(`| @trosyn/llm direct | ${fmt(directTps)} | ${fmt(directTtft, 2)} | | |`);
     for (const [name, runs] of [['HTTP API, app in this process (127.0.0.1)', inProcess], ['HTTP API, server process (node dist/main.js)', http]] as const) {
       const runTps = median(runs.map(tps));
       const runTtft = median(runs.map((run) => run.ttftMs));
       console.log(`| ${name} | ${fmt(runTps)} | ${fmt(runTtft, 2)} | ${fmt(((directTps - runTps) / directTps) * 100)} % | ${fmt(runTtft - directTtft, 2)} ms |`);
     }
+    const inProcessCpu = inProcessCpuMs / tokensOf(inProcess);
+    const serverCpu = serverCpuMs / tokensOf(http);
+    console.log('\nCPU time per generated token (all threads; independent of other load on the machine)');
+    console.log('| path | CPU ms per token | HTTP layer CPU |');
+    console.log('|---|---:|---:|');
+    console.log(`| @trosyn/llm direct (engine + consumer) | ${fmt(directCpu, 3)} | |`);
+    console.log(`| app in this process (engine + server + client) | ${fmt(inProcessCpu, 3)} | +${fmt(((inProcessCpu - directCpu) / directCpu) * 100)} % (server and client) |`);
+    console.log(`| server process alone (engine + server) | ${fmt(serverCpu, 3)} | +${fmt(((serverCpu - directCpu) / directCpu) * 100)} % |`);
     local.close();
     local.closeAllConnections();
     await engine.dispose();
