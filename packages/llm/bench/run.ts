@@ -44,11 +44,18 @@ interface Run {
   readonly decodeTps: number;
   /** Generated tokens per second over the whole request, prompt included. */
   readonly totalTps: number;
+  /**
+   * CPU time of the whole process (all threads) per generated token. Unlike wall time it
+   * hardly moves when other processes compete for the cores, so it shows what the package
+   * itself costs even on a busy machine.
+   */
+  readonly cpuMsPerToken: number;
 }
 
-function runFrom(start: number, first: number | undefined, end: number, tokens: number): Run {
+function runFrom(start: number, first: number | undefined, end: number, tokens: number, cpu: NodeJS.CpuUsage): Run {
   const firstAt = first ?? end;
   return {
+    cpuMsPerToken: (cpu.user + cpu.system) / 1000 / Math.max(tokens, 1),
     ttftMs: firstAt - start,
     totalMs: end - start,
     tokens,
@@ -74,6 +81,7 @@ async function loadDirect(modelPath: string, threads: number) {
     async run(prompt: string): Promise<Run> {
       let first: number | undefined;
       let tokens = 0;
+      const cpuStart = process.cpuUsage();
       const start = performance.now();
       await completion.generateCompletionWithMeta(prompt, {
         ...sampling,
@@ -87,7 +95,7 @@ async function loadDirect(modelPath: string, threads: number) {
           tokens += chunk.length;
         },
       });
-      return runFrom(start, first, performance.now(), tokens);
+      return runFrom(start, first, performance.now(), tokens, process.cpuUsage(cpuStart));
     },
     async dispose(): Promise<void> {
       await context.dispose();
@@ -99,13 +107,24 @@ async function loadDirect(modelPath: string, threads: number) {
 
 async function runPackage(engine: LlmEngine, prompt: string): Promise<Run> {
   let first: number | undefined;
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   let tokens = 0;
   for await (const delta of engine.streamComplete({ prompt, maxTokens, ...sampling })) {
     if (delta.type === 'text') first ??= performance.now();
     else tokens = delta.usage.completionTokens;
   }
-  return runFrom(start, first, performance.now(), tokens);
+  return runFrom(start, first, performance.now(), tokens, process.cpuUsage(cpuStart));
+}
+
+/** Tokens/s of a non-streamed completion, prompt included. */
+async function runWhole(engine: LlmEngine, prompt: string): Promise<{ readonly tps: number; readonly cpuMsPerToken: number }> {
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  const result = await engine.complete({ prompt, maxTokens, ...sampling });
+  const cpu = process.cpuUsage(cpuStart);
+  const tokens = result.usage.completionTokens;
+  return { tps: (tokens * 1000) / (performance.now() - start), cpuMsPerToken: (cpu.user + cpu.system) / 1000 / tokens };
 }
 
 function summary(runs: readonly Run[]) {
@@ -113,6 +132,7 @@ function summary(runs: readonly Run[]) {
     decodeTps: median(runs.map((r) => r.decodeTps)),
     totalTps: median(runs.map((r) => r.totalTps)),
     ttftMs: median(runs.map((r) => r.ttftMs)),
+    cpuMsPerToken: median(runs.map((r) => r.cpuMsPerToken)),
     tokens: median(runs.map((r) => r.tokens)),
   };
 }
@@ -123,6 +143,7 @@ async function overhead(modelPath: string, threads: number): Promise<void> {
   const engine = await LlmEngine.load({ modelPath, threads, contextSize });
   const directRuns: Run[] = [];
   const packageRuns: Run[] = [];
+  const wholeRuns: { readonly tps: number; readonly cpuMsPerToken: number }[] = [];
   try {
     await direct.run('Warm up.');
     await runPackage(engine, 'Warm up.');
@@ -131,7 +152,9 @@ async function overhead(modelPath: string, threads: number): Promise<void> {
       if (run % 2 === 0) {
         directRuns.push(await direct.run(promptFor(run)));
         packageRuns.push(await runPackage(engine, promptFor(run)));
+        wholeRuns.push(await runWhole(engine, promptFor(run)));
       } else {
+        wholeRuns.push(await runWhole(engine, promptFor(run)));
         packageRuns.push(await runPackage(engine, promptFor(run)));
         directRuns.push(await direct.run(promptFor(run)));
       }
@@ -142,13 +165,18 @@ async function overhead(modelPath: string, threads: number): Promise<void> {
   }
   const d = summary(directRuns);
   const p = summary(packageRuns);
-  console.log('| stack | decode tok/s | tok/s incl. prompt | TTFT ms | tokens |');
-  console.log('|---|---:|---:|---:|---:|');
-  console.log(`| node-llama-cpp direct | ${fmt(d.decodeTps)} | ${fmt(d.totalTps)} | ${fmt(d.ttftMs)} | ${d.tokens} |`);
-  console.log(`| @trosyn/llm | ${fmt(p.decodeTps)} | ${fmt(p.totalTps)} | ${fmt(p.ttftMs)} | ${p.tokens} |`);
-  const cost = (1 - p.totalTps / d.totalTps) * 100;
-  const decodeCost = (1 - p.decodeTps / d.decodeTps) * 100;
-  console.log(`overhead: ${fmt(cost)} % of tokens/s incl. prompt, ${fmt(decodeCost)} % of decode tokens/s, TTFT ${fmt(p.ttftMs - d.ttftMs, 2)} ms (target < 3 %)`);
+  const whole = { tps: median(wholeRuns.map((r) => r.tps)), cpuMsPerToken: median(wholeRuns.map((r) => r.cpuMsPerToken)) };
+  console.log('| stack | decode tok/s | tok/s incl. prompt | TTFT ms | CPU ms per token | tokens |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log(`| node-llama-cpp direct | ${fmt(d.decodeTps)} | ${fmt(d.totalTps)} | ${fmt(d.ttftMs)} | ${fmt(d.cpuMsPerToken, 3)} | ${d.tokens} |`);
+  console.log(`| @trosyn/llm streamComplete | ${fmt(p.decodeTps)} | ${fmt(p.totalTps)} | ${fmt(p.ttftMs)} | ${fmt(p.cpuMsPerToken, 3)} | ${p.tokens} |`);
+  console.log(`| @trosyn/llm complete | — | ${fmt(whole.tps)} | — | ${fmt(whole.cpuMsPerToken, 3)} | ${maxTokens} |`);
+  const pct = (ours: number, theirs: number): string => fmt((ours / theirs - 1) * 100);
+  console.log(
+    `package cost vs direct — streamed: ${pct(d.totalTps, p.totalTps)} % wall time, ${pct(p.cpuMsPerToken, d.cpuMsPerToken)} % CPU time per token, ` +
+      `TTFT ${fmt(p.ttftMs - d.ttftMs, 2)} ms; complete(): ${pct(d.totalTps, whole.tps)} % wall time, ` +
+      `${pct(whole.cpuMsPerToken, d.cpuMsPerToken)} % CPU time per token (target < 3 %)`,
+  );
 }
 
 async function concurrency(modelPath: string, threads: number): Promise<void> {
