@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ActivityTracker } from '../src/activity-tracker.js';
 import { createApp } from '../src/app.js';
 import { ModelHost } from '../src/model-host.js';
 import { FakeEngine, FakeLlmError } from './fake-engine.js';
@@ -156,5 +157,28 @@ describe('engine disposal', () => {
     engine.script = { error: new FakeLlmError('disposed', 'disposed') };
     const { post } = testApp({}, engine);
     await expectError(await post('/v1/completions', { prompt: 'x' }), 503, { code: 'shutting_down' });
+  });
+});
+
+describe('draining', () => {
+  it('refuses new requests with 503 shutting_down once a shutdown has begun', async () => {
+    const tracker = new ActivityTracker();
+    const app = createApp({ model: ModelHost.fromEngine(new FakeEngine()), tracker });
+    tracker.drain();
+    const response = await app.request('/v1/models');
+    expect(response.headers.get('retry-after')).toBe('5');
+    await expectError(response, 503, { code: 'shutting_down', type: 'server_error' });
+  });
+
+  it('counts a stream in flight until it ends', async () => {
+    const tracker = new ActivityTracker();
+    const engine = new FakeEngine();
+    engine.script = { pieces: ['a', 'b'], pieceDelayMs: 30 };
+    const app = createApp({ model: ModelHost.fromEngine(engine), tracker });
+    const response = await app.request('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ messages, stream: true }) });
+    expect(tracker.active).toBe(1);
+    await response.text();
+    await tracker.whenIdle();
+    expect(tracker.active).toBe(0);
   });
 });
