@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
-import type { PullRequest, SyncRequest, SyncTransport, SyncTransportRequestOptions } from '@trosyn/sync-core';
+import { SYNC_PROTOCOL_VERSION, type LogCursor, type PageLimits, type PullRequest, type PullResponse, type SyncRequest, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
 import { decodeSealedFrame, encodeSealedFrame, SEALED_FRAME_MEDIA_TYPE } from './sealed-frame.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
@@ -65,6 +65,8 @@ export class HttpSyncTransport implements SyncTransport {
   #closed = false;
   /** A pull request sent ahead of the engine (see {@link HttpSyncTransport.request}), keyed by its JSON. */
   #prefetch: { readonly key: string; readonly response: Promise<unknown> } | undefined;
+  /** What the peer last told us: its cursor into our log and the pages it accepts. */
+  #peerView: { readonly yourCursor: LogCursor | null; readonly limits: PageLimits } | undefined;
   #bytesSent = 0;
   #bytesReceived = 0;
 
@@ -140,7 +142,48 @@ export class HttpSyncTransport implements SyncTransport {
       response = await this.#send(plaintext, options.signal);
     }
     if (message.type === 'pull') this.#prefetchNext(message, response);
+    this.#observe(response);
     return response;
+  }
+
+  /**
+   * A view of this transport for a push-only round, or `undefined` when this node does not yet
+   * know where the peer's cursor into its log stands (no round completed yet, or the peer is
+   * resyncing from us).
+   *
+   * A round is pull-then-push. To push a live change with one sealed request, the view answers
+   * the round's pull itself with an empty page at this node's current cursor (exactly what the
+   * peer answers when it has nothing new; whatever it does have arrives with its own push or the
+   * next full round) and the peer's last known cursor into our log; the push then goes to the
+   * peer. If that cursor is stale the peer refuses the page (`cursor-gap`, `epoch-mismatch`) and
+   * nothing is applied: the scheduler then runs a full round.
+   */
+  pushOnly(): SyncTransport | undefined {
+    const view = this.#peerView;
+    const peerId = this.peerNodeId;
+    if (view === undefined || view.yourCursor === null || view.yourCursor.resyncing || peerId === undefined) return undefined;
+    return {
+      request: (message, options) => {
+        if (message.type !== 'pull' || message.cursor.epoch === null || message.cursor.resyncing) return this.request(message, options);
+        options?.signal?.throwIfAborted();
+        const current = this.#peerView ?? view;
+        const page: PullResponse = {
+          type: 'pull-page',
+          protocol: SYNC_PROTOCOL_VERSION,
+          page: { nodeId: peerId, epoch: message.cursor.epoch, mode: 'delta', after: message.cursor.seq, through: message.cursor.seq, hasMore: false, changes: [], receiverCursor: null },
+          yourCursor: current.yourCursor,
+          limits: current.limits,
+        };
+        return Promise.resolve(page);
+      },
+    };
+  }
+
+  #observe(response: unknown): void {
+    const r = response as { type?: unknown; yourCursor?: LogCursor | null; limits?: PageLimits; cursor?: LogCursor } | null;
+    if (r === null || typeof r !== 'object') return;
+    if (r.type === 'pull-page' && r.limits !== undefined && r.yourCursor !== undefined) this.#peerView = { yourCursor: r.yourCursor, limits: r.limits };
+    else if (r.type === 'push-ack' && r.cursor !== undefined && this.#peerView !== undefined) this.#peerView = { ...this.#peerView, yourCursor: r.cursor };
   }
 
   #prefetchNext(message: PullRequest, response: unknown): void {
@@ -182,6 +225,7 @@ export class HttpSyncTransport implements SyncTransport {
 
   /** Forgets the session (the next request handshakes again). */
   resetSession(): void {
+    this.#peerView = undefined;
     if (this.#session !== undefined) this.#dropSession(this.#session);
   }
 

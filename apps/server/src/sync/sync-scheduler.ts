@@ -32,6 +32,8 @@ export interface PeerTransport extends SyncTransport {
   connect(options?: SyncTransportRequestOptions): Promise<string>;
   /** Whether a live session is held. */
   readonly connected: boolean;
+  /** A transport for a push-only round, when the peer's cursor into our log is known. */
+  pushOnly?(): SyncTransport | undefined;
   close(): void;
 }
 
@@ -333,12 +335,17 @@ export class SyncScheduler {
         this.#identify(entry, peerId);
       }
       entry.state = 'syncing';
-      const report = await entry.syncer!.syncOnce({ signal });
+      // A live change to a peer in good standing: push it with one request (see HttpSyncTransport.pushOnly).
+      const pushOnly = reason === 'push' && entry.failures === 0 && entry.lastSyncAt !== null ? entry.transport.pushOnly?.() : undefined;
+      let report = pushOnly === undefined ? undefined : await this.#config.engine.syncWith(entry.nodeId!, pushOnly, { signal });
+      const mode = report?.ok === true ? 'push-only' : 'full';
+      if (report === undefined || !report.ok) report = await entry.syncer!.syncOnce({ signal });
       this.#config.logger.log(report.ok ? 'info' : 'warn', 'sync round', {
         event: 'sync-round',
         peer_id: report.peerId,
         address,
         reason,
+        mode,
         ok: report.ok,
         pulled: report.pulled.changes,
         pushed: report.pushed.changes,
