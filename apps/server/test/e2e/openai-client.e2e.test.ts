@@ -141,6 +141,33 @@ describe('the real server with the official openai client', () => {
     expect(typeof value.happy).toBe('boolean');
   });
 
+  it('calls a tool, non-streamed and streamed (assembled by the SDK\'s stream helper)', async () => {
+    const request = {
+      model: MODEL,
+      messages: [{ role: 'user' as const, content: 'What is the weather in Oslo?' }],
+      max_tokens: 60,
+      temperature: 0,
+      tools: [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string', enum: ['Oslo', 'Paris'] } }, required: ['city'] } } }],
+      tool_choice: 'required' as const,
+    };
+    const completion = await client.chat.completions.create(request);
+    assertMatchesSpec('CreateChatCompletionResponse', completion);
+    expect(completion.choices[0]!.finish_reason).toBe('tool_calls');
+    const call = completion.choices[0]!.message.tool_calls![0]!;
+    expect(call.type).toBe('function');
+    expect(call.type === 'function' && call.function.name).toBe('get_weather');
+    expect(call.type === 'function' && ['Oslo', 'Paris']).toContain(call.type === 'function' && (JSON.parse(call.function.arguments) as { city: string }).city);
+
+    const stream = client.chat.completions.stream(request);
+    stream.on('chunk', (chunk) => assertMatchesSpec('CreateChatCompletionStreamResponse', chunk));
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]!.finish_reason).toBe('tool_calls');
+    const streamed = final.choices[0]!.message.tool_calls![0]!;
+    expect(streamed.id).toMatch(/^call_/);
+    expect(streamed.type === 'function' && streamed.function.name).toBe('get_weather');
+    expect(streamed.type === 'function' && JSON.parse(streamed.function.arguments)).toEqual(call.type === 'function' && JSON.parse(call.function.arguments));
+  });
+
   it('raises the SDK\'s error classes with OpenAI\'s error fields', async () => {
     const badRequest = await client.chat.completions.create({ model: MODEL, messages: story, temperature: 5 }).catch((error: unknown) => error);
     expect(badRequest).toBeInstanceOf(BadRequestError);
