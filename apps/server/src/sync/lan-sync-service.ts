@@ -349,6 +349,7 @@ class Runtime {
       failureLimiter,
       maxMessageBytes: MAX_MESSAGE_BYTES,
       onInboundPeer: (peer) => late.scheduler?.inbound(peer.nodeId, peer.address.replace(/^::ffff:/, ''), peer.port, tls !== undefined),
+      onInboundRequest: (peerId) => late.scheduler?.inboundActivity(peerId),
     });
     let server: ListeningSyncServer;
     try {

@@ -97,7 +97,12 @@ interface Entry {
   failures: number;
   lastSyncAt: number | null;
   lastError: { code: string; message: string; at: number } | null;
+  /** Since when scheduled rounds wait for the peer's own round to finish. */
+  deferredSince: number | undefined;
 }
+
+// A peer that sent a request this recently is considered to be in a round with us.
+const INBOUND_QUIET_MS = 250;
 
 const addressOf = (target: PeerTarget): string => (isIPv6(target.host) ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`);
 
@@ -129,6 +134,8 @@ export class SyncScheduler {
   #pushTimer: NodeJS.Timeout | undefined;
   #pushTo: Set<string> | 'all' | undefined;
   #unsubscribe: (() => void) | undefined;
+  /** When each peer last sent us a sync request (it was running a round with us). */
+  readonly #lastInbound = new Map<string, number>();
   #disposed = false;
 
   constructor(config: SyncSchedulerConfig) {
@@ -202,6 +209,15 @@ export class SyncScheduler {
     this.#schedule(entry, this.#jitter(this.#config.intervalMs));
   }
 
+  /**
+   * A peer sent us a sync request: it is running a round with us, which moves changes both ways.
+   * Our own scheduled (not live) rounds with it wait until it is done instead of sending the same
+   * pages a second time in the other direction.
+   */
+  inboundActivity(nodeId: string): void {
+    this.#lastInbound.set(nodeId, Date.now());
+  }
+
   /** Runs a round with every peer that is not offline or this node, now, and returns the outcomes. */
   async syncNow(): Promise<RoundOutcome[]> {
     const entries = [...this.#entries.values()].filter((entry) => entry.state !== 'self' && entry.state !== 'offline');
@@ -264,6 +280,7 @@ export class SyncScheduler {
       failures: 0,
       lastSyncAt: null,
       lastError: null,
+      deferredSince: undefined,
     };
     this.#entries.set(key, entry);
     return entry;
@@ -328,6 +345,14 @@ export class SyncScheduler {
       return { address, nodeId: entry.nodeId, report: undefined, error: { code: entry.state === 'self' ? 'self' : 'offline', message: `peer ${address} is ${entry.state}` } };
     }
     const signal = this.#abort.signal;
+    if (reason !== 'push' && reason !== 'queued' && reason !== 'sync-now' && entry.nodeId !== undefined && Date.now() - (this.#lastInbound.get(entry.nodeId) ?? 0) < INBOUND_QUIET_MS) {
+      entry.deferredSince ??= Date.now();
+      if (Date.now() - entry.deferredSince < this.#config.intervalMs) {
+        this.#schedule(entry, INBOUND_QUIET_MS);
+        return { address, nodeId: entry.nodeId, report: undefined, error: { code: 'deferred', message: `peer ${entry.nodeId} is running a round with us` } };
+      }
+    }
+    entry.deferredSince = undefined;
     try {
       if (!entry.transport.connected) {
         if (!entry.authenticated) entry.state = 'connecting';

@@ -42,6 +42,8 @@ export interface SyncServerDependencies {
   readonly maxMessageBytes: number;
   /** Called when a peer completes a handshake (it started it). */
   readonly onInboundPeer?: (peer: InboundPeer) => void;
+  /** Called for every authenticated sync request, with the peer's id. */
+  readonly onInboundRequest?: (peerId: string) => void;
 }
 
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
@@ -191,6 +193,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
       return refuse(c, address, error, 'messages');
     }
     const { session, message } = opened;
+    deps.onInboundRequest?.(session.peerNodeId);
     if (message.associatedData?.toString('utf8') !== REQUEST_ASSOCIATED_DATA) {
       return refuse(c, address, new CryptoError('tampered', 'sealed request is bound to another purpose'), 'messages');
     }
