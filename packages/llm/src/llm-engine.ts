@@ -126,6 +126,8 @@ export class LlmEngine {
     const settings = validateConfig(config);
     const log = config.logger ?? defaultLogger;
     const lib = await import('node-llama-cpp');
+    // A supplied template is checked before anything is loaded (the wrapper renders it once to learn its capabilities).
+    const suppliedWrapper = config.chatTemplate === undefined ? undefined : jinjaWrapper(lib, config.chatTemplate);
     const source = await resolveModelSource(lib, settings.modelPath, config.modelsDirectory);
     const file = await checkModelFile(source);
     const llama = await lib.getLlama({
@@ -170,10 +172,7 @@ export class LlmEngine {
         { cause },
       );
     }
-    const chatWrapper =
-      config.chatTemplate === undefined
-        ? lib.resolveChatWrapper(model)
-        : new lib.JinjaTemplateChatWrapper({ template: config.chatTemplate });
+    const chatWrapper = suppliedWrapper ?? lib.resolveChatWrapper(model);
     const slots: Slot[] = [];
     for (let index = 0; index < settings.parallel; index++) slots.push({ index, sequence: context.getSequence() });
     const metadata = model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } };
@@ -620,6 +619,19 @@ function forceFunctionCall(wrapper: ChatWrapper, lib: NodeLlamaCpp): ChatWrapper
     };
   };
   return forced;
+}
+
+function jinjaWrapper(lib: NodeLlamaCpp, template: string): ChatWrapper {
+  try {
+    return new lib.JinjaTemplateChatWrapper({ template });
+  } catch (cause) {
+    throw new LlmError(
+      'invalid-request',
+      `The chat template cannot be used: ${errorMessage(cause)}. Fix the Jinja template, or leave chatTemplate unset to use the model's own.`,
+      { param: 'chatTemplate' },
+      { cause },
+    );
+  }
 }
 
 function validateConfig(config: LlmEngineConfig) {

@@ -37,6 +37,10 @@ describe('LlmEngine.load', () => {
   it('rejects bad config values with invalid-request', async () => {
     const error = (await LlmEngine.load({ modelPath: testModel('stories260K.gguf'), parallel: 0 }).catch((e: unknown) => e)) as LlmError;
     expect([error.code, error.details.param]).toEqual(['invalid-request', 'parallel']);
+    const template = (await LlmEngine.load({ modelPath: testModel('stories260K.gguf'), chatTemplate: '{% for message in %}' }).catch(
+      (e: unknown) => e,
+    )) as LlmError;
+    expect([template.code, template.details.param]).toEqual(['invalid-request', 'chatTemplate']);
   });
 
   it('reads model information from the GGUF header', async () => {
