@@ -99,6 +99,8 @@ interface Entry {
   lastError: { code: string; message: string; at: number } | null;
   /** Since when scheduled rounds wait for the peer's own round to finish. */
   deferredSince: number | undefined;
+  /** Merged into another entry for the same node: no more rounds or timers. */
+  removed: boolean;
 }
 
 // A peer that sent a request this recently is considered to be in a round with us.
@@ -281,6 +283,7 @@ export class SyncScheduler {
       lastSyncAt: null,
       lastError: null,
       deferredSince: undefined,
+      removed: false,
     };
     this.#entries.set(key, entry);
     return entry;
@@ -341,7 +344,7 @@ export class SyncScheduler {
 
   async #round(entry: Entry, reason: string): Promise<RoundOutcome> {
     const address = addressOf(entry.target);
-    if (this.#disposed || entry.state === 'self' || entry.state === 'offline') {
+    if (this.#disposed || entry.removed || entry.state === 'self' || entry.state === 'offline') {
       return { address, nodeId: entry.nodeId, report: undefined, error: { code: entry.state === 'self' ? 'self' : 'offline', message: `peer ${address} is ${entry.state}` } };
     }
     const signal = this.#abort.signal;
@@ -393,9 +396,11 @@ export class SyncScheduler {
   #identify(entry: Entry, peerId: string): void {
     if (entry.nodeId !== peerId || entry.syncer === undefined) {
       const other = this.#byNodeId(peerId);
-      if (other !== undefined && other !== entry && other.source === 'mdns' && entry.source === 'static') {
-        // The configured address and discovery found the same node: keep the configured entry.
+      if (other !== undefined && other !== entry && entry.source === 'static') {
+        // The configured address found a node also known from discovery or from its own
+        // handshake: keep the configured entry, so the node gets one round at a time.
         this.#clearTimer(other);
+        other.removed = true;
         other.transport.close();
         this.#entries.delete(other.key);
       }
@@ -447,7 +452,7 @@ export class SyncScheduler {
 
   #schedule(entry: Entry, delayMs: number): void {
     this.#clearTimer(entry);
-    if (this.#disposed) return;
+    if (this.#disposed || entry.removed) return;
     entry.nextAttemptAt = Date.now() + delayMs;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;

@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SyncEngine } from '@trosyn/sync-core';
+import { createInMemoryTransport, type InMemoryTransport } from '@trosyn/sync-core/testing';
+import type { LogFields, Logger } from '../logger.js';
+import { SyncScheduler, type PeerTarget, type PeerTransport } from './sync-scheduler.js';
+
+// Real engines (in-memory SQLite) behind sync-core's in-memory transport, so the scheduler's
+// decisions (when to run which round) are tested without sockets; HTTP has its own tests.
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Network {
+  readonly engines: Map<string, SyncEngine>;
+  /** Transports created by the scheduler, by target port. */
+  readonly transports: InMemoryTransport[];
+  /** Ports that answer nothing. */
+  readonly down: Set<number>;
+}
+
+function setup(selfId: string, peers: Record<number, string>, options: { intervalMs?: number; backoffBaseMs?: number } = {}) {
+  const network: Network = { engines: new Map(), transports: [], down: new Set() };
+  const engine = new SyncEngine({ database: ':memory:', nodeId: selfId });
+  network.engines.set(selfId, engine);
+  for (const id of Object.values(peers)) network.engines.set(id, new SyncEngine({ database: ':memory:', nodeId: id }));
+  const logs: LogFields[] = [];
+  const logger: Logger = { log: (level, msg, fields = {}) => logs.push({ level, msg, ...fields }) };
+  const createTransport = (target: PeerTarget): PeerTransport => {
+    const peerId = peers[target.port];
+    const responder = peerId === undefined ? undefined : network.engines.get(peerId);
+    const inner = createInMemoryTransport(responder ?? engine, selfId);
+    network.transports.push(inner);
+    let connected = false;
+    return {
+      get connected() {
+        return connected && !network.down.has(target.port);
+      },
+      async connect() {
+        if (network.down.has(target.port) || responder === undefined) throw Object.assign(new Error(`127.0.0.1:${target.port} unreachable`), { code: 'unreachable' });
+        connected = true;
+        return peerId!;
+      },
+      request(message, requestOptions) {
+        inner.partitioned = network.down.has(target.port);
+        return inner.request(message, requestOptions);
+      },
+      close() {
+        connected = false;
+      },
+    };
+  };
+  const scheduler = new SyncScheduler({ engine, logger, createTransport, intervalMs: options.intervalMs ?? 60_000, backoffBaseMs: options.backoffBaseMs ?? 20, backoffMaxMs: 200 });
+  scheduler.start();
+  cleanups.push(async () => {
+    await scheduler.dispose();
+    for (const e of network.engines.values()) await e.dispose();
+  });
+  const rounds = () => logs.filter((line) => line['event'] === 'sync-round');
+  return { engine, scheduler, network, logs, rounds, peer: (id: string) => network.engines.get(id)! };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const target = (port: number): PeerTarget => ({ host: '127.0.0.1', port, tls: false });
+
+describe('SyncScheduler', () => {
+  it('syncs a discovered peer at once, then coalesces a burst of local writes into few rounds', async () => {
+    const { engine, scheduler, peer, rounds } = setup('self', { 5001: 'peer-b' });
+    await peer('peer-b').put({ id: 'there', type: 't', data: 1 });
+    scheduler.discovered('peer-b', 'B', target(5001));
+    await waitFor('first round', async () => (await engine.get('there')) !== undefined);
+    await waitFor('round logged', () => rounds().length >= 1);
+    const before = rounds().length;
+    await Promise.all(Array.from({ length: 50 }, (_, i) => engine.put({ id: `burst-${i}`, type: 't', data: i })));
+    await waitFor('burst on the peer', async () => (await peer('peer-b').list({ limit: 100 })).items.length === 51);
+    await waitFor('rounds logged', () => rounds().slice(before).reduce((n, line) => n + (line['pushed'] as number), 0) >= 50);
+    // 50 writes, a handful of rounds: a round per write would be 50.
+    expect(rounds().length - before).toBeLessThanOrEqual(3);
+    expect(scheduler.peers()[0]).toMatchObject({ nodeId: 'peer-b', source: 'mdns', authenticated: true, failures: 0 });
+  });
+
+  it('ignores its own node id, stops rounds with a peer that went down and catches up when it is back', async () => {
+    const { engine, scheduler, network, peer } = setup('self', { 5001: 'peer-b' }, { intervalMs: 50 });
+    scheduler.discovered('self', 'me', target(5000));
+    expect(scheduler.peers()).toHaveLength(0);
+    scheduler.discovered('peer-b', 'B', target(5001));
+    await waitFor('authenticated', () => scheduler.peers()[0]?.state === 'idle');
+    network.down.add(5001);
+    scheduler.lost('peer-b');
+    expect(scheduler.peers()[0]!.state).toBe('offline');
+    for (let i = 0; i < 3; i++) await engine.put({ id: `offline-${i}`, type: 't', data: i });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // No periodic or live rounds while it is down: nothing failed, nothing retried.
+    expect(scheduler.peers()[0]).toMatchObject({ state: 'offline', failures: 0 });
+    network.down.delete(5001);
+    scheduler.discovered('peer-b', 'B', target(5001));
+    await waitFor('caught up', async () => (await peer('peer-b').list({ limit: 10 })).items.length === 3);
+  });
+
+  it('backs off exponentially from an unreachable configured peer and recovers', async () => {
+    const { scheduler, network, peer, engine } = setup('self', { 5001: 'peer-b' });
+    network.down.add(5001);
+    await engine.put({ id: 'waiting', type: 't', data: 1 });
+    scheduler.addStaticPeer(target(5001));
+    const failing = await waitFor('three failures', () => scheduler.peers().find((p) => p.failures >= 3));
+    expect(failing).toMatchObject({ state: 'backoff', nodeId: undefined, source: 'static' });
+    expect(failing.lastError?.message).toMatch(/unreachable/);
+    expect(failing.nextAttemptAt).not.toBeNull();
+    network.down.delete(5001);
+    await waitFor('recovered', async () => (await peer('peer-b').get('waiting')) !== undefined);
+    await waitFor('state', () => scheduler.peers()[0]?.state === 'idle');
+    expect(scheduler.peers()[0]).toMatchObject({ nodeId: 'peer-b', failures: 0, lastError: null });
+  });
+
+  it('keeps one entry per node when a configured address turns out to be a node known otherwise', async () => {
+    const { scheduler } = setup('self', { 5001: 'peer-b' });
+    scheduler.inbound('peer-b', '127.0.0.1', 5001, false);
+    expect(scheduler.peers()).toHaveLength(1);
+    scheduler.addStaticPeer(target(5001));
+    await waitFor('static identified', () => scheduler.peers().some((p) => p.source === 'static' && p.nodeId === 'peer-b'));
+    expect(scheduler.peers()).toHaveLength(1);
+    expect(scheduler.peers()[0]!.source).toBe('static');
+  });
+
+  it('waits with scheduled rounds while the peer runs its own round with us, never with live pushes', async () => {
+    const { scheduler, engine, peer, rounds } = setup('self', { 5001: 'peer-b' }, { intervalMs: 40 });
+    scheduler.discovered('peer-b', 'B', target(5001));
+    await waitFor('idle', () => scheduler.peers()[0]?.state === 'idle');
+    // The peer keeps sending us requests for 250 ms: no periodic round of ours runs meanwhile…
+    const busyFrom = rounds().length;
+    const busy = setInterval(() => scheduler.inboundActivity('peer-b'), 10);
+    scheduler.inboundActivity('peer-b');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    clearInterval(busy);
+    expect(rounds().slice(busyFrom).filter((line) => line['reason'] === 'interval')).toHaveLength(0);
+    // …and once it is quiet, they resume.
+    await waitFor('a periodic round', () => rounds().slice(busyFrom).some((line) => line['reason'] === 'interval'), 2000);
+    scheduler.inboundActivity('peer-b');
+    const outcomes = await scheduler.syncNow();
+    expect(outcomes[0]!.error).toBeNull(); // an explicit "sync now" does not wait
+    scheduler.inboundActivity('peer-b');
+    const before = rounds().length;
+    await engine.put({ id: 'live', type: 't', data: 1 });
+    await waitFor('live push despite inbound activity', async () => (await peer('peer-b').get('live')) !== undefined, 200);
+    expect(rounds().length).toBeGreaterThan(before);
+  });
+});
