@@ -30,7 +30,10 @@ export function chatCompletionsRoute(deps: GenerationRouteDependencies): Hono<Ap
     const signal = AbortSignal.any([abort.signal, c.req.raw.signal, deps.shutdownSignal]);
 
     if (body.stream !== true) {
-      const result = await loaded.engine.chat({ ...request, signal });
+      const result = await loaded.engine.chat({ ...request, signal }).catch((error: unknown) => {
+        if (c.req.raw.signal.aborted) scope.outcome = 'client-disconnected';
+        throw error;
+      });
       scope.usage = result.usage;
       return c.json(buildChatCompletion(meta, result));
     }

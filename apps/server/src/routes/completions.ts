@@ -29,7 +29,10 @@ export function completionsRoute(deps: GenerationRouteDependencies): Hono<AppEnv
     const echoed = echo ? request.prompt : '';
 
     if (body.stream !== true) {
-      const result = await loaded.engine.complete({ ...request, signal });
+      const result = await loaded.engine.complete({ ...request, signal }).catch((error: unknown) => {
+        if (c.req.raw.signal.aborted) scope.outcome = 'client-disconnected';
+        throw error;
+      });
       scope.usage = result.usage;
       return c.json(buildCompletion(meta, result, echoed));
     }

@@ -232,7 +232,7 @@ describe('the real server with the official openai client', () => {
     const log = server.stdout.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['msg'] === 'request' && line['path'] === '/v1/completions');
     // The engine stopped with 'aborted' (mapped to 503 for a client that is no longer there);
     // a generation that had run to its end would have logged 200 and its tokens.
-    expect(log.at(-1)).toMatchObject({ status: 503 });
+    expect(log.at(-1)).toMatchObject({ status: 503, outcome: 'client-disconnected' });
   });
 
   it('serves parallel streams to completion', async () => {
