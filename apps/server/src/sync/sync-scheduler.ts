@@ -72,7 +72,11 @@ export interface SyncSchedulerConfig {
   readonly logger: Logger;
   /** Periodic round per peer (`LAN_SYNC_INTERVAL`). */
   readonly intervalMs: number;
-  /** Local changes within this window go out in one push. Default 2 ms. */
+  /**
+   * Local changes within this window go out in one push. Default 0: at the end of the current
+   * I/O phase (writes of one tick go together; a burst arriving while a push is on the wire
+   * queues exactly one more round, so bursts coalesce without delaying a lone write).
+   */
   readonly pushDebounceMs?: number;
   /** First retry delay after a failure; doubles per failure. Default 1 s. */
   readonly backoffBaseMs?: number;
@@ -91,7 +95,7 @@ interface Entry {
   transport: PeerTransport;
   syncer: PeerSyncer | undefined;
   running: Promise<RoundOutcome> | undefined;
-  queued: { promise: Promise<RoundOutcome>; resolve: (outcome: Promise<RoundOutcome>) => void } | undefined;
+  queued: { promise: Promise<RoundOutcome>; resolve: (outcome: Promise<RoundOutcome>) => void; reason: string } | undefined;
   timer: NodeJS.Timeout | undefined;
   nextAttemptAt: number | null;
   failures: number;
@@ -133,7 +137,7 @@ export class SyncScheduler {
   readonly #config: Required<SyncSchedulerConfig>;
   readonly #entries = new Map<string, Entry>();
   readonly #abort = new AbortController();
-  #pushTimer: NodeJS.Timeout | undefined;
+  #pushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #pushTo: Set<string> | 'all' | undefined;
   #unsubscribe: (() => void) | undefined;
   /** When each peer last sent us a sync request (it was running a round with us). */
@@ -141,7 +145,7 @@ export class SyncScheduler {
   #disposed = false;
 
   constructor(config: SyncSchedulerConfig) {
-    this.#config = Object.freeze({ pushDebounceMs: 2, backoffBaseMs: 1000, backoffMaxMs: 60_000, ...config });
+    this.#config = Object.freeze({ pushDebounceMs: 0, backoffBaseMs: 1000, backoffMaxMs: 60_000, ...config });
   }
 
   /** Starts listening to the engine's changes. */
@@ -247,7 +251,8 @@ export class SyncScheduler {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#unsubscribe?.();
-    clearTimeout(this.#pushTimer);
+    clearTimeout(this.#pushTimer as NodeJS.Timeout | undefined);
+    clearImmediate(this.#pushTimer as NodeJS.Immediate | undefined);
     this.#abort.abort(new LanSyncError('closed', 'sync scheduler stopped'));
     const running: Promise<unknown>[] = [];
     for (const entry of this.#entries.values()) {
@@ -303,7 +308,8 @@ export class SyncScheduler {
       this.#pushTo ??= new Set();
       for (const entry of this.#entries.values()) if (entry.nodeId !== from) this.#pushTo.add(entry.key);
     }
-    this.#pushTimer ??= setTimeout(() => {
+    if (this.#pushTimer !== undefined) return;
+    const flush = (): void => {
       this.#pushTimer = undefined;
       const targets = this.#pushTo;
       this.#pushTo = undefined;
@@ -314,7 +320,8 @@ export class SyncScheduler {
           void this.#request(entry, 'push');
         }
       }
-    }, this.#config.pushDebounceMs);
+    };
+    this.#pushTimer = this.#config.pushDebounceMs > 0 ? setTimeout(flush, this.#config.pushDebounceMs) : setImmediate(flush);
   }
 
   /** Runs a round now, or — if one is running — exactly one more right after it. */
@@ -325,7 +332,10 @@ export class SyncScheduler {
       const promise = new Promise<RoundOutcome>((r) => {
         resolve = r;
       });
-      entry.queued = { promise, resolve };
+      entry.queued = { promise, resolve, reason };
+    } else if (entry.queued.reason !== reason) {
+      // Mixed requests (a push and a periodic round): run a full round.
+      entry.queued.reason = 'queued';
     }
     return entry.queued.promise;
   }
@@ -336,7 +346,7 @@ export class SyncScheduler {
       entry.running = undefined;
       const queued = entry.queued;
       entry.queued = undefined;
-      if (queued !== undefined) queued.resolve(this.#disposed ? running : this.#start(entry, 'queued'));
+      if (queued !== undefined) queued.resolve(this.#disposed ? running : this.#start(entry, queued.reason));
     });
     entry.running = running;
     return running;
