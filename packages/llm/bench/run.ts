@@ -184,22 +184,26 @@ async function concurrency(modelPath: string, threads: number): Promise<void> {
   const engine = await LlmEngine.load({ modelPath, threads, contextSize, parallel: 4 });
   try {
     await engine.complete({ prompt: 'Warm up.', maxTokens: 4 });
-    console.log('| concurrent requests | aggregate tok/s | per-request tok/s | wall ms |');
-    console.log('|---:|---:|---:|---:|');
+    console.log('| concurrent requests | aggregate tok/s | per-request tok/s | wall ms | CPU ms per token |');
+    console.log('|---:|---:|---:|---:|---:|');
     let run = 0;
     for (const concurrent of [1, 2, 4]) {
-      const rounds: { aggregate: number; wall: number }[] = [];
+      const rounds: { aggregate: number; wall: number; cpu: number }[] = [];
       for (let round = 0; round < 3; round++) {
+        const cpuStart = process.cpuUsage();
         const start = performance.now();
         const results = await Promise.all(
           Array.from({ length: concurrent }, () => engine.complete({ prompt: promptFor(run++), maxTokens, ...sampling })),
         );
         const wall = performance.now() - start;
         const tokens = results.reduce((sum, r) => sum + r.usage.completionTokens, 0);
-        rounds.push({ aggregate: (tokens * 1000) / wall, wall });
+        const cpu = process.cpuUsage(cpuStart);
+        rounds.push({ aggregate: (tokens * 1000) / wall, wall, cpu: (cpu.user + cpu.system) / 1000 / tokens });
       }
       const aggregate = median(rounds.map((r) => r.aggregate));
-      console.log(`| ${concurrent} | ${fmt(aggregate)} | ${fmt(aggregate / concurrent)} | ${fmt(median(rounds.map((r) => r.wall)), 0)} |`);
+      console.log(
+        `| ${concurrent} | ${fmt(aggregate)} | ${fmt(aggregate / concurrent)} | ${fmt(median(rounds.map((r) => r.wall)), 0)} | ${fmt(median(rounds.map((r) => r.cpu)), 2)} |`,
+      );
     }
   } finally {
     await engine.dispose();
@@ -209,8 +213,8 @@ async function concurrency(modelPath: string, threads: number): Promise<void> {
 async function threadsAndBatch(modelPath: string): Promise<void> {
   const longPrompt = `${basePrompt} ${'girl named Lily who loved to play in the park with her red ball. '.repeat(20)}`;
   console.log(`\n## Threads and batch size (single request, ${maxTokens} tokens; prompt-heavy run uses a ${longPrompt.length}-character prompt; median of ${reps})`);
-  console.log('| threads | batch size | decode tok/s | tok/s incl. prompt | TTFT ms (short prompt) | TTFT ms (long prompt) |');
-  console.log('|---:|---:|---:|---:|---:|---:|');
+  console.log('| threads | batch size | decode tok/s | tok/s incl. prompt | CPU ms per token | TTFT ms (short prompt) | TTFT ms (long prompt) |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const [threads, batchSize] of [
     [1, undefined],
     [2, undefined],
@@ -229,7 +233,7 @@ async function threadsAndBatch(modelPath: string): Promise<void> {
       }
       const s = summary(short);
       console.log(
-        `| ${threads} | ${batchSize === undefined ? `default (${engine.runtime.batchSize})` : batchSize} | ${fmt(s.decodeTps)} | ${fmt(s.totalTps)} | ${fmt(s.ttftMs)} | ${fmt(summary(long).ttftMs)} |`,
+        `| ${threads} | ${batchSize === undefined ? `default (${engine.runtime.batchSize})` : batchSize} | ${fmt(s.decodeTps)} | ${fmt(s.totalTps)} | ${fmt(s.cpuMsPerToken, 2)} | ${fmt(s.ttftMs)} | ${fmt(summary(long).ttftMs)} |`,
       );
     } finally {
       await engine.dispose();
@@ -252,8 +256,8 @@ async function single(modelPath: string, threads: number, cmakeOptions: Record<s
 
 async function builds(modelPath: string): Promise<void> {
   console.log(`\n## Prebuilt binary vs local OpenMP source build (single request, ${maxTokens} tokens, median of ${reps}, one process each)`);
-  console.log('| llama.cpp binary | threads | decode tok/s | tok/s incl. prompt | TTFT ms |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| llama.cpp binary | threads | decode tok/s | tok/s incl. prompt | CPU ms per token | TTFT ms |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const local of [false, true]) {
     for (const threads of [1, 2]) {
       const output = execFileSync(process.execPath, [import.meta.filename], {
@@ -264,13 +268,22 @@ async function builds(modelPath: string): Promise<void> {
           BENCH_SINGLE: JSON.stringify({ threads, cmakeOptions: local ? { GGML_OPENMP: 'ON' } : undefined }),
         },
       });
-      const result = JSON.parse(output.trim().split('\n').at(-1)!) as { buildType: string; threads: number; decodeTps: number; totalTps: number; ttftMs: number };
+      const result = JSON.parse(output.trim().split('\n').at(-1)!) as {
+        buildType: string;
+        threads: number;
+        decodeTps: number;
+        totalTps: number;
+        ttftMs: number;
+        cpuMsPerToken: number;
+      };
       if (local && result.buildType !== 'localBuild') {
-        console.log('| local OpenMP build | — | not built: see the README, "Building llama.cpp yourself" | | |');
+        console.log('| local OpenMP build | — | not built: see the README, "Building llama.cpp yourself" | | | |');
         return;
       }
       const name = result.buildType === 'localBuild' ? 'local build, GGML_OPENMP=ON' : 'prebuilt';
-      console.log(`| ${name} | ${result.threads} | ${fmt(result.decodeTps)} | ${fmt(result.totalTps)} | ${fmt(result.ttftMs)} |`);
+      console.log(
+        `| ${name} | ${result.threads} | ${fmt(result.decodeTps)} | ${fmt(result.totalTps)} | ${fmt(result.cpuMsPerToken, 2)} | ${fmt(result.ttftMs)} |`,
+      );
     }
   }
 }
@@ -290,3 +303,4 @@ if (sections.has('overhead')) await overhead(modelPath, threads);
 if (sections.has('concurrency')) await concurrency(modelPath, threads);
 if (sections.has('threads')) await threadsAndBatch(modelPath);
 if (sections.has('builds')) await builds(modelPath);
+console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (on ${cpus.length} CPUs; above ${cpus.length} other processes were competing)`);
