@@ -8,6 +8,13 @@ export const AES_256_GCM_NONCE_BYTES = 12;
 /** GCM tag length in bytes: the full 128 bits, never truncated. */
 export const AES_256_GCM_TAG_BYTES = 16;
 
+/** Ciphertext and tag of one AES-256-GCM encryption, kept apart (no copy to join them). */
+export interface Aes256GcmSealed {
+  readonly ciphertext: Buffer;
+  /** The full 16-byte tag. */
+  readonly tag: Buffer;
+}
+
 /**
  * AES-256-GCM encryption through `node:crypto` (OpenSSL, with AES-NI where the CPU has it;
  * libsodium's WebAssembly build has no AES-GCM at all).
@@ -15,41 +22,33 @@ export const AES_256_GCM_TAG_BYTES = 16;
  * The caller guarantees the (key, nonce) pair is never reused: GCM loses both confidentiality
  * and authenticity on nonce reuse. Sessions do this with counter nonces.
  *
- * @returns ciphertext followed by the 16-byte tag.
  * @throws {@link CryptoError} `invalid-argument` for a wrong key or nonce length.
  */
-export function aes256GcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, associatedData?: Uint8Array): Buffer {
+export function aes256GcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, associatedData?: Uint8Array): Aes256GcmSealed {
   checkLengths(key, nonce);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: AES_256_GCM_TAG_BYTES });
   if (associatedData !== undefined && associatedData.length > 0) cipher.setAAD(associatedData);
   const body = cipher.update(plaintext);
-  const final = cipher.final();
-  const tag = cipher.getAuthTag();
-  const out = Buffer.allocUnsafe(body.length + final.length + tag.length);
-  body.copy(out, 0);
-  final.copy(out, body.length);
-  tag.copy(out, body.length + final.length);
-  return out;
+  const final = cipher.final(); // always empty for GCM (a stream mode); kept for correctness
+  return { ciphertext: final.length === 0 ? body : Buffer.concat([body, final]), tag: cipher.getAuthTag() };
 }
 
 /**
  * AES-256-GCM decryption and authentication through `node:crypto`. Nothing is returned unless the
  * tag verifies over the ciphertext and the associated data.
  *
- * @param sealed - ciphertext followed by the 16-byte tag, as {@link aes256GcmSeal} returns.
  * @throws {@link CryptoError} `tampered` when authentication fails; `invalid-argument` for a wrong
  *   key or nonce length.
  */
-export function aes256GcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, associatedData?: Uint8Array): Buffer {
+export function aes256GcmDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, associatedData?: Uint8Array): Buffer {
   checkLengths(key, nonce);
-  if (sealed.length < AES_256_GCM_TAG_BYTES) {
-    throw new CryptoError('tampered', 'Ciphertext is shorter than an AES-GCM tag.');
+  if (tag.length !== AES_256_GCM_TAG_BYTES) {
+    throw new CryptoError('tampered', `The AES-GCM tag must be ${AES_256_GCM_TAG_BYTES} bytes, got ${tag.length}.`);
   }
-  const split = sealed.length - AES_256_GCM_TAG_BYTES;
   const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: AES_256_GCM_TAG_BYTES });
-  decipher.setAuthTag(sealed.subarray(split));
+  decipher.setAuthTag(tag);
   if (associatedData !== undefined && associatedData.length > 0) decipher.setAAD(associatedData);
-  const body = decipher.update(sealed.subarray(0, split));
+  const body = decipher.update(ciphertext);
   try {
     const final = decipher.final();
     return final.length === 0 ? body : Buffer.concat([body, final]);
@@ -58,6 +57,33 @@ export function aes256GcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8A
     body.fill(0);
     throw new CryptoError('tampered', 'AES-GCM authentication failed: the message was altered, or sealed with another key.', { cause });
   }
+}
+
+/**
+ * {@link aes256GcmEncrypt} with the tag appended: ciphertext ‖ 16-byte tag, the usual AEAD layout.
+ *
+ * @example
+ * ```ts
+ * const sealed = aes256GcmSeal(key, nonce, plaintext, header);
+ * const opened = aes256GcmOpen(key, nonce, sealed, header);
+ * ```
+ */
+export function aes256GcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, associatedData?: Uint8Array): Buffer {
+  const { ciphertext, tag } = aes256GcmEncrypt(key, nonce, plaintext, associatedData);
+  return Buffer.concat([ciphertext, tag]);
+}
+
+/**
+ * {@link aes256GcmDecrypt} of ciphertext ‖ 16-byte tag, as {@link aes256GcmSeal} returns.
+ *
+ * @throws {@link CryptoError} `tampered`, `invalid-argument`.
+ */
+export function aes256GcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, associatedData?: Uint8Array): Buffer {
+  if (sealed.length < AES_256_GCM_TAG_BYTES) {
+    throw new CryptoError('tampered', 'Ciphertext is shorter than an AES-GCM tag.');
+  }
+  const split = sealed.length - AES_256_GCM_TAG_BYTES;
+  return aes256GcmDecrypt(key, nonce, sealed.subarray(0, split), sealed.subarray(split), associatedData);
 }
 
 function checkLengths(key: Uint8Array, nonce: Uint8Array): void {

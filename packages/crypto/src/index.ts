@@ -57,4 +57,13 @@ export {
 } from './session-token.js';
 export { createRateLimiter, DEFAULT_RATE_LIMITER_MAX_KEYS, type RateLimitDecision, type RateLimiter, type RateLimiterConfig } from './rate-limiter.js';
 export { hmacSha256, verifyHmacSha256, HMAC_SHA256_BYTES } from './hmac-sha256.js';
-export { aes256GcmOpen, aes256GcmSeal, AES_256_GCM_KEY_BYTES, AES_256_GCM_NONCE_BYTES, AES_256_GCM_TAG_BYTES } from './aes-256-gcm.js';
+export {
+  aes256GcmDecrypt,
+  aes256GcmEncrypt,
+  aes256GcmOpen,
+  aes256GcmSeal,
+  AES_256_GCM_KEY_BYTES,
+  AES_256_GCM_NONCE_BYTES,
+  AES_256_GCM_TAG_BYTES,
+  type Aes256GcmSealed,
+} from './aes-256-gcm.js';

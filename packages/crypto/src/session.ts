@@ -1,4 +1,4 @@
-import { aes256GcmOpen, aes256GcmSeal } from './aes-256-gcm.js';
+import { AES_256_GCM_TAG_BYTES, aes256GcmDecrypt, aes256GcmEncrypt } from './aes-256-gcm.js';
 import { decodeBase64Url, encodeBase64Url } from './base64url.js';
 import type { Clock } from './clock.js';
 import { CryptoError } from './errors.js';
@@ -15,7 +15,7 @@ export type SessionRole = 'initiator' | 'responder';
  * ```json
  * { "type": "trosyn-envelope", "version": 1, "sessionId": "<16 bytes>", "sequence": 0,
  *   "timestamp": 1767225600123, "associatedData": "<optional, authenticated, not encrypted>",
- *   "ciphertext": "<AES-256-GCM ciphertext ‖ 16-byte tag>" }
+ *   "ciphertext": "<AES-256-GCM ciphertext, as long as the plaintext>", "tag": "<16-byte GCM tag>" }
  * ```
  *
  * The header (version, session id, sequence, timestamp, associated data) is authenticated as
@@ -32,6 +32,8 @@ export interface Envelope {
   /** Present only when non-empty associated data was sealed. */
   readonly associatedData?: string;
   readonly ciphertext: string;
+  /** The GCM tag, apart from the ciphertext so sealing never copies a large ciphertext to append it. */
+  readonly tag: string;
 }
 
 /** What {@link Session.open} returns once an envelope authenticated. */
@@ -51,6 +53,7 @@ export interface ParsedEnvelope {
   readonly timestamp: number;
   readonly associatedData: Buffer | undefined;
   readonly ciphertext: Buffer;
+  readonly tag: Buffer;
 }
 
 /** Everything a {@link Session} is built from; produced by the handshake. */
@@ -163,7 +166,7 @@ export class Session {
     const ad = toBytes(associatedData);
     const adBytes = ad !== undefined && ad.length > 0 ? ad : undefined;
     const header = envelopeHeader(this.#idBytes, sequence, now, adBytes);
-    const ciphertext = aes256GcmSeal(this.#sendKey, nonceFor(this.#sendDirection, sequence), toBytes(plaintext) ?? EMPTY, header);
+    const { ciphertext, tag } = aes256GcmEncrypt(this.#sendKey, nonceFor(this.#sendDirection, sequence), toBytes(plaintext) ?? EMPTY, header);
     const envelope: Envelope = {
       type: 'trosyn-envelope',
       version: PROTOCOL_VERSION,
@@ -172,6 +175,7 @@ export class Session {
       timestamp: now,
       ...(adBytes === undefined ? {} : { associatedData: encodeBase64Url(adBytes) }),
       ciphertext: encodeBase64Url(ciphertext),
+      tag: encodeBase64Url(tag),
     };
     return envelope;
   }
@@ -206,7 +210,7 @@ export class Session {
       });
     }
     const header = envelopeHeader(this.#idBytes, parsed.sequence, parsed.timestamp, parsed.associatedData);
-    const plaintext = aes256GcmOpen(this.#receiveKey, nonceFor(this.#receiveDirection, parsed.sequence), parsed.ciphertext, header);
+    const plaintext = aes256GcmDecrypt(this.#receiveKey, nonceFor(this.#receiveDirection, parsed.sequence), parsed.ciphertext, parsed.tag, header);
     this.#window.commit(parsed.sequence);
     return { plaintext, associatedData: parsed.associatedData, sequence: parsed.sequence, timestamp: parsed.timestamp };
   }
@@ -255,7 +259,8 @@ export function parseEnvelope(input: unknown): ParsedEnvelope {
     if (associatedData.length === 0) throw new CryptoError('malformed', 'Field "associatedData" is present but empty.', { details: { field: 'associatedData' } });
   }
   const ciphertext = decodeBase64Url(record['ciphertext'], 'ciphertext');
-  return { sessionId, sessionIdText: sessionIdText as string, sequence, timestamp, associatedData, ciphertext };
+  const tag = decodeBase64Url(record['tag'], 'tag', AES_256_GCM_TAG_BYTES);
+  return { sessionId, sessionIdText: sessionIdText as string, sequence, timestamp, associatedData, ciphertext, tag };
 }
 
 const EMPTY = new Uint8Array(0);

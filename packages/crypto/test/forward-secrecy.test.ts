@@ -2,7 +2,7 @@
 // (README "Protocol") talks to the real responder, and an attacker with a recorded transcript and
 // the shared secret tries to recover session keys.
 import { describe, expect, it } from 'vitest';
-import { aes256GcmOpen } from '../src/aes-256-gcm.js';
+import { aes256GcmDecrypt } from '../src/aes-256-gcm.js';
 import { createInitiator, createResponder, type ChallengeMessage, type ConfirmMessage, type Envelope, type HelloMessage, type ProofMessage } from '../src/index.js';
 import { deriveHandshakeSecrets, initiatorProof, responderProof, transcriptHash, type HandshakeSecrets } from '../src/key-schedule.js';
 import { lengthPrefixed } from '../src/length-prefixed.js';
@@ -20,7 +20,7 @@ function openWith(secrets: HandshakeSecrets, envelope: Envelope): Buffer {
   nonce.writeUInt32BE(envelope.sequence >>> 0, 8);
   const ad = envelope.associatedData === undefined ? new Uint8Array(0) : b64(envelope.associatedData);
   const header = lengthPrefixed('trosyn/envelope', 1, b64(envelope.sessionId), envelope.sequence, envelope.timestamp, ad);
-  return aes256GcmOpen(secrets.responderToInitiatorKey, nonce, b64(envelope.ciphertext), header);
+  return aes256GcmDecrypt(secrets.responderToInitiatorKey, nonce, b64(envelope.ciphertext), b64(envelope.tag), header);
 }
 
 function transcriptOf(hello: HelloMessage, challenge: ChallengeMessage): Buffer {

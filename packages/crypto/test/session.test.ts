@@ -119,6 +119,8 @@ describe('Session', () => {
     expectCode(() => responder.open(wire({ ...envelope, associatedData: '' })), 'malformed');
     expectCode(() => responder.open(wire({ ...envelope, version: 9 })), 'unsupported-version');
     expectCode(() => responder.open(wire({ ...envelope, ciphertext: 'AAAA' })), 'tampered');
+    expectCode(() => responder.open(wire({ ...envelope, tag: Buffer.alloc(16).toString('base64url') })), 'tampered');
+    expectCode(() => responder.open(wire({ ...envelope, tag: envelope.tag.slice(2) })), 'malformed');
     expectCode(() => responder.open(wire({ ...envelope, sequence: -1 })), 'malformed');
     expect(responder.open(wire(envelope)).associatedData?.toString()).toBe('route-a');
   });
