@@ -254,7 +254,7 @@ export class SyncEngine implements SyncResponder {
   readonly #validationLimits: ValidationLimits;
   readonly #clock: HybridLogicalClock;
   readonly #nodeId: string;
-  readonly #epoch: string;
+  #epoch: string;
   readonly #mutex = new AsyncMutex();
   readonly #events = new TypedEmitter<SyncEngineEvents>();
   readonly #customResolver: ConflictResolver | undefined;
@@ -674,8 +674,21 @@ export class SyncEngine implements SyncResponder {
     }
   }
 
+  /**
+   * A peer holding a cursor beyond the end of our log in our epoch proves that this database
+   * was restored from a backup: sequence numbers would be reissued and peers would take our
+   * lost states for echoes. A new epoch makes every peer treat our log as new (full resync,
+   * echo markers forgotten).
+   */
+  #checkRestored(cursor: LogCursor | null): void {
+    if (cursor === null || cursor.epoch !== this.#epoch || cursor.seq <= this.#lastSeq) return;
+    this.#epoch = randomUUID();
+    this.#stmt.setMeta!.run('epoch', this.#epoch);
+  }
+
   #servePull(request: PullRequest, peerId: string): SyncResponse {
     const peer = this.#getPeer(peerId);
+    this.#checkRestored(request.cursor);
     const c = request.cursor;
     if (c.epoch === this.#epoch) {
       this.#stmt.ensurePeer!.run(peerId);
@@ -761,6 +774,7 @@ export class SyncEngine implements SyncResponder {
         }
       }
       // Push.
+      this.#checkRestored(yourCursor);
       const limits = {
         maxChanges: Math.min(remoteLimits.maxChanges, this.#config.pageMaxChanges),
         maxBytes: Math.min(remoteLimits.maxBytes, this.#config.pageMaxBytes),

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SYNC_PROTOCOL_VERSION, type PullResponse, type SyncEngine } from '../src/index.js';
 import { allItems, FakeTime, Replicas } from './helpers.js';
@@ -134,6 +134,32 @@ describe('SyncEngine tombstone collection and full resync', () => {
     const again = await replicas.sync(a, b);
     expect(again).toMatchObject({ ok: true, pulled: { mode: 'delta' } });
     expect(await a.get('x')).toBeUndefined();
+  });
+
+  it('changes its epoch when it finds it was restored from a backup, so peers send back what it lost', async () => {
+    let a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    await a.put({ id: 'old', type: 't', data: 1 });
+    await replicas.sync(b, a);
+    await a.dispose();
+    copyFileSync(replicas.path('a'), `${replicas.path('a')}.bak`);
+    a = replicas.open('a', { wallClockMicros: time.clock() });
+    await a.putMany([1, 2, 3].map((n) => ({ id: `new-${n}`, type: 't', data: n })));
+    await replicas.sync(b, a);
+    expect((await b.list()).items).toHaveLength(4);
+    // Disaster: a goes back to the backup, losing new-1..3 (which b received from a).
+    const epoch = a.epoch;
+    await a.dispose();
+    for (const suffix of ['-wal', '-shm']) rmSync(replicas.path('a') + suffix, { force: true });
+    copyFileSync(`${replicas.path('a')}.bak`, replicas.path('a'));
+    a = replicas.open('a', { wallClockMicros: time.clock() });
+    expect(a.epoch).toBe(epoch);
+    const report = await replicas.sync(b, a);
+    expect(report.ok).toBe(true);
+    expect(a.epoch).not.toBe(epoch);
+    await replicas.sync(b, a);
+    expect((await a.list()).items.map((i) => i.id)).toEqual(['new-1', 'new-2', 'new-3', 'old']);
+    expect(await allItems(a)).toEqual(await allItems(b));
   });
 
   it('prunes history beyond the retention settings', async () => {
