@@ -138,14 +138,13 @@ function at(bytes: Buffer, offset: number): Buffer {
 interface Figures {
   readonly median: number;
   readonly best: number;
-  readonly medianUser: number;
   readonly systemShare: number;
 }
 
 /**
  * Times several variants side by side: 15 rounds, each running every variant for 120 ms of CPU
  * time in turn, so load from other processes hits all variants alike. Per variant: median and
- * best CPU ms per call, the median user-mode ms per call, and the share of system time.
+ * best CPU ms per call, and the share of system time.
  */
 function interleaved(variants: Record<string, () => void>, rounds = 15, sliceMs = 120): Record<string, Figures> {
   // A discarded first pass, so no variant is measured while its code and buffers are still cold.
@@ -166,7 +165,7 @@ function interleaved(variants: Record<string, () => void>, rounds = 15, sliceMs 
     const users = values.map((v) => v.user);
     const sumTotal = totals.reduce((a, b) => a + b, 0);
     const sumUser = users.reduce((a, b) => a + b, 0);
-    out[name] = { median: median(totals), best: Math.min(...totals), medianUser: median(users), systemShare: 1 - sumUser / sumTotal };
+    out[name] = { median: median(totals), best: Math.min(...totals), systemShare: 1 - sumUser / sumTotal };
   }
   return out;
 }

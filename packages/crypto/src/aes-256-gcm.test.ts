@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aes256GcmOpen, aes256GcmSeal } from './aes-256-gcm.js';
+import { aes256GcmDecrypt, aes256GcmEncrypt, aes256GcmOpen, aes256GcmSeal } from './aes-256-gcm.js';
 import { CryptoError } from './errors.js';
 
 const hex = (value: string): Buffer => Buffer.from(value, 'hex');
@@ -83,5 +83,20 @@ describe('aes256GcmOpen', () => {
     expect(() => aes256GcmOpen(hex(v.key.replace(/^fe/, 'ff')), hex(v.iv), sealed, hex(v.aad))).toThrow(tampered);
     expect(() => aes256GcmOpen(hex(v.key), hex(v.iv), sealed.subarray(0, 15), hex(v.aad))).toThrow(tampered);
     expect(() => aes256GcmOpen(hex(v.key), hex(v.iv), sealed.subarray(1), hex(v.aad))).toThrow(tampered);
+  });
+});
+
+describe('aes256GcmEncrypt / aes256GcmDecrypt', () => {
+  for (const v of VECTORS) {
+    it(`keep ciphertext and tag apart for ${v.name}`, () => {
+      const { ciphertext, tag } = aes256GcmEncrypt(hex(v.key), hex(v.iv), hex(v.pt), hex(v.aad));
+      expect([ciphertext.toString('hex'), tag.toString('hex')]).toEqual([v.ct, v.tag]);
+      expect(aes256GcmDecrypt(hex(v.key), hex(v.iv), hex(v.ct), hex(v.tag), hex(v.aad)).toString('hex')).toBe(v.pt);
+    });
+  }
+
+  it('refuses a truncated tag as tampered', () => {
+    const v = VECTORS[3];
+    expect(() => aes256GcmDecrypt(hex(v.key), hex(v.iv), hex(v.ct), hex(v.tag).subarray(0, 12), hex(v.aad))).toThrow(expect.objectContaining({ code: 'tampered' }));
   });
 });
