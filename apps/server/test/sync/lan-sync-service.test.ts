@@ -122,6 +122,29 @@ describe('LanSyncService (two nodes on 127.0.0.1, static peers)', () => {
     expect(pushedSince()).toBe(5);
   });
 
+  it('falls back to a full round when a live push meets a peer whose database was replaced', async () => {
+    const bDir = tempDir();
+    let b = await startNode({ LAN_SYNC_NODE_NAME: 'B', LAN_SYNC_NODE_ID: 'node-b' }, bDir);
+    const port = b.service.syncPort!;
+    const a = await startNode({ LAN_SYNC_NODE_NAME: 'A', LAN_SYNC_PEERS: `127.0.0.1:${port}` });
+    for (let i = 0; i < 3; i++) await a.service.engine.put({ id: `before-${i}`, type: 'note', data: i });
+    await waitFor('converged', async () => (await b.service.engine.list()).items.length === 3);
+    await waitFor('acknowledged', async () => (await a.service.engine.peerStatus('node-b'))?.pendingChanges === 0);
+    // B loses its database (restored from nothing): same node id, new log epoch, no cursors.
+    await b.service.close();
+    rmSync(join(bDir, 'sync.sqlite'), { force: true });
+    rmSync(join(bDir, 'sync.sqlite-wal'), { force: true });
+    rmSync(join(bDir, 'sync.sqlite-shm'), { force: true });
+    b = await startNode({ LAN_SYNC_NODE_NAME: 'B', LAN_SYNC_NODE_ID: 'node-b', LAN_SYNC_PORT: String(port) }, bDir);
+    const logged = a.logs.length;
+    await a.service.engine.put({ id: 'after', type: 'note', data: 'live' });
+    // The push-only attempt is refused (A's idea of B's cursor is stale); the full round sends everything.
+    await waitFor('full resync on B', async () => (await b.service.engine.list()).items.length === 4, 5000);
+    const round = await waitFor('the round', () => a.logs.slice(logged).find((line) => line['event'] === 'sync-round' && line['ok'] === true && (line['pushed'] as number) > 0));
+    expect(round['mode']).toBe('full');
+    expect(round['pushed']).toBe(4);
+  });
+
   it('never syncs with itself when its own address is configured', async () => {
     const dir = tempDir();
     // Port chosen by a first start, then reused with itself as the static peer.
