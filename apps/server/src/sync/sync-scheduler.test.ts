@@ -121,6 +121,16 @@ describe('SyncScheduler', () => {
     expect(scheduler.peers()[0]).toMatchObject({ nodeId: 'peer-b', failures: 0, lastError: null });
   });
 
+  it('follows a node known only from its handshakes to its new address', async () => {
+    const { scheduler, engine, peer } = setup('self', { 5001: 'peer-b', 5002: 'peer-b' });
+    scheduler.inbound('peer-b', '127.0.0.1', 5001, false);
+    scheduler.inbound('peer-b', '127.0.0.1', 5002, false);
+    expect(scheduler.peers()).toHaveLength(1);
+    expect(scheduler.peers()[0]!.address).toBe('127.0.0.1:5002');
+    await engine.put({ id: 'x', type: 't', data: 1 });
+    await waitFor('pushed to the new address', async () => (await peer('peer-b').get('x')) !== undefined);
+  });
+
   it('keeps one entry per node when a configured address turns out to be a node known otherwise', async () => {
     const { scheduler } = setup('self', { 5001: 'peer-b' });
     scheduler.inbound('peer-b', '127.0.0.1', 5001, false);

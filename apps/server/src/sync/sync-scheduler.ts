@@ -174,6 +174,7 @@ export class SyncScheduler {
     const existing = this.#byNodeId(nodeId);
     if (existing !== undefined && existing.source !== 'mdns') {
       // Already reached by a configured address (or it connected to us): that entry stays.
+      existing.name = name;
       if (existing.state === 'offline') existing.state = 'candidate';
       void this.#request(existing, 'discovered');
       return;
@@ -209,8 +210,19 @@ export class SyncScheduler {
    * us its sync port, it becomes a candidate too, so our changes reach it at once.
    */
   inbound(nodeId: string, host: string, port: number | undefined, tls: boolean): void {
-    if (this.#disposed || port === undefined || nodeId === this.#config.engine.nodeId || this.#byNodeId(nodeId) !== undefined) return;
+    if (this.#disposed || port === undefined || nodeId === this.#config.engine.nodeId) return;
     const target = { host, port, tls };
+    const known = this.#byNodeId(nodeId);
+    if (known !== undefined) {
+      // A node we only know from its own handshakes came back at another address (restart, DHCP).
+      if (known.source === 'inbound' && addressOf(known.target) !== addressOf(target)) {
+        known.target = target;
+        this.#replaceTransport(known);
+        if (known.state === 'backoff' || known.state === 'offline') known.state = 'candidate';
+        this.#schedule(known, 0);
+      }
+      return;
+    }
     const entry = this.#createEntry(`inbound:${addressOf(target)}`, target, 'inbound', nodeId, undefined);
     this.#schedule(entry, this.#jitter(this.#config.intervalMs));
   }
