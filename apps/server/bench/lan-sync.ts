@@ -121,6 +121,8 @@ interface Node {
   waitFor(predicate: (line: LogLine) => boolean, from?: number, timeoutMs?: number): Promise<LogLine>;
   /** Peak resident set size so far (VmHWM), MB. */
   peakRssMb(): number;
+  /** Peak RSS when the node had just started (both servers listening), MB. */
+  readonly startPeakRssMb: number;
   stop(): Promise<void>;
 }
 
@@ -200,6 +202,10 @@ async function startNode(name: string, dataDir: string, env: Readonly<Record<str
   failed.catch(() => undefined);
   const listening = await Promise.race([failed, waitFor((line) => line.msg === 'listening', 0, 30_000)]);
   const sync = await Promise.race([failed, waitFor((line) => line.event === 'sync-listening', 0, 30_000)]);
+  const peakRssMb = (): number => {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+  };
   return {
     name,
     dataDir,
@@ -208,10 +214,8 @@ async function startNode(name: string, dataDir: string, env: Readonly<Record<str
     apiUrl: String(listening['url']),
     syncPort: Number(sync['port']),
     waitFor,
-    peakRssMb: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
-    },
+    peakRssMb,
+    startPeakRssMb: peakRssMb(),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -310,6 +314,8 @@ interface InitialSync {
   readonly processSeconds: number;
   readonly peakA: number;
   readonly peakB: number;
+  readonly startA: number;
+  readonly startB: number;
   readonly seedPerSecond: number;
 }
 
@@ -328,7 +334,7 @@ async function initialSync(root: string, count: number, timeoutMs: number): Prom
   // the process start before that (Node, modules, database) is reported apart.
   const syncUp = b.logs.find((line) => line.event === 'sync-listening')!.receivedAt!;
   const seconds = processSeconds - (syncUp - spawned) / 1000;
-  return { result: { itemsPerSecond: count / seconds, seconds, processSeconds, peakA: a.peakRssMb(), peakB: b.peakRssMb(), seedPerSecond }, a, b };
+  return { result: { itemsPerSecond: count / seconds, seconds, processSeconds, peakA: a.peakRssMb(), peakB: b.peakRssMb(), startA: a.startPeakRssMb, startB: b.startPeakRssMb, seedPerSecond }, a, b };
 }
 
 interface OneChangeRounds {
@@ -403,6 +409,7 @@ async function liveWrites(a: Node, b: Node): Promise<{ medianMs: number; p90Ms: 
 async function main(): Promise<void> {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`pnpm build\` first.`);
   const root = mkdtempSync(path.join(tmpdir(), 'trosyn-bench-lan-'));
+  tempRoots.add(root);
   const nodes: Node[] = [];
   try {
     console.log(`LAN sync benchmark: two server processes on 127.0.0.1, sealed sync, mDNS off, static peers (node ${process.version}).`);
@@ -415,7 +422,7 @@ async function main(): Promise<void> {
     nodes.push(a, b);
     const r = initial.result;
     console.log(`initial sync, ${fmt(ITEMS, 0)} items of 1 KB:   ${fmt(r.itemsPerSecond, 0)} items/s (${fmt(r.seconds, 2)} s from B's sync service up, ${fmt(r.processSeconds, 2)} s from its process start; target ≥ 20,000; PouchDB 3,700 → ×${fmt(r.itemsPerSecond / 3_700, 1)})`);
-    console.log(`  peak RSS: A ${fmt(r.peakA, 0)} MB, B ${fmt(r.peakB, 0)} MB   (seeding A's database directly: ${fmt(r.seedPerSecond, 0)} items/s)`);
+    console.log(`  peak RSS: A ${fmt(r.peakA, 0)} MB, B ${fmt(r.peakB, 0)} MB (just after start: A ${fmt(r.startA, 0)} MB, B ${fmt(r.startB, 0)} MB)   (seeding A's database directly: ${fmt(r.seedPerSecond, 0)} items/s)`);
 
     // B again, its static peer now A through the counting proxy. Its cursor is kept: nothing to pull.
     await b.stop();
@@ -436,7 +443,7 @@ async function main(): Promise<void> {
       const million = await initialSync(path.join(root, 'million'), 1_000_000, 30 * 60_000);
       nodes.push(million.a, million.b);
       const m = million.result;
-      console.log(`initial sync, 1,000,000 items of 1 KB: ${fmt(m.itemsPerSecond, 0)} items/s (${fmt(m.seconds, 1)} s); peak RSS A ${fmt(m.peakA, 0)} MB, B ${fmt(m.peakB, 0)} MB; target < 150 MB each`);
+      console.log(`initial sync, 1,000,000 items of 1 KB: ${fmt(m.itemsPerSecond, 0)} items/s (${fmt(m.seconds, 1)} s); peak RSS A ${fmt(m.peakA, 0)} MB, B ${fmt(m.peakB, 0)} MB (just after start: A ${fmt(m.startA, 0)} MB, B ${fmt(m.startB, 0)} MB); target < 150 MB each`);
       await Promise.all([million.a.stop(), million.b.stop()]);
     } else {
       console.log('(1,000,000-item memory run skipped: set BENCH_LAN_MILLION=1; it writes about 2.5 GB and takes minutes)');
@@ -444,12 +451,15 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
     killAll();
-    rmSync(root, { recursive: true, force: true });
   }
 }
 
+/** Temporary directories of this run, removed at the end whatever happens. */
+const tempRoots = new Set<string>();
+
 function killAll(): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const root of tempRoots) rmSync(root, { recursive: true, force: true });
 }
 
 if (process.argv[2] === 'proxy') {

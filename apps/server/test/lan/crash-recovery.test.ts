@@ -25,7 +25,7 @@ describe('a node killed with SIGKILL in the middle of a large initial sync', { t
 
     // Kill as soon as the first pages have landed, long before the last.
     const deadline = Date.now() + 60_000;
-    let landed = 0;
+    let landed: number;
     while ((landed = countItems(target.config.dataDir, 'bulk')) === 0) {
       if (Date.now() > deadline) throw new Error('the initial sync did not start within 60 s');
       await new Promise((resolve) => setTimeout(resolve, 2));

@@ -24,7 +24,6 @@ const replicatedState = (item: ApiItem): string =>
 export async function waitForConvergence(nodes: readonly LanNode[], options: ConvergenceOptions = {}): Promise<Map<string, ApiItem>> {
   const { timeoutMs = 20_000 } = options;
   const deadline = Date.now() + timeoutMs;
-  let lastDifference = '';
   for (;;) {
     const lists = await Promise.all(nodes.map((node) => node.listAll({ includeDeleted: true, ...(options.type !== undefined ? { type: options.type } : {}) })));
     const states = lists.map((items) => new Map(items.map((item) => [item.id, replicatedState(item)])));
@@ -36,11 +35,11 @@ export async function waitForConvergence(nodes: readonly LanNode[], options: Con
       return [...ids].filter((id) => first.get(id) !== state.get(id)).map((id) => `${nodes[index + 1]!.name}:${id}`);
     });
     if (missing.length === 0 && !wrongCount && differing.length === 0) return new Map(lists[0]!.map((item) => [item.id, item]));
-    lastDifference = `counts ${lists.map((items, index) => `${nodes[index]!.name}=${items.length}`).join(' ')}` +
+    const difference = `counts ${lists.map((items, index) => `${nodes[index]!.name}=${items.length}`).join(' ')}` +
       (options.count !== undefined ? ` (want ${options.count})` : '') +
       (missing.length > 0 ? `; missing on ${nodes[0]!.name}: ${missing.slice(0, 5).join(', ')}` : '') +
       (differing.length > 0 ? `; differing from ${nodes[0]!.name}: ${differing.slice(0, 5).join(', ')}${differing.length > 5 ? ` (+${differing.length - 5})` : ''}` : '');
-    if (Date.now() > deadline) throw new Error(`nodes did not converge within ${timeoutMs} ms: ${lastDifference}`);
+    if (Date.now() > deadline) throw new Error(`nodes did not converge within ${timeoutMs} ms: ${difference}`);
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
 }
