@@ -12,7 +12,13 @@ if [ -z "${TROSYN_TEST_MODELS_DIR:-}" ]; then
     if [ -f "$dir/stories260K.gguf" ]; then export TROSYN_TEST_MODELS_DIR="$dir"; break; fi
   done
 fi
-echo "run_tests: node $(node --version), pnpm $(pnpm --version), test models: ${TROSYN_TEST_MODELS_DIR:-none found}"
+# The pinned copy of OpenAI's OpenAPI spec that the server's wire-format tests validate against.
+if [ -z "${TROSYN_OPENAI_SPEC:-}" ]; then
+  for spec in "$PWD/openai/openapi.yaml" "$PWD/../shared/openai/openapi.yaml"; do
+    if [ -f "$spec" ]; then export TROSYN_OPENAI_SPEC="$spec"; break; fi
+  done
+fi
+echo "run_tests: node $(node --version), pnpm $(pnpm --version), test models: ${TROSYN_TEST_MODELS_DIR:-none found}, OpenAI spec: ${TROSYN_OPENAI_SPEC:-none found}"
 
 pnpm install --frozen-lockfile
 pnpm build
