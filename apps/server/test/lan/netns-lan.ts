@@ -14,10 +14,13 @@
  *
  * Cleanup: {@link Lan.destroy} kills every process inside the LAN's namespaces (`ip netns
  * pids`, so grandchildren too) and deletes them. It also runs on process exit and on
- * SIGINT/SIGTERM/SIGHUP, and {@link createLan} removes LANs left behind by test processes that
- * died (namespace names carry the owner's pid).
+ * SIGINT/SIGTERM/SIGHUP. A process killed outright (vitest kills its workers with SIGKILL when
+ * it is interrupted) runs no handler: for that, a detached watchdog process holds a pipe from
+ * the test process and deletes its namespaces as soon as the pipe closes. {@link createLan} also
+ * removes LANs left behind by test processes that died (namespace names carry the owner's pid).
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
 
 /** Options of {@link createLan}. */
 export interface LanOptions {
@@ -67,6 +70,7 @@ export const LAN_PREFIX = 'trosyn-srv';
 const live = new Set<Lan>();
 let lanSequence = 0;
 let handlersInstalled = false;
+let watchdog: ChildProcess | undefined;
 
 /**
  * Creates a LAN of `hosts` namespaces on a bridge.
@@ -79,6 +83,7 @@ export function createLan(options: LanOptions): Lan {
   const subnet = options.subnet ?? 1;
   installExitHandlers();
   removeOrphans();
+  startWatchdog();
 
   const id = `${LAN_PREFIX}-${process.pid}-${++lanSequence}`;
   const bridgeNamespace = `${id}-br`;
@@ -228,6 +233,36 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+// The watchdog's program (node: built-ins only): wait for the owner's end of the pipe to close,
+// however the owner ended, then delete whatever namespaces of the owner are left.
+const watchdogProgram = `
+const { execFileSync } = require('node:child_process');
+const prefix = process.argv[1];
+process.stdin.resume();
+process.stdin.on('close', () => {
+  let names = [];
+  try { names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\\n').map((line) => line.split(' ')[0]).filter((name) => name.startsWith(prefix)); } catch {}
+  for (const name of names) {
+    try {
+      const pids = execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).split('\\n').map(Number).filter((pid) => pid > 0);
+      for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+    } catch {}
+    try { execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' }); } catch {}
+  }
+  process.exit(0);
+});
+`;
+
+/** Starts this process's watchdog once (see the file comment). */
+function startWatchdog(): void {
+  if (watchdog !== undefined) return;
+  // Detached: its own process group, so whatever kills the test process's group spares it.
+  watchdog = spawn(process.execPath, ['-e', watchdogProgram, `${LAN_PREFIX}-${process.pid}-`], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  watchdog.unref();
+  // The pipe must not keep the test process alive either.
+  (watchdog.stdin as Socket).unref();
 }
 
 function installExitHandlers(): void {
