@@ -40,9 +40,10 @@ describe('LAN sync between server processes (mDNS, shared secret)', { timeout: 9
       for (const other of others) {
         expect(node.logsWhere((line) => line.event === 'peer-authenticated' && line['peer_id'] === ids.get(other)).length).toBeGreaterThan(0);
       }
-      // No static peers are configured: every contact started with mDNS.
-      expect(node.logsWhere((line) => line.event === 'peer-discovered' && line['source'] === 'mdns').length).toBeGreaterThan(0);
     }
+    // No static peers are configured: every contact started with an mDNS discovery (a node that
+    // came up last may know all of its peers from their handshakes, so this is cluster-wide).
+    expect(good.flatMap((node) => node.logsWhere((line) => line.event === 'peer-discovered' && line['source'] === 'mdns')).length).toBeGreaterThan(0);
     const written = await Promise.all(good.map((node, index) => node.createItem({ id: `hello-${index + 1}`, type: 'discover', data: { from: node.name, n: index } })));
     const converged = await waitForConvergence(good, { type: 'discover', count: 3 });
     for (const item of written) expect(converged.get(item.id)).toMatchObject({ data: item.data, hlc: item.hlc, node_id: item.node_id, version: item.version });
