@@ -18,6 +18,8 @@ export {
   MIN_PWHASH_OPS_LIMIT,
   SHARED_SECRET_ENV_VAR,
   type NetworkKey,
+  hasNativeArgon2,
+  type NetworkKeyBackend,
   type NetworkKeyOptions,
 } from './network-key.js';
 export {

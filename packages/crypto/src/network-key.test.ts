@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as nodeCrypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CryptoError } from './errors.js';
@@ -5,6 +6,7 @@ import {
   DEFAULT_PWHASH_MEM_LIMIT,
   DEFAULT_PWHASH_OPS_LIMIT,
   deriveNetworkKey,
+  hasNativeArgon2,
   MIN_PWHASH_MEM_LIMIT,
   MIN_PWHASH_OPS_LIMIT,
   networkKeyBytes,
@@ -98,5 +100,40 @@ describe('deriveNetworkKey', () => {
     expect(bytes.every((byte) => byte === 0)).toBe(true);
     expect(() => networkKeyBytes(key)).toThrow(expect.objectContaining({ code: 'disposed' }));
     expect(JSON.stringify(key)).toBe('{"label":"trosyn-lan-sync"}');
+  });
+});
+
+describe('deriveNetworkKey backends', () => {
+  it('gives the same key with Node\'s native Argon2id and with libsodium', async () => {
+    expect(hasNativeArgon2()).toBe(typeof (nodeCrypto as { argon2?: unknown }).argon2 === 'function');
+    const viaSodium = hex(networkKeyBytes(await deriveNetworkKey('one passphrase', { ...FAST, backend: 'libsodium' })));
+    const viaAuto = hex(networkKeyBytes(await deriveNetworkKey('one passphrase', FAST)));
+    expect(viaAuto).toBe(viaSodium);
+    if (hasNativeArgon2()) {
+      expect(hex(networkKeyBytes(await deriveNetworkKey('one passphrase', { ...FAST, backend: 'node' })))).toBe(viaSodium);
+    }
+  });
+
+  it('rejects an unknown backend with invalid-config', async () => {
+    await expect(deriveNetworkKey('one passphrase', { ...FAST, backend: 'wasm' as never })).rejects.toMatchObject({ code: 'invalid-config' });
+  });
+
+  // Regression: libsodium.js's WebAssembly heap never shrinks, so one default derivation kept
+  // 64 MiB resident in every sync node. The native backend must give that memory back.
+  // Runs the built package (turbo builds before testing) in a fresh process, so RSS is its own.
+  it.runIf(hasNativeArgon2())('does not keep the 64 MiB of Argon2 memory resident with the native backend', () => {
+    const script = `
+      import { deriveNetworkKey } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const before = process.memoryUsage().rss;
+      for (const backend of ['node', 'libsodium']) {
+        await deriveNetworkKey('memory check', { backend });
+        globalThis.gc?.();
+        console.log(backend, Math.round((process.memoryUsage().rss - before) / 1048576));
+      }`;
+    const output = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const growth = Object.fromEntries(output.trim().split('\n').map((line) => line.split(' ')).map(([name, mib]) => [name, Number(mib)]));
+    expect(growth['node']).toBeLessThan(32);
+    // The libsodium figure shows the measurement can see the problem at all.
+    expect(growth['libsodium']).toBeGreaterThanOrEqual(48);
   });
 });

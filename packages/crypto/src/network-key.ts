@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { CryptoError } from './errors.js';
 import { loadSodium } from './sodium.js';
@@ -51,6 +52,28 @@ export interface NetworkKeyOptions {
   readonly opsLimit?: number;
   /** Argon2id memory in bytes. Default {@link DEFAULT_PWHASH_MEM_LIMIT}. Every node must use the same value. */
   readonly memLimit?: number;
+  /**
+   * Which Argon2id implementation computes the key; both give the same bytes. `'auto'` (default)
+   * uses Node's native `crypto.argon2` where it exists (Node >= 24.7) and libsodium otherwise.
+   */
+  readonly backend?: NetworkKeyBackend;
+}
+
+/** The Argon2id implementations {@link deriveNetworkKey} can use. */
+export type NetworkKeyBackend = 'auto' | 'node' | 'libsodium';
+
+type Argon2Async = (
+  algorithm: 'argon2id',
+  parameters: { message: Uint8Array; nonce: Uint8Array; parallelism: number; tagLength: number; memory: number; passes: number },
+  callback: (error: Error | null, derivedKey: Buffer) => void,
+) => void;
+
+// Node >= 24.7 ships Argon2id (OpenSSL). Typed locally because @types/node for older lines lacks it.
+const nativeArgon2 = (nodeCrypto as unknown as { argon2?: Argon2Async }).argon2;
+
+/** Whether this Node.js has a native Argon2id (`crypto.argon2`). */
+export function hasNativeArgon2(): boolean {
+  return typeof nativeArgon2 === 'function';
 }
 
 const keyBytes = new WeakMap<NetworkKey, Uint8Array>();
@@ -130,8 +153,9 @@ export function networkKeySalt(label: string = DEFAULT_NETWORK_LABEL): Uint8Arra
  * handshake. Strings are Unicode-normalised (NFC) first, so the same passphrase typed on different
  * systems gives the same key.
  *
- * Slow on purpose (about 0.15–0.35 s and 64 MiB with the defaults) and synchronous inside
- * WebAssembly once it starts: call it once at startup and keep the key.
+ * Slow on purpose (about 0.1–0.35 s and 64 MiB with the defaults): call it once at startup and
+ * keep the key. On Node >= 24.7 it runs natively off the main thread and frees its memory; on
+ * older Node it runs in libsodium's WebAssembly, which blocks the event loop and keeps the memory.
  *
  * @throws {@link CryptoError} `weak-secret` for an empty secret or {@link DEFAULT_SHARED_SECRET};
  *   `invalid-config` for out-of-range options.
@@ -148,14 +172,45 @@ export async function deriveNetworkKey(secret: string | Uint8Array, options: Net
   checkLabel(label);
   checkInteger('opsLimit', opsLimit, MIN_PWHASH_OPS_LIMIT, MAX_PWHASH_OPS_LIMIT);
   checkInteger('memLimit', memLimit, MIN_PWHASH_MEM_LIMIT, MAX_PWHASH_MEM_LIMIT);
+  const backend = options.backend ?? 'auto';
+  if (backend !== 'auto' && backend !== 'node' && backend !== 'libsodium') {
+    throw new CryptoError('invalid-config', `backend must be 'auto', 'node' or 'libsodium', got ${String(backend)}.`);
+  }
+  if (backend === 'node' && nativeArgon2 === undefined) {
+    throw new CryptoError('invalid-config', `backend 'node' needs Node.js >= 24.7 (crypto.argon2); this is ${process.version}.`);
+  }
   const secretBytes = secretToBytes(secret);
-  const sodium = await loadSodium();
   try {
-    const key = sodium.crypto_pwhash(NETWORK_KEY_BYTES, secretBytes, networkKeySalt(label), opsLimit, memLimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
+    // Prefer the native implementation: it runs on libuv's thread pool instead of blocking the event
+    // loop, and frees its 64 MiB afterwards. libsodium.js's WebAssembly heap only ever grows, so a
+    // single derivation there keeps the whole Argon2 memory resident for the life of the process.
+    const key =
+      backend !== 'libsodium' && nativeArgon2 !== undefined
+        ? await nativeArgon2Derive(nativeArgon2, secretBytes, networkKeySalt(label), opsLimit, memLimit)
+        : await libsodiumDerive(secretBytes, networkKeySalt(label), opsLimit, memLimit);
     return new NetworkKey(key, label, opsLimit, memLimit);
   } finally {
-    sodium.memzero(secretBytes);
+    secretBytes.fill(0);
   }
+}
+
+function nativeArgon2Derive(argon2: Argon2Async, secret: Uint8Array, salt: Uint8Array, opsLimit: number, memLimit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    argon2(
+      'argon2id',
+      // libsodium counts memory in bytes and rounds down to whole KiB; RFC 9106 counts KiB.
+      { message: secret, nonce: salt, parallelism: 1, tagLength: NETWORK_KEY_BYTES, memory: Math.floor(memLimit / 1024), passes: opsLimit },
+      (error, derived) => {
+        if (error) reject(new CryptoError('invalid-config', `Argon2id failed: ${error.message}`, { cause: error }));
+        else resolve(new Uint8Array(derived));
+      },
+    );
+  });
+}
+
+async function libsodiumDerive(secret: Uint8Array, salt: Uint8Array, opsLimit: number, memLimit: number): Promise<Uint8Array> {
+  const sodium = await loadSodium();
+  return sodium.crypto_pwhash(NETWORK_KEY_BYTES, secret, salt, opsLimit, memLimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
 }
 
 function secretToBytes(secret: string | Uint8Array): Uint8Array {
