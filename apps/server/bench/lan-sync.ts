@@ -148,6 +148,8 @@ async function startNode(name: string, dataDir: string, env: Readonly<Record<str
       LAN_SYNC_SHARED_SECRET: secret,
       // Periodic rounds would land in the middle of the measurements: only change-driven ones.
       LAN_SYNC_INTERVAL: '3600',
+      // Passed on, so the nodes can be profiled (`NODE_OPTIONS=--cpu-prof`) like the bench.
+      ...(process.env['NODE_OPTIONS'] === undefined ? {} : { NODE_OPTIONS: process.env['NODE_OPTIONS'] }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -382,6 +384,28 @@ async function oneChangeRounds(b: Node, proxy: Proxy): Promise<OneChangeRounds> 
   };
 }
 
+/**
+ * `POST /api/v1/sync/now` on B with nothing to exchange: a full round (pull, then push) as the
+ * periodic one runs it, through the counting proxy.
+ */
+async function idleRounds(b: Node, proxy: Proxy): Promise<{ medianMs: number; medianBytes: number }> {
+  const durations: number[] = [];
+  const totals: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await sleep(50);
+    await proxy.counts(true);
+    const from = b.logs.length;
+    const response = await api(`${b.apiUrl}/api/v1/sync/now`, 'POST');
+    if (response.status !== 200) throw new Error(`sync now → ${response.status} ${JSON.stringify(response.json)}`);
+    const line = await b.waitFor((entry) => entry.event === 'sync-round' && entry['reason'] === 'sync-now', from, 10_000);
+    if (line['ok'] !== true || Number(line['pulled']) !== 0 || Number(line['pushed']) !== 0) throw new Error(`expected an empty round, got ${JSON.stringify(line)}`);
+    durations.push(Number(line['duration_ms']));
+    const counts = await proxy.counts();
+    totals.push(counts.toTarget + counts.fromTarget);
+  }
+  return { medianMs: median(durations), medianBytes: median(totals) };
+}
+
 /** A write through A's data API until B's data API returns it. */
 async function liveWrites(a: Node, b: Node): Promise<{ medianMs: number; p90Ms: number; medianPostMs: number }> {
   const delays: number[] = [];
@@ -433,6 +457,9 @@ async function main(): Promise<void> {
     const rounds = await oneChangeRounds(b, proxy);
     console.log(`round with one changed item:        ${fmt(rounds.medianMs, 2)} ms median, p90 ${fmt(rounds.p90Ms, 2)} ms (engine round; write → round done ${fmt(rounds.medianWallMs, 2)} ms); target < 10 ms; PouchDB 20 ms`);
     console.log(`  on the wire: ${fmt(rounds.medianBytes, 0)} B median (max ${fmt(rounds.maxBytes, 0)}; ${fmt(rounds.medianUp, 0)} B to A, ${fmt(rounds.medianDown, 0)} B back), TCP payload; target < 4,096 B; PouchDB 7,400 B`);
+
+    const idle = await idleRounds(b, proxy);
+    console.log(`full round with nothing to exchange: ${fmt(idle.medianMs, 2)} ms median (sync now on B: pull + push), ${fmt(idle.medianBytes, 0)} B on the wire`);
 
     const live = await liveWrites(a, b);
     console.log(`live write on A visible on B:       ${fmt(live.medianMs, 2)} ms median, p90 ${fmt(live.p90Ms, 2)} ms (the POST alone: ${fmt(live.medianPostMs, 2)} ms); target < 5 ms; PouchDB 14 ms`);
