@@ -118,6 +118,20 @@ describe('deriveNetworkKey backends', () => {
     await expect(deriveNetworkKey('one passphrase', { ...FAST, backend: 'wasm' as never })).rejects.toMatchObject({ code: 'invalid-config' });
   });
 
+  // Regression: with the native backend nothing loaded libsodium any more, and the first
+  // handshake in a fresh process failed with "libsodium used before loadSodium() resolved".
+  it('leaves the handshake ready in a fresh process whichever backend derived the key', () => {
+    const script = `
+      import { createInitiator, createResponder, deriveNetworkKey } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const networkKey = await deriveNetworkKey('fresh process', { opsLimit: 1, memLimit: 8192 });
+      const responder = createResponder({ networkKey, nodeId: 'b' });
+      const initiator = createInitiator({ networkKey, nodeId: 'a', expectedPeerNodeId: 'b' });
+      const { confirm } = responder.handleProof(initiator.handleChallenge(responder.handleHello(initiator.hello())));
+      console.log(initiator.handleConfirm(confirm).peerNodeId);`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(output.trim()).toBe('b');
+  });
+
   // Regression: libsodium.js's WebAssembly heap never shrinks, so one default derivation kept
   // 64 MiB resident in every sync node. The native backend must give that memory back.
   // Runs the built package (turbo builds before testing) in a fresh process, so RSS is its own.
