@@ -182,7 +182,7 @@ export async function deriveNetworkKey(secret: string | Uint8Array, options: Net
   const secretBytes = secretToBytes(secret);
   // The handshake's key exchange runs synchronously on libsodium once a key exists, so libsodium
   // is loaded here whichever Argon2id backend computes the key (the package's documented contract).
-  // removed
+  await loadSodium();
   try {
     // Prefer the native implementation: it runs on libuv's thread pool instead of blocking the event
     // loop, and frees its 64 MiB afterwards. libsodium.js's WebAssembly heap only ever grows, so a
