@@ -29,9 +29,15 @@ export class PacketCapture {
    * @throws {MissingToolError} without tcpdump.
    */
   static async start(lan: Lan, file: string, filter: string): Promise<PacketCapture> {
-    // -U: write each packet at once (nothing lost in a buffer at stop); -s 0: whole packets;
+    // --immediate-mode: libpcap otherwise hands packets over from the kernel ring in timed blocks,
+    // and a SIGINT soon after a fast sync dropped them (seen: 52 packets received by the filter,
+    // 4 captured). -U: write each packet at once; -s 0: whole packets;
     // -Z root: keep the right to write the file (tcpdump drops to its own user by default).
-    const child = lan.spawnInBridge(tcpdumpPath(), ['-i', 'any', '-n', '-U', '-s', '0', '-Z', 'root', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = lan.spawnInBridge(
+      tcpdumpPath(),
+      ['-i', 'any', '-n', '--immediate-mode', '-U', '-s', '0', '-Z', 'root', '-w', file, filter],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     const capture = new PacketCapture(file, child);
     const deadline = Date.now() + 10_000;
     while (!capture.#stderr.includes('listening on')) {
@@ -43,8 +49,11 @@ export class PacketCapture {
 
   /** Stops tcpdump (SIGINT flushes the file) and returns the pcap bytes and its packet count. */
   async stop(): Promise<{ readonly bytes: Buffer; readonly packets: number }> {
+    // Let the last packets of the exchange reach tcpdump before it is told to stop.
+    await new Promise((resolve) => setTimeout(resolve, 250));
     if (this.#child.exitCode === null) this.#child.kill('SIGINT');
     await this.#exited;
+    console.log("TCPDUMP STDERR:", JSON.stringify(this.#stderr));
     const packets = Number(/(\d+) packets? captured/.exec(this.#stderr)?.[1] ?? Number.NaN);
     return { bytes: readFileSync(this.file), packets };
   }
