@@ -53,62 +53,11 @@ import { joinVectors, vectorsEqual, type VersionVector } from './version-vector.
 
 const DAY_MS = 86_400_000;
 
-interface ItemRow {
-  id: string;
-  type: string;
-  data: string | null;
-  version: number;
-  hlc: string;
-  node_id: string;
-  deleted: number;
-  vector: string;
-  value_vector: string | null;
-  seq: number;
-  origin: string;
-  from_peer: string | null;
-}
-
-interface HistoryRow {
-  id: number;
-  item_id: string;
-  type: string;
-  data: string | null;
-  version: number;
-  hlc: string;
-  node_id: string;
-  deleted: number;
-  vector: string;
-  reason: string;
-  recorded_at: number;
-}
-
-interface ConflictRow {
-  id: number;
-  item_id: string;
-  peer_id: string | null;
-  rule: string;
-  winner: string;
-  local: string;
-  remote: string;
-  result: string;
-  detected_at: number;
-  acknowledged_at: number | null;
-}
-
-interface PeerRow {
-  peer_id: string;
-  epoch: string | null;
-  cursor: number;
-  resyncing: number;
-  sweep_through: number;
-  acked_epoch: string | null;
-  acked: number;
-  last_attempt: number | null;
-  last_success: number | null;
-  last_error_code: string | null;
-  last_error: string | null;
-  last_error_at: number | null;
-}
+// Row shapes come from the one schema declaration, so a column added there reaches the engine.
+type ItemRow = SyncDatabase['sync_items'];
+type HistoryRow = SyncDatabase['sync_history'];
+type ConflictRow = SyncDatabase['sync_conflicts'];
+type PeerRow = SyncDatabase['sync_peers'];
 
 interface ResolvedConfig {
   readonly maxClockDriftMs: number;
@@ -129,19 +78,7 @@ interface Plan {
 }
 
 /** An item state about to be written. */
-interface NewState {
-  id: string;
-  type: string;
-  data: string | null;
-  version: number;
-  hlc: string;
-  node_id: string;
-  deleted: number;
-  vector: string;
-  value_vector: string | null;
-  origin: string;
-  from_peer: string | null;
-}
+type NewState = Omit<ItemRow, 'seq'>;
 
 function positiveOption(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
