@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { ChatDelta } from '../engine.js';
-import { toErrorResponse } from '../error-handler.js';
 import { ChatChunkEncoder } from '../openai/chat-chunk-encoder.js';
 import { buildChatCompletion } from '../openai/chat-completion-response.js';
 import { mapChatRequest } from '../openai/map-chat-request.js';
@@ -8,11 +7,11 @@ import { createRequestValidator } from '../openai/request-validator.js';
 import { resolveModel } from '../openai/resolve-model.js';
 import { createResponseMeta } from '../openai/response-meta.js';
 import { chatCompletionRequestSchema } from '../openai/schemas/chat-completion-request-schema.js';
-import { createSseResponse } from '../openai/sse-response.js';
 import type { ChatCompletionBody } from '../openai/wire-types.js';
 import { readJsonBody } from '../read-json-body.js';
 import type { AppEnv } from '../request-scope.js';
 import type { GenerationRouteDependencies } from './route-dependencies.js';
+import { streamGeneration } from './stream-generation.js';
 
 /** `POST /v1/chat/completions`: OpenAI chat completions, streamed (SSE) or not. */
 export function chatCompletionsRoute(deps: GenerationRouteDependencies): Hono<AppEnv> {
@@ -39,22 +38,13 @@ export function chatCompletionsRoute(deps: GenerationRouteDependencies): Hono<Ap
     }
 
     const encoder = new ChatChunkEncoder(meta, body.stream_options?.include_usage === true);
-    const end = scope.deferEnd();
-    try {
-      return await createSseResponse<ChatDelta>({
-        source: loaded.engine.streamChat({ ...request, signal }),
-        encode: (delta) => {
-          if (delta.type === 'done') scope.usage = delta.usage;
-          return encoder.encode(delta);
-        },
-        errorPayload: (error) => toErrorResponse(error, { promptParam: 'messages' }).body,
-        keepAliveMs: deps.sseKeepAliveMs,
-        onCancel: () => abort.abort(new Error('client disconnected')),
-        onEnd: (error) => end(error === undefined ? 'completed' : abort.signal.aborted ? 'client-disconnected' : 'error'),
-      });
-    } catch (error) {
-      end('error');
-      throw error;
-    }
+    return streamGeneration<ChatDelta>({
+      scope,
+      source: loaded.engine.streamChat({ ...request, signal }),
+      encode: (delta) => encoder.encode(delta),
+      promptParam: 'messages',
+      keepAliveMs: deps.sseKeepAliveMs,
+      abort,
+    });
   });
 }

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { CompletionDelta } from '../engine.js';
-import { toErrorResponse } from '../error-handler.js';
 import { CompletionChunkEncoder } from '../openai/completion-chunk-encoder.js';
 import { buildCompletion } from '../openai/completion-response.js';
 import { mapCompletionRequest } from '../openai/map-completion-request.js';
@@ -8,11 +7,11 @@ import { createRequestValidator } from '../openai/request-validator.js';
 import { resolveModel } from '../openai/resolve-model.js';
 import { createResponseMeta } from '../openai/response-meta.js';
 import { completionRequestSchema } from '../openai/schemas/completion-request-schema.js';
-import { createSseResponse } from '../openai/sse-response.js';
 import type { CompletionBody } from '../openai/wire-types.js';
 import { readJsonBody } from '../read-json-body.js';
 import type { AppEnv } from '../request-scope.js';
 import type { GenerationRouteDependencies } from './route-dependencies.js';
+import { streamGeneration } from './stream-generation.js';
 
 /** `POST /v1/completions`: OpenAI (legacy) text completions, streamed (SSE) or not. */
 export function completionsRoute(deps: GenerationRouteDependencies): Hono<AppEnv> {
@@ -38,22 +37,13 @@ export function completionsRoute(deps: GenerationRouteDependencies): Hono<AppEnv
     }
 
     const encoder = new CompletionChunkEncoder(meta, body.stream_options?.include_usage === true, echoed);
-    const end = scope.deferEnd();
-    try {
-      return await createSseResponse<CompletionDelta>({
-        source: loaded.engine.streamComplete({ ...request, signal }),
-        encode: (delta) => {
-          if (delta.type === 'done') scope.usage = delta.usage;
-          return encoder.encode(delta);
-        },
-        errorPayload: (error) => toErrorResponse(error, { promptParam: 'prompt' }).body,
-        keepAliveMs: deps.sseKeepAliveMs,
-        onCancel: () => abort.abort(new Error('client disconnected')),
-        onEnd: (error) => end(error === undefined ? 'completed' : abort.signal.aborted ? 'client-disconnected' : 'error'),
-      });
-    } catch (error) {
-      end('error');
-      throw error;
-    }
+    return streamGeneration<CompletionDelta>({
+      scope,
+      source: loaded.engine.streamComplete({ ...request, signal }),
+      encode: (delta) => encoder.encode(delta),
+      promptParam: 'prompt',
+      keepAliveMs: deps.sseKeepAliveMs,
+      abort,
+    });
   });
 }
