@@ -2,6 +2,7 @@ import { CryptoError } from './errors.js';
 import { positiveInteger } from './handshake-config.js';
 import { decodeBase64Url, encodeBase64Url } from './base64url.js';
 import { messageRecord, SESSION_ID_BYTES } from './handshake-messages.js';
+import { sealedFrameSessionId } from './sealed-frame.js';
 import type { OpenedMessage, Session } from './session.js';
 
 /** Default bound on sessions held by a {@link SessionStore}. */
@@ -16,7 +17,7 @@ export interface SessionStoreConfig {
   readonly maxSessions?: number;
 }
 
-/** What {@link SessionStore.open} returns. */
+/** What {@link SessionStore.open} and {@link SessionStore.openFrame} return. */
 export interface OpenedEnvelope {
   /** The session the envelope belonged to. */
   readonly session: Session;
@@ -101,6 +102,22 @@ export class SessionStore {
       throw new CryptoError('unknown-session', 'No live session with this id (expired, evicted or never created); run a new handshake.', { details: { sessionId } });
     }
     return { session, message: session.open(envelope) };
+  }
+
+  /**
+   * {@link SessionStore.open} for a binary frame (`Session.sealFrame`): finds the session the
+   * frame names and opens it.
+   *
+   * @throws {@link CryptoError} `unknown-session`, and everything `Session.openFrame` throws.
+   */
+  openFrame(frame: Uint8Array): OpenedEnvelope {
+    this.#assertUsable();
+    const sessionId = sealedFrameSessionId(frame);
+    const session = this.get(sessionId);
+    if (session === undefined) {
+      throw new CryptoError('unknown-session', 'No live session with this id (expired, evicted or never created); run a new handshake.', { details: { sessionId } });
+    }
+    return { session, message: session.openFrame(frame) };
   }
 
   /** Removes and disposes a session. Returns whether it was held. */
