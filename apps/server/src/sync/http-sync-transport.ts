@@ -3,8 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
 import { SYNC_PROTOCOL_VERSION, type LogCursor, type PageLimits, type PullRequest, type PullResponse, type SyncRequest, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
-import { decodeSealedFrame, encodeSealedFrame, SEALED_FRAME_MEDIA_TYPE } from './sealed-frame.js';
-import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
+import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
 
 /** Construction config of {@link HttpSyncTransport}. */
 export interface HttpSyncTransportConfig {
@@ -201,12 +200,13 @@ export class HttpSyncTransport implements SyncTransport {
   async #send(plaintext: string, signal: AbortSignal | undefined): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const session = await this.#ensureSession(signal);
-      const envelope = session.seal(plaintext, REQUEST_ASSOCIATED_DATA);
-      const answer = await this.#post(SYNC_PATHS.messages, encodeSealedFrame(envelope), SEALED_FRAME_MEDIA_TYPE, signal);
+      const sequence = session.sealedCount;
+      const frame = session.sealFrame(plaintext, REQUEST_ASSOCIATED_DATA);
+      const answer = await this.#post(SYNC_PATHS.messages, frame, SEALED_FRAME_MEDIA_TYPE, signal);
       if (answer.contentType.startsWith(SEALED_FRAME_MEDIA_TYPE)) {
-        const opened = session.open(decodeSealedFrame(answer.body));
-        if (opened.associatedData?.toString('utf8') !== responseAssociatedData(envelope.sequence)) {
-          throw new LanSyncError('malformed-frame', `response from ${this.url} is not bound to request ${envelope.sequence}`);
+        const opened = session.openFrame(answer.body);
+        if (opened.associatedData?.toString('utf8') !== responseAssociatedData(sequence)) {
+          throw new LanSyncError('malformed-frame', `response from ${this.url} is not bound to request ${sequence}`);
         }
         return JSON.parse(opened.plaintext.toString('utf8')) as unknown;
       }

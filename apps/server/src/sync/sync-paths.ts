@@ -10,6 +10,9 @@ export const SYNC_PATHS = Object.freeze({
   messages: '/sync/v1/messages',
 });
 
+/** Media type of a body that is a `@trosyn/crypto` sealed frame (`Session.sealFrame`). */
+export const SEALED_FRAME_MEDIA_TYPE = 'application/x-trosyn-sealed';
+
 /** Associated data of every sealed request: binds it to the messages route. */
 export const REQUEST_ASSOCIATED_DATA = 'POST /sync/v1/messages';
 

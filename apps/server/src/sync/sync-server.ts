@@ -8,8 +8,7 @@ import { CryptoError, type CryptoErrorCode, type RateLimiter, type Responder, ty
 import { SYNC_PROTOCOL_VERSION, type SyncResponder, type SyncResponse } from '@trosyn/sync-core';
 import type { Logger } from '../logger.js';
 import { LanSyncError } from './errors.js';
-import { decodeSealedFrame, encodeSealedFrame, SEALED_FRAME_MEDIA_TYPE } from './sealed-frame.js';
-import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
+import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
 
 /** A peer that completed a handshake with this node (it initiated). */
 export interface InboundPeer {
@@ -187,8 +186,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     }
     let opened;
     try {
-      const body = Buffer.from(await c.req.arrayBuffer());
-      opened = deps.sessions.open(decodeSealedFrame(body));
+      opened = deps.sessions.openFrame(new Uint8Array(await c.req.arrayBuffer()));
     } catch (error) {
       return refuse(c, address, error, 'messages');
     }
@@ -212,8 +210,8 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     if (response.type === 'error') {
       logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route: 'messages', peer_id: session.peerNodeId, code: response.code, reason: response.message });
     }
-    const sealed = session.seal(JSON.stringify(response), responseAssociatedData(message.sequence));
-    return new Response(encodeSealedFrame(sealed), { status: response.type === 'error' ? 422 : 200, headers: { 'content-type': SEALED_FRAME_MEDIA_TYPE } });
+    const sealed = session.sealFrame(JSON.stringify(response), responseAssociatedData(message.sequence));
+    return new Response(sealed, { status: response.type === 'error' ? 422 : 200, headers: { 'content-type': SEALED_FRAME_MEDIA_TYPE } });
   });
 
   app.notFound((c) => c.json(errorBody('route-not-found', `No sync route ${c.req.method} ${c.req.path}.`), 404));

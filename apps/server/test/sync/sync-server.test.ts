@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRateLimiter, createResponder, createSessionStore, deriveNetworkKey, MIN_PWHASH_MEM_LIMIT, MIN_PWHASH_OPS_LIMIT, type NetworkKey } from '@trosyn/crypto';
+import { createRateLimiter, createResponder, createSessionStore, deriveNetworkKey, MIN_PWHASH_MEM_LIMIT, MIN_PWHASH_OPS_LIMIT, SEALED_FRAME_HEADER_BYTES, type NetworkKey } from '@trosyn/crypto';
 import { SyncEngine } from '@trosyn/sync-core';
 import type { LogFields, Logger, LogLevel } from '../../src/logger.js';
 import { LanSyncError } from '../../src/sync/errors.js';
 import { HttpSyncTransport } from '../../src/sync/http-sync-transport.js';
-import { encodeSealedFrame, SEALED_FRAME_MEDIA_TYPE } from '../../src/sync/sealed-frame.js';
-import { REQUEST_ASSOCIATED_DATA, SYNC_PATHS } from '../../src/sync/sync-paths.js';
+import { REQUEST_ASSOCIATED_DATA, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS } from '../../src/sync/sync-paths.js';
 import { createSyncApp, listenSyncServer } from '../../src/sync/sync-server.js';
 
 const keyOptions = { opsLimit: MIN_PWHASH_OPS_LIMIT, memLimit: MIN_PWHASH_MEM_LIMIT };
@@ -110,7 +109,7 @@ describe('sync server', () => {
     const confirm = await (await post(`${server.url}${SYNC_PATHS.proof}`, JSON.stringify(initiator.handleChallenge(challenge)), 'application/json')).json();
     const own = initiator.handleConfirm(confirm);
     const pull = { type: 'pull', protocol: 1, nodeId: 'client-node', epoch: requester.epoch, cursor: { epoch: null, seq: 0, resyncing: false }, limits: { maxChanges: 10, maxBytes: 100_000 } };
-    const frame = encodeSealedFrame(own.seal(JSON.stringify(pull), REQUEST_ASSOCIATED_DATA));
+    const frame = own.sealFrame(JSON.stringify(pull), REQUEST_ASSOCIATED_DATA);
     expect((await post(`${server.url}${SYNC_PATHS.messages}`, frame)).status).toBe(200);
     const replay = await post(`${server.url}${SYNC_PATHS.messages}`, frame);
     expect(replay.status).toBe(409);
@@ -147,7 +146,14 @@ describe('sync server', () => {
     await engine.put({ id: 'a', type: 't', data: 1 });
     expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
     // A session id the server never issued is `unknown-session`, 401.
-    const stranger = encodeSealedFrame({ type: 'trosyn-envelope', version: 1, sessionId: Buffer.alloc(16, 1).toString('base64url'), sequence: 0, timestamp: Date.now(), ciphertext: Buffer.alloc(8).toString('base64url'), tag: Buffer.alloc(16).toString('base64url') } as never);
+    // A well-formed frame (see @trosyn/crypto's layout) naming session 0x0101…: 16-byte tag, 8 bytes of ciphertext.
+    const stranger = Buffer.alloc(SEALED_FRAME_HEADER_BYTES + 16 + 8);
+    stranger.writeUInt16BE(0x5453, 0);
+    stranger.writeUInt8(1, 2);
+    stranger.fill(1, 3, 19);
+    stranger.writeUInt32BE(Math.floor(Date.now() / 2 ** 32), 27);
+    stranger.writeUInt32BE(Date.now() >>> 0, 31);
+    stranger.writeUInt8(16, SEALED_FRAME_HEADER_BYTES - 1);
     const unknown = await post(`${first.server.url}${SYNC_PATHS.messages}`, stranger);
     expect(unknown.status).toBe(401);
     expect((await errorOf(unknown)).code).toBe('unknown-session');
