@@ -247,6 +247,7 @@ export class SyncEngine implements SyncResponder {
       throw new SyncError('invalid-config', 'resolveConflict must be a function');
     }
     this.#customResolver = frozen.resolveConflict;
+    const cacheSizeKiB = Math.floor(positiveOption('cacheSizeKiB', frozen.cacheSizeKiB, 32 * 1024));
 
     if (typeof frozen.database === 'string') {
       // better-sqlite3 is a native module: load it only when the engine has to open a file itself.
@@ -275,8 +276,8 @@ export class SyncEngine implements SyncResponder {
       }
       this.#db.pragma(`synchronous = ${frozen.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.#db.pragma('busy_timeout = 5000');
-      // 32 MiB page cache (default 2 MiB): index maintenance on large stores stays in memory.
-      this.#db.pragma('cache_size = -32768');
+      // Negative: a size in KiB rather than in pages (see cacheSizeKiB).
+      this.#db.pragma(`cache_size = -${cacheSizeKiB}`);
       migrate(this.#db);
       this.#stmt = this.#prepareStatements();
       const meta = new Map((this.#stmt.allMeta!.all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));

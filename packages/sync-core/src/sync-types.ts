@@ -57,6 +57,13 @@ export interface SyncEngineConfig {
    * survives power loss, at the cost of an fsync per commit.
    */
   readonly synchronous?: 'normal' | 'full' | undefined;
+  /**
+   * SQLite page cache of the engine's connection, in KiB. Default 32768 (32 MiB; SQLite's own
+   * default is 2 MiB): index updates of a large store stay in memory while pages are applied.
+   * It is the largest fixed part of the engine's memory: lower it on small devices (the cost is
+   * more reads from the OS file cache during a large sync).
+   */
+  readonly cacheSizeKiB?: number | undefined;
   /** Wall clock in microseconds since the epoch. Injected for tests; default: the system clock. */
   readonly wallClockMicros?: (() => number) | undefined;
   /** Conflict resolver used instead of {@link SyncEngine.resolveConflict}. */

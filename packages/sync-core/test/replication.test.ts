@@ -23,6 +23,20 @@ describe('SyncEngine storage', () => {
     db.close();
   });
 
+  it('sizes its SQLite page cache by cacheSizeKiB (default 32 MiB) and refuses a bad size', async () => {
+    const db = new Database(replicas.path('cache'));
+    const engine = new SyncEngine({ database: db, nodeId: 'cache', cacheSizeKiB: 4096 });
+    expect(db.pragma('cache_size', { simple: true })).toBe(-4096);
+    await engine.dispose();
+    const byDefault = new SyncEngine({ database: db, nodeId: 'cache' });
+    expect(db.pragma('cache_size', { simple: true })).toBe(-32768);
+    await byDefault.dispose();
+    db.close();
+    for (const bad of [0, -1, Number.NaN]) {
+      expect(() => new SyncEngine({ database: ':memory:', cacheSizeKiB: bad })).toThrow(expect.objectContaining({ code: 'invalid-config' }));
+    }
+  });
+
   it('persists the clock, epoch and node id across restarts', async () => {
     const a = replicas.open('a', { wallClockMicros: time.clock() });
     const first = await a.put({ id: 'x', type: 't', data: 1 });
