@@ -140,8 +140,14 @@ export class HttpSyncTransport implements SyncTransport {
     } else {
       response = await this.#send(plaintext, options.signal);
     }
-    if (message.type === 'pull') this.#prefetchNext(message, response);
     this.#observe(response);
+    if (message.type === 'pull' && this.#prefetchNext(message, response)) {
+      // http.request hands a request to its (kept-alive) socket on process.nextTick, and the
+      // engine goes from here to applying the page in one run of promise continuations, which
+      // drain before any nextTick: without this yield the prefetch would leave only after the
+      // page was applied, and the two nodes would take turns instead of working at once.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     return response;
   }
 
@@ -185,9 +191,10 @@ export class HttpSyncTransport implements SyncTransport {
     else if (r.type === 'push-ack' && r.cursor !== undefined && this.#peerView !== undefined) this.#peerView = { ...this.#peerView, yourCursor: r.cursor };
   }
 
-  #prefetchNext(message: PullRequest, response: unknown): void {
+  /** Sends the pull that will follow `response`, if more pages follow; returns whether it did. */
+  #prefetchNext(message: PullRequest, response: unknown): boolean {
     const page = (response as { type?: unknown; page?: { hasMore?: unknown; through?: unknown; epoch?: unknown; mode?: unknown } } | null)?.page;
-    if ((response as { type?: unknown }).type !== 'pull-page' || page?.hasMore !== true || typeof page.through !== 'number' || typeof page.epoch !== 'string') return;
+    if ((response as { type?: unknown }).type !== 'pull-page' || page?.hasMore !== true || typeof page.through !== 'number' || typeof page.epoch !== 'string') return false;
     // Mirrors the cursor the engine commits with the page: same epoch → max(old, through).
     const seq = message.cursor.epoch === page.epoch ? Math.max(message.cursor.seq, page.through) : page.through;
     const next: PullRequest = { ...message, cursor: { epoch: page.epoch, seq, resyncing: page.mode === 'full' } };
@@ -195,6 +202,7 @@ export class HttpSyncTransport implements SyncTransport {
     const pending = this.#send(key, undefined);
     pending.catch(() => undefined);
     this.#prefetch = { key, response: pending };
+    return true;
   }
 
   async #send(plaintext: string, signal: AbortSignal | undefined): Promise<unknown> {
