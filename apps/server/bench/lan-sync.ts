@@ -511,6 +511,7 @@ async function main(): Promise<void> {
     b = await startNode('bench-b', b.dataDir, { LAN_SYNC_NODE_ID: 'bench-b', LAN_SYNC_PORT: String(b.syncPort), LAN_SYNC_PEERS: `127.0.0.1:${proxy.port}` });
     nodes.push(b);
     await b.waitFor((line) => line.event === 'sync-round' && line['ok'] === true, 0, 30_000);
+    b.resetPeakRss();
     const rounds = await oneChangeRounds(b, proxy);
     console.log(`round with one changed item:        ${fmt(rounds.medianMs, 2)} ms median, p90 ${fmt(rounds.p90Ms, 2)} ms (engine round; write → round done ${fmt(rounds.medianWallMs, 2)} ms); target < 10 ms; PouchDB 20 ms`);
     console.log(`  on the wire: ${fmt(rounds.medianBytes, 0)} B median (max ${fmt(rounds.maxBytes, 0)}; ${fmt(rounds.medianUp, 0)} B to A, ${fmt(rounds.medianDown, 0)} B back), TCP payload; target < 4,096 B; PouchDB 7,400 B`);
@@ -520,7 +521,7 @@ async function main(): Promise<void> {
 
     const live = await liveWrites(a, b);
     console.log(`live write on A visible on B:       ${fmt(live.medianMs, 2)} ms median, p90 ${fmt(live.p90Ms, 2)} ms (the POST alone: ${fmt(live.medianPostMs, 2)} ms); target < 5 ms; PouchDB 14 ms`);
-    console.log(`  peak RSS after these phases: A ${fmt(a.peakRssMb(), 0)} MB, B ${fmt(b.peakRssMb(), 0)} MB`);
+    console.log(`  peak RSS during these phases: A ${fmt(a.peakRssMb(), 0)} MB, B ${fmt(b.peakRssMb(), 0)} MB`);
 
     await Promise.all([a.stop(), b.stop()]);
     if (MILLION) {
