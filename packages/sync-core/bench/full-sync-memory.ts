@@ -26,6 +26,8 @@ globalThis.gc?.();
 const base = process.memoryUsage();
 let peakRss = base.rss;
 let peakHeap = base.heapUsed;
+let peakHeapTotal = base.heapTotal;
+let peakExternal = base.external;
 let requests = 0;
 // The in-memory round never yields to timers, so sample at every request. Every 20th request
 // forces a GC so the heap figure is what is retained, not garbage not yet collected.
@@ -35,6 +37,8 @@ const sample = (): void => {
   if (gcNow) globalThis.gc!();
   const m = process.memoryUsage();
   peakRss = Math.max(peakRss, m.rss);
+  peakHeapTotal = Math.max(peakHeapTotal, m.heapTotal);
+  peakExternal = Math.max(peakExternal, m.external);
   if (gcNow) peakHeap = Math.max(peakHeap, m.heapUsed);
 };
 const started = performance.now();
@@ -44,4 +48,4 @@ sample();
 if (!report.ok) throw new Error(JSON.stringify(report));
 await fresh.dispose();
 await big.dispose();
-console.log(JSON.stringify({ count, syncMs, baseRss: base.rss, peakRss, baseHeap: base.heapUsed, peakHeap, pages: report.pulled.pages }));
+console.log(JSON.stringify({ count, syncMs, baseRss: base.rss, peakRss, baseHeap: base.heapUsed, peakHeap, peakHeapTotal, peakExternal, pages: report.pulled.pages }));
