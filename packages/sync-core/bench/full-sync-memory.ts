@@ -1,6 +1,6 @@
 // One full sync of N small items through the in-memory transport, in a fresh process so its
 // memory figures are not polluted by other benchmarks. Prints one JSON line.
-// Usage: node --expose-gc bench/full-sync-memory.ts seed|sync <items> <dir>
+// Usage: node --expose-gc bench/full-sync-memory.ts seed|sync <items> <dir> [cacheSizeKiB]
 // Seeding runs in its own process so the sync process starts without the seeding's garbage.
 import { join } from 'node:path';
 import { SyncEngine } from '../dist/index.js';
@@ -9,7 +9,8 @@ import { createInMemoryTransport } from '../dist/testing.js';
 const mode = process.argv[2];
 const count = Number(process.argv[3]);
 const dir = process.argv[4]!;
-const big = new SyncEngine({ database: join(dir, `big-${count}.db`), nodeId: 'big' });
+const cacheSizeKiB = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
+const big = new SyncEngine({ database: join(dir, `big-${count}.db`), nodeId: 'big', cacheSizeKiB });
 if (mode === 'seed') {
   const started = performance.now();
   for (let i = 0; i < count; i += 5000) {
@@ -21,7 +22,7 @@ if (mode === 'seed') {
   console.log(JSON.stringify({ seedMs: performance.now() - started }));
   process.exit(0);
 }
-const fresh = new SyncEngine({ database: join(dir, `fresh-${count}.db`), nodeId: 'fresh' });
+const fresh = new SyncEngine({ database: join(dir, `fresh-${count}.db`), nodeId: 'fresh', cacheSizeKiB });
 globalThis.gc?.();
 const base = process.memoryUsage();
 let peakRss = base.rss;
