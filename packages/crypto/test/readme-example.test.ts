@@ -10,14 +10,18 @@ describe('README example', () => {
   it('runs against the built package and prints what the README says', () => {
     expect(existsSync(join(packageDir, 'dist/index.js')), 'dist/ is missing: run `pnpm build` first').toBe(true);
     const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
-    const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(code).toBeDefined();
+    const first = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    // The sealed-frames section continues the first example.
+    const frames = /### Sealed frames[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(first).toBeDefined();
+    expect(frames).toBeDefined();
+    const code = `${first!}\n${frames!}`;
     // Inside the package folder, `@trosyn/crypto` resolves to this package (Node self-reference).
     const file = join(packageDir, `.readme-example-${process.pid}.mjs`);
-    writeFileSync(file, code!);
+    writeFileSync(file, code);
     try {
       const output = execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
-      expect(output.trim().split('\n')).toEqual(['node-a POST /sync/push {"op":"push","items":3}', 'replayed']);
+      expect(output.trim().split('\n')).toEqual(['node-a POST /sync/push {"op":"push","items":3}', 'replayed', '{"op":"pull"} 89']);
     } finally {
       rmSync(file, { force: true });
     }
