@@ -6,7 +6,9 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): unknown;
   pragma(source: string, options?: { simple?: boolean }): unknown;
-  transaction<F extends (...args: never[]) => unknown>(fn: F): F;
+  // Only argument-less transactions are used. Declared so that better-sqlite3's own typings
+  // (a callable `Transaction<F>` with .deferred/.immediate, not F itself) are assignable to it.
+  transaction<T>(fn: () => T): () => T;
   close(): unknown;
   readonly open: boolean;
   readonly inTransaction: boolean;
