@@ -135,25 +135,28 @@ interface Node {
 }
 
 /**
- * The Node flags of the package's `start` script (`node <flags> dist/main.js`): the nodes run
- * exactly as `pnpm start` (and so `./run_api.sh`) runs them. BENCH_LAN_NODE_FLAGS overrides them.
+ * The environment and Node flags of the package's `start` script (`[NAME=value …] node <flags>
+ * dist/main.js`): the nodes run exactly as `pnpm start` (and so `./run_api.sh`) runs them.
+ * BENCH_LAN_NODE_FLAGS overrides the flags (the environment assignments stay).
  */
-const nodeFlags: readonly string[] = (() => {
-  const override = process.env['BENCH_LAN_NODE_FLAGS'];
-  if (override !== undefined) return override.split(/\s+/).filter((flag) => flag !== '');
+const startCommand: { readonly env: Readonly<Record<string, string>>; readonly flags: readonly string[] } = (() => {
   const start = (JSON.parse(readFileSync(path.join(serverDir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start'] ?? '';
-  const match = /^node\s+(.*?)\s*dist\/main\.js$/.exec(start.trim());
-  if (match === null) throw new Error(`cannot read the Node flags from the start script ${JSON.stringify(start)}`);
-  return match[1]!.split(/\s+/).filter((flag) => flag !== '');
+  const match = /^((?:[A-Z_][A-Z0-9_]*=\S*\s+)*)node\s+(.*?)\s*dist\/main\.js$/.exec(start.trim());
+  if (match === null) throw new Error(`cannot read the start command from the start script ${JSON.stringify(start)}`);
+  const env = Object.fromEntries(match[1]!.split(/\s+/).filter((word) => word !== '').map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]));
+  const override = process.env['BENCH_LAN_NODE_FLAGS'];
+  const flags = (override ?? match[2]!).split(/\s+/).filter((flag) => flag !== '');
+  return { env, flags };
 })();
 
 const children = new Set<ChildProcess>();
 const secret = `bench-${randomBytes(16).toString('hex')}`;
 
 async function startNode(name: string, dataDir: string, env: Readonly<Record<string, string>>): Promise<Node> {
-  const child = spawn(process.execPath, [...nodeFlags, mainJs], {
+  const child = spawn(process.execPath, [...startCommand.flags, mainJs], {
     cwd: dataDir,
     env: {
+      ...startCommand.env,
       PATH: process.env['PATH'] ?? '',
       HOME: process.env['HOME'] ?? '',
       TROSYN_ROOT: dataDir,
