@@ -50,7 +50,7 @@ import type {
   SyncStatus,
 } from './sync-types.js';
 import { TypedEmitter } from './typed-emitter.js';
-import { joinVectors, vectorsEqual, type VersionVector } from './version-vector.js';
+import { joinVectors, vectorLeq, vectorsEqual, type VersionVector } from './version-vector.js';
 
 const DAY_MS = 86_400_000;
 
@@ -979,10 +979,23 @@ export class SyncEngine implements SyncResponder {
       case 'insert':
         changedRows.push(this.#writeState(verbatim()));
         return;
-      case 'adopt':
-        this.#insertHistory(local!, 'superseded');
-        changedRows.push(this.#writeState(verbatim()));
+      case 'adopt': {
+        // The remote state follows ours, but its value may never have seen our value: our value
+        // lost a conflict that another node resolved (and the resolution reached us first). Log
+        // it here too, so every replica's conflict log shows the conflict its value lost.
+        const localState = rowToMergeState(local!);
+        const remoteState = changeToMergeState(change);
+        const resolvedElsewhere = !vectorLeq(localState.valueVector, remoteState.valueVector);
+        this.#insertHistory(local!, resolvedElsewhere ? 'conflict-loser' : 'superseded');
+        const written = this.#writeState(verbatim());
+        changedRows.push(written);
+        if (resolvedElsewhere) {
+          const byDefault = defaultConflictWinner(localState, remoteState);
+          const rule = byDefault.winner === 'remote' ? byDefault.rule : 'custom';
+          conflicts.push(this.#logConflict(local!.id, peerId, rule, 'remote', rowToItem(local!), changeToItem(change), rowToItem(written)));
+        }
         return;
+      }
       case 'keep-local':
       case 'take-remote':
       case 'tiebreak':

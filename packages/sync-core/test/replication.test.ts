@@ -153,6 +153,45 @@ describe('SyncEngine replication', () => {
     expect(await a.conflicts({ acknowledged: false })).toHaveLength(0);
   });
 
+  it('logs a conflict on a replica that only receives its resolution from another node', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const c = replicas.open('c', { wallClockMicros: time.clock() });
+    await a.put({ id: 'agenda', type: 'note', data: 'original' });
+    await replicas.sync(b, a);
+    await replicas.sync(c, a);
+    // Concurrent edits on a and b; c gets b's edit first.
+    await a.put({ id: 'agenda', type: 'note', data: 'a edit' });
+    time.advanceMs(5);
+    await b.put({ id: 'agenda', type: 'note', data: 'b edit' });
+    await replicas.sync(c, b);
+    // b resolves the conflict with a (b's later edit wins)...
+    await replicas.sync(b, a);
+    expect(await b.conflicts()).toHaveLength(1);
+    // c already holds the winning value: adopting the resolution loses nothing there, no conflict.
+    await replicas.sync(c, a);
+    expect((await c.get('agenda'))?.data).toBe('b edit');
+    expect(await c.conflicts()).toHaveLength(0);
+    // d holds the value that is about to lose, and only ever sees the resolution made on b.
+    const d = replicas.open('d', { wallClockMicros: time.clock() });
+    await a.put({ id: 'memo', type: 'note', data: 'original' });
+    await replicas.sync(d, a);
+    await replicas.sync(b, a);
+    await a.put({ id: 'memo', type: 'note', data: 'a edit' });
+    await replicas.sync(d, a); // d holds a's edit, which is about to lose
+    time.advanceMs(5);
+    await b.put({ id: 'memo', type: 'note', data: 'b edit' });
+    await replicas.sync(b, a); // b resolves: b's edit wins over a's
+    await replicas.sync(d, b); // d adopts b's resolved state, which absorbed a's edit
+    expect((await d.get('memo'))?.data).toBe('b edit');
+    const [logged] = await d.conflicts({ itemId: 'memo' });
+    expect(logged).toMatchObject({ itemId: 'memo', peerId: 'b', rule: 'lww', winner: 'remote' });
+    expect(logged!.local).toMatchObject({ data: 'a edit' });
+    expect(logged!.remote).toMatchObject({ data: 'b edit' });
+    expect((await d.history('memo'))[0]).toMatchObject({ reason: 'conflict-loser', item: { data: 'a edit' } });
+    expect(await allItems(d)).toEqual(await allItems(b));
+  });
+
   it('orders causally related writes by causality even when the writer’s clock is behind', async () => {
     const a = replicas.open('a', { wallClockMicros: time.clock(0) });
     const b = replicas.open('b', { wallClockMicros: time.clock(-30_000) }); // 30 s slow
