@@ -36,12 +36,9 @@ export interface SealedParts {
   readonly tag: Uint8Array;
 }
 
-/** Lays sealed parts out as one frame (one copy of the ciphertext). */
+/** Lays sealed parts out as one frame (one copy of the ciphertext). The caller checked the AD length. */
 export function encodeSealedFrame(parts: SealedParts): Buffer {
   const adLength = parts.associatedData?.length ?? 0;
-  if (adLength > SEALED_FRAME_MAX_AD_BYTES) {
-    throw new CryptoError('invalid-argument', `Associated data of a frame is at most ${SEALED_FRAME_MAX_AD_BYTES} bytes, got ${adLength}.`);
-  }
   const body = SEALED_FRAME_HEADER_BYTES + adLength + parts.tag.length;
   const frame = Buffer.allocUnsafe(body + parts.ciphertext.length);
   frame.writeUInt16BE(SEALED_FRAME_MAGIC, 0);

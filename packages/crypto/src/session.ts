@@ -221,7 +221,9 @@ export class Session {
    */
   openFrame(frame: Uint8Array): OpenedMessage {
     this.#assertUsable();
-    return this.#openParsed(parseSealedFrame(frame));
+    const parsed = parseSealedFrame(frame);
+    // The frame's associated data is a view into the caller's buffer: hand out a copy it cannot change under us.
+    return this.#openParsed(parsed.associatedData === undefined ? parsed : { ...parsed, associatedData: Buffer.from(parsed.associatedData) });
   }
 
   #openParsed(parsed: ParsedEnvelope): OpenedMessage {
@@ -247,9 +249,7 @@ export class Session {
     const header = envelopeHeader(this.#idBytes, parsed.sequence, parsed.timestamp, parsed.associatedData);
     const plaintext = aes256GcmDecrypt(this.#receiveKey, nonceFor(this.#receiveDirection, parsed.sequence), parsed.ciphertext, parsed.tag, header);
     this.#window.commit(parsed.sequence);
-    // A frame's associated data is a view into the caller's buffer: hand out a copy it cannot change under us.
-    const associatedData = parsed.associatedData === undefined ? undefined : Buffer.from(parsed.associatedData);
-    return { plaintext, associatedData, sequence: parsed.sequence, timestamp: parsed.timestamp };
+    return { plaintext, associatedData: parsed.associatedData, sequence: parsed.sequence, timestamp: parsed.timestamp };
   }
 
   /** Wipes both keys. Idempotent; `seal` and `open` then throw `disposed`. */

@@ -18,6 +18,18 @@ describe('decideMerge', () => {
     expect(decideMerge(base, editA).kind).toBe('adopt');
   });
 
+  it('tells a newer state whose value never saw ours (a conflict resolved elsewhere) from a plain successor', () => {
+    // b resolved editA against editB: its context covers both, its value is editB's.
+    const resolvedOnB = state({ ...editB, vector: { a: t(2, 'a'), b: t(3, 'b') }, valueVector: editB.vector });
+    expect(decideMerge(editA, resolvedOnB)).toEqual({ kind: 'adopt', resolvedElsewhere: 'lww' });
+    // The replica that held the winning value only widens its context: nothing lost there.
+    expect(decideMerge(editB, resolvedOnB)).toEqual({ kind: 'adopt' });
+    expect(decideMerge(base, resolvedOnB)).toEqual({ kind: 'adopt' });
+    // A value the default rule would not pick can only have won by a custom resolver.
+    const keptOnB = state({ ...base, hlc: t(1, 'b'), nodeId: 'b', vector: { a: t(2, 'a'), b: t(3, 'b') }, valueVector: { a: t(1, 'a'), b: t(1, 'b') } });
+    expect(decideMerge(editA, keptOnB)).toEqual({ kind: 'adopt', resolvedElsewhere: 'custom' });
+  });
+
   it('detects concurrent modifications as conflicts', () => {
     expect(decideMerge(editA, editB).kind).toBe('conflict');
     expect(decideMerge(editB, editA).kind).toBe('conflict');

@@ -40,8 +40,12 @@ export type ConflictRule =
 export type MergeDecision =
   /** The remote state is older than or identical to the local one. */
   | { readonly kind: 'skip' }
-  /** The remote state causally follows the local one: take it as is. */
-  | { readonly kind: 'adopt' }
+  /**
+   * The remote state causally follows the local one: take it as is. `resolvedElsewhere` is set
+   * when its value never saw the local value: the local value lost a conflict that another
+   * replica resolved (the rule that decided it, as far as this replica can tell).
+   */
+  | { readonly kind: 'adopt'; readonly resolvedElsewhere?: ConflictRule }
   /** Keep the local value (the remote one was already superseded here) and join the contexts. */
   | { readonly kind: 'keep-local' }
   /** Take the remote value (it supersedes the local value) and join the contexts. */
@@ -89,7 +93,12 @@ export function defaultConflictWinner(local: MergeState, remote: MergeState): { 
 export function decideMerge(local: MergeState, remote: MergeState): MergeDecision {
   const order = compareVectors(remote.vector, local.vector);
   if (order === 'before') return { kind: 'skip' };
-  if (order === 'after') return { kind: 'adopt' };
+  if (order === 'after') {
+    if (vectorLeq(local.valueVector, remote.valueVector)) return { kind: 'adopt' };
+    // The default rule picks the remote value unless a custom resolver decided elsewhere.
+    const byDefault = defaultConflictWinner(local, remote);
+    return { kind: 'adopt', resolvedElsewhere: byDefault.winner === 'remote' ? byDefault.rule : 'custom' };
+  }
   if (order === 'equal' && sameValue(local, remote)) return { kind: 'skip' };
   const valueOrder = compareVectors(remote.valueVector, local.valueVector);
   if (valueOrder === 'after') return { kind: 'take-remote' };

@@ -50,7 +50,7 @@ import type {
   SyncStatus,
 } from './sync-types.js';
 import { TypedEmitter } from './typed-emitter.js';
-import { joinVectors, vectorLeq, vectorsEqual, type VersionVector } from './version-vector.js';
+import { joinVectors, vectorsEqual, type VersionVector } from './version-vector.js';
 
 const DAY_MS = 86_400_000;
 
@@ -963,16 +963,6 @@ export class SyncEngine implements SyncResponder {
       origin: change.origin,
       from_peer: peerId,
     });
-    const remoteHistoryRow = (): Omit<ItemRow, 'seq' | 'origin' | 'from_peer' | 'value_vector'> => ({
-      id: change.id,
-      type: change.type,
-      data: change.dataJson,
-      version: change.version,
-      hlc: change.hlc,
-      node_id: change.nodeId,
-      deleted: change.deleted ? 1 : 0,
-      vector: change.vectorJson,
-    });
     switch (decision.kind) {
       case 'skip':
         return;
@@ -980,20 +970,13 @@ export class SyncEngine implements SyncResponder {
         changedRows.push(this.#writeState(verbatim()));
         return;
       case 'adopt': {
-        // The remote state follows ours, but its value may never have seen our value: our value
-        // lost a conflict that another node resolved (and the resolution reached us first). Log
-        // it here too, so every replica's conflict log shows the conflict its value lost.
-        const localState = rowToMergeState(local!);
-        const remoteState = changeToMergeState(change);
-        const resolvedElsewhere = !vectorLeq(localState.valueVector, remoteState.valueVector);
-        this.#insertHistory(local!, resolvedElsewhere ? 'conflict-loser' : 'superseded');
+        // A resolution made on another replica may reach us before the losing value did: log
+        // the conflict here too, so every replica whose value lost it has it in its log.
+        const lost = decision.resolvedElsewhere;
+        this.#insertHistory(local!, lost === undefined ? 'superseded' : 'conflict-loser');
         const written = this.#writeState(verbatim());
         changedRows.push(written);
-        if (resolvedElsewhere) {
-          const byDefault = defaultConflictWinner(localState, remoteState);
-          const rule = byDefault.winner === 'remote' ? byDefault.rule : 'custom';
-          conflicts.push(this.#logConflict(local!.id, peerId, rule, 'remote', rowToItem(local!), changeToItem(change), rowToItem(written)));
-        }
+        if (lost !== undefined) conflicts.push(this.#logConflict(local!.id, peerId, lost, 'remote', rowToItem(local!), changeToItem(change), rowToItem(written)));
         return;
       }
       case 'keep-local':
@@ -1015,7 +998,7 @@ export class SyncEngine implements SyncResponder {
       winner = 'local';
       if (decision.kind === 'conflict') rule = plan.resolution!.rule;
       state = { ...l, vector: joinedJson, value_vector: l.value_vector ?? (vectorsEqual(joined, parseVector(l.vector)) ? null : l.vector), origin: this.#nodeId, from_peer: null };
-      if (rule !== undefined) this.#insertHistory(remoteHistoryRow(), 'conflict-loser');
+      if (rule !== undefined) this.#insertHistory(verbatim(), 'conflict-loser');
     } else if (remoteTakes || (decision.kind === 'conflict' && plan.resolution!.winner === 'remote')) {
       winner = 'remote';
       if (decision.kind === 'conflict') rule = plan.resolution!.rule;
@@ -1045,7 +1028,7 @@ export class SyncEngine implements SyncResponder {
         from_peer: null,
       };
       this.#insertHistory(l, 'conflict-loser');
-      this.#insertHistory(remoteHistoryRow(), 'conflict-loser');
+      this.#insertHistory(verbatim(), 'conflict-loser');
     }
     // An equal-context tie-break the local side wins changes nothing here.
     const unchanged = winner === 'local' && state.vector === l.vector && state.value_vector === l.value_vector;
