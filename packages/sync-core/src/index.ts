@@ -7,8 +7,10 @@ export { SyncEngine } from './sync-engine.js';
 export { PeerSyncer, type PeerSyncerConfig } from './peer-syncer.js';
 export type { SyncTransport, SyncTransportRequestOptions, SyncResponder, SyncRequestContext } from './sync-transport.js';
 export {
+  MAX_LOST_VERSIONS,
   SYNC_PROTOCOL_VERSION,
   type Change,
+  type LostVersion,
   type ChangePage,
   type LogCursor,
   type PageLimits,

@@ -1,8 +1,10 @@
 import { SyncProtocolError } from './errors.js';
 import { isValidHlc } from './hlc.js';
 import {
+  MAX_LOST_VERSIONS,
   SYNC_PROTOCOL_VERSION,
   type Change,
+  type LostVersion,
   type ChangePage,
   type LogCursor,
   type PageLimits,
@@ -30,11 +32,18 @@ export interface ValidationLimits extends PageLimits {
   readonly maxItemBytes: number;
 }
 
+/** A validated lost version with its data's JSON text. */
+export interface ValidatedLostVersion extends LostVersion {
+  readonly dataJson: string | null;
+  readonly vectorJson: string;
+}
+
 /** A validated change with its JSON encodings computed once (they are what gets stored). */
 export interface ValidatedChange extends Change {
   readonly dataJson: string | null;
   readonly vectorJson: string;
   readonly valueVectorJson: string | null;
+  readonly lost?: readonly ValidatedLostVersion[];
 }
 
 /** A validated page. */
@@ -149,6 +158,7 @@ function change(value: unknown, path: string, limits: ValidationLimits): Validat
   } else {
     dataJson = encodeData(object.data, `${path}.data`, limits.maxItemBytes);
   }
+  const lost = object.lost === undefined ? undefined : lostVersions(object.lost, `${path}.lost`, valueVec !== undefined, limits);
   const base = {
     seq,
     id,
@@ -164,7 +174,34 @@ function change(value: unknown, path: string, limits: ValidationLimits): Validat
     vectorJson: sortedVectorJson(vec),
     valueVectorJson: valueVec === undefined ? null : sortedVectorJson(valueVec),
   };
-  return valueVec === undefined ? base : { ...base, valueVector: valueVec };
+  if (valueVec === undefined) return base;
+  return lost === undefined ? { ...base, valueVector: valueVec } : { ...base, valueVector: valueVec, lost };
+}
+
+function lostVersions(value: unknown, path: string, hasValueVector: boolean, limits: ValidationLimits): ValidatedLostVersion[] {
+  if (!hasValueVector) fail('lost versions come only with a valueVector', path);
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LOST_VERSIONS) fail(`expected an array of 1–${MAX_LOST_VERSIONS} versions`, path);
+  let bytes = 0;
+  return (value as unknown[]).map((entry, i) => {
+    const at = `${path}[${i}]`;
+    const object = record(entry, at);
+    const deleted = bool(object.deleted, `${at}.deleted`);
+    if (!isValidHlc(object.hlc)) fail('expected an HLC timestamp', `${at}.hlc`);
+    const version = positiveInt(object.version, `${at}.version`);
+    const author = nodeId(object.nodeId, `${at}.nodeId`);
+    const vec = vector(object.vector, `${at}.vector`);
+    if (!('data' in object)) fail('missing data', `${at}.data`);
+    let dataJson: string | null = null;
+    if (deleted) {
+      if (object.data !== null) fail('a tombstone carries data null', `${at}.data`);
+    } else {
+      dataJson = encodeData(object.data, `${at}.data`, limits.maxItemBytes);
+      // All lost versions of one change together stay within one item's size.
+      bytes += dataJson.length;
+      if (bytes > limits.maxItemBytes) throw new SyncProtocolError('payload-too-large', `lost versions are larger than maxItemBytes (${limits.maxItemBytes})`, at);
+    }
+    return { data: object.data as LostVersion['data'], deleted, version, hlc: object.hlc, nodeId: author, vector: vec, dataJson, vectorJson: sortedVectorJson(vec) };
+  });
 }
 
 /**
@@ -186,9 +223,21 @@ export function encodeData(data: unknown, path: string, maxItemBytes: number): s
   return json;
 }
 
-/** Estimated wire size of one change, as used for page byte limits on both sides. */
-export function estimateChangeBytes(id: string, type: string, dataJson: string | null, vectorJson: string, valueVectorJson: string | null): number {
-  return CHANGE_OVERHEAD_BYTES + id.length + type.length + (dataJson?.length ?? 4) + vectorJson.length + (valueVectorJson?.length ?? 0);
+/**
+ * Estimated wire size of one change, as used for page byte limits on both sides. `lostBytes`:
+ * the data text lengths of its lost versions, if any.
+ */
+export function estimateChangeBytes(
+  id: string,
+  type: string,
+  dataJson: string | null,
+  vectorJson: string,
+  valueVectorJson: string | null,
+  lost: readonly { readonly dataJson: string | null; readonly vectorJson: string }[] = [],
+): number {
+  let bytes = CHANGE_OVERHEAD_BYTES + id.length + type.length + (dataJson?.length ?? 4) + vectorJson.length + (valueVectorJson?.length ?? 0);
+  for (const version of lost) bytes += CHANGE_OVERHEAD_BYTES + (version.dataJson?.length ?? 4) + version.vectorJson.length;
+  return bytes;
 }
 
 /**
@@ -233,7 +282,7 @@ export function parseChangePage(value: unknown, limits: ValidationLimits, path =
     if (ids.has(c.id)) fail(`item ${JSON.stringify(c.id)} appears twice in one page`, `${path}.changes[${i}].id`);
     ids.add(c.id);
     previous = c.seq;
-    bytes += estimateChangeBytes(c.id, c.type, c.dataJson, c.vectorJson, c.valueVectorJson);
+    bytes += estimateChangeBytes(c.id, c.type, c.dataJson, c.vectorJson, c.valueVectorJson, c.lost);
     // One change may exceed the byte budget on its own (it must still get through); more may not.
     if (bytes > limits.maxBytes && i > 0) {
       throw new SyncProtocolError('payload-too-large', `page is larger than the limit of ${limits.maxBytes} bytes`, `${path}.changes`);

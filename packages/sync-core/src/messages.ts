@@ -23,8 +23,30 @@ export interface Change {
   readonly vector: VersionVector;
   /** Causal context of the value, when it differs from `vector` (the state absorbed a lost conflict). */
   readonly valueVector?: VersionVector;
+  /**
+   * With `valueVector` only: versions this state absorbed as conflict losers (at most
+   * {@link MAX_LOST_VERSIONS}, newest first). A replica that receives the resolution of a
+   * conflict without ever holding the losing version learns it here, so the conflict reaches
+   * its log with both versions.
+   */
+  readonly lost?: readonly LostVersion[];
   /** The node that produced this exact state (write or resolution). */
   readonly origin: string;
+}
+
+/** Most lost versions one {@link Change} carries. */
+export const MAX_LOST_VERSIONS = 4;
+
+/** A version of an item that lost a conflict, as carried by {@link Change.lost}. */
+export interface LostVersion {
+  /** Content, `null` for a tombstone. */
+  readonly data: JsonValue;
+  readonly deleted: boolean;
+  readonly version: number;
+  readonly hlc: string;
+  readonly nodeId: string;
+  /** Causal context of that version. */
+  readonly vector: VersionVector;
 }
 
 /** A position in one node's change log. Meaningful only together with that log's epoch. */

@@ -16,10 +16,12 @@ import {
   type ValidationLimits,
 } from './message-validator.js';
 import {
+  MAX_LOST_VERSIONS,
   SYNC_PROTOCOL_VERSION,
   type Change,
   type ChangePage,
   type LogCursor,
+  type LostVersion,
   type PageLimits,
   type PullRequest,
   type PushRequest,
@@ -355,6 +357,8 @@ export class SyncEngine implements SyncResponder {
         `SELECT count(*) AS n FROM sync_items WHERE seq > ? AND origin <> ? AND (from_peer IS NULL OR from_peer <> ?)`,
       ),
       latestLiveHistory: p('SELECT * FROM sync_history WHERE item_id = ? AND deleted = 0 ORDER BY id DESC LIMIT 1'),
+      conflictLosers: p("SELECT * FROM sync_history WHERE item_id = ? AND reason = 'conflict-loser' ORDER BY id DESC LIMIT 64"),
+      hasConflictLoser: p("SELECT 1 FROM sync_history WHERE item_id = ? AND hlc = ? AND reason = 'conflict-loser' LIMIT 1"),
       getHistory: p('SELECT * FROM sync_history WHERE id = ?'),
       expiredTombstones: p('SELECT id, seq FROM sync_items WHERE deleted = 1 AND hlc < ?'),
       deleteItem: p('DELETE FROM sync_items WHERE id = ?'),
@@ -814,7 +818,8 @@ export class SyncEngine implements SyncResponder {
           echoIds.push(row.id);
         }
       } else {
-        const size = estimateChangeBytes(row.id, row.type, row.data, row.vector, row.value_vector);
+        const lost = row.value_vector === null ? [] : this.#lostVersions(row);
+        const size = estimateChangeBytes(row.id, row.type, row.data, row.vector, row.value_vector, lost);
         if (changes.length > 0 && bytes + size > limits.maxBytes) {
           exhausted = false;
           break;
@@ -832,7 +837,11 @@ export class SyncEngine implements SyncResponder {
           vector: parseVector(row.vector),
           origin: row.origin,
         };
-        changes.push(row.value_vector === null ? change : { ...change, valueVector: parseVector(row.value_vector) });
+        if (row.value_vector === null) changes.push(change);
+        else {
+          const withValue: Change = { ...change, valueVector: parseVector(row.value_vector) };
+          changes.push(lost.length === 0 ? withValue : { ...withValue, lost: lost.map(({ data, deleted, version, hlc, nodeId, vector }) => ({ data, deleted, version, hlc, nodeId, vector })) });
+        }
       }
       through = row.seq;
       examined += 1;
@@ -840,6 +849,30 @@ export class SyncEngine implements SyncResponder {
     if (exhausted) through = Math.max(after, this.#lastSeq);
     const page: ChangePage = { nodeId: this.#nodeId, epoch: this.#epoch, mode, after, through, hasMore: !exhausted, changes, receiverCursor };
     return { page: echoIds === undefined ? page : { ...page, echoIds }, bytes };
+  }
+
+  /**
+   * The versions a resolved state absorbed as conflict losers, from this node's history: the
+   * state's context covers each one, its value's context does not. Newest first, bounded in
+   * count and in total size (one item's worth).
+   */
+  #lostVersions(row: ItemRow): (LostVersion & { readonly dataJson: string | null; readonly vectorJson: string })[] {
+    const vector = parseVector(row.vector);
+    const valueVector = parseVector(row.value_vector!);
+    const lost: (LostVersion & { readonly dataJson: string | null; readonly vectorJson: string })[] = [];
+    const seen = new Set<string>();
+    let bytes = 0;
+    for (const loser of this.#stmt.conflictLosers!.all(row.id) as HistoryRow[]) {
+      if (lost.length >= MAX_LOST_VERSIONS) break;
+      const absorbed = (vector[loser.node_id] ?? '') >= loser.hlc && (valueVector[loser.node_id] ?? '') < loser.hlc;
+      if (!absorbed || seen.has(loser.hlc)) continue;
+      bytes += loser.data?.length ?? 0;
+      if (bytes > this.#config.maxItemBytes) break;
+      seen.add(loser.hlc);
+      const data = loser.data === null ? null : (JSON.parse(loser.data) as JsonValue);
+      lost.push({ data, deleted: loser.deleted === 1, version: loser.version, hlc: loser.hlc, nodeId: loser.node_id, vector: parseVector(loser.vector), dataJson: loser.data, vectorJson: loser.vector });
+    }
+    return lost;
   }
 
   #applyPage(peerId: string, page: ValidatedPage): Promise<LogCursor> {
@@ -906,7 +939,11 @@ export class SyncEngine implements SyncResponder {
             this.#stmt.forgetOrigin!.run(this.#nodeId, peerId);
           }
         }
-        for (const plan of plans) this.#applyPlan(peerId, plan, changedRows, conflictRecords);
+        for (const plan of plans) {
+          this.#applyPlan(peerId, plan, changedRows, conflictRecords);
+          // After the plan: a losing value this node held itself is already in its history then.
+          if (plan.change.lost !== undefined && plan.decision.kind !== 'skip' && plan.decision.kind !== 'insert') this.#logLostVersions(peerId, plan.change, conflictRecords);
+        }
         if (page.mode === 'full' && sweepThrough > 0) {
           for (const change of page.changes) this.#stmt.insertSeen!.run(peerId, change.id);
           for (const id of page.echoIds ?? []) this.#stmt.insertSeen!.run(peerId, id);
@@ -1039,6 +1076,27 @@ export class SyncEngine implements SyncResponder {
       const remoteItem = changeToItem(change);
       const result = resultItem ?? rowToItem(written);
       conflicts.push(this.#logConflict(l.id, peerId, rule, winner, localItem, remoteItem, { ...result, vector: parseVector(written.vector) }));
+    }
+  }
+
+  /**
+   * Logs the conflicts a remote state absorbed elsewhere that this node has not logged yet
+   * (its history holds no `conflict-loser` entry with that timestamp): the losing version goes
+   * to history and the conflict log, the remote state being the winner. Called after the
+   * plan's own writes, so a losing value this node held itself is logged once, by the plan.
+   * Only for items this node already held: a node that first sees an item gets no old conflicts.
+   */
+  #logLostVersions(peerId: string, change: ValidatedChange, conflicts: ConflictRecord[]): void {
+    const winner = changeToMergeState(change);
+    const winnerItem = changeToItem(change);
+    for (const version of change.lost!) {
+      if (this.#stmt.hasConflictLoser!.get(change.id, version.hlc) !== undefined) continue;
+      const row = { id: change.id, type: change.type, data: version.dataJson, version: version.version, hlc: version.hlc, node_id: version.nodeId, deleted: version.deleted ? 1 : 0, vector: version.vectorJson };
+      this.#insertHistory(row, 'conflict-loser');
+      const loser: MergeState = { hlc: version.hlc, nodeId: version.nodeId, version: version.version, deleted: version.deleted, dataJson: version.dataJson, vector: version.vector, valueVector: version.vector };
+      const byDefault = defaultConflictWinner(loser, winner);
+      const rule = byDefault.winner === 'remote' ? byDefault.rule : 'custom';
+      conflicts.push(this.#logConflict(change.id, peerId, rule, 'remote', rowToItem(row), winnerItem, winnerItem));
     }
   }
 

@@ -29,6 +29,17 @@ async function pullFrom(source: SyncEngine, requester: string): Promise<PullResp
   return JSON.parse(JSON.stringify(response)) as PullResponse;
 }
 
+/** A lost version shaped like the change's own state. */
+function lostVersion(change: Record<string, unknown>): Record<string, unknown> {
+  return { data: 'lost', deleted: false, version: 1, hlc: change.hlc, nodeId: change.nodeId, vector: change.vector };
+}
+
+/** Gives a change a valueVector (so it may carry lost versions) and the lost versions. */
+function withValueVector(change: Record<string, unknown>, lost: unknown[]): void {
+  change.valueVector = change.vector;
+  change.lost = lost;
+}
+
 describe('SyncEngine.handleSyncRequest with hostile pages', () => {
   it('rejects malformed pages with a typed error and applies nothing', async () => {
     const a = replicas.open('a', { wallClockMicros: time.clock() });
@@ -51,6 +62,10 @@ describe('SyncEngine.handleSyncRequest with hostile pages', () => {
       ['unknown epoch (delta without a cursor)', (p) => ((p.mode = 'delta'), (p.epoch = 'never-seen')), 'epoch-mismatch'],
       ['another sender', (p) => (p.nodeId = 'c'), 'peer-mismatch'],
       ['changes not an array', (p) => ((p as Record<string, unknown>).changes = 'nope'), 'invalid-message'],
+      ['lost versions without a valueVector', (p) => (p.changes[0]!.lost = [lostVersion(p.changes[0]!)]), 'invalid-message'],
+      ['too many lost versions', (p) => withValueVector(p.changes[0]!, Array.from({ length: 5 }, () => lostVersion(p.changes[0]!))), 'invalid-message'],
+      ['lost version without a vector', (p) => withValueVector(p.changes[0]!, [{ ...lostVersion(p.changes[0]!), vector: undefined }]), 'invalid-message'],
+      ['lost versions larger than an item', (p) => withValueVector(p.changes[0]!, [1, 2].map(() => ({ ...lostVersion(p.changes[0]!), data: 'x'.repeat(6_000) }))), 'payload-too-large'],
     ];
     for (const [name, mutate, code] of variants) {
       const hostile = JSON.parse(JSON.stringify(page)) as Mutable;

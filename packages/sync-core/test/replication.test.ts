@@ -153,7 +153,7 @@ describe('SyncEngine replication', () => {
     expect(await a.conflicts({ acknowledged: false })).toHaveLength(0);
   });
 
-  it('logs a conflict on a replica that only receives its resolution from another node', async () => {
+  it('logs a conflict on every replica that held either version, also when only the resolution reaches it', async () => {
     const a = replicas.open('a', { wallClockMicros: time.clock() });
     const b = replicas.open('b', { wallClockMicros: time.clock() });
     const c = replicas.open('c', { wallClockMicros: time.clock() });
@@ -168,10 +168,16 @@ describe('SyncEngine replication', () => {
     // b resolves the conflict with a (b's later edit wins)...
     await replicas.sync(b, a);
     expect(await b.conflicts()).toHaveLength(1);
-    // c already holds the winning value: adopting the resolution loses nothing there, no conflict.
+    // c already holds the winning value and never saw a's edit: the resolution carries the lost
+    // version, so c logs the conflict with both versions too, once however often it syncs.
     await replicas.sync(c, a);
     expect((await c.get('agenda'))?.data).toBe('b edit');
-    expect(await c.conflicts()).toHaveLength(0);
+    await replicas.sync(c, b);
+    await replicas.sync(c, a);
+    const onC = await c.conflicts();
+    expect(onC).toHaveLength(1);
+    expect(onC[0]).toMatchObject({ itemId: 'agenda', rule: 'lww', winner: 'remote', local: { data: 'a edit' }, remote: { data: 'b edit' } });
+    expect((await c.history('agenda'))[0]).toMatchObject({ reason: 'conflict-loser', item: { data: 'a edit' } });
     // d holds the value that is about to lose, and only ever sees the resolution made on b.
     const d = replicas.open('d', { wallClockMicros: time.clock() });
     await a.put({ id: 'memo', type: 'note', data: 'original' });
@@ -184,7 +190,9 @@ describe('SyncEngine replication', () => {
     await replicas.sync(b, a); // b resolves: b's edit wins over a's
     await replicas.sync(d, b); // d adopts b's resolved state, which absorbed a's edit
     expect((await d.get('memo'))?.data).toBe('b edit');
-    const [logged] = await d.conflicts({ itemId: 'memo' });
+    const memoOnD = await d.conflicts({ itemId: 'memo' });
+    expect(memoOnD).toHaveLength(1);
+    const [logged] = memoOnD;
     expect(logged).toMatchObject({ itemId: 'memo', peerId: 'b', rule: 'lww', winner: 'remote' });
     expect(logged!.local).toMatchObject({ data: 'a edit' });
     expect(logged!.remote).toMatchObject({ data: 'b edit' });
