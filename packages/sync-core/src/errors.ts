@@ -17,6 +17,8 @@ export type SyncErrorCode =
   | 'disposed'
   /** A history entry or item that the call needs does not exist. */
   | 'not-found'
+  /** `create` was given the id of a live item. */
+  | 'already-exists'
   /** A protocol message is malformed or hostile (wrong types, missing fields, sequence backwards). */
   | 'invalid-message'
   /** A message or page exceeds the configured size limits. */

@@ -342,9 +342,8 @@ export class SyncEngine implements SyncResponder {
       ensurePeer: p('INSERT INTO sync_peers (peer_id) VALUES (?) ON CONFLICT (peer_id) DO NOTHING'),
       setPeerCursor: p('UPDATE sync_peers SET epoch = ?, cursor = ?, resyncing = ?, sweep_through = ? WHERE peer_id = ?'),
       setPeerAcked: p('UPDATE sync_peers SET acked_epoch = ?, acked = ? WHERE peer_id = ?'),
-      setPeerAttempt: p('UPDATE sync_peers SET last_attempt = ? WHERE peer_id = ?'),
-      setPeerSuccess: p('UPDATE sync_peers SET last_success = ? WHERE peer_id = ?'),
-      setPeerError: p('UPDATE sync_peers SET last_error_code = ?, last_error = ?, last_error_at = ? WHERE peer_id = ?'),
+      setPeerSuccess: p('UPDATE sync_peers SET last_attempt = ?, last_success = ? WHERE peer_id = ?'),
+      setPeerError: p('UPDATE sync_peers SET last_attempt = coalesce(?, last_attempt), last_error_code = ?, last_error = ?, last_error_at = ? WHERE peer_id = ?'),
       insertSeen: p('INSERT OR IGNORE INTO sync_resync_seen (peer_id, item_id) VALUES (?, ?)'),
       clearSeen: p('DELETE FROM sync_resync_seen WHERE peer_id = ?'),
       forgetFromPeer: p('UPDATE sync_items SET from_peer = NULL WHERE from_peer = ?'),
@@ -410,10 +409,24 @@ export class SyncEngine implements SyncResponder {
     return item!;
   }
 
+  /**
+   * Creates an item whose id is not taken: {@link SyncEngine.put}, except that it fails with
+   * `already-exists` when a live item has the id (a deleted one is replaced, as `put` would).
+   * The check and the write are one transaction, so two creates of one id cannot both succeed.
+   */
+  async create(input: PutInput): Promise<SyncItem> {
+    const [item] = await this.#write(this.#prepareInputs([input]), true);
+    return item!;
+  }
+
   /** Writes several items in one transaction (all or none). */
   async putMany(inputs: readonly PutInput[]): Promise<SyncItem[]> {
     if (!Array.isArray(inputs)) throw new SyncError('invalid-argument', 'putMany expects an array');
-    const prepared = inputs.map((input, i) => {
+    return this.#write(this.#prepareInputs(inputs), false);
+  }
+
+  #prepareInputs(inputs: readonly PutInput[]): { id: string; type: string; dataJson: string }[] {
+    return inputs.map((input, i) => {
       if (typeof input !== 'object' || input === null) throw new SyncError('invalid-argument', `inputs[${i}] must be an object`);
       const id = input.id === undefined ? randomUUID() : this.#checkId(input.id);
       const type = this.#checkType(input.type);
@@ -426,6 +439,10 @@ export class SyncEngine implements SyncResponder {
       }
       return { id, type, dataJson };
     });
+  }
+
+  /** One transaction writing `prepared`; with `mustBeAbsent`, a live item with one of the ids fails it. */
+  #write(prepared: readonly { id: string; type: string; dataJson: string }[], mustBeAbsent: boolean): Promise<SyncItem[]> {
     return this.#mutex.run(() => {
       this.#assertOpen();
       const changed: ItemRow[] = [];
@@ -437,6 +454,11 @@ export class SyncEngine implements SyncResponder {
         } else if (prepared.length === 1) {
           const row = this.#stmt.getItem!.get(prepared[0]!.id) as ItemRow | undefined;
           if (row !== undefined) previous.set(row.id, row);
+        }
+        if (mustBeAbsent) {
+          for (const { id } of prepared) {
+            if (previous.get(id)?.deleted === 0) throw new SyncError('already-exists', `an item with id ${JSON.stringify(id)} already exists`);
+          }
         }
         for (const { id, type, dataJson } of prepared) {
           const row = this.#writeLocal(id, type, dataJson, false, previous.get(id));
@@ -651,8 +673,16 @@ export class SyncEngine implements SyncResponder {
     this.#checkRestored(request.cursor);
     const c = request.cursor;
     if (c.epoch === this.#epoch) {
-      this.#stmt.ensurePeer!.run(peerId);
-      this.#stmt.setPeerAcked!.run(this.#epoch, Math.min(c.seq, this.#lastSeq), peerId);
+      // The requester's cursor acknowledges our log up to it; written only when it moved.
+      const acked = Math.min(c.seq, this.#lastSeq);
+      if (peer === undefined) {
+        this.#db.transaction(() => {
+          this.#stmt.ensurePeer!.run(peerId);
+          this.#stmt.setPeerAcked!.run(this.#epoch, acked, peerId);
+        })();
+      } else if (peer.acked_epoch !== this.#epoch || peer.acked !== acked) {
+        this.#stmt.setPeerAcked!.run(this.#epoch, acked, peerId);
+      }
     }
     // A cursor into another epoch (we were wiped), from before collected tombstones, or
     // beyond our log (we were restored from a backup) cannot be continued with a delta.
@@ -698,9 +728,11 @@ export class SyncEngine implements SyncResponder {
       if (record.peerId === peerId) countConflicts();
     });
     let error: { code: string; message: string } | null = null;
+    // The round's bookkeeping is written once, when it ends (one transaction with the last
+    // acknowledgement): a live push then costs the receiver's transaction and one of ours.
+    const attemptAt = this.#clock.wallMicros();
+    let lastAck: number | undefined;
     try {
-      this.#stmt.ensurePeer!.run(peerId);
-      this.#stmt.setPeerAttempt!.run(this.#clock.wallMicros(), peerId);
       // Pull.
       let yourCursor: LogCursor | null = null;
       let remoteLimits: PageLimits = { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes };
@@ -756,19 +788,32 @@ export class SyncEngine implements SyncResponder {
         if (response.type === 'error') throw new SyncRemoteError(response.code, response.message);
         if (response.type !== 'push-ack') throw new SyncProtocolError('invalid-message', `expected a push-ack response, got ${response.type}`);
         if (response.nodeId !== peerId) throw new SyncProtocolError('peer-mismatch', `ack comes from ${response.nodeId}, expected ${peerId}`);
-        if (response.cursor.epoch === this.#epoch) this.#stmt.setPeerAcked!.run(this.#epoch, Math.min(response.cursor.seq, this.#lastSeq), peerId);
         pushed.pages += 1;
         pushed.changes += page.changes.length;
         pushed.bytes += bytes;
         pushed.mode ??= mode;
+        if (response.cursor.epoch === this.#epoch) {
+          lastAck = Math.min(response.cursor.seq, this.#lastSeq);
+          // Progress of a long push is kept page by page; the last ack goes with the round's end.
+          if (page.hasMore) this.#stmt.setPeerAcked!.run(this.#epoch, lastAck, peerId);
+        }
         if (!page.hasMore) break;
         after = page.through;
       }
-      this.#stmt.setPeerSuccess!.run(this.#clock.wallMicros(), peerId);
+      this.#db.transaction(() => {
+        this.#stmt.ensurePeer!.run(peerId);
+        if (lastAck !== undefined) this.#stmt.setPeerAcked!.run(this.#epoch, lastAck, peerId);
+        this.#stmt.setPeerSuccess!.run(attemptAt, this.#clock.wallMicros(), peerId);
+      })();
     } catch (caught) {
       if (caught instanceof SyncError && caught.code === 'disposed') throw caught;
       error = errorInfo(caught);
-      if (!this.#disposed) this.#stmt.setPeerError!.run(error.code, error.message, this.#clock.wallMicros(), peerId);
+      if (!this.#disposed) {
+        this.#db.transaction(() => {
+          this.#stmt.ensurePeer!.run(peerId);
+          this.#stmt.setPeerError!.run(attemptAt, error!.code, error!.message, this.#clock.wallMicros(), peerId);
+        })();
+      }
     } finally {
       unsubscribe();
     }
@@ -902,6 +947,10 @@ export class SyncEngine implements SyncResponder {
       // applying is idempotent, but skipping saves the work.
       const fresh = startFresh ? page.changes : page.changes.filter((c) => c.seq > baseCursor);
       this.#checkDrift(peerId, fresh);
+      if (fresh.length === 0 && page.mode === 'delta' && page.through <= baseCursor && !this.#acknowledges(page.receiverCursor, peer!)) {
+        // An empty delta page at our cursor (a round with nothing new): nothing to write.
+        return { epoch: page.epoch, seq: baseCursor, resyncing: false };
+      }
 
       // One query for the page's local rows instead of one per change.
       const locals = new Map<string, ItemRow>();
@@ -966,6 +1015,12 @@ export class SyncEngine implements SyncResponder {
       for (const record of conflictRecords) this.#events.emit('conflict', record);
       return { epoch: page.epoch, seq: newCursor, resyncing: page.mode === 'full' && !resyncDone };
     });
+  }
+
+  /** Whether a page's `receiverCursor` acknowledges more of our log than `peer` records. */
+  #acknowledges(receiverCursor: ChangePage['receiverCursor'], peer: PeerRow): boolean {
+    if (receiverCursor === null || receiverCursor.epoch !== this.#epoch) return false;
+    return peer.acked_epoch !== this.#epoch || peer.acked !== Math.min(receiverCursor.seq, this.#lastSeq);
   }
 
   #checkDrift(peerId: string, changes: readonly ValidatedChange[]): void {
@@ -1246,9 +1301,12 @@ export class SyncEngine implements SyncResponder {
     return this.#stmt.getPeer!.get(peerId) as PeerRow | undefined;
   }
 
+  /** An error serving a peer's request (this node did not attempt a round: `last_attempt` stays). */
   #recordPeerError(peerId: string, error: SyncError): void {
-    this.#stmt.ensurePeer!.run(peerId);
-    this.#stmt.setPeerError!.run(error.code, error.message, this.#clock.wallMicros(), peerId);
+    this.#db.transaction(() => {
+      this.#stmt.ensurePeer!.run(peerId);
+      this.#stmt.setPeerError!.run(null, error.code, error.message, this.#clock.wallMicros(), peerId);
+    })();
   }
 
   #peerStatus(row: PeerRow): PeerStatus {

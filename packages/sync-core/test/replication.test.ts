@@ -88,6 +88,23 @@ describe('SyncEngine storage', () => {
     expect(await a.get('z')).toBeUndefined();
   });
 
+  it('creates an item only when its id is free, atomically', async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const created = await a.create({ id: 'x', type: 't', data: 1 });
+    expect(created).toMatchObject({ id: 'x', version: 1, data: 1 });
+    await expect(a.create({ id: 'x', type: 't', data: 2 })).rejects.toMatchObject({ code: 'already-exists' });
+    expect((await a.get('x'))?.data).toBe(1);
+    // Two creates of one id racing: exactly one wins, the other leaves the item untouched.
+    const race = await Promise.allSettled([a.create({ id: 'y', type: 't', data: 'first' }), a.create({ id: 'y', type: 't', data: 'second' })]);
+    expect(race.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect((await a.get('y'))?.data).toBe('first');
+    // A deleted id can be created again; its history continues.
+    await a.delete('x');
+    expect(await a.create({ id: 'x', type: 't', data: 3 })).toMatchObject({ version: 3, data: 3, deleted: false });
+    expect((await a.create({ type: 't', data: 'any id' })).id).toMatch(/^[0-9a-f-]{36}$/);
+    await expect(a.create({ type: '', data: 1 })).rejects.toMatchObject({ code: 'invalid-argument' });
+  });
+
   it('is disposable once; later calls throw disposed', async () => {
     const a = replicas.open('a', { wallClockMicros: time.clock() });
     await a.dispose();
@@ -293,6 +310,45 @@ describe('SyncEngine replication', () => {
     const status = await a.status();
     expect(status.peers[0]).toMatchObject({ peerId: 'b', pendingChanges: 0, lastError: null });
     expect(status.peers[0]!.lastSuccessAt).toBeInstanceOf(Date);
+  });
+
+  it('records a round in one write on the requester and none on the responder when nothing changed', async () => {
+    const aDb = new Database(replicas.path('a'));
+    const bDb = new Database(replicas.path('b'));
+    const a = replicas.open('a', { wallClockMicros: time.clock(), database: aDb });
+    const b = replicas.open('b', { wallClockMicros: time.clock(), database: bDb });
+    await a.put({ id: 'x', type: 't', data: 1 });
+    await replicas.sync(a, b);
+    // Rounds until nothing moves: the second moves a's cursor past b's log entry for x (an echo,
+    // not sent back), the third tells b that a's cursor moved.
+    await replicas.sync(a, b);
+    await replicas.sync(a, b);
+    const writes = (db: Database.Database): number => (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    const [aBefore, bBefore] = [writes(aDb), writes(bDb)];
+    time.advanceMs(1000);
+    const idle = await replicas.sync(a, b);
+    expect(idle).toMatchObject({ ok: true, pulled: { changes: 0 }, pushed: { changes: 0 } });
+    // The requester's outcome (attempt and success times) is its only write; the responder
+    // served a pull at a cursor it already had acknowledged.
+    expect(writes(aDb) - aBefore).toBe(1);
+    expect(writes(bDb) - bBefore).toBe(0);
+    const status = await a.peerStatus('b');
+    expect(status?.lastAttemptAt?.getTime()).toBe(status?.lastSuccessAt?.getTime());
+    expect(status?.lastSuccessAt?.getTime()).toBe(Math.floor(time.micros / 1000));
+    // A failed round records its attempt and the error, and keeps the last success.
+    const transport = replicas.transport(a, b);
+    transport.partitioned = true;
+    time.advanceMs(1000);
+    expect((await replicas.sync(a, b)).ok).toBe(false);
+    const failed = await a.peerStatus('b');
+    expect(failed?.lastAttemptAt?.getTime()).toBe(Math.floor(time.micros / 1000));
+    expect(failed?.lastSuccessAt?.getTime()).toBe(status?.lastSuccessAt?.getTime());
+    expect(failed?.lastError).toMatchObject({ code: 'transport-error' });
+    transport.partitioned = false;
+    await a.dispose();
+    await b.dispose();
+    aDb.close();
+    bDb.close();
   });
 
   it('counts pending changes per peer while offline and delivers them on reconnection', async () => {
