@@ -1,10 +1,10 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { ActivityTracker } from './activity-tracker.js';
 import { apiKeyAuth } from './api-key-auth.js';
+import { limitRequestBody } from './body-limit.js';
 import type { ServerConfig } from './config.js';
 import { toErrorResponse } from './error-handler.js';
 import { ApiError } from './errors.js';
@@ -78,11 +78,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   if (config.corsOrigins.length > 0) {
     app.use(cors({ origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins], exposeHeaders: ['x-request-id', 'retry-after'] }));
   }
-  const limitBody = bodyLimit({
-    maxSize: config.bodyLimitBytes,
-    onError: () => {
-      throw new ApiError('body-too-large', `The request body is larger than this server's limit of ${config.bodyLimitBytes} bytes (TROSYN_BODY_LIMIT).`);
-    },
+  const limitBody = limitRequestBody(config.bodyLimitBytes, () => {
+    throw new ApiError('body-too-large', `The request body is larger than this server's limit of ${config.bodyLimitBytes} bytes (TROSYN_BODY_LIMIT).`);
   });
   app.use('/v1/*', limitBody);
   app.use('/api/*', limitBody);
