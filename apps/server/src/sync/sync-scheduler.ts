@@ -73,9 +73,10 @@ export interface SyncSchedulerConfig {
   /** Periodic round per peer (`LAN_SYNC_INTERVAL`). */
   readonly intervalMs: number;
   /**
-   * Local changes within this window go out in one push. Default 0: at the end of the current
-   * I/O phase (writes of one tick go together; a burst arriving while a push is on the wire
-   * queues exactly one more round, so bursts coalesce without delaying a lone write).
+   * Local changes within this window go out in one push. Default 0: at once, as soon as the
+   * code that wrote them yields (the items of one `putMany` go together, and the push leaves
+   * before the HTTP answer to the write is sent); a burst arriving while a push is on the wire
+   * queues exactly one more round, so bursts coalesce without delaying a lone write.
    */
   readonly pushDebounceMs?: number;
   /** First retry delay after a failure; doubles per failure. Default 1 s. */
@@ -137,7 +138,8 @@ export class SyncScheduler {
   readonly #config: Required<SyncSchedulerConfig>;
   readonly #entries = new Map<string, Entry>();
   readonly #abort = new AbortController();
-  #pushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** A pending push: a debounce timer, or `'microtask'` when one is queued. */
+  #pushTimer: NodeJS.Timeout | 'microtask' | undefined;
   #pushTo: Set<string> | 'all' | undefined;
   #unsubscribe: (() => void) | undefined;
   /** When each peer last sent us a sync request (it was running a round with us). */
@@ -263,8 +265,7 @@ export class SyncScheduler {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#unsubscribe?.();
-    clearTimeout(this.#pushTimer as NodeJS.Timeout | undefined);
-    clearImmediate(this.#pushTimer as NodeJS.Immediate | undefined);
+    if (this.#pushTimer !== 'microtask') clearTimeout(this.#pushTimer);
     this.#abort.abort(new LanSyncError('closed', 'sync scheduler stopped'));
     const running: Promise<unknown>[] = [];
     for (const entry of this.#entries.values()) {
@@ -322,6 +323,7 @@ export class SyncScheduler {
     }
     if (this.#pushTimer !== undefined) return;
     const flush = (): void => {
+      if (this.#disposed) return;
       this.#pushTimer = undefined;
       const targets = this.#pushTo;
       this.#pushTo = undefined;
@@ -333,7 +335,11 @@ export class SyncScheduler {
         }
       }
     };
-    this.#pushTimer = this.#config.pushDebounceMs > 0 ? setTimeout(flush, this.#config.pushDebounceMs) : setImmediate(flush);
+    if (this.#config.pushDebounceMs > 0) this.#pushTimer = setTimeout(flush, this.#config.pushDebounceMs);
+    else {
+      this.#pushTimer = 'microtask';
+      queueMicrotask(flush);
+    }
   }
 
   /** Runs a round now, or — if one is running — exactly one more right after it. */

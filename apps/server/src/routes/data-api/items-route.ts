@@ -69,10 +69,8 @@ export function itemsRoute(deps: DataApiDependencies): Hono<AppEnv> {
     })
     .post('/api/v1/items', async (c) => {
       const body = validateCreate(await readJsonBody(c));
-      if (body.id !== undefined && (await engineCall(() => engine.get(body.id!), 'id')) !== undefined) {
-        throw new ApiError('item-exists', `An item with id '${body.id}' already exists; use PUT /api/v1/items/${encodeURIComponent(body.id)} to replace it.`, { param: 'id' });
-      }
-      const item = await engineCall(() => engine.put({ type: body.type, data: body.data, ...(body.id === undefined ? {} : { id: body.id }) }), 'data');
+      // One transaction checks that the id is free and writes: two creates of one id cannot both succeed.
+      const item = await engineCall(() => engine.create({ type: body.type, data: body.data, ...(body.id === undefined ? {} : { id: body.id }) }), 'data');
       return c.json(itemJson(item), 201);
     })
     .get('/api/v1/items/:id/history', async (c) => {
