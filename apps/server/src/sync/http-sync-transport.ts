@@ -3,6 +3,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
 import { SYNC_PROTOCOL_VERSION, type LogCursor, type PageLimits, type PullRequest, type PullResponse, type SyncRequest, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
+import { SyncStreamConnection, type StreamAnswer } from './sync-stream-connection.js';
+import { STREAM_FRAME_HEADER_BYTES } from './sync-stream.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
 
 /** Construction config of {@link HttpSyncTransport}. */
@@ -25,6 +27,12 @@ export interface HttpSyncTransportConfig {
   readonly localSyncPort?: number | undefined;
   /** Sessions are renewed this long before they expire. Default 10 s. */
   readonly renewBeforeMs?: number | undefined;
+  /**
+   * Send sync requests on a sync stream (`GET /sync/v1/stream`, see `sync-stream.ts`) once one is
+   * open, instead of one HTTP request each. Default true; a peer that does not offer streams is
+   * asked again after a minute, and HTTP is used meanwhile.
+   */
+  readonly streams?: boolean | undefined;
 }
 
 interface HttpAnswer {
@@ -33,14 +41,22 @@ interface HttpAnswer {
   readonly body: Buffer;
 }
 
+/** A sealed request's answer, however it travelled: the sealed response, or the peer's refusal. */
+type MessageAnswer = { readonly sealed: Buffer } | { readonly status: number; readonly remote: { code: string; message: string } | undefined };
+
 const SESSION_EXPIRED_CODES = new Set(['unknown-session', 'session-expired', 'wrong-session']);
+// A peer that does not offer sync streams is asked again after this long.
+const STREAM_RETRY_MS = 60_000;
 
 /**
  * A `@trosyn/sync-core` {@link SyncTransport} over HTTP(S) to one peer's sync port.
  *
  * The first request runs the `@trosyn/crypto` handshake as initiator (`/sync/v1/handshake/*`);
- * every request after that is sealed by the session and sent as a binary frame to
- * `/sync/v1/messages`, and the sealed response is opened and bound to its request. A session
+ * every request after that is sealed by the session and sent as a binary frame on the peer's
+ * sync stream (one upgraded connection, see `sync-stream.ts`), or as the body of a
+ * `POST /sync/v1/messages` when the peer offers no stream; the sealed response is opened and
+ * bound to its request. When the stream breaks under a request (the peer restarted), the
+ * request is sealed anew and sent once more on a new stream (requests are idempotent). A session
  * the peer no longer knows (restart, expiry) is renewed with one new handshake and the request
  * is retried once; sessions are also renewed shortly before they expire. Connections are kept
  * alive between requests. Over HTTPS the certificate is not verified: the handshake
@@ -55,7 +71,7 @@ const SESSION_EXPIRED_CODES = new Set(['unknown-session', 'session-expired', 'wr
  * ```
  */
 export class HttpSyncTransport implements SyncTransport {
-  readonly #config: Required<Omit<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort'>> & Pick<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort'>;
+  readonly #config: Required<Omit<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'streams'>> & Pick<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort'> & { readonly streams: boolean };
   readonly #url: URL;
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
@@ -68,6 +84,9 @@ export class HttpSyncTransport implements SyncTransport {
   #peerView: { readonly yourCursor: LogCursor | null; readonly limits: PageLimits } | undefined;
   #bytesSent = 0;
   #bytesReceived = 0;
+  #stream: SyncStreamConnection | undefined;
+  #streamOpening: Promise<SyncStreamConnection | undefined> | undefined;
+  #streamRetryAt = 0;
 
   constructor(config: HttpSyncTransportConfig) {
     this.#url = new URL(config.url);
@@ -78,6 +97,7 @@ export class HttpSyncTransport implements SyncTransport {
       timeoutMs: config.timeoutMs ?? 30_000,
       maxResponseBytes: config.maxResponseBytes ?? 64 * 1024 * 1024,
       renewBeforeMs: config.renewBeforeMs ?? 10_000,
+      streams: config.streams ?? true,
     });
     const https = this.#url.protocol === 'https:';
     // One connection is enough for a peer: a round is sequential, a live push rarely overlaps it.
@@ -101,7 +121,12 @@ export class HttpSyncTransport implements SyncTransport {
     return this.#session !== undefined && !this.#session.disposed && !this.#session.isExpired();
   }
 
-  /** Bytes of HTTP bodies sent and received so far (handshakes and sealed frames). */
+  /** Whether sync requests currently travel on a sync stream (rather than one HTTP request each). */
+  get streaming(): boolean {
+    return this.#stream?.open === true;
+  }
+
+  /** Bytes of HTTP bodies and stream frames sent and received so far (handshakes and sealed frames). */
   get bytes(): { readonly sent: number; readonly received: number } {
     return { sent: this.#bytesSent, received: this.#bytesReceived };
   }
@@ -206,29 +231,97 @@ export class HttpSyncTransport implements SyncTransport {
   }
 
   async #send(plaintext: string, signal: AbortSignal | undefined): Promise<unknown> {
-    for (let attempt = 0; ; attempt++) {
+    let renewed = false;
+    let resent = false;
+    for (;;) {
       const session = await this.#ensureSession(signal);
       const sequence = session.sealedCount;
       const frame = session.sealFrame(plaintext, REQUEST_ASSOCIATED_DATA);
-      const answer = await this.#post(SYNC_PATHS.messages, frame, SEALED_FRAME_MEDIA_TYPE, signal);
-      if (answer.contentType.startsWith(SEALED_FRAME_MEDIA_TYPE)) {
-        const opened = session.openFrame(answer.body);
+      let answer: MessageAnswer;
+      try {
+        answer = await this.#exchange(frame, signal);
+      } catch (error) {
+        // The stream broke under the request (the peer restarted or dropped it): send it once
+        // more, sealed anew, on a new stream. Requests are idempotent (a pull reads; a page
+        // already applied is skipped), so it does not matter whether the peer got the first one.
+        if (!(error instanceof StreamBrokenError) || resent) throw error;
+        resent = true;
+        continue;
+      }
+      if ('sealed' in answer) {
+        const opened = session.openFrame(answer.sealed);
         if (opened.associatedData?.toString('utf8') !== responseAssociatedData(sequence)) {
           throw new LanSyncError('malformed-frame', `response from ${this.url} is not bound to request ${sequence}`);
         }
         return JSON.parse(opened.plaintext.toString('utf8')) as unknown;
       }
-      const remote = parseErrorBody(answer.body);
-      if (answer.status === 401 && remote !== undefined && SESSION_EXPIRED_CODES.has(remote.code) && attempt === 0) {
+      const { status, remote } = answer;
+      if (status === 401 && remote !== undefined && SESSION_EXPIRED_CODES.has(remote.code) && !renewed) {
         // The peer restarted or dropped the session: nothing was applied; handshake again and retry once.
+        renewed = true;
         this.#dropSession(session);
         continue;
       }
-      throw new LanSyncError('http-status', `${this.url} answered ${answer.status}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
-        status: answer.status,
+      throw new LanSyncError('http-status', `${this.url} answered ${status}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
+        status,
         ...(remote === undefined ? {} : { remoteCode: remote.code }),
       });
     }
+  }
+
+  /** Sends one sealed request on the sync stream, or as an HTTP request when the peer has none. */
+  async #exchange(frame: Buffer, signal: AbortSignal | undefined): Promise<MessageAnswer> {
+    const stream = await abortable(this.#openStream(), signal);
+    if (stream !== undefined) {
+      let answer: StreamAnswer;
+      try {
+        answer = await abortable(stream.request(frame, this.#config.timeoutMs), signal);
+      } catch (error) {
+        signal?.throwIfAborted();
+        if (error instanceof LanSyncError && error.code === 'unreachable') throw new StreamBrokenError('unreachable', error.message, { cause: error });
+        throw error;
+      }
+      this.#bytesSent += frame.length + STREAM_FRAME_HEADER_BYTES;
+      if (answer.kind === 'sealed') {
+        this.#bytesReceived += answer.body.length + STREAM_FRAME_HEADER_BYTES;
+        return { sealed: answer.body };
+      }
+      return { status: answer.refusal.status, remote: { code: answer.refusal.code, message: answer.refusal.message } };
+    }
+    const answer = await this.#post(SYNC_PATHS.messages, frame, SEALED_FRAME_MEDIA_TYPE, signal);
+    if (answer.contentType.startsWith(SEALED_FRAME_MEDIA_TYPE)) return { sealed: answer.body };
+    return { status: answer.status, remote: parseErrorBody(answer.body) };
+  }
+
+  /**
+   * The open sync stream, opening one if needed; `undefined` when streams are off or the peer
+   * offers none (an older node: it is asked again after a minute, and HTTP is used meanwhile).
+   */
+  #openStream(): Promise<SyncStreamConnection | undefined> {
+    if (this.#stream?.open === true) return Promise.resolve(this.#stream);
+    if (!this.#config.streams || this.#closed || Date.now() < this.#streamRetryAt) return Promise.resolve(undefined);
+    this.#streamOpening ??= SyncStreamConnection.open(this.#url, { timeoutMs: this.#config.timeoutMs, maxFrameBytes: this.#config.maxResponseBytes })
+      .then(
+        (stream) => {
+          if (this.#closed) {
+            stream.close();
+            return undefined;
+          }
+          this.#stream = stream;
+          stream.onClose(() => {
+            if (this.#stream === stream) this.#stream = undefined;
+          });
+          return stream;
+        },
+        () => {
+          this.#streamRetryAt = Date.now() + STREAM_RETRY_MS;
+          return undefined;
+        },
+      )
+      .finally(() => {
+        this.#streamOpening = undefined;
+      });
+    return this.#streamOpening;
   }
 
   /** Forgets the session (the next request handshakes again). */
@@ -243,6 +336,8 @@ export class HttpSyncTransport implements SyncTransport {
     this.#closed = true;
     this.#prefetch = undefined;
     this.resetSession();
+    this.#stream?.close();
+    this.#stream = undefined;
     this.#agent.destroy();
   }
 
@@ -369,6 +464,9 @@ export class HttpSyncTransport implements SyncTransport {
 
 /** A reused keep-alive connection was closed by the peer before it answered. */
 class StaleConnectionError extends LanSyncError {}
+
+/** The sync stream closed while a request waited for its answer. */
+class StreamBrokenError extends LanSyncError {}
 
 function parseErrorBody(body: Buffer): { code: string; message: string } | undefined {
   try {

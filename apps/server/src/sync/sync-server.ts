@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -8,6 +9,7 @@ import { CryptoError, type CryptoErrorCode, type RateLimiter, type Responder, ty
 import { SYNC_PROTOCOL_VERSION, type SyncResponder, type SyncResponse } from '@trosyn/sync-core';
 import type { Logger } from '../logger.js';
 import { LanSyncError } from './errors.js';
+import { SyncStreamServer } from './sync-stream-server.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
 
 /** A peer that completed a handshake with this node (it initiated). */
@@ -53,6 +55,18 @@ interface Refusal {
   readonly countsAsFailure: boolean;
 }
 
+/** A sealed request that was refused: what to answer, and whether it was a failed authentication. */
+export interface Refused {
+  readonly kind: 'refused';
+  readonly status: Refusal['status'];
+  readonly code: string;
+  readonly message: string;
+  readonly countsAsFailure: boolean;
+}
+
+/** What answering one sealed request came to: the sealed response (200, or 422 for a sync error), or a refusal. */
+export type SealedAnswer = { readonly kind: 'sealed'; readonly status: 200 | 422; readonly body: Buffer } | Refused;
+
 // The one table of sync-port statuses for crypto refusals.
 const refusals: Partial<Record<CryptoErrorCode, Refusal>> = {
   malformed: { status: 400, countsAsFailure: false },
@@ -97,14 +111,16 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     }
   };
 
-  const refuse = (c: Context, address: string, error: unknown, route: string): Response => {
+  // Logs a refused request, counts it against the address when it is a failed authentication,
+  // and says what to answer. Anything but our own refusals is a bug, rethrown.
+  const refusal = (address: string, error: unknown, route: string): Refused => {
     if (error instanceof LanSyncError) {
       logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route, code: error.code, reason: error.message });
-      return c.json(errorBody(error.code, error.message), 400);
+      return { kind: 'refused', status: 400, code: error.code, message: error.message, countsAsFailure: false };
     }
     if (!(error instanceof CryptoError)) throw error;
-    const refusal = refusals[error.code] ?? { status: 400, countsAsFailure: false };
-    if (refusal.countsAsFailure) {
+    const { status, countsAsFailure } = refusals[error.code] ?? { status: 400, countsAsFailure: false };
+    if (countsAsFailure) {
       logger.log('warn', 'authentication failed', { event: 'auth-failed', address, route, code: error.code });
       const decision = deps.failureLimiter.take(address);
       // Logged once the address has used up its allowance: from now on its handshakes are refused.
@@ -114,7 +130,44 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     } else if (error.code !== 'unknown-session' && error.code !== 'session-expired') {
       logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route, code: error.code, reason: error.message });
     }
-    return c.json(errorBody(error.code, error.message), refusal.status);
+    return { kind: 'refused', status, code: error.code, message: error.message, countsAsFailure };
+  };
+
+  const refuse = (c: Context, address: string, error: unknown, route: string): Response => {
+    const refused = refusal(address, error, route);
+    return c.json(errorBody(refused.code, refused.message), refused.status);
+  };
+
+  // One sealed request (the messages route's body, or a sync stream's frame) → its answer.
+  const answerSealed = async (frame: Uint8Array, address: string, route: 'messages' | 'stream'): Promise<SealedAnswer> => {
+    let opened;
+    try {
+      opened = deps.sessions.openFrame(frame);
+    } catch (error) {
+      return refusal(address, error, route);
+    }
+    const { session, message } = opened;
+    deps.onInboundRequest?.(session.peerNodeId);
+    if (message.associatedData?.toString('utf8') !== REQUEST_ASSOCIATED_DATA) {
+      return refusal(address, new CryptoError('tampered', 'sealed request is bound to another purpose'), route);
+    }
+    let response: SyncResponse;
+    let request: unknown;
+    try {
+      request = JSON.parse(message.plaintext.toString('utf8'));
+    } catch {
+      request = undefined;
+    }
+    if (request === undefined) {
+      response = { type: 'error', protocol: SYNC_PROTOCOL_VERSION, code: 'invalid-message', message: 'sealed request is not JSON' };
+    } else {
+      response = await deps.responder.handleSyncRequest(request, { peerId: session.peerNodeId });
+    }
+    if (response.type === 'error') {
+      logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route, peer_id: session.peerNodeId, code: response.code, reason: response.message });
+    }
+    const body = session.sealFrame(JSON.stringify(response), responseAssociatedData(message.sequence));
+    return { kind: 'sealed', status: response.type === 'error' ? 422 : 200, body };
   };
 
   const blocked = (c: Context, address: string): Response | undefined => {
@@ -184,34 +237,9 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
       logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route: 'messages', code: 'payload-too-large', reason: message });
       return c.json(errorBody(Number.isFinite(length) ? 'payload-too-large' : 'length-required', message), Number.isFinite(length) ? 413 : 411);
     }
-    let opened;
-    try {
-      opened = deps.sessions.openFrame(new Uint8Array(await c.req.arrayBuffer()));
-    } catch (error) {
-      return refuse(c, address, error, 'messages');
-    }
-    const { session, message } = opened;
-    deps.onInboundRequest?.(session.peerNodeId);
-    if (message.associatedData?.toString('utf8') !== REQUEST_ASSOCIATED_DATA) {
-      return refuse(c, address, new CryptoError('tampered', 'sealed request is bound to another purpose'), 'messages');
-    }
-    let response: SyncResponse;
-    let request: unknown;
-    try {
-      request = JSON.parse(message.plaintext.toString('utf8'));
-    } catch {
-      request = undefined;
-    }
-    if (request === undefined) {
-      response = { type: 'error', protocol: SYNC_PROTOCOL_VERSION, code: 'invalid-message', message: 'sealed request is not JSON' };
-    } else {
-      response = await deps.responder.handleSyncRequest(request, { peerId: session.peerNodeId });
-    }
-    if (response.type === 'error') {
-      logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route: 'messages', peer_id: session.peerNodeId, code: response.code, reason: response.message });
-    }
-    const sealed = session.sealFrame(JSON.stringify(response), responseAssociatedData(message.sequence));
-    return new Response(sealed, { status: response.type === 'error' ? 422 : 200, headers: { 'content-type': SEALED_FRAME_MEDIA_TYPE } });
+    const answer = await answerSealed(new Uint8Array(await c.req.arrayBuffer()), address, 'messages');
+    if (answer.kind === 'refused') return c.json(errorBody(answer.code, answer.message), answer.status);
+    return new Response(answer.body, { status: answer.status, headers: { 'content-type': SEALED_FRAME_MEDIA_TYPE } });
   });
 
   app.notFound((c) => c.json(errorBody('route-not-found', `No sync route ${c.req.method} ${c.req.path}.`), 404));
@@ -219,8 +247,21 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     logger.log('error', 'sync server error', { event: 'sync-server-error', path: c.req.path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     return c.json(errorBody('internal-error', 'The sync server had an internal error; it has been logged.'), 500);
   });
+  streamServers.set(
+    app,
+    new SyncStreamServer({
+      answer: (frame, address) => answerSealed(frame, address, 'stream'),
+      logger,
+      failureLimiter: deps.failureLimiter,
+      maxMessageBytes: deps.maxMessageBytes,
+    }),
+  );
   return app;
 }
+
+// The sync streams of each app made by createSyncApp, served by listenSyncServer (an upgraded
+// connection leaves Hono: it is answered by the stream server, outside any route).
+const streamServers = new WeakMap<Hono, SyncStreamServer>();
 
 /** Options of {@link listenSyncServer}. */
 export interface ListenSyncServerOptions {
@@ -240,7 +281,11 @@ export interface ListeningSyncServer {
   close(): Promise<void>;
 }
 
-/** Listens with the sync app on `host:port` (HTTP, or HTTPS with `tls`). */
+/**
+ * Listens with the sync app on `host:port` (HTTP, or HTTPS with `tls`). An app made by
+ * {@link createSyncApp} also gets its sync streams (`GET /sync/v1/stream` upgrades, see
+ * `sync-stream.ts`); they are closed with the server.
+ */
 export async function listenSyncServer(app: Hono, options: ListenSyncServerOptions): Promise<ListeningSyncServer> {
   const server = (
     options.tls === undefined
@@ -249,6 +294,11 @@ export async function listenSyncServer(app: Hono, options: ListenSyncServerOptio
   ) as Server;
   // Peers keep connections open between rounds; a round every LAN_SYNC_INTERVAL reuses them.
   server.keepAliveTimeout = 65_000;
+  const streams = streamServers.get(app);
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (streams === undefined) socket.destroy();
+    else streams.accept(request, socket, head);
+  });
   const address = await new Promise<AddressInfo>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -266,6 +316,8 @@ export async function listenSyncServer(app: Hono, options: ListenSyncServerOptio
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        // Upgraded connections are no longer the HTTP server's.
+        streams?.closeAll();
       })),
   };
 }

@@ -53,7 +53,6 @@ export class PacketCapture {
     await new Promise((resolve) => setTimeout(resolve, 250));
     if (this.#child.exitCode === null) this.#child.kill('SIGINT');
     await this.#exited;
-    console.log("TCPDUMP STDERR:", JSON.stringify(this.#stderr));
     const packets = Number(/(\d+) packets? captured/.exec(this.#stderr)?.[1] ?? Number.NaN);
     return { bytes: readFileSync(this.file), packets };
   }

@@ -61,9 +61,11 @@ describe('what a LAN eavesdropper sees of a sync', { timeout: 90_000 }, () => {
     // The search would find an item merely encoded, e.g. base64 of its JSON.
     const encodedItem = Buffer.from(Buffer.from(JSON.stringify({ note: `${marker} n1 0` })).toString('base64'));
     expect(encodingsOf(marker).some((form) => encodedItem.includes(form))).toBe(true);
-    // The capture really holds the sync: plain HTTP framing of sealed messages, more bytes than the items.
+    // The capture really holds the sync, more bytes than the items: node-2's requests through the
+    // proxy as HTTP requests (the proxy does not pass upgrades), node-1's pushes on a sync stream.
     expect(capture.packets).toBeGreaterThan(10);
     expect(capture.bytes.includes('POST /sync/v1/messages HTTP/1.1')).toBe(true);
+    expect(capture.bytes.includes('Upgrade: trosyn-sync/1')).toBe(true);
     expect(capture.bytes.length).toBeGreaterThan(2 * ITEMS_PER_NODE * 1_000);
     for (const form of encodingsOf(marker)) expect(capture.bytes.includes(form), `found ${form.toString()}`).toBe(false);
   });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRateLimiter, createResponder, createSessionStore, deriveNetworkKey, MIN_PWHASH_MEM_LIMIT, MIN_PWHASH_OPS_LIMIT, SEALED_FRAME_HEADER_BYTES, type NetworkKey } from '@trosyn/crypto';
 import { SyncEngine } from '@trosyn/sync-core';
@@ -6,6 +7,7 @@ import { LanSyncError } from '../../src/sync/errors.js';
 import { HttpSyncTransport } from '../../src/sync/http-sync-transport.js';
 import { REQUEST_ASSOCIATED_DATA, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS } from '../../src/sync/sync-paths.js';
 import { createSyncApp, listenSyncServer } from '../../src/sync/sync-server.js';
+import { decodeRefusal, encodeStreamFrame, STREAM_FRAME_REFUSAL, STREAM_FRAME_SEALED, StreamFrameReader, SYNC_STREAM_PATH, SYNC_STREAM_PROTOCOL, type StreamFrame } from '../../src/sync/sync-stream.js';
 
 const keyOptions = { opsLimit: MIN_PWHASH_OPS_LIMIT, memLimit: MIN_PWHASH_MEM_LIMIT };
 const networkKey = await deriveNetworkKey('the office secret', keyOptions);
@@ -167,3 +169,158 @@ describe('sync server', () => {
     expect(second.events('peer-authenticated')).toHaveLength(1);
   });
 });
+
+/** A sync stream opened by hand: sends raw frames, reads answers (`'closed'` once the server closed it). */
+async function rawStream(port: number, options: { path?: string; protocol?: string } = {}) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  cleanups.push(() => void socket.destroy());
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.write(`GET ${options.path ?? SYNC_STREAM_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: ${options.protocol ?? SYNC_STREAM_PROTOCOL}\r\n\r\n`);
+  let head = Buffer.alloc(0);
+  const reader = new StreamFrameReader(1024 * 1024);
+  const frames: (StreamFrame | 'closed')[] = [];
+  let wake: (() => void) | undefined;
+  const status = await new Promise<number>((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      const code = Number(head.subarray(9, 12).toString());
+      resolve(code);
+      const rest = head.subarray(end + 4);
+      socket.on('data', (more: Buffer) => {
+        frames.push(...reader.push(more));
+        wake?.();
+      });
+      if (code === 101 && rest.length > 0) frames.push(...reader.push(rest));
+    };
+    socket.on('data', onData);
+  });
+  socket.once('close', () => {
+    frames.push('closed');
+    wake?.();
+  });
+  const next = async (): Promise<StreamFrame | 'closed'> => {
+    while (frames.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    return frames.shift()!;
+  };
+  return { status, socket, next, send: (kind: number, payload: Uint8Array) => socket.write(encodeStreamFrame(kind, payload)) };
+}
+
+/** A session of our own with the server (a real handshake), to seal frames by hand. */
+async function ownSession(url: string) {
+  const { createInitiator } = await import('@trosyn/crypto');
+  const initiator = createInitiator({ networkKey, nodeId: 'client-node' });
+  const challenge = await (await post(`${url}${SYNC_PATHS.hello}`, JSON.stringify(initiator.hello()), 'application/json')).json();
+  const confirm = await (await post(`${url}${SYNC_PATHS.proof}`, JSON.stringify(initiator.handleChallenge(challenge)), 'application/json')).json();
+  return initiator.handleConfirm(confirm);
+}
+
+const refusalOf = (frame: StreamFrame | 'closed') => {
+  expect(frame).not.toBe('closed');
+  expect((frame as StreamFrame).kind).toBe(STREAM_FRAME_REFUSAL);
+  return decodeRefusal((frame as StreamFrame).payload)!;
+};
+
+describe('sync streams', () => {
+  it('carry a peer\'s requests on one upgraded connection, without an HTTP request each', async () => {
+    const { server, engine } = await node();
+    let messageRequests = 0;
+    server.server.on('request', (request: { url?: string }) => {
+      if (request.url === SYNC_PATHS.messages) messageRequests++;
+    });
+    const transport = client(server.url);
+    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
+    cleanups.push(() => requester.dispose());
+    for (let round = 0; round < 4; round++) {
+      await requester.put({ id: `note-${round}`, type: 'note', data: { round } });
+      expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
+      expect(transport.streaming).toBe(true);
+    }
+    expect(messageRequests).toBe(0);
+    expect((await engine.list()).items.map((item) => item.id)).toEqual(['note-0', 'note-1', 'note-2', 'note-3']);
+    expect(transport.bytes.sent).toBeGreaterThan(0);
+  });
+
+  it('fall back to HTTP requests when the peer offers no stream (an older node)', async () => {
+    const { server, engine } = await node();
+    server.server.removeAllListeners('upgrade');
+    server.server.on('upgrade', (_request: unknown, socket: net.Socket) => socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+    let messageRequests = 0;
+    server.server.on('request', (request: { url?: string }) => {
+      if (request.url === SYNC_PATHS.messages) messageRequests++;
+    });
+    const transport = client(server.url);
+    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
+    cleanups.push(() => requester.dispose());
+    await requester.put({ id: 'note', type: 'note', data: 1 });
+    expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
+    expect(transport.streaming).toBe(false);
+    expect(messageRequests).toBeGreaterThanOrEqual(2); // the pull and the push
+    expect((await engine.get('note'))?.data).toBe(1);
+  });
+
+  it('refuse an unknown upgrade, and close a stream that sends a bad frame or an oversized one', async () => {
+    const { server, engine, events } = await node();
+    expect((await rawStream(server.port, { path: '/sync/v1/other' })).status).toBe(404);
+    expect((await rawStream(server.port, { protocol: 'websocket' })).status).toBe(400);
+
+    const badKind = await rawStream(server.port);
+    expect(badKind.status).toBe(101);
+    badKind.send(9, Buffer.from('{"type":"push"}'));
+    expect(refusalOf(await badKind.next())).toMatchObject({ status: 400, code: 'malformed-frame' });
+    expect(await badKind.next()).toBe('closed');
+
+    const oversized = await rawStream(server.port);
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(1024 * 1024, 0); // announces 1 MiB against a 64 KiB limit
+    header[4] = STREAM_FRAME_SEALED;
+    oversized.socket.write(header);
+    expect(refusalOf(await oversized.next())).toMatchObject({ status: 413, code: 'malformed-frame' });
+    expect(await oversized.next()).toBe('closed');
+
+    expect(events('sync-request-rejected').filter((line) => line.fields['route'] === 'stream').length).toBeGreaterThanOrEqual(2);
+    expect((await engine.list()).items).toEqual([]);
+  });
+
+  it('answer an unknown session with a refusal and go on, and close a stream that replays a frame', async () => {
+    const { server, engine, events } = await node();
+    const session = await ownSession(server.url);
+    const stream = await rawStream(server.port);
+    // Random bytes in a sealed frame's place: not a frame, refused, the stream stays.
+    stream.send(STREAM_FRAME_SEALED, Buffer.alloc(80, 3));
+    expect(refusalOf(await stream.next())).toMatchObject({ status: 400, code: 'malformed' });
+    const pull = { type: 'pull', protocol: 1, nodeId: 'client-node', epoch: 'e1', cursor: { epoch: null, seq: 0, resyncing: false }, limits: { maxChanges: 10, maxBytes: 100_000 } };
+    const frame = session.sealFrame(JSON.stringify(pull), REQUEST_ASSOCIATED_DATA);
+    stream.send(STREAM_FRAME_SEALED, frame);
+    const answer = await stream.next();
+    expect(answer).toMatchObject({ kind: STREAM_FRAME_SEALED });
+    expect(JSON.parse(session.openFrame((answer as StreamFrame).payload).plaintext.toString('utf8'))).toMatchObject({ type: 'pull-page' });
+    // The same bytes again: a replay. Refused, counted, and the stream is closed.
+    stream.send(STREAM_FRAME_SEALED, frame);
+    expect(refusalOf(await stream.next())).toMatchObject({ status: 409, code: 'replayed' });
+    expect(await stream.next()).toBe('closed');
+    expect(events('auth-failed').map((line) => line.fields['code'])).toContain('replayed');
+    expect((await engine.list()).items).toEqual([]);
+  });
+
+  it('are closed when the server stops; the transport then opens a new one to the restarted node', async () => {
+    const engine = new SyncEngine({ database: ':memory:', nodeId: 'server-node' });
+    const first = await node({ engine });
+    const transport = client(first.server.url);
+    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
+    cleanups.push(() => requester.dispose());
+    expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
+    expect(transport.streaming).toBe(true);
+    await first.stop();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(transport.streaming).toBe(false);
+    await node({ engine, port: first.server.port });
+    await engine.put({ id: 'after-restart', type: 'note', data: 2 });
+    expect((await requester.syncWith('server-node', transport)).error).toBeNull();
+    expect(transport.streaming).toBe(true);
+    expect((await requester.get('after-restart'))?.data).toBe(2);
+  });
+});
+
