@@ -8,8 +8,7 @@
 //   2. rounds with one changed item (B pushes a 1 KB update to A through a byte-counting TCP
 //      proxy process): round time (the engine's report) and bytes on the wire (TCP payload,
 //      both directions: HTTP framing + sealed frames);
-//   3. live writes: a write through A's data API until B's data API returns it (median of 50),
-//      from a client process of its own;
+//   3. live writes: a write through A's data API until B's data API returns it (median of 50);
 //   4. with BENCH_LAN_MILLION=1: peak RSS of each node during a 1,000,000-item initial sync.
 //
 // Node A's items are written into its database with @trosyn/sync-core before it starts (as node
@@ -17,7 +16,7 @@
 // 127.0.0.1 only; every phase is bounded; every process started here is killed at the end.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,8 +105,8 @@ async function startProxy(targetPort: number): Promise<Proxy> {
 // Server nodes.
 
 interface LogLine {
-  /** When the node logged the line (ISO 8601, ms). */
-  readonly time?: string;
+  /** performance.now() in the bench when the line arrived. */
+  readonly receivedAt?: number;
   readonly msg?: string;
   readonly event?: string;
   readonly [field: string]: unknown;
@@ -117,8 +116,7 @@ interface Node {
   readonly name: string;
   readonly dataDir: string;
   readonly child: ChildProcess;
-  /** The node's log lines so far (read from its log file now). */
-  readLogs(): LogLine[];
+  readonly logs: LogLine[];
   readonly apiUrl: string;
   readonly syncPort: number;
   /** Waits for a log line after index `from` that matches. */
@@ -155,10 +153,6 @@ const children = new Set<ChildProcess>();
 const secret = `bench-${randomBytes(16).toString('hex')}`;
 
 async function startNode(name: string, dataDir: string, env: Readonly<Record<string, string>>): Promise<Node> {
-  // The node logs to a file (appended across restarts), as under a supervisor that writes logs to disk.
-  const logFile = path.join(dataDir, `${name}.log`);
-  const logFd = openSync(logFile, 'a');
-  const startOffset = fstatSync(logFd).size; // a restarted node appends to its earlier log
   const child = spawn(process.execPath, [...startCommand.flags, mainJs], {
     cwd: dataDir,
     env: {
@@ -184,43 +178,28 @@ async function startNode(name: string, dataDir: string, env: Readonly<Record<str
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('MALLOC_') || name === 'GLIBC_TUNABLES')),
       ...env,
     },
-    stdio: ['ignore', logFd, logFd],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  closeSync(logFd);
   children.add(child);
   const logs: LogLine[] = [];
   const waiters = new Set<() => void>();
-  // The node's log is read only while the bench waits for a line: a process reading every line
-  // as it is written (a pipe) took the CPU from the nodes at the moments measured (a live write
-  // on A visible on B: 0.7 ms slower when its lines were read through pipes, measured).
-  let readOffset = startOffset;
-  let rest = '';
-  const readLog = (): void => {
-    const chunk = readNew(logFile, readOffset);
-    if (chunk.length === 0) return;
-    readOffset += chunk.length;
-    const parts = (rest + chunk.toString('utf8')).split('\n');
-    rest = parts.pop() ?? '';
-    for (const part of parts) {
-      try {
-        logs.push(JSON.parse(part) as LogLine);
-      } catch {
-        logs.push({ msg: part });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let rest = '';
+    stream.on('data', (chunk: Buffer) => {
+      const parts = (rest + chunk.toString('utf8')).split('\n');
+      rest = parts.pop() ?? '';
+      for (const part of parts) {
+        const receivedAt = performance.now();
+        try {
+          logs.push({ ...(JSON.parse(part) as LogLine), receivedAt });
+        } catch {
+          logs.push({ msg: part, receivedAt });
+        }
+        if (VERBOSE) console.error(`[${name}] ${part}`);
       }
-      if (VERBOSE) console.error(`[${name}] ${part}`);
-    }
-    for (const wake of waiters) wake();
-  };
-  let poller: NodeJS.Timeout | undefined;
-  const watch = (): void => {
-    poller ??= setInterval(() => {
-      readLog();
-      if (waiters.size === 0) {
-        clearInterval(poller);
-        poller = undefined;
-      }
-    }, 5);
-  };
+      for (const wake of waiters) wake();
+    });
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const waitFor = (predicate: (line: LogLine) => boolean, from = 0, timeoutMs = 60_000): Promise<LogLine> =>
     new Promise((resolve, reject) => {
@@ -243,12 +222,9 @@ async function startNode(name: string, dataDir: string, env: Readonly<Record<str
         waiters.delete(check);
       };
       waiters.add(check);
-      readLog();
       check();
-      watch();
     });
   const failed = exited.then(() => {
-    readLog();
     throw new Error(`${name} exited: ${JSON.stringify(logs.slice(-5))}`);
   });
   failed.catch(() => undefined);
@@ -262,10 +238,7 @@ async function startNode(name: string, dataDir: string, env: Readonly<Record<str
     name,
     dataDir,
     child,
-    readLogs: () => {
-      readLog();
-      return logs;
-    },
+    logs,
     apiUrl: String(listening['url']),
     syncPort: Number(sync['port']),
     waitFor,
@@ -283,20 +256,6 @@ async function startNode(name: string, dataDir: string, env: Readonly<Record<str
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
-
-/** The bytes of `file` from `offset` to its current end. */
-function readNew(file: string, offset: number): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size <= offset) return Buffer.alloc(0);
-    const chunk = Buffer.allocUnsafe(size - offset);
-    const read = readSync(fd, chunk, 0, chunk.length, offset);
-    return chunk.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const itemData = (n: number): { n: number; text: string } => ({ n, text: randomBytes(496).toString('hex') });
 
@@ -428,7 +387,6 @@ async function initialSync(root: string, count: number, timeoutMs: number): Prom
   const a = await startNode('bench-a', dirA, { LAN_SYNC_NODE_ID: 'bench-a' });
   a.resetPeakRss();
   const spawned = performance.now();
-  const spawnedAt = Date.now();
   const b = await startNode('bench-b', dirB, { LAN_SYNC_NODE_ID: 'bench-b', LAN_SYNC_PORT: String(await freePort()), LAN_SYNC_PEERS: `127.0.0.1:${a.syncPort}` });
   const startB = b.peakRssMb();
   b.resetPeakRss();
@@ -437,8 +395,8 @@ async function initialSync(root: string, count: number, timeoutMs: number): Prom
   await b.waitFor((line) => line.event === 'sync-round', 0, timeoutMs);
   // The sync itself starts when B's sync service is up (its static peer is contacted at once);
   // the process start before that (Node, modules, database) is reported apart.
-  const syncUp = Date.parse(b.readLogs().find((line) => line.event === 'sync-listening')!.time!);
-  const seconds = processSeconds - (syncUp - spawnedAt) / 1000;
+  const syncUp = b.logs.find((line) => line.event === 'sync-listening')!.receivedAt!;
+  const seconds = processSeconds - (syncUp - spawned) / 1000;
   return { result: { itemsPerSecond: count / seconds, seconds, processSeconds, peakA: a.peakRssMb(), peakB: b.peakRssMb(), startA: a.startPeakRssMb, startB, seedPerSecond }, a, b };
 }
 
@@ -462,13 +420,13 @@ async function oneChangeRounds(b: Node, proxy: Proxy): Promise<OneChangeRounds> 
   for (let round = 0; round < ROUNDS; round++) {
     await sleep(50); // let the previous round's stragglers settle
     await proxy.counts(true);
-    const from = b.readLogs().length;
-    const started = Date.now();
+    const from = b.logs.length;
+    const started = performance.now();
     const id = `item-${String(round * 7).padStart(7, '0')}`;
     const written = await api(`${b.apiUrl}/api/v1/items/${id}`, 'PUT', { type: 'bench', data: itemData(round) });
     if (written.status !== 200) throw new Error(`PUT ${id} → ${written.status} ${JSON.stringify(written.json)}`);
     const line = await b.waitFor((entry) => entry.event === 'sync-round' && entry['ok'] === true && Number(entry['pushed']) >= 1, from, 10_000);
-    walls.push(Date.parse(line.time!) - started); // ms resolution: the node's own clock when it logged the round
+    walls.push(performance.now() - started);
     if (Number(line['pushed']) !== 1 || Number(line['pulled']) !== 0) throw new Error(`expected a round with one change, got ${JSON.stringify(line)}`);
     durations.push(Number(line['duration_ms']));
     const counts = await proxy.counts();
@@ -497,7 +455,7 @@ async function idleRounds(b: Node, proxy: Proxy): Promise<{ medianMs: number; me
   for (let round = 0; round < ROUNDS; round++) {
     await sleep(50);
     await proxy.counts(true);
-    const from = b.readLogs().length;
+    const from = b.logs.length;
     const response = await api(`${b.apiUrl}/api/v1/sync/now`, 'POST');
     if (response.status !== 200) throw new Error(`sync now → ${response.status} ${JSON.stringify(response.json)}`);
     const line = await b.waitFor((entry) => entry.event === 'sync-round' && entry['reason'] === 'sync-now', from, 10_000);
@@ -509,59 +467,24 @@ async function idleRounds(b: Node, proxy: Proxy): Promise<{ medianMs: number; me
   return { medianMs: median(durations), medianBytes: median(totals) };
 }
 
-interface LiveWriteTimes {
-  /** From sending the POST to A until B's GET returned the item, per write, ms. */
-  readonly delays: number[];
-  /** The POST alone, per write, ms. */
-  readonly posts: number[];
-}
-
-/**
- * The live-write client: `node lan-sync.ts live-client` (forked, IPC). Gets `{ aUrl, bUrl,
- * writes }`, writes through A's data API, polls B's until it returns the item, and sends back
- * the times. A process of its own, like an application: the bench process reads both nodes'
- * logs (as a log collector would), and handling those lines between a POST's answer and the
- * next GET was charged to the nodes (0.5–0.7 ms a write, measured).
- */
-function runLiveClient(): void {
-  process.once('message', (message: unknown) => {
-    const { aUrl, bUrl, writes } = message as { aUrl: string; bUrl: string; writes: number };
-    void (async (): Promise<LiveWriteTimes> => {
-      const delays: number[] = [];
-      const posts: number[] = [];
-      for (let write = 0; write < writes; write++) {
-        await sleep(20);
-        const id = `live-${write}-${randomBytes(4).toString('hex')}`;
-        const started = performance.now();
-        const created = await api(`${aUrl}/api/v1/items`, 'POST', { id, type: 'live', data: itemData(write) });
-        posts.push(performance.now() - started);
-        if (created.status !== 201) throw new Error(`POST → ${created.status} ${JSON.stringify(created.json)}`);
-        for (;;) {
-          const response = await api(`${bUrl}/api/v1/items/${encodeURIComponent(id)}`, 'GET');
-          if (response.status === 200) break;
-          if (performance.now() - started > 10_000) throw new Error(`${id} not on B after 10 s`);
-        }
-        delays.push(performance.now() - started);
-      }
-      return { delays, posts };
-    })().then(
-      (times) => process.send!({ times }, () => process.exit(0)),
-      (error: unknown) => process.send!({ error: String(error) }, () => process.exit(1)),
-    );
-  });
-}
-
-/** A write through A's data API until B's data API returns it, from a client process of its own. */
+/** A write through A's data API until B's data API returns it. */
 async function liveWrites(a: Node, b: Node): Promise<{ medianMs: number; p90Ms: number; medianPostMs: number }> {
-  const child = fork(import.meta.filename, ['live-client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  const result = await new Promise<{ times?: LiveWriteTimes; error?: string }>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as { times?: LiveWriteTimes; error?: string }));
-    child.once('exit', (code) => reject(new Error(`live-write client exited with ${code}`)));
-    child.send({ aUrl: a.apiUrl, bUrl: b.apiUrl, writes: LIVE_WRITES });
-  });
-  if (result.times === undefined) throw new Error(`live-write client: ${result.error}`);
-  const { delays, posts } = result.times;
+  const delays: number[] = [];
+  const posts: number[] = [];
+  for (let write = 0; write < LIVE_WRITES; write++) {
+    await sleep(20);
+    const id = `live-${write}-${randomBytes(4).toString('hex')}`;
+    const started = performance.now();
+    const created = await api(`${a.apiUrl}/api/v1/items`, 'POST', { id, type: 'live', data: itemData(write) });
+    posts.push(performance.now() - started);
+    if (created.status !== 201) throw new Error(`POST → ${created.status} ${JSON.stringify(created.json)}`);
+    for (;;) {
+      const response = await api(`${b.apiUrl}/api/v1/items/${encodeURIComponent(id)}`, 'GET');
+      if (response.status === 200) break;
+      if (performance.now() - started > 10_000) throw new Error(`${id} not on B after 10 s`);
+    }
+    delays.push(performance.now() - started);
+  }
   return { medianMs: median(delays), p90Ms: percentile(delays, 90), medianPostMs: median(posts) };
 }
 
@@ -629,8 +552,6 @@ function killAll(): void {
 
 if (process.argv[2] === 'proxy') {
   runProxy(Number(process.argv[3]));
-} else if (process.argv[2] === 'live-client') {
-  runLiveClient();
 } else {
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
