@@ -522,8 +522,15 @@ async function main(): Promise<void> {
     const idle = await idleRounds(b, proxy);
     console.log(`full round with nothing to exchange: ${fmt(idle.medianMs, 2)} ms median (sync now on B: pull + push), ${fmt(idle.medianBytes, 0)} B on the wire`);
 
+    const liveFrom = a.logs.length;
     const live = await liveWrites(a, b);
     console.log(`live write on A visible on B:       ${fmt(live.medianMs, 2)} ms median, p90 ${fmt(live.p90Ms, 2)} ms (the POST alone: ${fmt(live.medianPostMs, 2)} ms); target < 5 ms; PouchDB 14 ms`);
+    // The same pushes as A's engine timed them: from the round's start to B's acknowledgement
+    // (sealing, the one sealed request, B opening and applying it, the answer).
+    const pushes = a.logs.slice(liveFrom).filter((line) => line.event === 'sync-round' && line['mode'] === 'push-only' && line['ok'] === true && Number(line['pushed']) === 1);
+    if (pushes.length > 0) {
+      console.log(`  A's push-only rounds for these writes: ${fmt(median(pushes.map((line) => Number(line['duration_ms']))), 2)} ms median (${pushes.length} of ${LIVE_WRITES}), from the round's start, right after the write's commit, to B's acknowledgement`);
+    }
     console.log(`  peak RSS during these phases: A ${fmt(a.peakRssMb(), 0)} MB, B ${fmt(b.peakRssMb(), 0)} MB`);
 
     await Promise.all([a.stop(), b.stop()]);
