@@ -93,6 +93,8 @@ export class StreamFrameReader {
     const frames: StreamFrame[] = [];
     for (;;) {
       if (this.#size < 4) break;
+      // Chunks are joined once a whole frame is here (a 2 MiB page arrives in dozens of them),
+      // and before that only when the length itself is split across chunks.
       const head = this.#buffered[0]!.length >= 4 ? this.#buffered[0]! : this.#join();
       const length = head.readUInt32BE(0);
       if (length === 0 || length - 1 > this.#maxFrameBytes) {

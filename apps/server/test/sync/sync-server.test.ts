@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRateLimiter, createResponder, createSessionStore, deriveNetworkKey, MIN_PWHASH_MEM_LIMIT, MIN_PWHASH_OPS_LIMIT, SEALED_FRAME_HEADER_BYTES, type NetworkKey } from '@trosyn/crypto';
 import { SyncEngine } from '@trosyn/sync-core';
@@ -23,7 +25,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function node(options: { engine?: SyncEngine; port?: number } = {}) {
+async function node(options: { engine?: SyncEngine; port?: number; tls?: { cert: Buffer; key: Buffer } } = {}) {
   const engine = options.engine ?? new SyncEngine({ database: ':memory:', nodeId: 'server-node' });
   const logs: Line[] = [];
   const logger: Logger = { log: (level, _message, fields = {}) => logs.push({ level, fields }) };
@@ -40,7 +42,7 @@ async function node(options: { engine?: SyncEngine; port?: number } = {}) {
     failureLimiter: createRateLimiter({ capacity: 3, refillPerSecond: 0.01 }),
     maxMessageBytes: 64 * 1024,
   });
-  const server = await listenSyncServer(app, { host: '127.0.0.1', port: options.port ?? 0 });
+  const server = await listenSyncServer(app, { host: '127.0.0.1', port: options.port ?? 0, tls: options.tls });
   const stop = async (): Promise<void> => {
     await server.close();
     sessions.dispose();
@@ -241,6 +243,19 @@ describe('sync streams', () => {
     expect(messageRequests).toBe(0);
     expect((await engine.list()).items.map((item) => item.id)).toEqual(['note-0', 'note-1', 'note-2', 'note-3']);
     expect(transport.bytes.sent).toBeGreaterThan(0);
+  });
+
+  it('work over HTTPS too', async () => {
+    const fixtures = join(import.meta.dirname, 'fixtures');
+    const { server, engine } = await node({ tls: { cert: readFileSync(join(fixtures, 'b.pem')), key: readFileSync(join(fixtures, 'b.key')) } });
+    expect(server.url).toMatch(/^https:/);
+    const transport = client(server.url);
+    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
+    cleanups.push(() => requester.dispose());
+    await requester.put({ id: 'over-tls', type: 'note', data: 1 });
+    expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
+    expect(transport.streaming).toBe(true);
+    expect((await engine.get('over-tls'))?.data).toBe(1);
   });
 
   it('fall back to HTTP requests when the peer offers no stream (an older node)', async () => {
