@@ -50,6 +50,11 @@ describe('what a LAN eavesdropper sees of a sync', { timeout: 90_000 }, () => {
         await n2.createItem({ id: `from-n2-${i}`, type: 'secret', data: { note: `${marker} n2 ${i}`, filler: randomBytes(500).toString('hex') } });
       }
       await waitForConvergence([n1, n2], { type: 'secret', count: 2 * ITEMS_PER_NODE, timeoutMs: 30_000 });
+      // One more write on node-1, which knows node-2 from node-2's handshake by now: node-1
+      // pushes it at once, on a sync stream of its own (node-2's requests all go through the proxy).
+      const fromIndex = n1.logs.length;
+      await n1.createItem({ id: 'pushed-by-n1', type: 'secret-push', data: { note: `${marker} pushed` } });
+      await n1.waitForLog((line) => line.event === 'sync-round' && line['reason'] === 'push' && line['ok'] === true, { fromIndex, timeoutMs: 10_000 });
     } finally {
       capture = await tcpdump.stop();
     }
