@@ -294,8 +294,9 @@ export class HttpSyncTransport implements SyncTransport {
   }
 
   /**
-   * The open sync stream, opening one if needed; `undefined` when streams are off or the peer
-   * offers none (an older node: it is asked again after a minute, and HTTP is used meanwhile).
+   * The open sync stream, opening one if needed; `undefined` when streams are off, the peer
+   * offers none (an older node: it is asked again after a minute, and HTTP is used meanwhile), or
+   * the upgrade failed (this request then goes over HTTP).
    */
   #openStream(): Promise<SyncStreamConnection | undefined> {
     if (this.#stream?.open === true) return Promise.resolve(this.#stream);
@@ -313,8 +314,10 @@ export class HttpSyncTransport implements SyncTransport {
           });
           return stream;
         },
-        () => {
-          this.#streamRetryAt = Date.now() + STREAM_RETRY_MS;
+        (error: unknown) => {
+          // A peer that answered without a stream (an older node) is asked again in a minute; an
+          // unreachable one at the next request (it may be back by then, with streams).
+          if (error instanceof LanSyncError && error.code === 'http-status') this.#streamRetryAt = Date.now() + STREAM_RETRY_MS;
           return undefined;
         },
       )
