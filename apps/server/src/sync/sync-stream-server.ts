@@ -74,6 +74,14 @@ export class SyncStreamServer {
     const reader = new StreamFrameReader(this.#config.maxMessageBytes);
     const queue: StreamFrame[] = [];
     let answering = false;
+    // The HTTP server's sockets allow half-open connections: when the peer closes its side, this
+    // side is closed too once the frames already received are answered (else the stream would
+    // linger, and count against the address, until the idle timeout).
+    let peerEnded = false;
+    socket.on('end', () => {
+      peerEnded = true;
+      if (!answering && queue.length === 0) socket.end();
+    });
     socket.setNoDelay(true);
     socket.setTimeout(this.#config.idleTimeoutMs, () => socket.destroy());
     socket.on('error', () => socket.destroy()); // a reset peer; nothing to answer
@@ -103,6 +111,7 @@ export class SyncStreamServer {
         closeWith(encodeRefusal({ status: 500, code: 'internal-error', message: 'The sync server had an internal error; it has been logged.' }));
       } finally {
         answering = false;
+        if (peerEnded && queue.length === 0 && !socket.destroyed) socket.end();
       }
     };
 

@@ -299,6 +299,27 @@ describe('sync streams', () => {
     expect((await engine.list()).items).toEqual([]);
   });
 
+  it('are limited per address, and refused to an address that used up its failed authentications', async () => {
+    const { server, events } = await node();
+    const open = [];
+    for (let i = 0; i < 4; i++) open.push(await rawStream(server.port));
+    expect(open.map((stream) => stream.status)).toEqual([101, 101, 101, 101]);
+    expect((await rawStream(server.port)).status).toBe(429);
+    expect(events('sync-request-rejected').map((line) => line.fields['code'])).toContain('too-many-streams');
+    // A peer closing one makes room for another (the server closes its half of the connection too).
+    open[0]!.socket.end();
+    let status = 0;
+    for (let attempt = 0; attempt < 50 && status !== 101; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      status = (await rawStream(server.port)).status;
+    }
+    expect(status).toBe(101);
+    // Three forged handshakes use up this address's allowance (the test server allows 3).
+    const intruder = client(server.url, wrongKey, 'intruder');
+    for (let attempt = 0; attempt < 3; attempt++) await intruder.connect().catch(() => undefined);
+    expect((await rawStream(server.port)).status).toBe(429);
+  });
+
   it('answer an unknown session with a refusal and go on, and close a stream that replays a frame', async () => {
     const { server, engine, events } = await node();
     const session = await ownSession(server.url);
