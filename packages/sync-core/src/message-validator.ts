@@ -139,18 +139,16 @@ function cursor(value: unknown, path: string): LogCursor {
   return { epoch: e, seq: seqNumber(object.seq, `${path}.seq`), resyncing: bool(object.resyncing, `${path}.resyncing`) };
 }
 
-function change(value: unknown, path: string, limits: ValidationLimits): ValidatedChange {
-  const object = record(value, path);
-  const seq = positiveInt(object.seq, `${path}.seq`);
-  const id = str(object.id, `${path}.id`, MAX_ID_LENGTH);
-  const type = str(object.type, `${path}.type`, MAX_TYPE_LENGTH);
+/**
+ * The fields every carried version of an item has (a change, or one of its lost versions):
+ * tombstone flag, version, HLC, author, causal context and data (`null` exactly for tombstones).
+ */
+function itemVersion(object: Record<string, unknown>, path: string, limits: ValidationLimits) {
   const deleted = bool(object.deleted, `${path}.deleted`);
   const version = positiveInt(object.version, `${path}.version`);
   if (!isValidHlc(object.hlc)) fail('expected an HLC timestamp', `${path}.hlc`);
   const author = nodeId(object.nodeId, `${path}.nodeId`);
-  const origin = nodeId(object.origin, `${path}.origin`);
   const vec = vector(object.vector, `${path}.vector`);
-  const valueVec = object.valueVector === undefined ? undefined : vector(object.valueVector, `${path}.valueVector`);
   if (!('data' in object)) fail('missing data', `${path}.data`);
   let dataJson: string | null = null;
   if (deleted) {
@@ -158,22 +156,19 @@ function change(value: unknown, path: string, limits: ValidationLimits): Validat
   } else {
     dataJson = encodeData(object.data, `${path}.data`, limits.maxItemBytes);
   }
+  return { data: object.data as LostVersion['data'], deleted, version, hlc: object.hlc as string, nodeId: author, vector: vec, dataJson, vectorJson: sortedVectorJson(vec) };
+}
+
+function change(value: unknown, path: string, limits: ValidationLimits): ValidatedChange {
+  const object = record(value, path);
+  const seq = positiveInt(object.seq, `${path}.seq`);
+  const id = str(object.id, `${path}.id`, MAX_ID_LENGTH);
+  const type = str(object.type, `${path}.type`, MAX_TYPE_LENGTH);
+  const carried = itemVersion(object, path, limits);
+  const origin = nodeId(object.origin, `${path}.origin`);
+  const valueVec = object.valueVector === undefined ? undefined : vector(object.valueVector, `${path}.valueVector`);
   const lost = object.lost === undefined ? undefined : lostVersions(object.lost, `${path}.lost`, valueVec !== undefined, limits);
-  const base = {
-    seq,
-    id,
-    type,
-    data: object.data as Change['data'],
-    deleted,
-    version,
-    hlc: object.hlc,
-    nodeId: author,
-    vector: vec,
-    origin,
-    dataJson,
-    vectorJson: sortedVectorJson(vec),
-    valueVectorJson: valueVec === undefined ? null : sortedVectorJson(valueVec),
-  };
+  const base = { seq, id, type, ...carried, origin, valueVectorJson: valueVec === undefined ? null : sortedVectorJson(valueVec) };
   if (valueVec === undefined) return base;
   return lost === undefined ? { ...base, valueVector: valueVec } : { ...base, valueVector: valueVec, lost };
 }
@@ -184,23 +179,11 @@ function lostVersions(value: unknown, path: string, hasValueVector: boolean, lim
   let bytes = 0;
   return (value as unknown[]).map((entry, i) => {
     const at = `${path}[${i}]`;
-    const object = record(entry, at);
-    const deleted = bool(object.deleted, `${at}.deleted`);
-    if (!isValidHlc(object.hlc)) fail('expected an HLC timestamp', `${at}.hlc`);
-    const version = positiveInt(object.version, `${at}.version`);
-    const author = nodeId(object.nodeId, `${at}.nodeId`);
-    const vec = vector(object.vector, `${at}.vector`);
-    if (!('data' in object)) fail('missing data', `${at}.data`);
-    let dataJson: string | null = null;
-    if (deleted) {
-      if (object.data !== null) fail('a tombstone carries data null', `${at}.data`);
-    } else {
-      dataJson = encodeData(object.data, `${at}.data`, limits.maxItemBytes);
-      // All lost versions of one change together stay within one item's size.
-      bytes += dataJson.length;
-      if (bytes > limits.maxItemBytes) throw new SyncProtocolError('payload-too-large', `lost versions are larger than maxItemBytes (${limits.maxItemBytes})`, at);
-    }
-    return { data: object.data as LostVersion['data'], deleted, version, hlc: object.hlc, nodeId: author, vector: vec, dataJson, vectorJson: sortedVectorJson(vec) };
+    const lost = itemVersion(record(entry, at), at, limits);
+    // All lost versions of one change together stay within one item's size.
+    bytes += lost.dataJson?.length ?? 0;
+    if (bytes > limits.maxItemBytes) throw new SyncProtocolError('payload-too-large', `lost versions are larger than maxItemBytes (${limits.maxItemBytes})`, at);
+    return lost;
   });
 }
 

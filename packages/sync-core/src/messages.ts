@@ -37,17 +37,8 @@ export interface Change {
 /** Most lost versions one {@link Change} carries. */
 export const MAX_LOST_VERSIONS = 4;
 
-/** A version of an item that lost a conflict, as carried by {@link Change.lost}. */
-export interface LostVersion {
-  /** Content, `null` for a tombstone. */
-  readonly data: JsonValue;
-  readonly deleted: boolean;
-  readonly version: number;
-  readonly hlc: string;
-  readonly nodeId: string;
-  /** Causal context of that version. */
-  readonly vector: VersionVector;
-}
+/** A version of an item that lost a conflict, as carried by {@link Change.lost}: its value, version, write and causal context. */
+export type LostVersion = Pick<Change, 'data' | 'deleted' | 'version' | 'hlc' | 'nodeId' | 'vector'>;
 
 /** A position in one node's change log. Meaningful only together with that log's epoch. */
 export interface LogCursor {

@@ -680,7 +680,7 @@ export class SyncEngine implements SyncResponder {
           this.#stmt.ensurePeer!.run(peerId);
           this.#stmt.setPeerAcked!.run(this.#epoch, acked, peerId);
         })();
-      } else if (peer.acked_epoch !== this.#epoch || peer.acked !== acked) {
+      } else if (this.#ackMoves(peer, c.seq)) {
         this.#stmt.setPeerAcked!.run(this.#epoch, acked, peerId);
       }
     }
@@ -1017,10 +1017,14 @@ export class SyncEngine implements SyncResponder {
     });
   }
 
-  /** Whether a page's `receiverCursor` acknowledges more of our log than `peer` records. */
+  /** Whether a page's `receiverCursor` acknowledges our log otherwise than `peer` records. */
   #acknowledges(receiverCursor: ChangePage['receiverCursor'], peer: PeerRow): boolean {
-    if (receiverCursor === null || receiverCursor.epoch !== this.#epoch) return false;
-    return peer.acked_epoch !== this.#epoch || peer.acked !== Math.min(receiverCursor.seq, this.#lastSeq);
+    return receiverCursor !== null && receiverCursor.epoch === this.#epoch && this.#ackMoves(peer, receiverCursor.seq);
+  }
+
+  /** Whether a cursor at `seq` into our current epoch changes what `peer` records as acknowledged. */
+  #ackMoves(peer: PeerRow, seq: number): boolean {
+    return peer.acked_epoch !== this.#epoch || peer.acked !== Math.min(seq, this.#lastSeq);
   }
 
   #checkDrift(peerId: string, changes: readonly ValidatedChange[]): void {
