@@ -271,7 +271,7 @@ export class HttpSyncTransport implements SyncTransport {
 
   /** Sends one sealed request on the sync stream, or as an HTTP request when the peer has none. */
   async #exchange(frame: Buffer, signal: AbortSignal | undefined): Promise<MessageAnswer> {
-    const stream = await abortable(this.#openStream(), signal);
+    const stream = this.#stream?.open === true ? this.#stream : await abortable(this.#openStream(), signal);
     if (stream !== undefined) {
       let answer: StreamAnswer;
       try {

@@ -45,13 +45,13 @@ export class SyncStreamServer {
     const socket = duplex as Socket;
     const address = request.socket.remoteAddress ?? 'unknown';
     const upgrade = String(request.headers.upgrade ?? '').toLowerCase();
-    if (request.method !== 'GET' || request.url !== SYNC_STREAM_PATH) return reject(socket, 404, 'route-not-found', `No sync upgrade at ${request.method} ${request.url}.`);
-    if (upgrade !== SYNC_STREAM_PROTOCOL) return reject(socket, 400, 'unsupported-protocol', `The sync stream speaks ${SYNC_STREAM_PROTOCOL}, not ${JSON.stringify(upgrade)}.`);
-    if (this.#config.failureLimiter.available(address) < 1) return reject(socket, 429, 'rate-limited', `Too many failed authentications from ${address}; try again later.`);
+    if (request.method !== 'GET' || request.url !== SYNC_STREAM_PATH) return refuseUpgrade(socket, 404, 'route-not-found', `No sync upgrade at ${request.method} ${request.url}.`);
+    if (upgrade !== SYNC_STREAM_PROTOCOL) return refuseUpgrade(socket, 400, 'unsupported-protocol', `The sync stream speaks ${SYNC_STREAM_PROTOCOL}, not ${JSON.stringify(upgrade)}.`);
+    if (this.#config.failureLimiter.available(address) < 1) return refuseUpgrade(socket, 429, 'rate-limited', `Too many failed authentications from ${address}; try again later.`);
     const streams = this.#open.get(address) ?? new Set<Socket>();
     if (streams.size >= this.#config.maxStreamsPerAddress) {
       this.#config.logger.log('warn', 'sync stream refused', { event: 'sync-request-rejected', address, route: 'stream', code: 'too-many-streams', reason: `${streams.size} streams open` });
-      return reject(socket, 429, 'too-many-streams', `${address} already has ${streams.size} sync streams open.`);
+      return refuseUpgrade(socket, 429, 'too-many-streams', `${address} already has ${streams.size} sync streams open.`);
     }
     streams.add(socket);
     this.#open.set(address, streams);
@@ -136,7 +136,8 @@ export class SyncStreamServer {
   }
 }
 
-function reject(socket: Socket, status: number, code: string, message: string): void {
+/** Answers an upgrade request with an HTTP error (the usual JSON error body) and closes the connection. */
+function refuseUpgrade(socket: Socket, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { message, type: 'sync_error', param: null, code } });
   const reason = status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : 'Bad Request';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);

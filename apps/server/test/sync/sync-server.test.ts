@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRateLimiter, createResponder, createSessionStore, deriveNetworkKey, MIN_PWHASH_MEM_LIMIT, MIN_PWHASH_OPS_LIMIT, SEALED_FRAME_HEADER_BYTES, type NetworkKey } from '@trosyn/crypto';
+import { createInitiator, createRateLimiter, createResponder, createSessionStore, deriveNetworkKey, MIN_PWHASH_MEM_LIMIT, MIN_PWHASH_OPS_LIMIT, SEALED_FRAME_HEADER_BYTES, type NetworkKey } from '@trosyn/crypto';
 import { SyncEngine } from '@trosyn/sync-core';
 import type { LogFields, Logger, LogLevel } from '../../src/logger.js';
 import { LanSyncError } from '../../src/sync/errors.js';
@@ -62,6 +62,30 @@ function client(url: string, key: NetworkKey = networkKey, nodeId = 'client-node
   return transport;
 }
 
+/** The requesting node's store, disposed after the test. */
+function newRequester(): SyncEngine {
+  const engine = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
+  cleanups.push(() => engine.dispose());
+  return engine;
+}
+
+/** A session of our own with the server (a real handshake), to seal frames by hand. */
+async function ownSession(url: string) {
+  const initiator = createInitiator({ networkKey, nodeId: 'client-node' });
+  const challenge = await (await post(`${url}${SYNC_PATHS.hello}`, JSON.stringify(initiator.hello()), 'application/json')).json();
+  const confirm = await (await post(`${url}${SYNC_PATHS.proof}`, JSON.stringify(initiator.handleChallenge(challenge)), 'application/json')).json();
+  return initiator.handleConfirm(confirm);
+}
+
+/** Counts the requests to the messages route (sync messages sent as HTTP requests, not on a stream). */
+function countMessageRequests(server: { readonly server: { on(event: 'request', listener: (request: { url?: string }) => void): unknown } }): () => number {
+  let count = 0;
+  server.server.on('request', (request) => {
+    if (request.url === SYNC_PATHS.messages) count++;
+  });
+  return () => count;
+}
+
 const errorOf = async (response: Response): Promise<{ code: string; message: string }> => ((await response.json()) as { error: { code: string; message: string } }).error;
 
 const post = (url: string, body: Uint8Array | string, contentType = SEALED_FRAME_MEDIA_TYPE) =>
@@ -100,18 +124,13 @@ describe('sync server', () => {
     const peerId = await transport.connect();
     expect(peerId).toBe('server-node');
     expect(events('peer-authenticated')).toHaveLength(1);
-    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
-    cleanups.push(() => requester.dispose());
+    const requester = newRequester();
     await requester.put({ id: 'note', type: 'note', data: { v: 1 } });
     const report = await requester.syncWith('server-node', transport);
     expect(report.ok).toBe(true);
     expect((await engine.get('note'))?.data).toEqual({ v: 1 });
     // A replay needs the exact bytes on the wire: seal one through a session of our own and send it twice.
-    const { createInitiator } = await import('@trosyn/crypto');
-    const initiator = createInitiator({ networkKey, nodeId: 'client-node' });
-    const challenge = await (await post(`${server.url}${SYNC_PATHS.hello}`, JSON.stringify(initiator.hello()), 'application/json')).json();
-    const confirm = await (await post(`${server.url}${SYNC_PATHS.proof}`, JSON.stringify(initiator.handleChallenge(challenge)), 'application/json')).json();
-    const own = initiator.handleConfirm(confirm);
+    const own = await ownSession(server.url);
     const pull = { type: 'pull', protocol: 1, nodeId: 'client-node', epoch: requester.epoch, cursor: { epoch: null, seq: 0, resyncing: false }, limits: { maxChanges: 10, maxBytes: 100_000 } };
     const frame = own.sealFrame(JSON.stringify(pull), REQUEST_ASSOCIATED_DATA);
     expect((await post(`${server.url}${SYNC_PATHS.messages}`, frame)).status).toBe(200);
@@ -145,8 +164,7 @@ describe('sync server', () => {
     const engine = new SyncEngine({ database: ':memory:', nodeId: 'server-node' });
     const first = await node({ engine });
     const transport = client(first.server.url);
-    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
-    cleanups.push(() => requester.dispose());
+    const requester = newRequester();
     await engine.put({ id: 'a', type: 't', data: 1 });
     expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
     // A session id the server never issued is `unknown-session`, 401.
@@ -210,15 +228,6 @@ async function rawStream(port: number, options: { path?: string; protocol?: stri
   return { status, socket, next, send: (kind: number, payload: Uint8Array) => socket.write(encodeStreamFrame(kind, payload)) };
 }
 
-/** A session of our own with the server (a real handshake), to seal frames by hand. */
-async function ownSession(url: string) {
-  const { createInitiator } = await import('@trosyn/crypto');
-  const initiator = createInitiator({ networkKey, nodeId: 'client-node' });
-  const challenge = await (await post(`${url}${SYNC_PATHS.hello}`, JSON.stringify(initiator.hello()), 'application/json')).json();
-  const confirm = await (await post(`${url}${SYNC_PATHS.proof}`, JSON.stringify(initiator.handleChallenge(challenge)), 'application/json')).json();
-  return initiator.handleConfirm(confirm);
-}
-
 const refusalOf = (frame: StreamFrame | 'closed') => {
   expect(frame).not.toBe('closed');
   expect((frame as StreamFrame).kind).toBe(STREAM_FRAME_REFUSAL);
@@ -228,19 +237,15 @@ const refusalOf = (frame: StreamFrame | 'closed') => {
 describe('sync streams', () => {
   it('carry a peer\'s requests on one upgraded connection, without an HTTP request each', async () => {
     const { server, engine } = await node();
-    let messageRequests = 0;
-    server.server.on('request', (request: { url?: string }) => {
-      if (request.url === SYNC_PATHS.messages) messageRequests++;
-    });
+    const messageRequests = countMessageRequests(server);
     const transport = client(server.url);
-    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
-    cleanups.push(() => requester.dispose());
+    const requester = newRequester();
     for (let round = 0; round < 4; round++) {
       await requester.put({ id: `note-${round}`, type: 'note', data: { round } });
       expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
       expect(transport.streaming).toBe(true);
     }
-    expect(messageRequests).toBe(0);
+    expect(messageRequests()).toBe(0);
     expect((await engine.list()).items.map((item) => item.id)).toEqual(['note-0', 'note-1', 'note-2', 'note-3']);
     expect(transport.bytes.sent).toBeGreaterThan(0);
   });
@@ -250,8 +255,7 @@ describe('sync streams', () => {
     const { server, engine } = await node({ tls: { cert: readFileSync(join(fixtures, 'b.pem')), key: readFileSync(join(fixtures, 'b.key')) } });
     expect(server.url).toMatch(/^https:/);
     const transport = client(server.url);
-    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
-    cleanups.push(() => requester.dispose());
+    const requester = newRequester();
     await requester.put({ id: 'over-tls', type: 'note', data: 1 });
     expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
     expect(transport.streaming).toBe(true);
@@ -262,17 +266,13 @@ describe('sync streams', () => {
     const { server, engine } = await node();
     server.server.removeAllListeners('upgrade');
     server.server.on('upgrade', (_request: unknown, socket: net.Socket) => socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
-    let messageRequests = 0;
-    server.server.on('request', (request: { url?: string }) => {
-      if (request.url === SYNC_PATHS.messages) messageRequests++;
-    });
+    const messageRequests = countMessageRequests(server);
     const transport = client(server.url);
-    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
-    cleanups.push(() => requester.dispose());
+    const requester = newRequester();
     await requester.put({ id: 'note', type: 'note', data: 1 });
     expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
     expect(transport.streaming).toBe(false);
-    expect(messageRequests).toBeGreaterThanOrEqual(2); // the pull and the push
+    expect(messageRequests()).toBeGreaterThanOrEqual(2); // the pull and the push
     expect((await engine.get('note'))?.data).toBe(1);
   });
 
@@ -345,8 +345,7 @@ describe('sync streams', () => {
     const engine = new SyncEngine({ database: ':memory:', nodeId: 'server-node' });
     const first = await node({ engine });
     const transport = client(first.server.url);
-    const requester = new SyncEngine({ database: ':memory:', nodeId: 'client-node' });
-    cleanups.push(() => requester.dispose());
+    const requester = newRequester();
     expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
     expect(transport.streaming).toBe(true);
     await first.stop();
