@@ -98,6 +98,56 @@ export interface ItemPage {
   readonly nextCursor: string | undefined;
 }
 
+/**
+ * A position in a node's change feed: the epoch of its change log and a sequence number in it.
+ * Positions of another database (another epoch) are not comparable.
+ */
+export interface ChangeFeedPosition {
+  readonly epoch: string;
+  readonly seq: number;
+}
+
+/** Options of {@link SyncEngine.changeFeed}. */
+export interface ChangeFeedOptions {
+  /**
+   * Continue after this position (a previous page's `position`). Omitted: from the start of
+   * the log, that is every item this node holds, tombstones included.
+   */
+  readonly after?: ChangeFeedPosition | undefined;
+  /** Only items of this type. */
+  readonly type?: string | undefined;
+  /** Most entries, 1–1000. Default 100. */
+  readonly limit?: number | undefined;
+}
+
+/** One entry of the change feed: the current version of an item that changed. */
+export interface ChangeFeedEntry {
+  /** Where this change sits in the log; pass `{ epoch, seq }` as `after` to continue after it. */
+  readonly seq: number;
+  readonly item: SyncItem;
+  /**
+   * The peer this version was received from; `null` when it was written or merged on this
+   * node (or came from a peer that has since been forgotten).
+   */
+  readonly peerId: string | null;
+}
+
+/** One page of {@link SyncEngine.changeFeed}, oldest change first. */
+export interface ChangeFeedPage {
+  readonly entries: readonly ChangeFeedEntry[];
+  /** Where the next call continues. */
+  readonly position: ChangeFeedPosition;
+  /** More of the log lies after `position` now (call again at once); `false` at its end. */
+  readonly hasMore: boolean;
+  /**
+   * `after` could not be continued: it belongs to another epoch (the database was replaced or
+   * restored from a backup) or lies before tombstones that garbage collection removed since.
+   * The page then starts from the beginning of the log: a reader should rebuild what it keeps
+   * from the entries that follow rather than apply them on top of its old state.
+   */
+  readonly reset: boolean;
+}
+
 /** Why a version went to history. */
 export type HistoryReason = 'superseded' | 'conflict-loser' | 'resync-removed';
 
