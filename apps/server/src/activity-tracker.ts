@@ -5,6 +5,7 @@
 export class ActivityTracker {
   #active = 0;
   #draining = false;
+  readonly #drainStarted = new AbortController();
   #idleWaiters: (() => void)[] = [];
 
   /** Requests in flight. */
@@ -29,9 +30,18 @@ export class ActivityTracker {
     };
   }
 
+  /**
+   * Aborted when draining starts. Long-lived responses that are subscriptions rather than work
+   * to finish (change feeds) end on it, so a shutdown does not wait for them.
+   */
+  get drainSignal(): AbortSignal {
+    return this.#drainStarted.signal;
+  }
+
   /** Starts draining: from now on, new requests are refused. */
   drain(): void {
     this.#draining = true;
+    this.#drainStarted.abort(new Error('server shutting down'));
   }
 
   /** Resolves when no request is in flight. */

@@ -18,6 +18,7 @@ import { docsRoute } from './routes/docs.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoute } from './routes/models.js';
 import type { DataApiDependencies } from './routes/data-api/data-api-dependencies.js';
+import { changesRoute } from './routes/data-api/changes-route.js';
 import { conflictsRoute } from './routes/data-api/conflicts-route.js';
 import { itemsRoute } from './routes/data-api/items-route.js';
 import { syncRoute } from './routes/data-api/sync-route.js';
@@ -95,6 +96,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.route('/', healthRoute({ model: deps.model, tracker, startedAt: deps.startedAt ?? performance.now(), ...(data === undefined ? {} : { sync: () => data.health() }) }));
   if (data !== undefined) {
     app.route('/', itemsRoute(data));
+    app.route('/', changesRoute(data, { stopSignal: tracker.drainSignal, logger }));
     app.route('/', conflictsRoute(data));
     app.route('/', syncRoute(data));
   }

@@ -1,5 +1,8 @@
 import {
   acknowledgeConflictsRequestSchema,
+  changeFeedReadySchema,
+  changeFeedResetSchema,
+  itemChangeSchema,
   acknowledgeConflictsResponseSchema,
   conflictListSchema,
   conflictSchema,
@@ -57,6 +60,32 @@ export function dataApiPaths(): Record<string, object> {
         security,
         requestBody: { required: true, content: json('CreateItemRequest') },
         responses: { '201': { description: 'The new item.', content: json('Item') }, ...errors(400, 401, 409, 413, 503) },
+      },
+    },
+    '/api/v1/changes': {
+      get: {
+        summary: "Follow the node's changes (server-sent events)",
+        description: [
+          'A live feed of every item that changes on this node, local writes and changes replicated from peers alike, as `text/event-stream`:',
+          '',
+          '- `event: ready` first, `data`: `ChangeFeedReady`, with the starting position as its `id`;',
+          '- `event: change` for each changed item, oldest first, `data`: `ItemChange`, with its position as `id`. An item changed several times while the feed was behind appears once, at its latest version; a deletion is a tombstone;',
+          '- `event: reset`, `data`: `ChangeFeedReset`, when the position asked for cannot be continued (another database, one restored from a backup, or a deletion collected since): the changes that follow start from the beginning; rebuild what you keep from them;',
+          '- `event: error` when the feed fails (reconnect to continue), and `: keep-alive` comments every 15 s while nothing changes.',
+          '',
+          'Pull-based: a slow reader holds the feed back, nothing piles up in the server. An `EventSource` resumes after a dropped connection by itself: it sends the last `id` as `Last-Event-ID`, which takes precedence over `since`. The feed ends when the server shuts down.',
+        ].join('\n'),
+        tags: ['Data'],
+        security,
+        parameters: [
+          query('since', { type: 'string', default: 'now' }, '`now`: changes from now on; `0`: every item first (the whole store, tombstones included), then changes; `<epoch>:<seq>`: changes after that position (an earlier event\'s `id`).'),
+          query('type', { type: 'string' }, 'Only items of this type.'),
+          { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'The `id` of the last event received; sent by `EventSource` when it reconnects. Takes precedence over `since`.' },
+        ],
+        responses: {
+          '200': { description: 'The event stream; it stays open until the client or the server closes it.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          ...errors(400, 401, 503),
+        },
       },
     },
     '/api/v1/items/{id}': {
@@ -151,6 +180,9 @@ export function dataApiPaths(): Record<string, object> {
 export const dataApiSchemas: Readonly<Record<string, object>> = {
   Item: itemSchema,
   ItemList: itemListSchema,
+  ItemChange: itemChangeSchema,
+  ChangeFeedReady: changeFeedReadySchema,
+  ChangeFeedReset: changeFeedResetSchema,
   CreateItemRequest: createItemRequestSchema,
   UpdateItemRequest: updateItemRequestSchema,
   RestoreItemRequest: restoreItemRequestSchema,

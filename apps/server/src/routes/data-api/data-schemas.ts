@@ -75,6 +75,47 @@ export const itemListSchema = {
   },
 } as const;
 
+const changeFeedPosition = {
+  type: 'string',
+  pattern: '^[^:]+:[0-9]+$',
+  description: "A position in the node's change log, `<epoch>:<seq>`; also the event's `id`. Pass it back as `since` (or `Last-Event-ID`) to continue after it.",
+} as const;
+
+/** Data of a `change` event of `GET /api/v1/changes`. */
+export const itemChangeSchema = {
+  type: 'object',
+  title: 'ItemChange',
+  required: ['object', 'position', 'peer_id', 'item'],
+  properties: {
+    object: { type: 'string', enum: ['item.change'] },
+    position: changeFeedPosition,
+    peer_id: { type: ['string', 'null'], description: 'The peer this version was received from; `null` for a write (or merge) made on this node.' },
+    item: { $ref: '#/components/schemas/Item', description: 'The current version of the item; a tombstone when it was deleted.' },
+  },
+} as const;
+
+/** Data of the `ready` event that opens `GET /api/v1/changes`. */
+export const changeFeedReadySchema = {
+  type: 'object',
+  title: 'ChangeFeedReady',
+  required: ['object', 'position'],
+  properties: {
+    object: { type: 'string', enum: ['changes.ready'] },
+    position: { ...changeFeedPosition, description: 'Where the feed starts: the changes that follow come after it. Also the event\'s `id`.' },
+  },
+} as const;
+
+/** Data of a `reset` event of `GET /api/v1/changes`. */
+export const changeFeedResetSchema = {
+  type: 'object',
+  title: 'ChangeFeedReset',
+  required: ['object', 'message'],
+  properties: {
+    object: { type: 'string', enum: ['changes.reset'] },
+    message: { type: 'string' },
+  },
+} as const;
+
 /** One history entry. */
 export const historyEntrySchema = {
   type: 'object',

@@ -1,0 +1,158 @@
+import { SyncError, type ChangeFeedPage, type ChangeFeedPosition, type SyncEngine } from '@trosyn/sync-core';
+import { itemJson } from './item-json.js';
+
+/** Options of {@link createChangeFeedStream}. */
+export interface ChangeFeedStreamOptions {
+  readonly engine: SyncEngine;
+  /** Where the feed starts: changes after this position are sent. */
+  readonly after: ChangeFeedPosition;
+  /** Only items of this type. */
+  readonly type: string | undefined;
+  /** Interval of `: keep-alive` comments while nothing changes. */
+  readonly keepAliveMs: number;
+  /** Ends the feed (server shutdown). */
+  readonly stopSignal: AbortSignal;
+  /** The feed ended: `stopped` (shutdown), `client-disconnected` or `error`. */
+  readonly onEnd: (outcome: 'stopped' | 'client-disconnected' | 'error', error?: unknown) => void;
+}
+
+/** Entries per page read from the engine: one page is one chunk written to the socket. */
+const PAGE_ENTRIES = 100;
+
+const encoder = new TextEncoder();
+const KEEP_ALIVE = encoder.encode(': keep-alive\n\n');
+
+/** The text form of a position, as sent in `id:` and accepted back in `since` / `Last-Event-ID`. */
+export function formatPosition(position: ChangeFeedPosition): string {
+  return `${position.epoch}:${position.seq}`;
+}
+
+/** Parses {@link formatPosition}'s text; `undefined` for anything else. */
+export function parsePosition(text: string): ChangeFeedPosition | undefined {
+  const colon = text.lastIndexOf(':');
+  if (colon < 1) return undefined;
+  const seq = text.slice(colon + 1);
+  if (!/^\d{1,15}$/.test(seq)) return undefined;
+  return { epoch: text.slice(0, colon), seq: Number(seq) };
+}
+
+function event(name: string, data: object, id?: string): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+function pageEvents(page: ChangeFeedPage): string {
+  let text = '';
+  if (page.reset) {
+    text += event('reset', {
+      object: 'changes.reset',
+      message: 'The position given could not be continued (another database, a restored one, or deletions collected since): the changes that follow start from the beginning of the log; rebuild what you keep from them.',
+    });
+  }
+  for (const entry of page.entries) {
+    const position = formatPosition({ epoch: page.position.epoch, seq: entry.seq });
+    text += event('change', { object: 'item.change', position, peer_id: entry.peerId, item: itemJson(entry.item) }, position);
+  }
+  return text;
+}
+
+/**
+ * The node's change feed as server-sent events: a `ready` event with the starting position,
+ * then a `change` event (with `id:` = its position) for every item that changes, local writes
+ * and replicated ones alike, and `: keep-alive` comments while nothing does.
+ *
+ * Pull-based: a page is read from the engine only when the previous one was taken by the
+ * socket, so a slow client holds back the feed instead of filling memory. The engine's
+ * `item-changed` event only wakes the feed; what is sent is always read from the change log,
+ * so nothing is lost or duplicated between a wake-up and the read.
+ */
+export function createChangeFeedStream(options: ChangeFeedStreamOptions): ReadableStream<Uint8Array> {
+  const { engine, type, keepAliveMs, stopSignal } = options;
+  let position = options.after;
+  // Set by every change after the last read; tells a waiting feed to read again.
+  let changed = true;
+  let wake: (() => void) | undefined;
+  let ended = false;
+  let sentReady = false;
+
+  const unsubscribe = engine.on('item-changed', () => {
+    changed = true;
+    wake?.();
+  });
+  const end = (outcome: 'stopped' | 'client-disconnected' | 'error', error?: unknown): void => {
+    if (ended) return;
+    ended = true;
+    unsubscribe();
+    stopSignal.removeEventListener('abort', onStop);
+    wake?.();
+    options.onEnd(outcome, error);
+  };
+  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const onStop = (): void => {
+    if (ended) return;
+    end('stopped');
+    controllerRef?.close();
+  };
+
+  /** Resolves on the next change, after `keepAliveMs`, or when the feed ends; true on a change. */
+  const waitForChange = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => settle(false), keepAliveMs);
+      const settle = (value: boolean): void => {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve(value);
+      };
+      wake = () => settle(true);
+    });
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controllerRef = controller;
+      if (stopSignal.aborted) onStop();
+      else stopSignal.addEventListener('abort', onStop, { once: true });
+    },
+    async pull(controller) {
+      if (!sentReady) {
+        sentReady = true;
+        const start = formatPosition(position);
+        controller.enqueue(encoder.encode(event('ready', { object: 'changes.ready', position: start }, start)));
+        return;
+      }
+      while (!ended) {
+        if (changed) {
+          changed = false;
+          let page: ChangeFeedPage;
+          try {
+            page = await engine.changeFeed({ after: position, limit: PAGE_ENTRIES, ...(type === undefined ? {} : { type }) });
+          } catch (error) {
+            if (ended) return;
+            // The engine closes after the HTTP server stops taking requests: a shutdown, not a failure.
+            if (error instanceof SyncError && error.code === 'disposed') {
+              end('stopped');
+            } else {
+              controller.enqueue(encoder.encode(event('error', { error: { message: 'The change feed failed; reconnect to continue from the last event.', type: 'server_error', code: null } })));
+              end('error', error);
+            }
+            controller.close();
+            return;
+          }
+          position = page.position;
+          if (page.hasMore) changed = true;
+          const text = pageEvents(page);
+          if (text !== '') {
+            controller.enqueue(encoder.encode(text));
+            return;
+          }
+          continue;
+        }
+        if (!(await waitForChange()) && !ended && !changed) {
+          controller.enqueue(KEEP_ALIVE);
+          return;
+        }
+      }
+    },
+    cancel() {
+      end('client-disconnected');
+    },
+  });
+}
