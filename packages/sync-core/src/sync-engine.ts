@@ -543,9 +543,10 @@ export class SyncEngine implements SyncResponder {
     if (after !== undefined && (typeof after !== 'object' || after === null || typeof after.epoch !== 'string' || !Number.isSafeInteger(after.seq) || after.seq < 0)) {
       throw new SyncError('invalid-argument', 'after must be a position { epoch: string, seq: non-negative integer }');
     }
-    // Another epoch, or a position before collected tombstones or past the end (a database
-    // restored from a backup reissues sequence numbers): continuing would skip changes.
-    const reset = after !== undefined && (after.epoch !== this.#epoch || after.seq < this.#gcSeq || after.seq > this.#lastSeq);
+    // Another epoch, or a position past the end (a database restored from a backup reissues
+    // sequence numbers), or before collected tombstones: continuing would skip changes. A reader
+    // at 0 has seen nothing, so no deletion it missed can matter to it.
+    const reset = after !== undefined && (after.epoch !== this.#epoch || after.seq > this.#lastSeq || (after.seq > 0 && after.seq < this.#gcSeq));
     const from = after === undefined || reset ? 0 : after.seq;
     const through = Math.min(from + CHANGE_FEED_SCAN, this.#lastSeq);
     const rows = (type === undefined ? this.#stmt.feedRange!.all(from, through, limit + 1) : this.#stmt.feedRangeOfType!.all(from, through, type, limit + 1)) as ItemRow[];

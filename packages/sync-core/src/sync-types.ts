@@ -141,7 +141,8 @@ export interface ChangeFeedPage {
   readonly hasMore: boolean;
   /**
    * `after` could not be continued: it belongs to another epoch (the database was replaced or
-   * restored from a backup) or lies before tombstones that garbage collection removed since.
+   * restored from a backup) or lies before tombstones that garbage collection removed since
+   * (sequence number 0 never does: a reader there has seen nothing).
    * The page then starts from the beginning of the log: a reader should rebuild what it keeps
    * from the entries that follow rather than apply them on top of its old state.
    */

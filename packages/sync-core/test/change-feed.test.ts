@@ -125,6 +125,8 @@ describe('SyncEngine.changeFeed', () => {
     const stale = await a.changeFeed({ after: early });
     expect(stale.reset).toBe(true);
     expect(stale.entries.map((entry) => entry.item.id)).toEqual(['y']);
+    // A reader at the start has seen nothing a collection could have hidden from it.
+    expect(await a.changeFeed({ after: { epoch: a.epoch, seq: 0 } })).toMatchObject({ reset: false, entries: [{ item: { id: 'y' } }] });
   });
 
   it('refuses bad arguments', async () => {

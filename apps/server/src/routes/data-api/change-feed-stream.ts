@@ -136,6 +136,7 @@ export function createChangeFeedStream(options: ChangeFeedStreamOptions): Readab
             controller.close();
             return;
           }
+          if (ended) return;
           position = page.position;
           if (page.hasMore) changed = true;
           const text = pageEvents(page);
@@ -143,6 +144,9 @@ export function createChangeFeedStream(options: ChangeFeedStreamOptions): Readab
             controller.enqueue(encoder.encode(text));
             return;
           }
+          // A type filter over a long stretch of other changes: let other requests run between
+          // ranges instead of reading them all in one turn.
+          if (page.hasMore) await new Promise((resolve) => setImmediate(resolve));
           continue;
         }
         if (!(await waitForChange()) && !ended && !changed) {
