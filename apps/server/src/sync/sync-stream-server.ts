@@ -102,13 +102,7 @@ export class SyncStreamServer {
             return;
           }
           const answer = await this.#config.answer(frame.payload, address);
-          // The answer waits for the rest of this event-loop turn: a change applied just now is
-          // announced on the change feeds (Node's HTTP layer writes their events in a nextTick)
-          // before the peer's acknowledgement, which only the peer's bookkeeping waits for. Each
-          // socket write on a LAN host (and on loopback) costs the writer the reader's wake-up:
-          // measured on the benchmark's 2-vCPU VM, a write on A reached B's feed 0.4 ms sooner.
-          await new Promise((resolve) => setImmediate(resolve));
-          if (socket.destroyed || !socket.writable) return;
+          if (socket.destroyed || !socket.writable) return; // the peer left while we answered
           if (answer.kind === 'sealed') socket.write(encodeStreamFrame(STREAM_FRAME_SEALED, answer.body));
           else if (answer.countsAsFailure) closeWith(encodeRefusal(answer)); // a forgery or replay: no more from this stream
           else socket.write(encodeRefusal(answer));

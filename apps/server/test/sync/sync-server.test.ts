@@ -25,11 +25,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function node(options: { engine?: SyncEngine; port?: number; tls?: { cert: Buffer; key: Buffer } } = {}) {
+async function node(options: { engine?: SyncEngine; port?: number; tls?: { cert: Buffer; key: Buffer }; clock?: () => number; sessionTtlMs?: number } = {}) {
   const engine = options.engine ?? new SyncEngine({ database: ':memory:', nodeId: 'server-node' });
   const logs: Line[] = [];
   const logger: Logger = { log: (level, _message, fields = {}) => logs.push({ level, fields }) };
-  const handshake = createResponder({ networkKey, nodeId: engine.nodeId });
+  const handshake = createResponder({ networkKey, nodeId: engine.nodeId, ...(options.clock === undefined ? {} : { clock: options.clock }), ...(options.sessionTtlMs === undefined ? {} : { sessionTtlMs: options.sessionTtlMs }) });
   const sessions = createSessionStore();
   const app = createSyncApp({
     responder: engine,
@@ -92,6 +92,38 @@ const post = (url: string, body: Uint8Array | string, contentType = SEALED_FRAME
   fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
 
 describe('sync server', () => {
+  it('refuses an answer whose session expired while the request was applied; the requester renews it and the change is applied once', async () => {
+    // The answer is sealed after the rest of the event-loop turn: a session that expires in
+    // between must be refused like any expired session, not turn into a 500.
+    let now = Date.now();
+    let expireNow = false;
+    class SlowEngine extends SyncEngine {
+      override async handleSyncRequest(...args: Parameters<SyncEngine['handleSyncRequest']>): ReturnType<SyncEngine['handleSyncRequest']> {
+        const response = await super.handleSyncRequest(...args);
+        if (expireNow) {
+          expireNow = false;
+          now += 1_001; // past the session's 1 s lifetime, well within the allowed clock skew
+        }
+        return response;
+      }
+    }
+    const { server, engine, events } = await node({ engine: new SlowEngine({ database: ':memory:', nodeId: 'server-node' }), clock: () => now, sessionTtlMs: 1_000 });
+    for (const streams of [true, false]) {
+      const transport = new HttpSyncTransport({ url: server.url, networkKey, nodeId: `client-${streams}`, streams });
+      cleanups.push(() => transport.close());
+      const requester = new SyncEngine({ database: ':memory:', nodeId: `client-${streams}` });
+      cleanups.push(() => requester.dispose());
+      expect((await requester.syncWith(engine.nodeId, transport)).ok).toBe(true);
+      await requester.put({ id: `written-${streams}`, type: 'note', data: 'once' });
+      expireNow = true;
+      const report = await requester.syncWith(engine.nodeId, transport);
+      expect(report.ok, JSON.stringify(report.error)).toBe(true);
+      expect(expireNow).toBe(false);
+      expect(await engine.get(`written-${streams}`)).toMatchObject({ version: 1, data: 'once' });
+    }
+    expect(events('sync-server-error')).toEqual([]);
+  });
+
   it('tells who it is without authentication, and nothing secret', async () => {
     const { server } = await node();
     const info = await (await fetch(`${server.url}${SYNC_PATHS.info}`)).json();
