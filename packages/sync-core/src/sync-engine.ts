@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
 import { AsyncMutex } from './async-mutex.js';
+import { prepareEngineStatements, type EngineStatements } from './engine-statements.js';
 import { ClockDriftError, ConflictResolutionError, SyncError, SyncProtocolError, SyncRemoteError } from './errors.js';
 import { decodeHlc, hlcWallPrefix, HybridLogicalClock, isValidHlc } from './hlc.js';
+import { changeToItem, changeToMergeState, microsToDate, parseVector, remoteChangeEvent, rowToItem, rowToMergeState, type ConflictRow, type HistoryRow, type ItemRow, type NewState, type PeerRow } from './item-rows.js';
 import {
   encodeData,
   estimateChangeBytes,
@@ -30,7 +32,7 @@ import {
 import { isValidNodeId } from './node-id.js';
 import { decideMerge, defaultConflictWinner, type ConflictRule, type MergeDecision, type MergeState } from './resolution.js';
 import { migrate, type SyncDatabase } from './schema.js';
-import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 import type { JsonValue, SyncItem } from './sync-item.js';
 import type { SyncRequestContext, SyncResponder, SyncTransport } from './sync-transport.js';
 import type {
@@ -43,7 +45,6 @@ import type {
   GarbageCollectionReport,
   HistoryEntry,
   HistoryReason,
-  ItemChangedEvent,
   ItemPage,
   ListOptions,
   PeerStatus,
@@ -55,7 +56,7 @@ import type {
   SyncStatus,
 } from './sync-types.js';
 import { TypedEmitter } from './typed-emitter.js';
-import { joinVectors, vectorsEqual, type VersionVector } from './version-vector.js';
+import { joinVectors, vectorsEqual } from './version-vector.js';
 
 const DAY_MS = 86_400_000;
 
@@ -64,12 +65,6 @@ const DAY_MS = 86_400_000;
  * index range per call, however rare the type: the position moves on past the range read.
  */
 const CHANGE_FEED_SCAN = 10_000;
-
-// Row shapes come from the one schema declaration, so a column added there reaches the engine.
-type ItemRow = SyncDatabase['sync_items'];
-type HistoryRow = SyncDatabase['sync_history'];
-type ConflictRow = SyncDatabase['sync_conflicts'];
-type PeerRow = SyncDatabase['sync_peers'];
 
 interface ResolvedConfig {
   readonly maxClockDriftMs: number;
@@ -89,9 +84,6 @@ interface Plan {
   resolution?: { readonly item: SyncItem; readonly dataJson: string | null; readonly winner: 'local' | 'remote' | 'merged'; readonly rule: ConflictRule };
 }
 
-/** An item state about to be written. */
-type NewState = Omit<ItemRow, 'seq'>;
-
 function positiveOption(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
@@ -103,82 +95,6 @@ function positiveOption(name: string, value: number | undefined, fallback: numbe
 function defaultWallClockMicros(): number {
   // performance.now() gives sub-millisecond resolution; Date.now() alone would only give ms.
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
-}
-
-function parseVector(json: string): VersionVector {
-  return JSON.parse(json) as VersionVector;
-}
-
-function rowToItem(row: Pick<ItemRow, 'id' | 'type' | 'data' | 'version' | 'hlc' | 'node_id' | 'deleted' | 'vector'>): SyncItem {
-  return {
-    id: row.id,
-    type: row.type,
-    data: row.data === null ? null : (JSON.parse(row.data) as JsonValue),
-    version: row.version,
-    hlc: row.hlc,
-    nodeId: row.node_id,
-    deleted: row.deleted === 1,
-    vector: parseVector(row.vector),
-  };
-}
-
-function rowToMergeState(row: ItemRow): MergeState {
-  const vector = parseVector(row.vector);
-  return {
-    hlc: row.hlc,
-    nodeId: row.node_id,
-    version: row.version,
-    deleted: row.deleted === 1,
-    dataJson: row.data,
-    vector,
-    valueVector: row.value_vector === null ? vector : parseVector(row.value_vector),
-  };
-}
-
-function changeToMergeState(change: ValidatedChange): MergeState {
-  return {
-    hlc: change.hlc,
-    nodeId: change.nodeId,
-    version: change.version,
-    deleted: change.deleted,
-    dataJson: change.dataJson,
-    vector: change.vector,
-    valueVector: change.valueVector ?? change.vector,
-  };
-}
-
-function changeToItem(change: ValidatedChange): SyncItem {
-  return {
-    id: change.id,
-    type: change.type,
-    data: change.deleted ? null : change.data,
-    version: change.version,
-    hlc: change.hlc,
-    nodeId: change.nodeId,
-    deleted: change.deleted,
-    vector: change.vector,
-  };
-}
-
-/**
- * An `item-changed` event for an applied remote change whose item is decoded from the row on
- * first access: a listener that only needs to know that something changed (a scheduler pushing
- * changes on) costs no JSON parsing for a page of a thousand changes.
- */
-function remoteChangeEvent(row: ItemRow, peerId: string): ItemChangedEvent {
-  let item: SyncItem | undefined;
-  return {
-    get item(): SyncItem {
-      item ??= rowToItem(row);
-      return item;
-    },
-    source: 'remote',
-    peerId,
-  };
-}
-
-function microsToDate(micros: number | null): Date | null {
-  return micros === null ? null : new Date(micros / 1000);
 }
 
 function errorInfo(error: unknown): { code: string; message: string } {
@@ -224,7 +140,7 @@ export class SyncEngine implements SyncResponder {
   readonly #mutex = new AsyncMutex();
   readonly #events = new TypedEmitter<SyncEngineEvents>();
   readonly #customResolver: ConflictResolver | undefined;
-  readonly #stmt: Record<string, SqliteStatement>;
+  readonly #stmt: EngineStatements;
   #kysely: Kysely<SyncDatabase> | undefined;
   #lastSeq: number;
   #gcSeq: number;
@@ -290,8 +206,8 @@ export class SyncEngine implements SyncResponder {
       // Negative: a size in KiB rather than in pages (see cacheSizeKiB).
       this.#db.pragma(`cache_size = -${cacheSizeKiB}`);
       migrate(this.#db);
-      this.#stmt = this.#prepareStatements();
-      const meta = new Map((this.#stmt.allMeta!.all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+      this.#stmt = prepareEngineStatements(this.#db);
+      const meta = new Map((this.#stmt.allMeta.all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
       const storedNode = meta.get('node_id');
       if (storedNode !== undefined && frozen.nodeId !== undefined && storedNode !== frozen.nodeId) {
         throw new SyncError(
@@ -311,8 +227,8 @@ export class SyncEngine implements SyncResponder {
       });
       if (storedNode === undefined || !meta.has('epoch')) {
         this.#db.transaction(() => {
-          this.#stmt.setMeta!.run('node_id', this.#nodeId);
-          this.#stmt.setMeta!.run('epoch', this.#epoch);
+          this.#stmt.setMeta.run('node_id', this.#nodeId);
+          this.#stmt.setMeta.run('epoch', this.#epoch);
           this.#persistCounters();
         })();
       }
@@ -320,65 +236,6 @@ export class SyncEngine implements SyncResponder {
       if (this.#ownsDb) this.#db.close();
       throw error;
     }
-  }
-
-  #prepareStatements(): Record<string, SqliteStatement> {
-    const db = this.#db;
-    const p = (sql: string): SqliteStatement => db.prepare(sql);
-    return {
-      allMeta: p('SELECT key, value FROM sync_meta'),
-      setMeta: p('INSERT INTO sync_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      getItem: p('SELECT * FROM sync_items WHERE id = ?'),
-      getItems: p('SELECT * FROM sync_items WHERE id IN (SELECT value FROM json_each(?))'),
-      upsertItem: p(
-        `INSERT INTO sync_items (id, type, data, version, hlc, node_id, deleted, vector, value_vector, seq, origin, from_peer)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET type = excluded.type, data = excluded.data, version = excluded.version, hlc = excluded.hlc,
-           node_id = excluded.node_id, deleted = excluded.deleted, vector = excluded.vector, value_vector = excluded.value_vector,
-           seq = excluded.seq, origin = excluded.origin, from_peer = excluded.from_peer`,
-      ),
-      insertHistory: p(
-        `INSERT INTO sync_history (item_id, type, data, version, hlc, node_id, deleted, vector, reason, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertConflict: p(
-        `INSERT INTO sync_conflicts (item_id, peer_id, rule, winner, local, remote, result, detected_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      scanLog: p('SELECT * FROM sync_items WHERE seq > ? ORDER BY seq'),
-      feedRange: p('SELECT * FROM sync_items WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
-      // `+type`: keeps SQLite on the seq index; the type index would make it sort every item of the type.
-      feedRangeOfType: p('SELECT * FROM sync_items WHERE seq > ? AND seq <= ? AND +type = ? ORDER BY seq LIMIT ?'),
-      getPeer: p('SELECT * FROM sync_peers WHERE peer_id = ?'),
-      allPeers: p('SELECT * FROM sync_peers ORDER BY peer_id'),
-      ensurePeer: p('INSERT INTO sync_peers (peer_id) VALUES (?) ON CONFLICT (peer_id) DO NOTHING'),
-      setPeerCursor: p('UPDATE sync_peers SET epoch = ?, cursor = ?, resyncing = ?, sweep_through = ? WHERE peer_id = ?'),
-      setPeerAcked: p('UPDATE sync_peers SET acked_epoch = ?, acked = ? WHERE peer_id = ?'),
-      setPeerSuccess: p('UPDATE sync_peers SET last_attempt = ?, last_success = ? WHERE peer_id = ?'),
-      setPeerError: p('UPDATE sync_peers SET last_attempt = coalesce(?, last_attempt), last_error_code = ?, last_error = ?, last_error_at = ? WHERE peer_id = ?'),
-      insertSeen: p('INSERT OR IGNORE INTO sync_resync_seen (peer_id, item_id) VALUES (?, ?)'),
-      clearSeen: p('DELETE FROM sync_resync_seen WHERE peer_id = ?'),
-      forgetFromPeer: p('UPDATE sync_items SET from_peer = NULL WHERE from_peer = ?'),
-      forgetOrigin: p('UPDATE sync_items SET origin = ? WHERE origin = ?'),
-      sweepCandidates: p(
-        `SELECT * FROM sync_items AS i WHERE i.deleted = 0 AND i.seq <= ?
-           AND NOT EXISTS (SELECT 1 FROM sync_resync_seen AS s WHERE s.peer_id = ? AND s.item_id = i.id)`,
-      ),
-      countPending: p(
-        `SELECT count(*) AS n FROM sync_items WHERE seq > ? AND origin <> ? AND (from_peer IS NULL OR from_peer <> ?)`,
-      ),
-      latestLiveHistory: p('SELECT * FROM sync_history WHERE item_id = ? AND deleted = 0 ORDER BY id DESC LIMIT 1'),
-      conflictLosers: p("SELECT * FROM sync_history WHERE item_id = ? AND reason = 'conflict-loser' ORDER BY id DESC LIMIT 64"),
-      hasConflictLoser: p("SELECT 1 FROM sync_history WHERE item_id = ? AND hlc = ? AND reason = 'conflict-loser' LIMIT 1"),
-      getHistory: p('SELECT * FROM sync_history WHERE id = ?'),
-      expiredTombstones: p('SELECT id, seq FROM sync_items WHERE deleted = 1 AND hlc < ?'),
-      deleteItem: p('DELETE FROM sync_items WHERE id = ?'),
-      pruneHistoryAge: p('DELETE FROM sync_history WHERE recorded_at < ?'),
-      pruneHistoryCount: p(
-        `DELETE FROM sync_history WHERE id IN (
-           SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY item_id ORDER BY id DESC) AS rn FROM sync_history) WHERE rn > ?)`,
-      ),
-    };
   }
 
   /** This node's id. */
@@ -480,7 +337,7 @@ export class SyncEngine implements SyncResponder {
   /** The item with this id, or `undefined`. Tombstones only with `includeDeleted`. */
   async get(id: string, options: { readonly includeDeleted?: boolean } = {}): Promise<SyncItem | undefined> {
     this.#assertOpen();
-    const row = this.#stmt.getItem!.get(this.#checkId(id)) as ItemRow | undefined;
+    const row = this.#stmt.getItem.get(this.#checkId(id)) as ItemRow | undefined;
     if (row === undefined || (row.deleted === 1 && options.includeDeleted !== true)) return undefined;
     return rowToItem(row);
   }
@@ -495,7 +352,7 @@ export class SyncEngine implements SyncResponder {
       this.#assertOpen();
       let row: ItemRow | undefined;
       this.#db.transaction(() => {
-        const previous = this.#stmt.getItem!.get(id) as ItemRow | undefined;
+        const previous = this.#stmt.getItem.get(id) as ItemRow | undefined;
         if (previous === undefined || previous.deleted === 1) return;
         row = this.#writeLocal(id, previous.type, null, true, previous);
         this.#persistCounters();
@@ -543,7 +400,7 @@ export class SyncEngine implements SyncResponder {
     const reset = after !== undefined && (after.epoch !== this.#epoch || after.seq > this.#lastSeq || (after.seq > 0 && after.seq < this.#gcSeq));
     const from = after === undefined || reset ? 0 : after.seq;
     const through = Math.min(from + CHANGE_FEED_SCAN, this.#lastSeq);
-    const rows = (type === undefined ? this.#stmt.feedRange!.all(from, through, limit + 1) : this.#stmt.feedRangeOfType!.all(from, through, type, limit + 1)) as ItemRow[];
+    const rows = (type === undefined ? this.#stmt.feedRange.all(from, through, limit + 1) : this.#stmt.feedRangeOfType.all(from, through, type, limit + 1)) as ItemRow[];
     const full = rows.length > limit;
     const page = full ? rows.slice(0, limit) : rows;
     const end = full ? page[page.length - 1]!.seq : through;
@@ -571,7 +428,7 @@ export class SyncEngine implements SyncResponder {
   async getHistoryEntry(historyId: number): Promise<HistoryEntry | undefined> {
     this.#assertOpen();
     if (!Number.isSafeInteger(historyId)) throw new SyncError('invalid-argument', 'historyId must be an integer');
-    const row = this.#stmt.getHistory!.get(historyId) as HistoryRow | undefined;
+    const row = this.#stmt.getHistory.get(historyId) as HistoryRow | undefined;
     return row === undefined ? undefined : this.#historyEntry(row);
   }
 
@@ -585,8 +442,8 @@ export class SyncEngine implements SyncResponder {
     this.#checkId(id);
     const entry =
       options.historyId === undefined
-        ? (this.#stmt.latestLiveHistory!.get(id) as HistoryRow | undefined)
-        : (this.#stmt.getHistory!.get(options.historyId) as HistoryRow | undefined);
+        ? (this.#stmt.latestLiveHistory.get(id) as HistoryRow | undefined)
+        : (this.#stmt.getHistory.get(options.historyId) as HistoryRow | undefined);
     if (entry === undefined || entry.item_id !== id) {
       throw new SyncError('not-found', `no history version ${options.historyId ?? '(latest live)'} for item ${JSON.stringify(id)}`);
     }
@@ -622,14 +479,14 @@ export class SyncEngine implements SyncResponder {
   /** Engine status with every known peer. */
   async status(): Promise<SyncStatus> {
     this.#assertOpen();
-    const peers = (this.#stmt.allPeers!.all() as PeerRow[]).map((row) => this.#peerStatus(row));
+    const peers = (this.#stmt.allPeers.all() as PeerRow[]).map((row) => this.#peerStatus(row));
     return { nodeId: this.#nodeId, epoch: this.#epoch, lastSeq: this.#lastSeq, peers };
   }
 
   /** Status of one peer, or `undefined` if this node never exchanged with it. */
   async peerStatus(peerId: string): Promise<PeerStatus | undefined> {
     this.#assertOpen();
-    const row = this.#stmt.getPeer!.get(peerId) as PeerRow | undefined;
+    const row = this.#stmt.getPeer.get(peerId) as PeerRow | undefined;
     return row === undefined ? undefined : this.#peerStatus(row);
   }
 
@@ -646,15 +503,15 @@ export class SyncEngine implements SyncResponder {
       let tombstonesCollected = 0;
       let historyEntriesPruned = 0;
       this.#db.transaction(() => {
-        const expired = this.#stmt.expiredTombstones!.all(horizon) as { id: string; seq: number }[];
+        const expired = this.#stmt.expiredTombstones.all(horizon) as { id: string; seq: number }[];
         for (const { id, seq } of expired) {
-          this.#stmt.deleteItem!.run(id);
+          this.#stmt.deleteItem.run(id);
           this.#gcSeq = Math.max(this.#gcSeq, seq);
         }
         tombstonesCollected = expired.length;
-        historyEntriesPruned += this.#stmt.pruneHistoryAge!.run(now - this.#config.historyMaxAgeMs * 1000).changes;
-        historyEntriesPruned += this.#stmt.pruneHistoryCount!.run(this.#config.historyMaxVersions).changes;
-        this.#stmt.setMeta!.run('gc_seq', String(this.#gcSeq));
+        historyEntriesPruned += this.#stmt.pruneHistoryAge.run(now - this.#config.historyMaxAgeMs * 1000).changes;
+        historyEntriesPruned += this.#stmt.pruneHistoryCount.run(this.#config.historyMaxVersions).changes;
+        this.#stmt.setMeta.run('gc_seq', String(this.#gcSeq));
       })();
       return { tombstonesCollected, historyEntriesPruned };
     });
@@ -710,7 +567,7 @@ export class SyncEngine implements SyncResponder {
   #checkRestored(cursor: LogCursor | null): void {
     if (cursor === null || cursor.epoch !== this.#epoch || cursor.seq <= this.#lastSeq) return;
     this.#epoch = randomUUID();
-    this.#stmt.setMeta!.run('epoch', this.#epoch);
+    this.#stmt.setMeta.run('epoch', this.#epoch);
   }
 
   #servePull(request: PullRequest, peerId: string): SyncResponse {
@@ -722,11 +579,11 @@ export class SyncEngine implements SyncResponder {
       const acked = Math.min(c.seq, this.#lastSeq);
       if (peer === undefined) {
         this.#db.transaction(() => {
-          this.#stmt.ensurePeer!.run(peerId);
-          this.#stmt.setPeerAcked!.run(this.#epoch, acked, peerId);
+          this.#stmt.ensurePeer.run(peerId);
+          this.#stmt.setPeerAcked.run(this.#epoch, acked, peerId);
         })();
       } else if (this.#ackMoves(peer, c.seq)) {
-        this.#stmt.setPeerAcked!.run(this.#epoch, acked, peerId);
+        this.#stmt.setPeerAcked.run(this.#epoch, acked, peerId);
       }
     }
     // A cursor into another epoch (we were wiped), from before collected tombstones, or
@@ -840,23 +697,23 @@ export class SyncEngine implements SyncResponder {
         if (response.cursor.epoch === this.#epoch) {
           lastAck = Math.min(response.cursor.seq, this.#lastSeq);
           // Progress of a long push is kept page by page; the last ack goes with the round's end.
-          if (page.hasMore) this.#stmt.setPeerAcked!.run(this.#epoch, lastAck, peerId);
+          if (page.hasMore) this.#stmt.setPeerAcked.run(this.#epoch, lastAck, peerId);
         }
         if (!page.hasMore) break;
         after = page.through;
       }
       this.#db.transaction(() => {
-        this.#stmt.ensurePeer!.run(peerId);
-        if (lastAck !== undefined) this.#stmt.setPeerAcked!.run(this.#epoch, lastAck, peerId);
-        this.#stmt.setPeerSuccess!.run(attemptAt, this.#clock.wallMicros(), peerId);
+        this.#stmt.ensurePeer.run(peerId);
+        if (lastAck !== undefined) this.#stmt.setPeerAcked.run(this.#epoch, lastAck, peerId);
+        this.#stmt.setPeerSuccess.run(attemptAt, this.#clock.wallMicros(), peerId);
       })();
     } catch (caught) {
       if (caught instanceof SyncError && caught.code === 'disposed') throw caught;
       error = errorInfo(caught);
       if (!this.#disposed) {
         this.#db.transaction(() => {
-          this.#stmt.ensurePeer!.run(peerId);
-          this.#stmt.setPeerError!.run(attemptAt, error!.code, error!.message, this.#clock.wallMicros(), peerId);
+          this.#stmt.ensurePeer.run(peerId);
+          this.#stmt.setPeerError.run(attemptAt, error!.code, error!.message, this.#clock.wallMicros(), peerId);
         })();
       }
     } finally {
@@ -888,7 +745,7 @@ export class SyncEngine implements SyncResponder {
     // still ends the page so the request stays cheap; the cursor moves past them.
     const maxExamined = limits.maxChanges * 20;
     let examined = 0;
-    for (const row of this.#stmt.scanLog!.iterate(after) as IterableIterator<ItemRow>) {
+    for (const row of this.#stmt.scanLog.iterate(after) as IterableIterator<ItemRow>) {
       if (examined >= maxExamined || changes.length >= limits.maxChanges) {
         exhausted = false;
         break;
@@ -952,7 +809,7 @@ export class SyncEngine implements SyncResponder {
     const lost: (LostVersion & { readonly dataJson: string | null; readonly vectorJson: string })[] = [];
     const seen = new Set<string>();
     let bytes = 0;
-    for (const loser of this.#stmt.conflictLosers!.all(row.id) as HistoryRow[]) {
+    for (const loser of this.#stmt.conflictLosers.all(row.id) as HistoryRow[]) {
       if (lost.length >= MAX_LOST_VERSIONS) break;
       const absorbed = (vector[loser.node_id] ?? '') >= loser.hlc && (valueVector[loser.node_id] ?? '') < loser.hlc;
       if (!absorbed || seen.has(loser.hlc)) continue;
@@ -1019,14 +876,14 @@ export class SyncEngine implements SyncResponder {
       // Drift was checked above, so this only moves the clock forward; later local writes sort after the page.
       if (maxHlc !== undefined) this.#clock.receive(maxHlc);
       this.#db.transaction(() => {
-        this.#stmt.ensurePeer!.run(peerId);
+        this.#stmt.ensurePeer.run(peerId);
         if (startFresh) {
-          this.#stmt.clearSeen!.run(peerId);
+          this.#stmt.clearSeen.run(peerId);
           if (peer?.epoch != null && peer.epoch !== page.epoch) {
             // The peer's log was replaced (wiped or restored database): it may no longer hold
             // what it once sent or produced, so stop treating those states as echoes.
-            this.#stmt.forgetFromPeer!.run(peerId);
-            this.#stmt.forgetOrigin!.run(this.#nodeId, peerId);
+            this.#stmt.forgetFromPeer.run(peerId);
+            this.#stmt.forgetOrigin.run(this.#nodeId, peerId);
           }
         }
         for (const plan of plans) {
@@ -1035,18 +892,18 @@ export class SyncEngine implements SyncResponder {
           if (plan.change.lost !== undefined && plan.decision.kind !== 'skip' && plan.decision.kind !== 'insert') this.#logLostVersions(peerId, plan.change, conflictRecords);
         }
         if (page.mode === 'full' && sweepThrough > 0) {
-          for (const change of page.changes) this.#stmt.insertSeen!.run(peerId, change.id);
-          for (const id of page.echoIds ?? []) this.#stmt.insertSeen!.run(peerId, id);
+          for (const change of page.changes) this.#stmt.insertSeen.run(peerId, change.id);
+          for (const id of page.echoIds ?? []) this.#stmt.insertSeen.run(peerId, id);
         }
         if (resyncDone) {
           if (sweepThrough > 0) this.#sweep(peerId, sweepThrough, changedRows, conflictRecords);
-          this.#stmt.clearSeen!.run(peerId);
+          this.#stmt.clearSeen.run(peerId);
         }
         // The sender tells how far it has received our log: that acknowledges our changes.
         if (page.receiverCursor !== null && page.receiverCursor.epoch === this.#epoch) {
-          this.#stmt.setPeerAcked!.run(this.#epoch, Math.min(page.receiverCursor.seq, this.#lastSeq), peerId);
+          this.#stmt.setPeerAcked.run(this.#epoch, Math.min(page.receiverCursor.seq, this.#lastSeq), peerId);
         }
-        this.#stmt.setPeerCursor!.run(page.epoch, newCursor, page.mode === 'full' && !resyncDone ? 1 : 0, resyncDone ? 0 : sweepThrough, peerId);
+        this.#stmt.setPeerCursor.run(page.epoch, newCursor, page.mode === 'full' && !resyncDone ? 1 : 0, resyncDone ? 0 : sweepThrough, peerId);
         this.#persistCounters();
       })();
 
@@ -1190,7 +1047,7 @@ export class SyncEngine implements SyncResponder {
     const winner = changeToMergeState(change);
     const winnerItem = changeToItem(change);
     for (const version of change.lost!) {
-      if (this.#stmt.hasConflictLoser!.get(change.id, version.hlc) !== undefined) continue;
+      if (this.#stmt.hasConflictLoser.get(change.id, version.hlc) !== undefined) continue;
       const row = { id: change.id, type: change.type, data: version.dataJson, version: version.version, hlc: version.hlc, node_id: version.nodeId, deleted: version.deleted ? 1 : 0, vector: version.vectorJson };
       this.#insertHistory(row, 'conflict-loser');
       const loser: MergeState = { hlc: version.hlc, nodeId: version.nodeId, version: version.version, deleted: version.deleted, dataJson: version.dataJson, vector: version.vector, valueVector: version.vector };
@@ -1201,7 +1058,7 @@ export class SyncEngine implements SyncResponder {
   }
 
   #sweep(peerId: string, through: number, changedRows: ItemRow[], conflicts: ConflictRecord[]): void {
-    const candidates = this.#stmt.sweepCandidates!.all(through, peerId) as ItemRow[];
+    const candidates = this.#stmt.sweepCandidates.all(through, peerId) as ItemRow[];
     for (const row of candidates) {
       const tombstone = this.#writeLocal(row.id, row.type, null, true, row, 'resync-removed');
       changedRows.push(tombstone);
@@ -1322,10 +1179,10 @@ export class SyncEngine implements SyncResponder {
   #localRows(ids: readonly string[]): Map<string, ItemRow> {
     const rows = new Map<string, ItemRow>();
     if (ids.length === 1) {
-      const row = this.#stmt.getItem!.get(ids[0]) as ItemRow | undefined;
+      const row = this.#stmt.getItem.get(ids[0]) as ItemRow | undefined;
       if (row !== undefined) rows.set(row.id, row);
     } else if (ids.length > 1) {
-      for (const row of this.#stmt.getItems!.all(JSON.stringify(ids)) as ItemRow[]) rows.set(row.id, row);
+      for (const row of this.#stmt.getItems.all(JSON.stringify(ids)) as ItemRow[]) rows.set(row.id, row);
     }
     return rows;
   }
@@ -1333,23 +1190,23 @@ export class SyncEngine implements SyncResponder {
   #writeState(state: NewState): ItemRow {
     const row: ItemRow = { ...state, seq: ++this.#lastSeq };
     // Positional parameters: binding a named-parameter object costs a property lookup per column.
-    this.#stmt.upsertItem!.run(row.id, row.type, row.data, row.version, row.hlc, row.node_id, row.deleted, row.vector, row.value_vector, row.seq, row.origin, row.from_peer);
+    this.#stmt.upsertItem.run(row.id, row.type, row.data, row.version, row.hlc, row.node_id, row.deleted, row.vector, row.value_vector, row.seq, row.origin, row.from_peer);
     return row;
   }
 
   #insertHistory(row: Pick<ItemRow, 'id' | 'type' | 'data' | 'version' | 'hlc' | 'node_id' | 'deleted' | 'vector'>, reason: HistoryReason): void {
-    this.#stmt.insertHistory!.run(row.id, row.type, row.data, row.version, row.hlc, row.node_id, row.deleted, row.vector, reason, this.#clock.wallMicros());
+    this.#stmt.insertHistory.run(row.id, row.type, row.data, row.version, row.hlc, row.node_id, row.deleted, row.vector, reason, this.#clock.wallMicros());
   }
 
   #logConflict(itemId: string, peerId: string | null, rule: ConflictRule, winner: 'local' | 'remote' | 'merged', local: SyncItem, remote: SyncItem, result: SyncItem): ConflictRecord {
     const detected = this.#clock.wallMicros();
-    const info = this.#stmt.insertConflict!.run(itemId, peerId, rule, winner, JSON.stringify(local), JSON.stringify(remote), JSON.stringify(result), detected);
+    const info = this.#stmt.insertConflict.run(itemId, peerId, rule, winner, JSON.stringify(local), JSON.stringify(remote), JSON.stringify(result), detected);
     return { id: Number(info.lastInsertRowid), itemId, peerId, rule, winner, local, remote, result, detectedAt: new Date(detected / 1000), acknowledgedAt: null };
   }
 
   #persistCounters(): void {
-    this.#stmt.setMeta!.run('last_seq', String(this.#lastSeq));
-    this.#stmt.setMeta!.run('clock', this.#clock.last);
+    this.#stmt.setMeta.run('last_seq', String(this.#lastSeq));
+    this.#stmt.setMeta.run('clock', this.#clock.last);
   }
 
   #emitLocal(rows: readonly ItemRow[]): SyncItem[] {
@@ -1359,20 +1216,20 @@ export class SyncEngine implements SyncResponder {
   }
 
   #getPeer(peerId: string): PeerRow | undefined {
-    return this.#stmt.getPeer!.get(peerId) as PeerRow | undefined;
+    return this.#stmt.getPeer.get(peerId) as PeerRow | undefined;
   }
 
   /** An error serving a peer's request (this node did not attempt a round: `last_attempt` stays). */
   #recordPeerError(peerId: string, error: SyncError): void {
     this.#db.transaction(() => {
-      this.#stmt.ensurePeer!.run(peerId);
-      this.#stmt.setPeerError!.run(null, error.code, error.message, this.#clock.wallMicros(), peerId);
+      this.#stmt.ensurePeer.run(peerId);
+      this.#stmt.setPeerError.run(null, error.code, error.message, this.#clock.wallMicros(), peerId);
     })();
   }
 
   #peerStatus(row: PeerRow): PeerStatus {
     const acked = row.acked_epoch === this.#epoch ? row.acked : 0;
-    const pending = (this.#stmt.countPending!.get(acked, row.peer_id, row.peer_id) as { n: number }).n;
+    const pending = (this.#stmt.countPending.get(acked, row.peer_id, row.peer_id) as { n: number }).n;
     return {
       peerId: row.peer_id,
       epoch: row.epoch,
