@@ -1,3 +1,5 @@
+import { EVENT_STREAM_HEADERS, KEEP_ALIVE_COMMENT } from '../event-stream.js';
+
 /** Options of {@link createSseResponse}. */
 export interface SseResponseOptions<T> {
   /** The engine's stream; its typed errors (queue full, context overflow) come from the first `next()`. */
@@ -18,7 +20,6 @@ export interface SseResponseOptions<T> {
 }
 
 const encoder = new TextEncoder();
-const KEEP_ALIVE = encoder.encode(': keep-alive\n\n');
 const DONE = encoder.encode('data: [DONE]\n\n');
 
 function data(chunks: readonly object[]): Uint8Array {
@@ -69,7 +70,7 @@ export async function createSseResponse<T>(options: SseResponseOptions<T>): Prom
       const next: Promise<IteratorResult<T>> = pending ?? iterator.next();
       pending = next;
       if (!receivedFirst && !(await settlesWithin(next, options.keepAliveMs))) {
-        controller.enqueue(KEEP_ALIVE);
+        controller.enqueue(KEEP_ALIVE_COMMENT);
         return;
       }
       pending = undefined;
@@ -103,12 +104,6 @@ export async function createSseResponse<T>(options: SseResponseOptions<T>): Prom
 
   return new Response(body, {
     status: 200,
-    headers: {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      // Tells reverse proxies (nginx) not to buffer the stream.
-      'x-accel-buffering': 'no',
-    },
+    headers: EVENT_STREAM_HEADERS,
   });
 }

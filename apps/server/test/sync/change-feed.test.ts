@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { MIN_PWHASH_MEM_LIMIT, MIN_PWHASH_OPS_LIMIT } from '@trosyn/crypto';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActivityTracker } from '../../src/activity-tracker.js';
@@ -13,22 +11,13 @@ import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import type { LogFields, Logger } from '../../src/logger.js';
 import { ModelHost } from '../../src/model-host.js';
-import { createOpenApiDocument } from '../../src/openai/openapi-document.js';
 import { requestScope, type AppEnv } from '../../src/request-scope.js';
 import { changesRoute } from '../../src/routes/data-api/changes-route.js';
 import { LanSyncService } from '../../src/sync/lan-sync-service.js';
 import { FakeEngine } from '../fake-engine.js';
+import { assertSchema } from './published-schema.js';
 
 // Real HTTP servers on 127.0.0.1, read as a browser's EventSource would: a streamed fetch body.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
-ajv.addSchema(createOpenApiDocument('test') as object, 'doc');
-function assertSchema(name: string, value: unknown): void {
-  const validate = ajv.getSchema(`doc#/components/schemas/${name}`);
-  if (validate === undefined) throw new Error(`no schema ${name}`);
-  if (!validate(value)) throw new Error(`${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);
-}
-
 const keyOptions = { opsLimit: MIN_PWHASH_OPS_LIMIT, memLimit: MIN_PWHASH_MEM_LIMIT };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

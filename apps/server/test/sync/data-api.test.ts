@@ -1,25 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { ModelHost } from '../../src/model-host.js';
-import { createOpenApiDocument } from '../../src/openai/openapi-document.js';
 import { LanSyncService } from '../../src/sync/lan-sync-service.js';
 import { FakeEngine } from '../fake-engine.js';
+import { assertSchema } from './published-schema.js';
 
 // Every response is checked against the schema the OpenAPI document publishes for it.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
-ajv.addSchema(createOpenApiDocument('test') as object, 'doc');
-function assertSchema(name: string, value: unknown): void {
-  const validate = ajv.getSchema(`doc#/components/schemas/${name}`);
-  if (validate === undefined) throw new Error(`no schema ${name}`);
-  if (!validate(value)) throw new Error(`${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -1,4 +1,5 @@
 import { SyncError, type ChangeFeedPage, type ChangeFeedPosition, type SyncEngine } from '@trosyn/sync-core';
+import { KEEP_ALIVE_COMMENT } from '../../event-stream.js';
 import { itemJson } from './item-json.js';
 
 /** Options of {@link createChangeFeedStream}. */
@@ -20,7 +21,6 @@ export interface ChangeFeedStreamOptions {
 const PAGE_ENTRIES = 100;
 
 const encoder = new TextEncoder();
-const KEEP_ALIVE = encoder.encode(': keep-alive\n\n');
 
 /** The text form of a position, as sent in `id:` and accepted back in `since` / `Last-Event-ID`. */
 export function formatPosition(position: ChangeFeedPosition): string {
@@ -150,7 +150,7 @@ export function createChangeFeedStream(options: ChangeFeedStreamOptions): Readab
           continue;
         }
         if (!(await waitForChange()) && !ended && !changed) {
-          controller.enqueue(KEEP_ALIVE);
+          controller.enqueue(KEEP_ALIVE_COMMENT);
           return;
         }
       }

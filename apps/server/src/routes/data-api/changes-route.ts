@@ -1,6 +1,7 @@
 import type { ChangeFeedPosition } from '@trosyn/sync-core';
 import { Hono } from 'hono';
 import { ApiError } from '../../errors.js';
+import { EVENT_STREAM_HEADERS } from '../../event-stream.js';
 import type { Logger } from '../../logger.js';
 import type { AppEnv } from '../../request-scope.js';
 import { createChangeFeedStream, parsePosition } from './change-feed-stream.js';
@@ -59,15 +60,6 @@ export function changesRoute(deps: DataApiDependencies, options: ChangesRouteOpt
         endScope(outcome);
       },
     });
-    return new Response(body, {
-      status: 200,
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        // Tells reverse proxies (nginx) not to buffer the stream.
-        'x-accel-buffering': 'no',
-      },
-    });
+    return new Response(body, { status: 200, headers: EVENT_STREAM_HEADERS });
   });
 }
