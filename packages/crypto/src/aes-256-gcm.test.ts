@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { aes256GcmDecrypt, aes256GcmEncrypt, aes256GcmOpen, aes256GcmSeal } from './aes-256-gcm.js';
+import { createSecretKey, generateKeyPairSync } from 'node:crypto';
+import { aes256GcmDecrypt, aes256GcmEncrypt, aes256GcmOpen, aes256GcmSeal, importAes256GcmKey } from './aes-256-gcm.js';
 import { CryptoError } from './errors.js';
 
 const hex = (value: string): Buffer => Buffer.from(value, 'hex');
@@ -98,5 +99,31 @@ describe('aes256GcmEncrypt / aes256GcmDecrypt', () => {
   it('refuses a truncated tag as tampered', () => {
     const v = VECTORS[3];
     expect(() => aes256GcmDecrypt(hex(v.key), hex(v.iv), hex(v.ct), hex(v.tag).subarray(0, 12), hex(v.aad))).toThrow(expect.objectContaining({ code: 'tampered' }));
+  });
+});
+
+describe('importAes256GcmKey', () => {
+  for (const v of VECTORS) {
+    it(`gives an imported key the raw key's results for ${v.name}`, () => {
+      const key = importAes256GcmKey(hex(v.key));
+      expect(aes256GcmSeal(key, hex(v.iv), hex(v.pt), hex(v.aad)).toString('hex')).toBe(v.ct + v.tag);
+      expect(aes256GcmOpen(key, hex(v.iv), hex(v.ct + v.tag), hex(v.aad)).toString('hex')).toBe(v.pt);
+    });
+  }
+
+  it('copies the bytes: wiping the source afterwards changes nothing', () => {
+    const v = VECTORS[2];
+    const raw = hex(v.key);
+    const key = importAes256GcmKey(raw);
+    raw.fill(0);
+    expect(aes256GcmSeal(key, hex(v.iv), hex(v.pt), hex(v.aad)).toString('hex')).toBe(v.ct + v.tag);
+  });
+
+  it('refuses keys that are not 32 secret bytes', () => {
+    const invalid = expect.objectContaining({ code: 'invalid-argument' });
+    expect(() => importAes256GcmKey(Buffer.alloc(16))).toThrow(invalid);
+    expect(() => aes256GcmSeal(createSecretKey(Buffer.alloc(16)), Buffer.alloc(12), Buffer.alloc(1))).toThrow(invalid);
+    const { privateKey } = generateKeyPairSync('ed25519');
+    expect(() => aes256GcmSeal(privateKey, Buffer.alloc(12), Buffer.alloc(1))).toThrow(invalid);
   });
 });

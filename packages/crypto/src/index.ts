@@ -65,8 +65,10 @@ export {
   aes256GcmEncrypt,
   aes256GcmOpen,
   aes256GcmSeal,
+  importAes256GcmKey,
   AES_256_GCM_KEY_BYTES,
   AES_256_GCM_NONCE_BYTES,
   AES_256_GCM_TAG_BYTES,
+  type Aes256GcmKey,
   type Aes256GcmSealed,
 } from './aes-256-gcm.js';

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CryptoError, type Envelope } from '../src/index.js';
+import { Session } from '../src/session.js';
 import { expectCode, manualClock, sessionPair, wire } from './helpers.js';
 
 describe('Session', () => {
@@ -130,11 +132,23 @@ describe('Session', () => {
     for (const input of [null, 'x', [], {}, { type: 'trosyn-envelope', version: 1 }]) expectCode(() => responder.open(input), 'malformed');
   });
 
-  it('wipes its keys on dispose and refuses use afterwards', async () => {
+  it('drops its keys on dispose and refuses use afterwards', async () => {
     const { initiator } = await sessionPair();
     initiator.dispose();
     initiator.dispose();
     expectCode(() => initiator.seal('x'), 'disposed');
     expect(JSON.stringify(initiator)).not.toMatch(/key/i);
+  });
+
+  it('keeps its keys only in OpenSSL: the key buffers it is given are zeroed as it is made', () => {
+    const aToB = randomBytes(32);
+    const bToA = randomBytes(32);
+    const [aToBCopy, bToACopy] = [Buffer.from(aToB), Buffer.from(bToA)];
+    const common = { id: randomBytes(16), createdAt: 0, expiresAt: 60_000, clock: () => 1_000, maxClockSkewMs: 30_000, replayWindow: 64 };
+    const a = new Session({ ...common, role: 'initiator', localNodeId: 'node-a', peerNodeId: 'node-b', sendKey: aToB, receiveKey: bToA });
+    expect([aToB.every((byte) => byte === 0), bToA.every((byte) => byte === 0)]).toEqual([true, true]);
+    const b = new Session({ ...common, role: 'responder', localNodeId: 'node-b', peerNodeId: 'node-a', sendKey: bToACopy, receiveKey: aToBCopy });
+    expect(b.open(wire(a.seal('sealed after the wipe'))).plaintext.toString()).toBe('sealed after the wipe');
+    expect(a.open(wire(b.seal('and back'))).plaintext.toString()).toBe('and back');
   });
 });
