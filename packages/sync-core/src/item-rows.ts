@@ -91,6 +91,7 @@ export function remoteChangeEvent(row: ItemRow, peerId: string): ItemChangedEven
     },
     source: 'remote',
     peerId,
+    seq: row.seq,
   };
 }
 

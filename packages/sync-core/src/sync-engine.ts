@@ -1211,7 +1211,7 @@ export class SyncEngine implements SyncResponder {
 
   #emitLocal(rows: readonly ItemRow[]): SyncItem[] {
     const items = rows.map(rowToItem);
-    if (this.#events.has('item-changed')) for (const item of items) this.#events.emit('item-changed', { item, source: 'local', peerId: null });
+    if (this.#events.has('item-changed')) items.forEach((item, i) => this.#events.emit('item-changed', { item, source: 'local', peerId: null, seq: rows[i]!.seq }));
     return items;
   }
 

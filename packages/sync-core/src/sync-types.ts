@@ -239,6 +239,12 @@ export interface ItemChangedEvent {
   /** `'local'` for this node's API calls, `'remote'` for applied pages. */
   readonly source: 'local' | 'remote';
   readonly peerId: string | null;
+  /**
+   * The change's sequence number in this node's change log, in the current
+   * {@link SyncEngine.epoch}: the `seq` of its {@link SyncEngine.changeFeed} entry. Events come
+   * in log order, and every change to the log has one.
+   */
+  readonly seq: number;
 }
 
 /** Payload of the `clock-drift-rejected` event. */

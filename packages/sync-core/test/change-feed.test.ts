@@ -102,6 +102,40 @@ describe('SyncEngine.changeFeed', () => {
     ]);
   });
 
+  it("numbers each item-changed event with its change's seq in the log, local and replicated alike", async () => {
+    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const events: [string, number, string | null][] = [];
+    b.on('item-changed', (event) => events.push([event.item.id, event.seq, event.peerId]));
+    await b.put({ id: 'own', type: 't', data: 1 });
+    await a.putMany([
+      { id: 'p', type: 't', data: 2 },
+      { id: 'q', type: 't', data: 3 },
+    ]);
+    await replicas.sync(b, a);
+    await b.putMany([
+      { id: 'own', type: 't', data: 'again' },
+      { id: 'r', type: 't', data: 4 },
+    ]);
+    await b.delete('p');
+    expect(events).toEqual([
+      ['own', 1, null],
+      ['p', 2, 'a'],
+      ['q', 3, 'a'],
+      ['own', 4, null],
+      ['r', 5, null],
+      ['p', 6, null],
+    ]);
+    // The same numbers the change feed gives the latest change of each item.
+    const page = await b.changeFeed();
+    expect(page.entries.map((entry) => [entry.item.id, entry.seq])).toEqual([
+      ['q', 3],
+      ['own', 4],
+      ['r', 5],
+      ['p', 6],
+    ]);
+  });
+
   it('resets to the start of the log for a position of another epoch, from beyond its end, or before collected tombstones', async () => {
     const retention = 60_000;
     const a = replicas.open('a', { wallClockMicros: time.clock(), tombstoneRetentionMs: retention });
