@@ -201,6 +201,30 @@ describe('GET /api/v1/changes (the change feed)', () => {
     expect(changedIds(await feed.events(2))).toEqual(['task', 'task-2']);
   });
 
+  it('sends every change of a batch, or of writes racing each other, in log order', async () => {
+    const node = await startNode();
+    const feed = await openFeed(node.url);
+    await feed.events(1);
+    const filtered = await openFeed(node.url, '?type=task');
+    await filtered.events(1);
+    await node.engine.put({ id: 'single', type: 'task', data: 0 });
+    await node.engine.putMany([
+      { id: 'batch-1', type: 'task', data: 1 },
+      { id: 'batch-2', type: 'memo', data: 2 },
+      { id: 'batch-3', type: 'task', data: 3 },
+    ]);
+    await Promise.all(['race-1', 'race-2', 'race-3'].map((id, n) => node.engine.put({ id, type: n === 1 ? 'memo' : 'task', data: n })));
+    await node.engine.put({ id: 'last', type: 'memo', data: 'one more' });
+    const all = await feed.events(8);
+    expect(all.map((change) => [change.id, change.data.item.id])).toEqual(
+      ['single', 'batch-1', 'batch-2', 'batch-3', 'race-1', 'race-2', 'race-3', 'last'].map((id, n) => [`${node.engine.epoch}:${n + 1}`, id]),
+    );
+    expect(changedIds(await filtered.events(5))).toEqual(['single', 'batch-1', 'batch-3', 'race-1', 'race-3']);
+    await node.engine.put({ id: 'after', type: 'task', data: 'after a memo' });
+    const [after] = await filtered.events(1);
+    expect([after!.id, after!.data.item.id]).toEqual([`${node.engine.epoch}:9`, 'after']);
+  });
+
   it('says reset and replays from the start for a position of another database', async () => {
     const node = await startNode();
     await node.post({ id: 'only', type: 'memo', data: 1 });

@@ -1,4 +1,4 @@
-import { SyncError, type ChangeFeedPage, type ChangeFeedPosition, type SyncEngine } from '@trosyn/sync-core';
+import { SyncError, type ChangeFeedPage, type ChangeFeedPosition, type ItemChangedEvent, type SyncEngine } from '@trosyn/sync-core';
 import { KEEP_ALIVE_COMMENT } from '../../event-stream.js';
 import { itemJson } from './item-json.js';
 
@@ -56,25 +56,42 @@ function pageEvents(page: ChangeFeedPage): string {
 }
 
 /**
+ * The page a log read would return for a feed at `position` when `change`, the latest change,
+ * is the next sequence number and the end of the log: then it is the only change to send. Built from the engine's event
+ * instead of a read (the usual case of a live feed, and a read is a cold database query on the
+ * path from a peer's write to the reader). `undefined` when it is not that case: read the log.
+ */
+function pageOfOnlyChange(change: ItemChangedEvent, position: ChangeFeedPosition, end: ChangeFeedPosition, type: string | undefined): ChangeFeedPage | undefined {
+  if (end.epoch !== position.epoch || change.seq !== position.seq + 1 || end.seq !== change.seq) return undefined;
+  const entries = type === undefined || change.item.type === type ? [{ seq: change.seq, item: change.item, peerId: change.peerId }] : [];
+  return { entries, position: end, hasMore: false, reset: false };
+}
+
+/**
  * The node's change feed as server-sent events: a `ready` event with the starting position,
  * then a `change` event (with `id:` = its position) for every item that changes, local writes
  * and replicated ones alike, and `: keep-alive` comments while nothing does.
  *
  * Pull-based: a page is read from the engine only when the previous one was taken by the
  * socket, so a slow client holds back the feed instead of filling memory. The engine's
- * `item-changed` event only wakes the feed; what is sent is always read from the change log,
- * so nothing is lost or duplicated between a wake-up and the read.
+ * `item-changed` event wakes the feed, which then reads the change log from its position, so
+ * nothing is lost or duplicated between a wake-up and the read. The one exception is the
+ * common live case, one change right after the position: its event is what the read would
+ * return (see {@link pageOfOnlyChange}).
  */
 export function createChangeFeedStream(options: ChangeFeedStreamOptions): ReadableStream<Uint8Array> {
   const { engine, type, keepAliveMs, stopSignal } = options;
   let position = options.after;
   // Set by every change after the last read; tells a waiting feed to read again.
   let changed = true;
+  // The latest change since the last read.
+  let latestChange: ItemChangedEvent | undefined;
   let wake: (() => void) | undefined;
   let ended = false;
   let sentReady = false;
 
-  const unsubscribe = engine.on('item-changed', () => {
+  const unsubscribe = engine.on('item-changed', (change) => {
+    latestChange = change;
     changed = true;
     wake?.();
   });
@@ -121,9 +138,11 @@ export function createChangeFeedStream(options: ChangeFeedStreamOptions): Readab
       while (!ended) {
         if (changed) {
           changed = false;
+          const only = latestChange === undefined ? undefined : pageOfOnlyChange(latestChange, position, engine.changeFeedEnd, type);
+          latestChange = undefined;
           let page: ChangeFeedPage;
           try {
-            page = await engine.changeFeed({ after: position, limit: PAGE_ENTRIES, ...(type === undefined ? {} : { type }) });
+            page = only ?? (await engine.changeFeed({ after: position, limit: PAGE_ENTRIES, ...(type === undefined ? {} : { type }) }));
           } catch (error) {
             if (ended) return;
             // The engine closes after the HTTP server stops taking requests: a shutdown, not a failure.
