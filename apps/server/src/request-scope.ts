@@ -3,6 +3,7 @@ import type { ActivityTracker } from './activity-tracker.js';
 import type { Usage } from './engine.js';
 import { ApiError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { HttpBindings } from '@hono/node-server';
 
 /**
  * Per-request bookkeeping shared by the routes and the request-log middleware: the token usage
@@ -41,6 +42,8 @@ export interface AppVariables {
 
 /** The app's Hono environment. */
 export interface AppEnv {
+  /** Node's request and response, when served by `@hono/node-server` (not in `app.request()`). */
+  Bindings: Partial<HttpBindings> | undefined;
   Variables: AppVariables;
 }
 

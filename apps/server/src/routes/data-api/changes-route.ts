@@ -1,7 +1,7 @@
 import type { ChangeFeedPosition } from '@trosyn/sync-core';
 import { Hono } from 'hono';
 import { ApiError } from '../../errors.js';
-import { EVENT_STREAM_HEADERS } from '../../event-stream.js';
+import { EVENT_STREAM_HEADERS, writeEventsPromptly } from '../../event-stream.js';
 import type { Logger } from '../../logger.js';
 import type { AppEnv } from '../../request-scope.js';
 import { createChangeFeedStream, parsePosition } from './change-feed-stream.js';
@@ -60,6 +60,7 @@ export function changesRoute(deps: DataApiDependencies, options: ChangesRouteOpt
         endScope(outcome);
       },
     });
+    writeEventsPromptly(c.env?.outgoing);
     return new Response(body, { status: 200, headers: EVENT_STREAM_HEADERS });
   });
 }
