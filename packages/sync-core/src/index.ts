@@ -43,6 +43,7 @@ export type {
   SyncStatus,
   SyncRoundReport,
   SyncRoundOptions,
+  PeerLogPosition,
   ItemChangedEvent,
   ClockDriftEvent,
   SyncEngineEvents,

@@ -47,6 +47,7 @@ import type {
   HistoryReason,
   ItemPage,
   ListOptions,
+  PeerLogPosition,
   PeerStatus,
   PutInput,
   SyncEngineConfig,
@@ -95,6 +96,19 @@ function positiveOption(name: string, value: number | undefined, fallback: numbe
 function defaultWallClockMicros(): number {
   // performance.now() gives sub-millisecond resolution; Date.now() alone would only give ms.
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** Validates {@link SyncRoundOptions.pushOnly}: it comes from the caller, not from the peer's validated answers. */
+function checkPeerLogPosition(position: PeerLogPosition): void {
+  const cursor = position?.yourCursor;
+  const limits = position?.limits;
+  const positiveInteger = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) > 0;
+  if (
+    typeof cursor !== 'object' || cursor === null || (cursor.epoch !== null && typeof cursor.epoch !== 'string') || !Number.isSafeInteger(cursor.seq) || cursor.seq < 0 || typeof cursor.resyncing !== 'boolean' ||
+    typeof limits !== 'object' || limits === null || !positiveInteger(limits.maxChanges) || !positiveInteger(limits.maxBytes)
+  ) {
+    throw new SyncError('invalid-argument', 'pushOnly must be { yourCursor: { epoch: string | null, seq: non-negative integer, resyncing: boolean }, limits: { maxChanges, maxBytes: positive integers } }');
+  }
 }
 
 function errorInfo(error: unknown): { code: string; message: string } {
@@ -617,6 +631,7 @@ export class SyncEngine implements SyncResponder {
   async syncWith(peerId: string, transport: SyncTransport, options: SyncRoundOptions = {}): Promise<SyncRoundReport> {
     if (!isValidNodeId(peerId)) throw new SyncError('invalid-argument', `invalid peer id ${JSON.stringify(peerId)}`);
     if (peerId === this.#nodeId) throw new SyncError('invalid-argument', 'a node cannot sync with itself');
+    if (options.pushOnly !== undefined) checkPeerLogPosition(options.pushOnly);
     this.#assertOpen();
     const started = performance.now();
     const maxPages = options.maxPages ?? 100_000;
@@ -635,10 +650,10 @@ export class SyncEngine implements SyncResponder {
     const attemptAt = this.#clock.wallMicros();
     let lastAck: number | undefined;
     try {
-      // Pull.
-      let yourCursor: LogCursor | null = null;
-      let remoteLimits: PageLimits = { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes };
-      for (let pages = 0; ; pages++) {
+      // Pull, unless the caller knows where the peer stands in our log.
+      let yourCursor: LogCursor | null = options.pushOnly?.yourCursor ?? null;
+      let remoteLimits: PageLimits = options.pushOnly?.limits ?? { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes };
+      for (let pages = 0; options.pushOnly === undefined; pages++) {
         if (pages >= maxPages) throw new SyncError('invalid-message', `peer sent more than ${maxPages} pages in one round`);
         options.signal?.throwIfAborted();
         const peer = this.#getPeer(peerId);

@@ -1,3 +1,4 @@
+import type { LogCursor, PageLimits } from './messages.js';
 import type { ConflictRule } from './resolution.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { JsonValue, SyncItem } from './sync-item.js';
@@ -226,11 +227,30 @@ export interface SyncRoundReport {
   readonly durationMs: number;
 }
 
+/**
+ * Where a peer stands in this node's log, as the peer's last answer said: the `yourCursor` and
+ * `limits` of a pull page, with the cursor moved by later push acknowledgements. See
+ * {@link SyncRoundOptions.pushOnly}.
+ */
+export interface PeerLogPosition {
+  readonly yourCursor: LogCursor;
+  readonly limits: PageLimits;
+}
+
 /** Options of {@link SyncEngine.syncWith}. */
 export interface SyncRoundOptions {
   readonly signal?: AbortSignal | undefined;
   /** Upper bound of pages per direction in one round. Default 100 000. */
   readonly maxPages?: number | undefined;
+  /**
+   * A round that only pushes, from this position of the peer in our log, without pulling first:
+   * a live change then costs one request. Take it from the peer's own answers. A position
+   * behind the peer's is harmless (what it already has is skipped); one ahead of it (the peer
+   * lost data) makes the peer refuse the page (`cursor-gap`, `epoch-mismatch`): nothing is
+   * applied and the round fails with `remote-error`, so run a full round then. What the peer has for us comes with its
+   * own push or the next full round.
+   */
+  readonly pushOnly?: PeerLogPosition | undefined;
 }
 
 /** Payload of the `item-changed` event. */
