@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
-import { SYNC_PROTOCOL_VERSION, type LogCursor, type PageLimits, type PullRequest, type PullResponse, type SyncRequest, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
+import { type LogCursor, type PageLimits, type PeerLogPosition, type PullRequest, type SyncRequest, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
 import { SyncStreamConnection, type StreamAnswer } from './sync-stream-connection.js';
 import { STREAM_FRAME_HEADER_BYTES } from './sync-stream.js';
@@ -177,36 +177,16 @@ export class HttpSyncTransport implements SyncTransport {
   }
 
   /**
-   * A view of this transport for a push-only round, or `undefined` when this node does not yet
-   * know where the peer's cursor into its log stands (no round completed yet, or the peer is
-   * resyncing from us).
-   *
-   * A round is pull-then-push. To push a live change with one sealed request, the view answers
-   * the round's pull itself with an empty page at this node's current cursor (exactly what the
-   * peer answers when it has nothing new; whatever it does have arrives with its own push or the
-   * next full round) and the peer's last known cursor into our log; the push then goes to the
-   * peer. If that cursor is stale the peer refuses the page (`cursor-gap`, `epoch-mismatch`) and
-   * nothing is applied: the scheduler then runs a full round.
+   * Where the peer stands in this node's log, from its last answers (a pull page's `yourCursor`
+   * and `limits`, moved by later push acknowledgements), for a push-only round
+   * (`SyncRoundOptions.pushOnly`); `undefined` while that is unknown (no round completed yet)
+   * or the peer is resyncing from us. A stale position costs nothing: the peer refuses a page
+   * it cannot continue, with nothing applied, and the scheduler then runs a full round.
    */
-  pushOnly(): SyncTransport | undefined {
+  peerLogPosition(): PeerLogPosition | undefined {
     const view = this.#peerView;
-    const peerId = this.peerNodeId;
-    if (view === undefined || view.yourCursor === null || view.yourCursor.resyncing || peerId === undefined) return undefined;
-    return {
-      request: (message, options) => {
-        if (message.type !== 'pull' || message.cursor.epoch === null || message.cursor.resyncing) return this.request(message, options);
-        options?.signal?.throwIfAborted();
-        const current = this.#peerView ?? view;
-        const page: PullResponse = {
-          type: 'pull-page',
-          protocol: SYNC_PROTOCOL_VERSION,
-          page: { nodeId: peerId, epoch: message.cursor.epoch, mode: 'delta', after: message.cursor.seq, through: message.cursor.seq, hasMore: false, changes: [], receiverCursor: null },
-          yourCursor: current.yourCursor,
-          limits: current.limits,
-        };
-        return Promise.resolve(page);
-      },
-    };
+    if (view === undefined || view.yourCursor === null || view.yourCursor.resyncing) return undefined;
+    return { yourCursor: view.yourCursor, limits: view.limits };
   }
 
   #observe(response: unknown): void {

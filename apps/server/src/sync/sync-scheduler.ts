@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { PeerSyncer, type SyncEngine, type SyncRoundReport, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
+import { PeerSyncer, type PeerLogPosition, type SyncEngine, type SyncRoundReport, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
 import type { Logger } from '../logger.js';
 import { LanSyncError } from './errors.js';
 
@@ -32,8 +32,8 @@ export interface PeerTransport extends SyncTransport {
   connect(options?: SyncTransportRequestOptions): Promise<string>;
   /** Whether a live session is held. */
   readonly connected: boolean;
-  /** A transport for a push-only round, when the peer's cursor into our log is known. */
-  pushOnly?(): SyncTransport | undefined;
+  /** Where the peer stands in our log, when known: lets a live change go as a push-only round. */
+  peerLogPosition?(): PeerLogPosition | undefined;
   close(): void;
 }
 
@@ -391,9 +391,10 @@ export class SyncScheduler {
         this.#identify(entry, peerId);
       }
       entry.state = 'syncing';
-      // A live change to a peer in good standing: push it with one request (see HttpSyncTransport.pushOnly).
-      const pushOnly = reason === 'push' && entry.failures === 0 && entry.lastSyncAt !== null ? entry.transport.pushOnly?.() : undefined;
-      let report = pushOnly === undefined ? undefined : await this.#config.engine.syncWith(entry.nodeId!, pushOnly, { signal });
+      // A live change to a peer in good standing: push it with one request, from where the
+      // peer's last answer put it in our log (see HttpSyncTransport.peerLogPosition).
+      const pushOnly = reason === 'push' && entry.failures === 0 && entry.lastSyncAt !== null ? entry.transport.peerLogPosition?.() : undefined;
+      let report = pushOnly === undefined ? undefined : await this.#config.engine.syncWith(entry.nodeId!, entry.transport, { signal, pushOnly });
       const mode = report?.ok === true ? 'push-only' : 'full';
       if (report === undefined || !report.ok) report = await entry.syncer!.syncOnce({ signal });
       this.#config.logger.log(report.ok ? 'info' : 'warn', 'sync round', {

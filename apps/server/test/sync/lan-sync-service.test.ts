@@ -63,8 +63,8 @@ describe('LanSyncService (two nodes on 127.0.0.1, static peers)', () => {
     await b.service.engine.put({ id: 'live', type: 'note', data: { n: 1 } });
     await waitFor('live write on A', () => a.service.engine.get('live'), 2000);
     expect(Date.now() - started).toBeLessThan(2000);
-    // Once a round with the peer completed, a live change goes out with one sealed request: the
-    // round's pull is answered locally (HttpSyncTransport.pushOnly).
+    // Once a round with the peer completed, a live change goes out with one sealed request: a
+    // push-only round from the peer's last known position in B's log (HttpSyncTransport.peerLogPosition).
     await waitFor('the first round from B', () => b.logs.some((line) => line['event'] === 'sync-round' && line['ok'] === true));
     const logged = b.logs.length;
     await b.service.engine.put({ id: 'live-2', type: 'note', data: { n: 2 } });

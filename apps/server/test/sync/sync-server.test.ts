@@ -172,6 +172,27 @@ describe('sync server', () => {
     expect(events('auth-failed').map((line) => line.fields['code'])).toContain('replayed');
   });
 
+  it("learns where the peer stands in our log from its answers, so a live change costs one request", async () => {
+    const { server, engine } = await node();
+    const transport = new HttpSyncTransport({ url: server.url, networkKey, nodeId: 'client-node', streams: false });
+    cleanups.push(() => transport.close());
+    const messages = countMessageRequests(server);
+    const requester = newRequester();
+    expect(transport.peerLogPosition()).toBeUndefined();
+    await requester.put({ id: 'first', type: 'note', data: 1 });
+    expect((await requester.syncWith('server-node', transport)).ok).toBe(true);
+    // The pull page said the server had nothing of ours; the push's acknowledgement moved that.
+    expect(transport.peerLogPosition()).toEqual({ yourCursor: { epoch: requester.epoch, seq: 1, resyncing: false }, limits: { maxChanges: expect.any(Number), maxBytes: expect.any(Number) } });
+
+    await requester.put({ id: 'live', type: 'note', data: 2 });
+    const before = messages();
+    const report = await requester.syncWith('server-node', transport, { pushOnly: transport.peerLogPosition() });
+    expect(report).toMatchObject({ ok: true, pulled: { pages: 0 }, pushed: { changes: 1 } });
+    expect(messages() - before).toBe(1);
+    expect((await engine.get('live'))?.data).toBe(2);
+    expect(transport.peerLogPosition()?.yourCursor.seq).toBe(2);
+  });
+
   it('refuses a node with another secret, counts the failures and logs the address as suspicious', async () => {
     const { server, engine, events } = await node();
     await engine.put({ id: 'private', type: 'note', data: 'not for intruders' });
