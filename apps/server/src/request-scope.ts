@@ -1,9 +1,9 @@
+import type { HttpBindings } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import type { ActivityTracker } from './activity-tracker.js';
 import type { Usage } from './engine.js';
 import { ApiError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { HttpBindings } from '@hono/node-server';
 
 /**
  * Per-request bookkeeping shared by the routes and the request-log middleware: the token usage

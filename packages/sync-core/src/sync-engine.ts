@@ -103,10 +103,10 @@ function checkPeerLogPosition(position: PeerLogPosition): void {
   const cursor = position?.yourCursor;
   const limits = position?.limits;
   const positiveInteger = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) > 0;
-  if (
-    typeof cursor !== 'object' || cursor === null || (cursor.epoch !== null && typeof cursor.epoch !== 'string') || !Number.isSafeInteger(cursor.seq) || cursor.seq < 0 || typeof cursor.resyncing !== 'boolean' ||
-    typeof limits !== 'object' || limits === null || !positiveInteger(limits.maxChanges) || !positiveInteger(limits.maxBytes)
-  ) {
+  const cursorValid =
+    typeof cursor === 'object' && cursor !== null && (cursor.epoch === null || typeof cursor.epoch === 'string') && Number.isSafeInteger(cursor.seq) && cursor.seq >= 0 && typeof cursor.resyncing === 'boolean';
+  const limitsValid = typeof limits === 'object' && limits !== null && positiveInteger(limits.maxChanges) && positiveInteger(limits.maxBytes);
+  if (!cursorValid || !limitsValid) {
     throw new SyncError('invalid-argument', 'pushOnly must be { yourCursor: { epoch: string | null, seq: non-negative integer, resyncing: boolean }, limits: { maxChanges, maxBytes: positive integers } }');
   }
 }

@@ -57,9 +57,10 @@ function pageEvents(page: ChangeFeedPage): string {
 
 /**
  * The page a log read would return for a feed at `position` when `change`, the latest change,
- * is the next sequence number and the end of the log: then it is the only change to send. Built from the engine's event
- * instead of a read (the usual case of a live feed, and a read is a cold database query on the
- * path from a peer's write to the reader). `undefined` when it is not that case: read the log.
+ * has the next sequence number and ends the log: then it is the only change to send. Built
+ * from the engine's event instead of a read (the usual case of a live feed; a read is a cold
+ * database query on the path from a peer's write to the reader). `undefined` otherwise: read
+ * the log.
  */
 function pageOfOnlyChange(change: ItemChangedEvent, position: ChangeFeedPosition, end: ChangeFeedPosition, type: string | undefined): ChangeFeedPage | undefined {
   if (end.epoch !== position.epoch || change.seq !== position.seq + 1 || end.seq !== change.seq) return undefined;
