@@ -2,19 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allItems, Replicas } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { allItems, freshReplicasPerTest } from './helpers.js';
 
 const child = fileURLToPath(new URL('./fixtures/crash-child.mjs', import.meta.url));
 const built = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
-let replicas: Replicas;
-beforeEach(() => {
-  replicas = new Replicas();
-});
-afterEach(async () => {
-  await replicas.cleanup();
-});
+const fresh = freshReplicasPerTest();
 
 /** Starts the child, waits until it applies pages, lets it run `delayMs` more, then SIGKILLs it. */
 function runAndKill(source: string, target: string, delayMs: number): Promise<'killed' | 'finished'> {
@@ -40,22 +34,22 @@ function runAndKill(source: string, target: string, delayMs: number): Promise<'k
 describe('SyncEngine crash safety', () => {
   it('reopens consistent after SIGKILL while applying pages, and converges', async () => {
     expect(existsSync(built), 'run the package build first (dist/ is missing)').toBe(true);
-    const source = replicas.open('src');
+    const source = fresh.replicas.open('src');
     const total = 20_000;
     for (let i = 0; i < total; i += 2000) {
       await source.putMany(Array.from({ length: 2000 }, (_, j) => ({ id: `item-${String(i + j).padStart(6, '0')}`, type: 't', data: { n: i + j, pad: 'p'.repeat(200) } })));
     }
     await source.dispose();
     const sourceSeqs = new Map<string, number>();
-    const sdb = new Database(replicas.path('src'), { readonly: true });
+    const sdb = new Database(fresh.replicas.path('src'), { readonly: true });
     for (const row of sdb.prepare('SELECT id, seq FROM sync_items').iterate() as IterableIterator<{ id: string; seq: number }>) sourceSeqs.set(row.id, row.seq);
     sdb.close();
 
     let lastCursor = 0;
     let killedMidway = 0;
     for (const delay of [30, 80, 150]) {
-      const outcome = await runAndKill(replicas.path('src'), replicas.path('dst'), delay);
-      const db = new Database(replicas.path('dst'));
+      const outcome = await runAndKill(fresh.replicas.path('src'), fresh.replicas.path('dst'), delay);
+      const db = new Database(fresh.replicas.path('dst'));
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       const peer = db.prepare("SELECT cursor FROM sync_peers WHERE peer_id = 'src'").get() as { cursor: number } | undefined;
       const cursor = peer?.cursor ?? 0;
@@ -70,8 +64,8 @@ describe('SyncEngine crash safety', () => {
     }
     expect(killedMidway).toBeGreaterThan(0);
 
-    const sourceAgain = replicas.open('src');
-    const target = replicas.open('dst');
+    const sourceAgain = fresh.replicas.open('src');
+    const target = fresh.replicas.open('dst');
     const { createInMemoryTransport } = await import('../src/testing.js');
     const report = await target.syncWith('src', createInMemoryTransport(sourceAgain, 'dst'));
     expect(report.error).toBeNull();

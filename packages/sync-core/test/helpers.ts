@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { SyncEngine } from '../src/index.js';
 import type { SyncEngineConfig, SyncRoundReport } from '../src/index.js';
 import { createInMemoryTransport, type InMemoryTransport } from '../src/testing.js';
@@ -64,4 +65,39 @@ export async function allItems(engine: SyncEngine): Promise<unknown[]> {
     if (page.nextCursor === undefined) return out;
     cursor = page.nextCursor;
   }
+}
+
+/** What {@link freshReplicasPerTest} gives the tests of a file. */
+export interface PerTestReplicas {
+  /** This test's replicas; their databases are removed after it. */
+  readonly replicas: Replicas;
+  /** This test's clock. */
+  readonly time: FakeTime;
+}
+
+/**
+ * Registers the hooks that give each test of the calling file fresh {@link Replicas} (cleaned
+ * up after the test) and a fresh {@link FakeTime}. Read them inside tests only.
+ */
+export function freshReplicasPerTest(): PerTestReplicas {
+  let current: { replicas: Replicas; time: FakeTime } | undefined;
+  beforeEach(() => {
+    current = { replicas: new Replicas(), time: new FakeTime() };
+  });
+  afterEach(async () => {
+    await current?.replicas.cleanup();
+    current = undefined;
+  });
+  const inTest = (): { replicas: Replicas; time: FakeTime } => {
+    if (current === undefined) throw new Error('freshReplicasPerTest: read replicas and time inside a test');
+    return current;
+  };
+  return {
+    get replicas() {
+      return inTest().replicas;
+    },
+    get time() {
+      return inTest().time;
+    },
+  };
 }

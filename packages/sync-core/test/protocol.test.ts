@@ -1,17 +1,9 @@
 import { copyFileSync, rmSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SYNC_PROTOCOL_VERSION, type PullResponse, type SyncEngine } from '../src/index.js';
-import { allItems, FakeTime, Replicas } from './helpers.js';
+import { allItems, freshReplicasPerTest } from './helpers.js';
 
-let replicas: Replicas;
-let time: FakeTime;
-beforeEach(() => {
-  replicas = new Replicas();
-  time = new FakeTime();
-});
-afterEach(async () => {
-  await replicas.cleanup();
-});
+const fresh = freshReplicasPerTest();
 
 async function pullFrom(source: SyncEngine, requester: string): Promise<PullResponse> {
   const response = await source.handleSyncRequest(
@@ -42,8 +34,8 @@ function withValueVector(change: Record<string, unknown>, lost: unknown[]): void
 
 describe('SyncEngine.handleSyncRequest with hostile pages', () => {
   it('rejects malformed pages with a typed error and applies nothing', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock(), maxItemBytes: 10_000, pageMaxChanges: 50 });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock(), maxItemBytes: 10_000, pageMaxChanges: 50 });
     await a.putMany(Array.from({ length: 3 }, (_, i) => ({ id: `item-${i}`, type: 't', data: { i } })));
     const { page } = await pullFrom(a, 'b');
     type Mutable = Record<string, unknown> & { changes: Record<string, unknown>[] };
@@ -88,10 +80,10 @@ describe('SyncEngine.handleSyncRequest with hostile pages', () => {
   });
 
   it('rejects a page that starts after the cursor (a gap) but accepts an overlapping one', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.putMany(Array.from({ length: 4 }, (_, i) => ({ id: `item-${i}`, type: 't', data: i })));
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     await a.put({ id: 'late', type: 't', data: 'late' });
     const response = await a.handleSyncRequest(
       {
@@ -120,22 +112,22 @@ describe('SyncEngine.handleSyncRequest with hostile pages', () => {
 describe('SyncEngine tombstone collection and full resync', () => {
   it('gives a peer that returns after the horizon a full resync, never a resurrected item', async () => {
     const retention = 60_000;
-    const a = replicas.open('a', { wallClockMicros: time.clock(), tombstoneRetentionMs: retention });
-    const b = replicas.open('b', { wallClockMicros: time.clock(), tombstoneRetentionMs: retention });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), tombstoneRetentionMs: retention });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock(), tombstoneRetentionMs: retention });
     await a.putMany([
       { id: 'x', type: 't', data: 'to be deleted' },
       { id: 'y', type: 't', data: 'stays' },
     ]);
-    await replicas.sync(b, a);
-    await replicas.sync(a, b);
+    await fresh.replicas.sync(b, a);
+    await fresh.replicas.sync(a, b);
     // b goes offline; a deletes x and, past the retention, collects the tombstone.
     await a.delete('x');
-    time.advanceMs(retention + 1000);
+    fresh.time.advanceMs(retention + 1000);
     expect(await a.collectGarbage()).toMatchObject({ tombstonesCollected: 1 });
     expect(await a.get('x', { includeDeleted: true })).toBeUndefined();
     await b.put({ id: 'z', type: 't', data: 'created offline' });
 
-    const report = await replicas.sync(b, a);
+    const report = await fresh.replicas.sync(b, a);
     expect(report.ok).toBe(true);
     expect(report.pulled.mode).toBe('full');
     for (const engine of [a, b]) {
@@ -146,39 +138,39 @@ describe('SyncEngine tombstone collection and full resync', () => {
     expect((await b.conflicts()).map((c) => [c.itemId, c.rule])).toEqual([['x', 'resync-removed']]);
     expect((await b.history('x'))[0]).toMatchObject({ reason: 'resync-removed', item: { data: 'to be deleted' } });
     // Later rounds are deltas again and change nothing.
-    const again = await replicas.sync(a, b);
+    const again = await fresh.replicas.sync(a, b);
     expect(again).toMatchObject({ ok: true, pulled: { mode: 'delta' } });
     expect(await a.get('x')).toBeUndefined();
   });
 
   it('changes its epoch when it finds it was restored from a backup, so peers send back what it lost', async () => {
-    let a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    let a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'old', type: 't', data: 1 });
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     await a.dispose();
-    copyFileSync(replicas.path('a'), `${replicas.path('a')}.bak`);
-    a = replicas.open('a', { wallClockMicros: time.clock() });
+    copyFileSync(fresh.replicas.path('a'), `${fresh.replicas.path('a')}.bak`);
+    a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.putMany([1, 2, 3].map((n) => ({ id: `new-${n}`, type: 't', data: n })));
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     expect((await b.list()).items).toHaveLength(4);
     // Disaster: a goes back to the backup, losing new-1..3 (which b received from a).
     const epoch = a.epoch;
     await a.dispose();
-    for (const suffix of ['-wal', '-shm']) rmSync(replicas.path('a') + suffix, { force: true });
-    copyFileSync(`${replicas.path('a')}.bak`, replicas.path('a'));
-    a = replicas.open('a', { wallClockMicros: time.clock() });
+    for (const suffix of ['-wal', '-shm']) rmSync(fresh.replicas.path('a') + suffix, { force: true });
+    copyFileSync(`${fresh.replicas.path('a')}.bak`, fresh.replicas.path('a'));
+    a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     expect(a.epoch).toBe(epoch);
-    const report = await replicas.sync(b, a);
+    const report = await fresh.replicas.sync(b, a);
     expect(report.ok).toBe(true);
     expect(a.epoch).not.toBe(epoch);
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     expect((await a.list()).items.map((i) => i.id)).toEqual(['new-1', 'new-2', 'new-3', 'old']);
     expect(await allItems(a)).toEqual(await allItems(b));
   });
 
   it('prunes history beyond the retention settings', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock(), historyMaxVersions: 3 });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), historyMaxVersions: 3 });
     for (let i = 0; i < 10; i++) await a.put({ id: 'doc', type: 't', data: i });
     expect(await a.history('doc')).toHaveLength(9);
     expect(await a.collectGarbage()).toMatchObject({ historyEntriesPruned: 6 });
@@ -186,23 +178,23 @@ describe('SyncEngine tombstone collection and full resync', () => {
   });
 
   it('fully resyncs a peer whose database was wiped (new epoch) in both directions', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    let b = replicas.open('b', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    let b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.putMany(Array.from({ length: 5 }, (_, i) => ({ id: `a${i}`, type: 't', data: i })));
     await b.putMany(Array.from({ length: 5 }, (_, i) => ({ id: `b${i}`, type: 't', data: i })));
-    await replicas.sync(b, a);
-    await replicas.sync(a, b);
+    await fresh.replicas.sync(b, a);
+    await fresh.replicas.sync(a, b);
     const before = await allItems(a);
     const oldEpoch = b.epoch;
     await b.dispose();
-    for (const suffix of ['', '-wal', '-shm']) rmSync(replicas.path('b') + suffix, { force: true });
-    b = replicas.open('b', { wallClockMicros: time.clock() });
+    for (const suffix of ['', '-wal', '-shm']) rmSync(fresh.replicas.path('b') + suffix, { force: true });
+    b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     expect(b.epoch).not.toBe(oldEpoch);
 
-    const fromWiped = await replicas.sync(b, a);
+    const fromWiped = await fresh.replicas.sync(b, a);
     // b's old cursor is gone, and a no longer knows b's log: both directions are full.
     expect(fromWiped).toMatchObject({ ok: true, pulled: { mode: 'full', changes: 10 }, pushed: { mode: 'full' } });
-    const back = await replicas.sync(a, b);
+    const back = await fresh.replicas.sync(a, b);
     expect(back).toMatchObject({ ok: true, pulled: { mode: 'delta', changes: 0 }, pushed: { changes: 0 } });
     expect(await allItems(b)).toEqual(before);
     expect(await allItems(a)).toEqual(before);

@@ -1,22 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PeerLogPosition, SyncEngine, SyncRequest, SyncTransport } from '../src/index.js';
-import { FakeTime, Replicas } from './helpers.js';
+import { freshReplicasPerTest } from './helpers.js';
 
-let replicas: Replicas;
-let time: FakeTime;
-beforeEach(() => {
-  replicas = new Replicas();
-  time = new FakeTime();
-});
-afterEach(async () => {
-  await replicas.cleanup();
-});
+const fresh = freshReplicasPerTest();
 
 const LIMITS = { maxChanges: 1_000, maxBytes: 1_048_576 };
 
 /** `from`'s transport to `to`, recording the type of every request it sends. */
 function recorded(from: SyncEngine, to: SyncEngine): { transport: SyncTransport; sent: SyncRequest['type'][] } {
-  const inner = replicas.transport(from, to);
+  const inner = fresh.replicas.transport(from, to);
   const sent: SyncRequest['type'][] = [];
   return {
     sent,
@@ -31,10 +23,10 @@ function recorded(from: SyncEngine, to: SyncEngine): { transport: SyncTransport;
 
 /** Two replicas in sync after one full round; `position` is b's position in a's log. */
 async function syncedPair(): Promise<{ a: SyncEngine; b: SyncEngine; position: PeerLogPosition }> {
-  const a = replicas.open('a', { wallClockMicros: time.clock() });
-  const b = replicas.open('b', { wallClockMicros: time.clock() });
+  const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+  const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
   await a.put({ id: 'first', type: 't', data: 1 });
-  await replicas.sync(a, b);
+  await fresh.replicas.sync(a, b);
   return { a, b, position: { yourCursor: { epoch: a.epoch, seq: a.changeFeedEnd.seq, resyncing: false }, limits: LIMITS } };
 }
 
@@ -55,7 +47,7 @@ describe('SyncEngine.syncWith({ pushOnly })', () => {
     const { a, b } = await syncedPair();
     await a.put({ id: 'live', type: 't', data: 2 });
     const behind: PeerLogPosition = { yourCursor: { epoch: a.epoch, seq: 0, resyncing: false }, limits: LIMITS };
-    const report = await a.syncWith(b.nodeId, replicas.transport(a, b), { pushOnly: behind });
+    const report = await a.syncWith(b.nodeId, fresh.replicas.transport(a, b), { pushOnly: behind });
     expect(report).toMatchObject({ ok: true, pushed: { changes: 2 } });
     expect((await b.history('first')).length).toBe(0); // the change b had was not applied twice
     expect(await b.get('live')).toMatchObject({ data: 2 });
@@ -67,11 +59,11 @@ describe('SyncEngine.syncWith({ pushOnly })', () => {
     await a.put({ id: 'live', type: 't', data: 'pushed after it' });
     // Claims b has `missed` already: the page would leave a gap in b's copy of a's log.
     const ahead: PeerLogPosition = { yourCursor: { epoch: a.epoch, seq: a.changeFeedEnd.seq - 1, resyncing: false }, limits: LIMITS };
-    const report = await a.syncWith(b.nodeId, replicas.transport(a, b), { pushOnly: ahead });
+    const report = await a.syncWith(b.nodeId, fresh.replicas.transport(a, b), { pushOnly: ahead });
     expect(report).toMatchObject({ ok: false, error: { code: 'remote-error', message: expect.stringContaining('cursor-gap') } });
     expect([await b.get('missed'), await b.get('live')]).toEqual([undefined, undefined]);
     // A full round repairs it.
-    expect((await replicas.sync(a, b)).ok).toBe(true);
+    expect((await fresh.replicas.sync(a, b)).ok).toBe(true);
     expect(await b.get('missed')).toMatchObject({ data: 'never reached b' });
   });
 

@@ -1,30 +1,22 @@
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClockDriftError, SyncEngine, SyncError, type ConflictRecord, type ItemChangedEvent, type SyncItem } from '../src/index.js';
-import { allItems, FakeTime, Replicas } from './helpers.js';
+import { allItems, freshReplicasPerTest } from './helpers.js';
 
-let replicas: Replicas;
-let time: FakeTime;
-beforeEach(() => {
-  replicas = new Replicas();
-  time = new FakeTime();
-});
-afterEach(async () => {
-  await replicas.cleanup();
-});
+const fresh = freshReplicasPerTest();
 
 describe('SyncEngine storage', () => {
   it('uses WAL mode on file databases and keeps its tables versioned', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'x', type: 't', data: 1 });
-    const db = new Database(replicas.path('a'), { readonly: true });
+    const db = new Database(fresh.replicas.path('a'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.prepare('SELECT version FROM sync_schema').get()).toEqual({ version: 1 });
     db.close();
   });
 
   it('sizes its SQLite page cache by cacheSizeKiB (default 32 MiB) and refuses a bad size', async () => {
-    const db = new Database(replicas.path('cache'));
+    const db = new Database(fresh.replicas.path('cache'));
     const engine = new SyncEngine({ database: db, nodeId: 'cache', cacheSizeKiB: 4096 });
     expect(db.pragma('cache_size', { simple: true })).toBe(-4096);
     await engine.dispose();
@@ -38,25 +30,25 @@ describe('SyncEngine storage', () => {
   });
 
   it('persists the clock, epoch and node id across restarts', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     const first = await a.put({ id: 'x', type: 't', data: 1 });
     const epoch = a.epoch;
     await a.dispose();
     // The wall clock jumped back an hour: timestamps must still increase.
-    time.advanceMs(-3_600_000);
-    const again = replicas.open('a', { wallClockMicros: time.clock() });
+    fresh.time.advanceMs(-3_600_000);
+    const again = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     const second = await again.put({ id: 'x', type: 't', data: 2 });
     expect(second.hlc > first.hlc).toBe(true);
     expect(second.version).toBe(2);
     expect(again.epoch).toBe(epoch);
     await again.dispose();
-    expect(() => replicas.open('other-name', { nodeId: 'a-renamed', database: replicas.path('a') })).toThrow(
+    expect(() => fresh.replicas.open('other-name', { nodeId: 'a-renamed', database: fresh.replicas.path('a') })).toThrow(
       expect.objectContaining({ code: 'node-id-mismatch' }),
     );
   });
 
   it('lists items by type in pages and validates arguments', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.putMany(Array.from({ length: 25 }, (_, i) => ({ id: `n${String(i).padStart(2, '0')}`, type: i % 2 === 0 ? 'even' : 'odd', data: i })));
     await a.delete('n00');
     const first = await a.list({ type: 'even', limit: 5 });
@@ -74,7 +66,7 @@ describe('SyncEngine storage', () => {
   });
 
   it('writes a batch in one transaction, later entries for an id superseding earlier ones', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'x', type: 't', data: 0 });
     const written = await a.putMany([
       { id: 'x', type: 't', data: 1 },
@@ -89,7 +81,7 @@ describe('SyncEngine storage', () => {
   });
 
   it('creates an item only when its id is free, atomically', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     const created = await a.create({ id: 'x', type: 't', data: 1 });
     expect(created).toMatchObject({ id: 'x', version: 1, data: 1 });
     await expect(a.create({ id: 'x', type: 't', data: 2 })).rejects.toMatchObject({ code: 'already-exists' });
@@ -106,7 +98,7 @@ describe('SyncEngine storage', () => {
   });
 
   it('is disposable once; later calls throw disposed', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.dispose();
     await a.dispose();
     await expect(a.put({ type: 't', data: 1 })).rejects.toMatchObject({ code: 'disposed' });
@@ -116,46 +108,46 @@ describe('SyncEngine storage', () => {
 
 describe('SyncEngine replication', () => {
   it('sends each side only what the other lacks, in both directions', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.putMany(Array.from({ length: 10 }, (_, i) => ({ id: `a${i}`, type: 't', data: i })));
     await b.putMany(Array.from({ length: 5 }, (_, i) => ({ id: `b${i}`, type: 't', data: i })));
-    const first = await replicas.sync(a, b);
+    const first = await fresh.replicas.sync(a, b);
     expect(first).toMatchObject({ ok: true, pulled: { changes: 5 }, pushed: { changes: 10 } });
     expect(await allItems(a)).toEqual(await allItems(b));
-    const second = await replicas.sync(b, a);
+    const second = await fresh.replicas.sync(b, a);
     expect(second).toMatchObject({ ok: true, pulled: { changes: 0 }, pushed: { changes: 0 } });
     await a.put({ id: 'a1', type: 't', data: 'changed' });
-    const third = await replicas.sync(b, a);
+    const third = await fresh.replicas.sync(b, a);
     expect(third).toMatchObject({ ok: true, pulled: { changes: 1 }, pushed: { changes: 0 } });
     expect((await b.peerStatus('a'))?.pendingChanges).toBe(0);
     expect((await a.peerStatus('b'))?.pendingChanges).toBe(0);
   });
 
   it('relays changes through a middle node (line topology a – b – c)', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
-    const c = replicas.open('c', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    const c = fresh.replicas.open('c', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'from-a', type: 't', data: 'A' });
     await c.put({ id: 'from-c', type: 't', data: 'C' });
-    await replicas.sync(b, a);
-    await replicas.sync(b, c);
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
+    await fresh.replicas.sync(b, c);
+    await fresh.replicas.sync(b, a);
     expect(await allItems(a)).toEqual(await allItems(c));
     expect((await allItems(a)).length).toBe(2);
   });
 
   it('last write wins for concurrent modifications; the conflict is logged with both versions', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'doc', type: 'note', data: 'v1' });
-    await replicas.sync(a, b);
+    await fresh.replicas.sync(a, b);
     const fromA = await a.put({ id: 'doc', type: 'note', data: 'a edit' });
-    time.advanceMs(5);
+    fresh.time.advanceMs(5);
     const fromB = await b.put({ id: 'doc', type: 'note', data: 'b edit' });
     const conflicts: ConflictRecord[] = [];
     a.on('conflict', (c) => conflicts.push(c));
-    const report = await replicas.sync(a, b);
+    const report = await fresh.replicas.sync(a, b);
     expect(report.conflicts).toBe(1);
     expect((await a.get('doc'))?.data).toBe('b edit');
     expect(await allItems(a)).toEqual(await allItems(b));
@@ -171,41 +163,41 @@ describe('SyncEngine replication', () => {
   });
 
   it('logs a conflict on every replica that held either version, also when only the resolution reaches it', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
-    const c = replicas.open('c', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    const c = fresh.replicas.open('c', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'agenda', type: 'note', data: 'original' });
-    await replicas.sync(b, a);
-    await replicas.sync(c, a);
+    await fresh.replicas.sync(b, a);
+    await fresh.replicas.sync(c, a);
     // Concurrent edits on a and b; c gets b's edit first.
     await a.put({ id: 'agenda', type: 'note', data: 'a edit' });
-    time.advanceMs(5);
+    fresh.time.advanceMs(5);
     await b.put({ id: 'agenda', type: 'note', data: 'b edit' });
-    await replicas.sync(c, b);
+    await fresh.replicas.sync(c, b);
     // b resolves the conflict with a (b's later edit wins)...
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     expect(await b.conflicts()).toHaveLength(1);
     // c already holds the winning value and never saw a's edit: the resolution carries the lost
     // version, so c logs the conflict with both versions too, once however often it syncs.
-    await replicas.sync(c, a);
+    await fresh.replicas.sync(c, a);
     expect((await c.get('agenda'))?.data).toBe('b edit');
-    await replicas.sync(c, b);
-    await replicas.sync(c, a);
+    await fresh.replicas.sync(c, b);
+    await fresh.replicas.sync(c, a);
     const onC = await c.conflicts();
     expect(onC).toHaveLength(1);
     expect(onC[0]).toMatchObject({ itemId: 'agenda', rule: 'lww', winner: 'remote', local: { data: 'a edit' }, remote: { data: 'b edit' } });
     expect((await c.history('agenda'))[0]).toMatchObject({ reason: 'conflict-loser', item: { data: 'a edit' } });
     // d holds the value that is about to lose, and only ever sees the resolution made on b.
-    const d = replicas.open('d', { wallClockMicros: time.clock() });
+    const d = fresh.replicas.open('d', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'memo', type: 'note', data: 'original' });
-    await replicas.sync(d, a);
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(d, a);
+    await fresh.replicas.sync(b, a);
     await a.put({ id: 'memo', type: 'note', data: 'a edit' });
-    await replicas.sync(d, a); // d holds a's edit, which is about to lose
-    time.advanceMs(5);
+    await fresh.replicas.sync(d, a); // d holds a's edit, which is about to lose
+    fresh.time.advanceMs(5);
     await b.put({ id: 'memo', type: 'note', data: 'b edit' });
-    await replicas.sync(b, a); // b resolves: b's edit wins over a's
-    await replicas.sync(d, b); // d adopts b's resolved state, which absorbed a's edit
+    await fresh.replicas.sync(b, a); // b resolves: b's edit wins over a's
+    await fresh.replicas.sync(d, b); // d adopts b's resolved state, which absorbed a's edit
     expect((await d.get('memo'))?.data).toBe('b edit');
     const memoOnD = await d.conflicts({ itemId: 'memo' });
     expect(memoOnD).toHaveLength(1);
@@ -218,48 +210,48 @@ describe('SyncEngine replication', () => {
   });
 
   it('orders causally related writes by causality even when the writer’s clock is behind', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock(0) });
-    const b = replicas.open('b', { wallClockMicros: time.clock(-30_000) }); // 30 s slow
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(0) });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock(-30_000) }); // 30 s slow
     await a.put({ id: 'doc', type: 'note', data: 'from a' });
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     const edit = await b.put({ id: 'doc', type: 'note', data: 'b edits after seeing a' });
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     expect((await a.get('doc'))?.data).toBe('b edits after seeing a');
     expect(await a.conflicts()).toHaveLength(0);
     expect(edit.version).toBe(2);
   });
 
   it('rejects a page with a timestamp beyond the allowed drift and applies nothing from it', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock(0), maxClockDriftMs: 60_000 });
-    const fast = replicas.open('fast', { wallClockMicros: time.clock(120_000) });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(0), maxClockDriftMs: 60_000 });
+    const fast = fresh.replicas.open('fast', { wallClockMicros: fresh.time.clock(120_000) });
     await fast.put({ id: 'ok-1', type: 't', data: 1 });
     await fast.put({ id: 'ok-2', type: 't', data: 2 });
     const drift: unknown[] = [];
     a.on('clock-drift-rejected', (e) => drift.push(e));
-    const report = await replicas.sync(a, fast);
+    const report = await fresh.replicas.sync(a, fast);
     expect(report.ok).toBe(false);
     expect(report.error?.code).toBe('clock-drift');
     expect(drift).toHaveLength(1);
     expect(await a.list({ includeDeleted: true })).toEqual({ items: [], nextCursor: undefined });
     expect((await a.peerStatus('fast'))?.lastError?.code).toBe('clock-drift');
-    // The local clock did not adopt the remote time.
+    // The local clock did not adopt the remote fresh.time.
     const local = await a.put({ id: 'mine', type: 't', data: 0 });
-    expect(Number(local.hlc.slice(0, 16))).toBe(time.micros);
+    expect(Number(local.hlc.slice(0, 16))).toBe(fresh.time.micros);
     expect(new ClockDriftError('x', 1, 1).code).toBe('clock-drift');
   });
 
   it('lets a deletion win over a concurrent (even later) modification; the loser goes to history and the log', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
-    const c = replicas.open('c', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    const c = fresh.replicas.open('c', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'doc', type: 'note', data: 'v1' });
-    await replicas.sync(b, a);
-    await replicas.sync(c, a);
+    await fresh.replicas.sync(b, a);
+    await fresh.replicas.sync(c, a);
     await a.delete('doc');
-    time.advanceMs(1000);
+    fresh.time.advanceMs(1000);
     await b.put({ id: 'doc', type: 'note', data: 'edited later on b' });
-    await replicas.sync(b, a);
-    await replicas.sync(c, b);
+    await fresh.replicas.sync(b, a);
+    await fresh.replicas.sync(c, b);
     for (const engine of [a, b, c]) {
       expect(await engine.get('doc')).toBeUndefined();
       expect((await engine.get('doc', { includeDeleted: true }))?.deleted).toBe(true);
@@ -272,14 +264,14 @@ describe('SyncEngine replication', () => {
     // Restoring is a new write that replicates and beats the tombstone everywhere.
     const restored = await b.restore('doc');
     expect(restored).toMatchObject({ deleted: false, data: 'edited later on b' });
-    await replicas.sync(b, a);
-    await replicas.sync(c, a);
+    await fresh.replicas.sync(b, a);
+    await fresh.replicas.sync(c, a);
     expect((await c.get('doc'))?.data).toBe('edited later on b');
     expect(await allItems(a)).toEqual(await allItems(c));
   });
 
   it('reads and restores a chosen history version', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'doc', type: 'note', data: 'one' });
     await a.put({ id: 'doc', type: 'note', data: 'two' });
     await a.put({ id: 'doc', type: 'note', data: 'three' });
@@ -293,15 +285,15 @@ describe('SyncEngine replication', () => {
   });
 
   it('emits item-changed events for local and remote changes, and round reports', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     const events: ItemChangedEvent[] = [];
     a.on('item-changed', (e) => events.push(e));
     const rounds: unknown[] = [];
     a.on('sync-round-finished', (r) => rounds.push(r));
     await a.put({ id: 'local', type: 't', data: 1 });
     await b.put({ id: 'remote', type: 't', data: 2 });
-    await replicas.sync(a, b);
+    await fresh.replicas.sync(a, b);
     expect(events.map((e) => [e.item.id, e.source, e.peerId])).toEqual([
       ['local', 'local', null],
       ['remote', 'remote', 'b'],
@@ -313,20 +305,20 @@ describe('SyncEngine replication', () => {
   });
 
   it('records a round in one write on the requester and none on the responder when nothing changed', async () => {
-    const aDb = new Database(replicas.path('a'));
-    const bDb = new Database(replicas.path('b'));
-    const a = replicas.open('a', { wallClockMicros: time.clock(), database: aDb });
-    const b = replicas.open('b', { wallClockMicros: time.clock(), database: bDb });
+    const aDb = new Database(fresh.replicas.path('a'));
+    const bDb = new Database(fresh.replicas.path('b'));
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), database: aDb });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock(), database: bDb });
     await a.put({ id: 'x', type: 't', data: 1 });
-    await replicas.sync(a, b);
+    await fresh.replicas.sync(a, b);
     // Rounds until nothing moves: the second moves a's cursor past b's log entry for x (an echo,
     // not sent back), the third tells b that a's cursor moved.
-    await replicas.sync(a, b);
-    await replicas.sync(a, b);
+    await fresh.replicas.sync(a, b);
+    await fresh.replicas.sync(a, b);
     const writes = (db: Database.Database): number => (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
     const [aBefore, bBefore] = [writes(aDb), writes(bDb)];
-    time.advanceMs(1000);
-    const idle = await replicas.sync(a, b);
+    fresh.time.advanceMs(1000);
+    const idle = await fresh.replicas.sync(a, b);
     expect(idle).toMatchObject({ ok: true, pulled: { changes: 0 }, pushed: { changes: 0 } });
     // The requester's outcome (attempt and success times) is its only write; the responder
     // served a pull at a cursor it already had acknowledged.
@@ -334,14 +326,14 @@ describe('SyncEngine replication', () => {
     expect(writes(bDb) - bBefore).toBe(0);
     const status = await a.peerStatus('b');
     expect(status?.lastAttemptAt?.getTime()).toBe(status?.lastSuccessAt?.getTime());
-    expect(status?.lastSuccessAt?.getTime()).toBe(Math.floor(time.micros / 1000));
+    expect(status?.lastSuccessAt?.getTime()).toBe(Math.floor(fresh.time.micros / 1000));
     // A failed round records its attempt and the error, and keeps the last success.
-    const transport = replicas.transport(a, b);
+    const transport = fresh.replicas.transport(a, b);
     transport.partitioned = true;
-    time.advanceMs(1000);
-    expect((await replicas.sync(a, b)).ok).toBe(false);
+    fresh.time.advanceMs(1000);
+    expect((await fresh.replicas.sync(a, b)).ok).toBe(false);
     const failed = await a.peerStatus('b');
-    expect(failed?.lastAttemptAt?.getTime()).toBe(Math.floor(time.micros / 1000));
+    expect(failed?.lastAttemptAt?.getTime()).toBe(Math.floor(fresh.time.micros / 1000));
     expect(failed?.lastSuccessAt?.getTime()).toBe(status?.lastSuccessAt?.getTime());
     expect(failed?.lastError).toMatchObject({ code: 'transport-error' });
     transport.partitioned = false;
@@ -352,18 +344,18 @@ describe('SyncEngine replication', () => {
   });
 
   it('counts pending changes per peer while offline and delivers them on reconnection', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
-    await replicas.sync(a, b);
-    const transport = replicas.transport(a, b);
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    await fresh.replicas.sync(a, b);
+    const transport = fresh.replicas.transport(a, b);
     transport.partitioned = true;
     await a.putMany(Array.from({ length: 7 }, (_, i) => ({ id: `offline-${i}`, type: 't', data: i })));
-    const failed = await replicas.sync(a, b);
+    const failed = await fresh.replicas.sync(a, b);
     expect(failed.ok).toBe(false);
     expect(failed.error?.code).toBe('transport-error');
     expect((await a.peerStatus('b'))?.pendingChanges).toBe(7);
     transport.partitioned = false;
-    expect((await replicas.sync(a, b)).ok).toBe(true);
+    expect((await fresh.replicas.sync(a, b)).ok).toBe(true);
     expect((await a.peerStatus('b'))?.pendingChanges).toBe(0);
     expect((await b.list()).items).toHaveLength(7);
   });
@@ -392,13 +384,13 @@ describe('SyncEngine custom conflict resolution', () => {
   }
 
   it('merges concurrent document edits with an overridden resolveConflict', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() }, DocumentMergingEngine);
-    const b = replicas.open('b', { wallClockMicros: time.clock() }, DocumentMergingEngine);
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() }, DocumentMergingEngine);
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() }, DocumentMergingEngine);
     await a.put({ id: 'doc', type: 'document', data: { content: 'base' } });
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     await a.put({ id: 'doc', type: 'document', data: { content: 'written on a' } });
     await b.put({ id: 'doc', type: 'document', data: { content: 'written on b' } });
-    await replicas.sync(a, b);
+    await fresh.replicas.sync(a, b);
     const merged = await a.get('doc');
     expect(merged?.data).toEqual({ content: 'written on a\n---\nwritten on b' });
     expect(merged?.version).toBe(3);
@@ -407,32 +399,32 @@ describe('SyncEngine custom conflict resolution', () => {
     expect(record).toMatchObject({ rule: 'custom', winner: 'merged', result: { data: { content: 'written on a\n---\nwritten on b' } } });
     // Notes are not documents: the default rule applies.
     await a.put({ id: 'note', type: 'note', data: 'x' });
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     await a.put({ id: 'note', type: 'note', data: 'a' });
-    time.advanceMs(1);
+    fresh.time.advanceMs(1);
     await b.put({ id: 'note', type: 'note', data: 'b' });
-    await replicas.sync(a, b);
+    await fresh.replicas.sync(a, b);
     expect((await a.get('note'))?.data).toBe('b');
     expect((await a.conflicts({ itemId: 'note' }))[0]?.rule).toBe('lww');
   });
 
   it('converges when both sides resolved the same conflict differently', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() }, DocumentMergingEngine);
-    const b = replicas.open('b', { wallClockMicros: time.clock() }, DocumentMergingEngine);
-    const c = replicas.open('c', { wallClockMicros: time.clock() }, DocumentMergingEngine);
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() }, DocumentMergingEngine);
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() }, DocumentMergingEngine);
+    const c = fresh.replicas.open('c', { wallClockMicros: fresh.time.clock() }, DocumentMergingEngine);
     await a.put({ id: 'doc', type: 'document', data: { content: 'base' } });
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     await a.put({ id: 'doc', type: 'document', data: { content: 'A' } });
     await b.put({ id: 'doc', type: 'document', data: { content: 'B' } });
     // c carries each version to the other side, so a and b resolve independently.
-    await c.syncWith('a', replicas.transport(c, a), {});
-    await c.syncWith('b', replicas.transport(c, b), {});
-    await replicas.sync(a, c);
-    await replicas.sync(b, c);
+    await c.syncWith('a', fresh.replicas.transport(c, a), {});
+    await c.syncWith('b', fresh.replicas.transport(c, b), {});
+    await fresh.replicas.sync(a, c);
+    await fresh.replicas.sync(b, c);
     for (let i = 0; i < 2; i++) {
-      await replicas.sync(a, b);
-      await replicas.sync(c, a);
-      await replicas.sync(c, b);
+      await fresh.replicas.sync(a, b);
+      await fresh.replicas.sync(c, a);
+      await fresh.replicas.sync(c, b);
     }
     const items = await Promise.all([a, b, c].map((e) => e.get('doc')));
     expect(items[1]).toEqual(items[0]);
@@ -441,17 +433,17 @@ describe('SyncEngine custom conflict resolution', () => {
   });
 
   it('validates a resolver function’s result and applies nothing from the page when it is invalid', async () => {
-    const a = replicas.open('a', {
-      wallClockMicros: time.clock(),
+    const a = fresh.replicas.open('a', {
+      wallClockMicros: fresh.time.clock(),
       resolveConflict: (local) => ({ ...local, id: 'another-id' }),
     });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'doc', type: 't', data: 1 });
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     await a.put({ id: 'doc', type: 't', data: 'a' });
     await b.put({ id: 'doc', type: 't', data: 'b' });
     await b.put({ id: 'other', type: 't', data: 'fine' });
-    const report = await replicas.sync(a, b);
+    const report = await fresh.replicas.sync(a, b);
     expect(report.error?.code).toBe('invalid-resolution');
     expect(await a.get('other')).toBeUndefined();
     expect((await a.get('doc'))?.data).toBe('a');
@@ -459,20 +451,20 @@ describe('SyncEngine custom conflict resolution', () => {
 
   it('uses a resolver function option with the default rule as fallback', async () => {
     const calls: string[] = [];
-    const a = replicas.open('a', {
-      wallClockMicros: time.clock(),
+    const a = fresh.replicas.open('a', {
+      wallClockMicros: fresh.time.clock(),
       resolveConflict: (local, remote, { defaultResolve }) => {
         calls.push(local.id);
         return defaultResolve(local, remote);
       },
     });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'doc', type: 't', data: 1 });
-    await replicas.sync(b, a);
+    await fresh.replicas.sync(b, a);
     await a.put({ id: 'doc', type: 't', data: 'a' });
-    time.advanceMs(1);
+    fresh.time.advanceMs(1);
     await b.put({ id: 'doc', type: 't', data: 'b' });
-    await replicas.sync(a, b);
+    await fresh.replicas.sync(a, b);
     expect(calls).toEqual(['doc']);
     expect((await a.get('doc'))?.data).toBe('b');
     expect((await a.conflicts())[0]?.rule).toBe('lww');
@@ -482,10 +474,10 @@ describe('SyncEngine custom conflict resolution', () => {
 describe('PeerSyncer', () => {
   it('joins a round that is already running instead of starting a second one', async () => {
     const { PeerSyncer } = await import('../src/index.js');
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
-    const b = replicas.open('b', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await b.putMany(Array.from({ length: 50 }, (_, i) => ({ id: `i${i}`, type: 't', data: i })));
-    const transport = replicas.transport(a, b);
+    const transport = fresh.replicas.transport(a, b);
     const syncer = new PeerSyncer({ engine: a, peerId: 'b', transport });
     const [first, second] = await Promise.all([syncer.syncOnce(), syncer.syncOnce()]);
     expect(second).toBe(first);
@@ -495,7 +487,7 @@ describe('PeerSyncer', () => {
   });
 
   it('exposes the tables through kysely for typed reporting queries', async () => {
-    const a = replicas.open('a', { wallClockMicros: time.clock() });
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.putMany([
       { id: '1', type: 'x', data: 1 },
       { id: '2', type: 'y', data: 2 },
