@@ -24,7 +24,7 @@ import { itemsRoute } from './routes/data-api/items-route.js';
 import { syncRoute } from './routes/data-api/sync-route.js';
 
 /** The settings `createApp` reads (a subset of {@link ServerConfig}). */
-export type AppConfig = Pick<ServerConfig, 'apiKey' | 'modelAliases' | 'corsOrigins' | 'bodyLimitBytes' | 'sseKeepAliveMs'>;
+export type AppConfig = Pick<ServerConfig, 'apiKey' | 'adminKey' | 'modelAliases' | 'corsOrigins' | 'bodyLimitBytes' | 'sseKeepAliveMs'>;
 
 /** Everything the app is built from; only `model` is required. */
 export interface AppDependencies {
@@ -45,7 +45,7 @@ export interface AppDependencies {
   readonly data?: DataApiDependencies;
 }
 
-const defaults: AppConfig = { apiKey: undefined, modelAliases: [], corsOrigins: [], bodyLimitBytes: 4 * 1024 * 1024, sseKeepAliveMs: 2000 };
+const defaults: AppConfig = { apiKey: undefined, adminKey: undefined, modelAliases: [], corsOrigins: [], bodyLimitBytes: 4 * 1024 * 1024, sseKeepAliveMs: 2000 };
 
 // The field holding the prompt, for `context_length_exceeded` errors.
 function promptParamOf(path: string): string | undefined {
@@ -85,8 +85,9 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.use('/v1/*', limitBody);
   app.use('/api/*', limitBody);
   if (config.apiKey !== undefined) {
-    app.use('/v1/*', apiKeyAuth(config.apiKey));
-    app.use('/api/*', apiKeyAuth(config.apiKey));
+    const clientAuth = apiKeyAuth(config.apiKey, { adminKey: config.adminKey });
+    app.use('/v1/*', clientAuth);
+    app.use('/api/*', clientAuth);
   }
 
   app.route('/', chatCompletionsRoute(routeDeps));

@@ -54,6 +54,11 @@ export interface ServerConfig {
   readonly port: number;
   /** Undefined: no authentication. */
   readonly apiKey: string | undefined;
+  /**
+   * `TROSYN_ADMIN_KEY`: opens the admin routes (`/metrics`, the console) and is accepted wherever
+   * the API key is. Undefined: admin routes answer loopback clients only.
+   */
+  readonly adminKey: string | undefined;
   /** Extra names accepted as `model` in requests besides the loaded model's id. */
   readonly modelAliases: readonly string[];
   /** Allowed CORS origins; empty: no CORS headers; `*`: any origin. */
@@ -153,6 +158,15 @@ function apiKey(env: Env): string | undefined {
   return value;
 }
 
+function adminKey(env: Env, apiKey: string | undefined): string | undefined {
+  const value = raw(env, 'TROSYN_ADMIN_KEY');
+  if (value === undefined) return undefined;
+  if (value.length < 8) throw new ConfigError('TROSYN_ADMIN_KEY', 'expected at least 8 characters');
+  // One key for both would let every API client into the admin routes.
+  if (value === apiKey) throw new ConfigError('TROSYN_ADMIN_KEY', 'must differ from TROSYN_API_KEY (the key given to API clients)');
+  return value;
+}
+
 // Sync-core's node id rule (the strictest of the three sync packages): ASCII, 1–64 characters.
 const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
@@ -230,10 +244,12 @@ function lanSync(env: Env, options: ParseConfigOptions): LanSyncSettings {
  * ```
  */
 export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig {
+  const clientKey = apiKey(env);
   const config: ServerConfig = {
     host: host(env),
     port: integer(env, 'TROSYN_PORT', 8000, 0, 65535),
-    apiKey: apiKey(env),
+    apiKey: clientKey,
+    adminKey: adminKey(env, clientKey),
     modelAliases: list(env, 'TROSYN_MODEL_ALIASES'),
     corsOrigins: corsOrigins(env),
     bodyLimitBytes: integer(env, 'TROSYN_BODY_LIMIT', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -37,6 +37,7 @@ const apiErrorMappings: Readonly<Record<ApiErrorCode, Mapping>> = {
   'invalid-json': { status: 400, type: 'invalid_request_error', code: 'invalid_json' },
   'body-too-large': { status: 413, type: 'invalid_request_error', code: 'request_too_large' },
   unauthorized: { status: 401, type: 'invalid_request_error', code: 'invalid_api_key' },
+  forbidden: { status: 403, type: 'invalid_request_error', code: 'forbidden' },
   'model-not-found': { status: 404, type: 'invalid_request_error', code: 'model_not_found' },
   'route-not-found': { status: 404, type: 'invalid_request_error', code: 'unknown_url' },
   'model-not-loaded': { status: 503, type: 'server_error', code: 'model_not_loaded' },

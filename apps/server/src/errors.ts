@@ -6,6 +6,8 @@
  * - `invalid-json`: the body is not parseable JSON or not a JSON object.
  * - `body-too-large`: the body exceeds the configured limit.
  * - `unauthorized`: an API key is configured and the request has none or a wrong one.
+ * - `forbidden`: an admin route asked with the client key, or from the network while no admin
+ *   key is configured.
  * - `model-not-found`: the requested model id is not the loaded model.
  * - `route-not-found`: no such method + path.
  * - `model-not-loaded`: no model file was found, or it failed to load.
@@ -22,6 +24,7 @@ export type ApiErrorCode =
   | 'invalid-json'
   | 'body-too-large'
   | 'unauthorized'
+  | 'forbidden'
   | 'model-not-found'
   | 'route-not-found'
   | 'model-not-loaded'

@@ -16,13 +16,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function dataApp(apiKey?: string) {
+async function dataApp(apiKey?: string, adminKey?: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'trosyn-data-api-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const config = parseConfig({ LAN_SYNC_ENABLED: 'false', TROSYN_DATA_DIR: dataDir }, { baseDir: dataDir, hostname: 'h' });
   const sync = await LanSyncService.start({ settings: config.lanSync, dataDir, logger: { log: () => undefined } });
   cleanups.push(() => sync.close());
-  const app = createApp({ model: ModelHost.fromEngine(new FakeEngine()), data: sync, config: apiKey === undefined ? {} : { apiKey } });
+  const app = createApp({ model: ModelHost.fromEngine(new FakeEngine()), data: sync, config: { apiKey, adminKey } });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await app.request(path, {
       method,
@@ -155,5 +155,17 @@ describe('data API', () => {
     const { call } = await dataApp('a-long-api-key');
     expect((await call('GET', '/api/v1/items')).status).toBe(401);
     expect((await call('GET', '/api/v1/items', undefined, { authorization: 'Bearer a-long-api-key' })).status).toBe(200);
+  });
+
+  it('accepts the admin key on reads and writes alongside the API key', async () => {
+    const { call } = await dataApp('a-long-api-key', 'the-admin-key');
+    const admin = { authorization: 'Bearer the-admin-key' };
+    expect((await call('PUT', '/api/v1/items/memo-1', { type: 'memo', data: { text: 'by admin' } }, admin)).status).toBe(200);
+    expect((await call('POST', '/api/v1/items/memo-1/restore', {}, admin)).status).toBe(404);
+    expect((await call('DELETE', '/api/v1/items/memo-1', undefined, admin)).body.deleted).toBe(true);
+    expect((await call('POST', '/api/v1/items/memo-1/restore', {}, admin)).body.data).toEqual({ text: 'by admin' });
+    expect((await call('POST', '/api/v1/conflicts/acknowledge', { ids: [999] }, admin)).body.acknowledged).toBe(0);
+    expect((await call('GET', '/api/v1/items/memo-1', undefined, { authorization: 'Bearer a-long-api-key' })).status).toBe(200);
+    expect((await call('PUT', '/api/v1/items/memo-2', { type: 'memo', data: 1 }, { authorization: 'Bearer not-a-key' })).status).toBe(401);
   });
 });
