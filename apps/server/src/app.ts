@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { ActivityTracker } from './activity-tracker.js';
+import { adminAuth } from './admin-auth.js';
 import { apiKeyAuth } from './api-key-auth.js';
 import { limitRequestBody } from './body-limit.js';
 import type { ServerConfig } from './config.js';
@@ -11,9 +12,12 @@ import { ApiError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ModelHost } from './model-host.js';
 import { createOpenApiDocument } from './openai/openapi-document.js';
+import { RecentRequests, recordRecentRequests } from './recent-requests.js';
 import { requestScope, type AppEnv } from './request-scope.js';
+import { adminRoute } from './routes/admin-route.js';
 import { chatCompletionsRoute } from './routes/chat-completions.js';
 import { completionsRoute } from './routes/completions.js';
+import { consoleRoute } from './routes/console.js';
 import { docsRoute } from './routes/docs.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoute } from './routes/models.js';
@@ -43,6 +47,8 @@ export interface AppDependencies {
   readonly version?: string;
   /** The replicated data store and LAN sync (`LanSyncService`): mounts the data API under `/api/v1`. */
   readonly data?: DataApiDependencies;
+  /** The recent requests the console lists. Default: a new ring of 500. */
+  readonly recentRequests?: RecentRequests;
 }
 
 const defaults: AppConfig = { apiKey: undefined, adminKey: undefined, modelAliases: [], corsOrigins: [], bodyLimitBytes: 4 * 1024 * 1024, sseKeepAliveMs: 2000 };
@@ -76,6 +82,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(requestScope({ logger, tracker }));
+  const recentRequests = deps.recentRequests ?? new RecentRequests();
+  app.use(recordRecentRequests(recentRequests));
   if (config.corsOrigins.length > 0) {
     app.use(cors({ origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins], exposeHeaders: ['x-request-id', 'retry-after'] }));
   }
@@ -84,6 +92,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   });
   app.use('/v1/*', limitBody);
   app.use('/api/*', limitBody);
+  // Before the client key's check, so a wrong key on an admin route is told about the admin key.
+  app.use('/api/v1/admin/*', adminAuth({ adminKey: config.adminKey, apiKey: config.apiKey }));
   if (config.apiKey !== undefined) {
     const clientAuth = apiKeyAuth(config.apiKey, { adminKey: config.adminKey });
     app.use('/v1/*', clientAuth);
@@ -94,7 +104,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.route('/', completionsRoute(routeDeps));
   app.route('/', modelsRoute(routeDeps));
   const data = deps.data;
-  app.route('/', healthRoute({ model: deps.model, tracker, startedAt: deps.startedAt ?? performance.now(), ...(data === undefined ? {} : { sync: () => data.health() }) }));
+  const startedAt = deps.startedAt ?? performance.now();
+  const syncHealth = data === undefined ? {} : { sync: () => data.health() };
+  app.route('/', healthRoute({ model: deps.model, tracker, startedAt, ...syncHealth }));
+  app.route('/', adminRoute({
+    model: deps.model, recentRequests, version: deps.version ?? '0.0.0', startedAt, ...syncHealth,
+    adminKeyConfigured: config.adminKey !== undefined, apiKeyConfigured: config.apiKey !== undefined,
+  }));
   if (data !== undefined) {
     app.route('/', itemsRoute(data));
     app.route('/', changesRoute(data, { stopSignal: tracker.drainSignal, logger }));
@@ -102,6 +118,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     app.route('/', syncRoute(data));
   }
   app.route('/', docsRoute(createOpenApiDocument(deps.version ?? '0.0.0')));
+  app.route('/', consoleRoute());
 
   const respondWithError = (error: unknown, c: Context<AppEnv>): Response => {
     const promptParam = promptParamOf(c.req.path);

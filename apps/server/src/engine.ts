@@ -122,9 +122,17 @@ export interface EngineStats {
   readonly maxQueue: number;
 }
 
+/** How the engine runs its model (what the operator console shows). */
+export interface EngineRuntime {
+  /** The chat format in use (node-llama-cpp's chat wrapper, e.g. `JinjaTemplate`, `Gemma`). */
+  readonly chatWrapper: string;
+}
+
 /** The engine surface the server uses (implemented by `@trosyn/llm`'s `LlmEngine`). */
 export interface Engine {
   readonly info: ModelInfo;
+  /** Optional: engines that are not `LlmEngine` (test doubles, upstreams) may not know it. */
+  readonly runtime?: EngineRuntime;
   complete(request: CompletionRequest): Promise<CompletionResult>;
   streamComplete(request: CompletionRequest): AsyncIterable<CompletionDelta>;
   chat(request: ChatRequest): Promise<ChatResult>;

@@ -1,0 +1,245 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsoleNode, eventually, freePort } from './console-nodes.js';
+import { launchChromium, openWatchedPage, type WatchedPage } from './console-browser.js';
+
+// Three real server processes on 127.0.0.1: A (the console under test: model, admin key, client
+// key, static peers B and C), B (same shared secret, no admin key) and C (another secret: it
+// refuses A). mDNS is off; sync goes to static peers on 127.0.0.1 only.
+const ADMIN_KEY = 'console-admin-key-0123';
+const API_KEY = 'client-api-key-4567';
+const SECRET = 'console e2e shared secret of the office';
+
+let a: ConsoleNode;
+let b: ConsoleNode;
+let c: ConsoleNode;
+let browser: Browser;
+const pages: WatchedPage[] = [];
+
+async function open(node: ConsoleNode, options: Parameters<typeof openWatchedPage>[1] = {}): Promise<WatchedPage> {
+  const watched = await openWatchedPage(browser, options);
+  pages.push(watched);
+  await watched.page.goto(`${node.url}/console/`);
+  return watched;
+}
+
+async function signIn(watched: WatchedPage, key: string): Promise<void> {
+  await watched.page.locator('input[name="admin-key"]').fill(key);
+  await watched.page.getByRole('button', { name: 'Open the console' }).click();
+}
+
+async function openSignedIn(): Promise<WatchedPage> {
+  const watched = await open(a);
+  await signIn(watched, ADMIN_KEY);
+  await watched.page.getByTestId('node-name').waitFor();
+  return watched;
+}
+
+async function showView(watched: WatchedPage, name: string): Promise<void> {
+  await watched.page.getByRole('link', { name, exact: true }).click();
+  await watched.page.locator(`main[data-view="${name.toLowerCase()}"]`).waitFor();
+}
+
+beforeAll(async () => {
+  const [portA, portB, portC] = [await freePort(), await freePort(), await freePort()];
+  b = new ConsoleNode({ name: 'Back office', secret: SECRET, syncPort: portB });
+  c = new ConsoleNode({ name: 'Stranger', secret: 'another office entirely, other secret', syncPort: portC });
+  a = new ConsoleNode({
+    name: 'Front desk',
+    secret: SECRET,
+    syncPort: portA,
+    peers: [portB, portC],
+    model: true,
+    env: { TROSYN_ADMIN_KEY: ADMIN_KEY, TROSYN_API_KEY: API_KEY },
+  });
+  await Promise.all([b.start(), c.start()]);
+  await a.start();
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  for (const watched of pages) await watched.close().catch(() => undefined);
+  await browser?.close();
+  await Promise.all([a, b, c].map((node) => node?.dispose()));
+}, 60_000);
+
+describe('the console', () => {
+  it('asks for the admin key, refuses a wrong key and the client key, and opens with the admin key', async () => {
+    const watched = await open(a);
+    const { page } = watched;
+    await page.getByTestId('key-form').waitFor();
+    await signIn(watched, 'not-the-admin-key');
+    await expect.poll(() => page.getByTestId('key-refused').textContent()).toMatch(/Incorrect admin key/);
+    await watched.screenshot('access-key-refused');
+    await signIn(watched, API_KEY);
+    await expect.poll(() => page.getByTestId('key-refused').textContent()).toMatch(/client key \(TROSYN_API_KEY\) does not open it/);
+    await signIn(watched, ADMIN_KEY);
+    await expect.poll(() => page.getByTestId('node-name').textContent()).toBe('Front desk');
+    // Kept for the session: a reload does not ask again.
+    await page.reload();
+    await expect.poll(() => page.getByTestId('node-name').textContent()).toBe('Front desk');
+    expect(watched.offLoopback()).toEqual([]);
+  });
+
+  it('without an admin key opens on loopback only, says so, and refuses a forwarded request', async () => {
+    const local = await open(b);
+    await local.page.getByTestId('loopback-notice').waitFor();
+    expect(await local.page.getByTestId('node-name').textContent()).toBe('Back office');
+    const forwarded = await open(b, { extraHTTPHeaders: { 'x-forwarded-for': '192.0.2.7' } });
+    await forwarded.page.getByTestId('loopback-only').waitFor();
+    expect(await forwarded.page.getByTestId('loopback-only').textContent()).toMatch(/TROSYN_ADMIN_KEY/);
+    await forwarded.screenshot('access-loopback-only');
+    expect([...local.offLoopback(), ...forwarded.offLoopback()]).toEqual([]);
+  });
+
+  it('loads every view with no request leaving 127.0.0.1', async () => {
+    const watched = await openSignedIn();
+    const { page } = watched;
+
+    await showView(watched, 'Node');
+    await expect.poll(() => page.getByTestId('model-card').textContent()).toMatch(/llama/);
+    expect(await page.getByTestId('model-card').textContent()).toMatch(/stories260K-chat/);
+    expect(await page.getByTestId('slots').textContent()).toMatch(/0 \/ 1/);
+    await watched.screenshot('view-node');
+
+    await showView(watched, 'Peers');
+    // C has another shared secret: it refuses our handshake, and the console says so.
+    await page.locator('[data-testid="peer-row"][data-state="refused"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="peer-row"][data-state="refused"]').textContent()).toMatch(/refuses us/);
+    await page.locator('[data-testid="peer-row"][data-state="idle"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('sync-now').click();
+    await expect.poll(() => page.getByTestId('sync-report').textContent()).toMatch(/pulled \d+/);
+    await watched.screenshot('view-peers');
+
+    await showView(watched, 'Conflicts');
+    await page.locator('[data-testid="no-conflicts"], [data-testid="conflict"]').first().waitFor();
+    await showView(watched, 'Items');
+    await page.getByTestId('item-search').waitFor();
+    await showView(watched, 'Activity');
+    await page.getByText('live', { exact: true }).waitFor();
+    await page.getByTestId('recent-requests').waitFor();
+    await showView(watched, 'Playground');
+    await page.getByTestId('chat-input').waitFor();
+    await watched.screenshot('view-playground-empty');
+
+    expect(watched.requests.length).toBeGreaterThan(10);
+    expect(watched.offLoopback()).toEqual([]);
+  });
+
+  it('acknowledges a conflict made by concurrent writes on two real nodes', async () => {
+    await a.api('POST', '/api/v1/items', { id: 'budget-q3', type: 'budget', data: { title: 'Q3 budget', amount: 1000 } }, ADMIN_KEY);
+    await eventually('budget-q3 on B', () => b.api('GET', '/api/v1/items/budget-q3').catch(() => undefined));
+    // Partition: B is down while A edits; B edits while it cannot sync; then they meet again.
+    await b.stop();
+    await a.api('PUT', '/api/v1/items/budget-q3', { type: 'budget', data: { title: 'Q3 budget', amount: 1200, approved_by: 'Ana' } }, ADMIN_KEY);
+    await b.start({ syncEnabled: false });
+    await b.api('PUT', '/api/v1/items/budget-q3', { type: 'budget', data: { title: 'Q3 budget (revised)', amount: 950 } });
+    await b.stop();
+    await b.start();
+    const conflict = await eventually('the conflict on A', async () => {
+      await a.api('POST', '/api/v1/sync/now', undefined, ADMIN_KEY);
+      const list = await a.api<{ data: { id: number; acknowledged_at: string | null }[] }>('GET', '/api/v1/conflicts?item_id=budget-q3', undefined, ADMIN_KEY);
+      return list.data[0];
+    });
+    expect(conflict.acknowledged_at).toBeNull();
+
+    const watched = await openSignedIn();
+    const { page } = watched;
+    await showView(watched, 'Conflicts');
+    const entry = page.locator('[data-testid="conflict"][data-item-id="budget-q3"]');
+    await entry.getByRole('button', { name: /budget-q3/ }).click();
+    const diff = entry.getByTestId('version-diff');
+    await diff.waitFor();
+    // Both versions and the result side by side, the differing leaves marked.
+    expect(await diff.textContent()).toMatch(/"Ana"/);
+    expect(await diff.textContent()).toMatch(/"Q3 budget \(revised\)"/);
+    expect(await diff.locator('tr.differs').count()).toBeGreaterThanOrEqual(3);
+    await watched.screenshot('view-conflicts-diff');
+    await entry.getByTestId('acknowledge-one').click();
+    await entry.waitFor({ state: 'detached' });
+
+    const after = await a.api<{ data: { acknowledged_at: string | null }[] }>('GET', '/api/v1/conflicts?item_id=budget-q3', undefined, ADMIN_KEY);
+    expect(after.data.every((entry) => entry.acknowledged_at !== null)).toBe(true);
+    expect(watched.offLoopback()).toEqual([]);
+  }, 120_000);
+
+  it('recovers a deleted item and restores an older version, both replicated to the peer', async () => {
+    await a.api('POST', '/api/v1/items', { id: 'memo-42', type: 'memo', data: { text: 'first draft' } }, ADMIN_KEY);
+    await a.api('PUT', '/api/v1/items/memo-42', { type: 'memo', data: { text: 'final text' } }, ADMIN_KEY);
+    await a.api('DELETE', '/api/v1/items/memo-42', undefined, ADMIN_KEY);
+    await eventually('the deletion on B', async () => ((await b.api<{ deleted: boolean }>('GET', '/api/v1/items/memo-42?include_deleted=true')).deleted ? true : undefined));
+
+    const watched = await openSignedIn();
+    const { page } = watched;
+    await showView(watched, 'Items');
+    await page.getByTestId('item-search').fill('memo-42');
+    await page.getByRole('button', { name: 'Open' }).click();
+    const detail = page.getByTestId('item-detail');
+    await detail.getByText('deleted', { exact: true }).waitFor();
+    await watched.screenshot('view-items-deleted');
+    await detail.getByTestId('recover').click();
+    await detail.getByTestId('restore-message').waitFor();
+    await expect.poll(async () => (await a.api<{ data: unknown }>('GET', '/api/v1/items/memo-42', undefined, ADMIN_KEY)).data).toEqual({ text: 'final text' });
+    await expect.poll(async () => (await b.api<{ data: unknown }>('GET', '/api/v1/items/memo-42').catch(() => ({ data: null }))).data, { timeout: 20_000 }).toEqual({
+      text: 'final text',
+    });
+    // The console shows it back, then restores the first draft from the history.
+    await expect.poll(() => detail.locator('pre.json').first().textContent()).toMatch(/final text/);
+    const firstDraft = detail.getByTestId('history-entry').filter({ hasText: 'first draft' });
+    await firstDraft.getByTestId('restore-version').click();
+    await expect.poll(async () => (await a.api<{ data: unknown }>('GET', '/api/v1/items/memo-42', undefined, ADMIN_KEY)).data).toEqual({ text: 'first draft' });
+    await expect.poll(async () => (await b.api<{ data: unknown }>('GET', '/api/v1/items/memo-42')).data, { timeout: 20_000 }).toEqual({ text: 'first draft' });
+    await expect.poll(() => detail.locator('pre.json').first().textContent()).toMatch(/first draft/);
+    await watched.screenshot('view-items-restored');
+    expect(watched.offLoopback()).toEqual([]);
+  }, 120_000);
+
+  it('shows local and replicated writes live in the change feed', async () => {
+    const watched = await openSignedIn();
+    const { page } = watched;
+    await showView(watched, 'Activity');
+    await page.getByText('live', { exact: true }).waitFor();
+    const bId = (await b.api<{ node_id: string }>('GET', '/api/v1/sync/status')).node_id;
+    await b.api('POST', '/api/v1/items', { id: 'note-from-b', type: 'note', data: { text: 'written on B' } });
+    await a.api('POST', '/api/v1/items', { id: 'note-from-a', type: 'note', data: { text: 'written on A' } }, ADMIN_KEY);
+    const feed = page.getByTestId('change-feed');
+    await expect.poll(() => feed.getByTestId('change').filter({ hasText: 'note-from-b' }).textContent(), { timeout: 20_000 }).toContain(`from ${bId}`);
+    await expect.poll(() => feed.getByTestId('change').filter({ hasText: 'note-from-a' }).textContent()).toContain('local');
+    expect(watched.offLoopback()).toEqual([]);
+  }, 60_000);
+
+  it('streams a chat in the playground, then lists the request with its tokens', async () => {
+    const watched = await openSignedIn();
+    const { page } = watched;
+    await showView(watched, 'Playground');
+    await page.getByTestId('system-prompt').fill('You tell short stories.');
+    await page.getByTestId('max-tokens').fill('200');
+    // Every length the reply takes while it streams: more than one proves it arrives in pieces.
+    await page.evaluate(() => {
+      const seen = new Set<number>();
+      (window as unknown as { replyLengths: Set<number> }).replyLengths = seen;
+      new MutationObserver(() => {
+        const text = document.querySelector('[data-testid="streaming-reply"]')?.textContent;
+        if (text !== undefined && text !== null) seen.add(text.length);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    const request = page.waitForRequest((req) => req.url().endsWith('/v1/chat/completions'));
+    await page.getByTestId('chat-input').fill('Once upon a time');
+    await page.getByTestId('chat-send').click();
+    const body = (await request).postDataJSON() as { stream: boolean; max_tokens: number; messages: { role: string; content: string }[] };
+    expect(body).toMatchObject({ stream: true, max_tokens: 200, messages: [{ role: 'system', content: 'You tell short stories.' }, { role: 'user', content: 'Once upon a time' }] });
+    const reply = page.getByTestId('turn-assistant');
+    await reply.waitFor({ timeout: 60_000 });
+    expect((await reply.textContent())!.trim().length).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('chat-stats').textContent()).toMatch(/\d+ prompt \+ \d+ completion tokens/);
+    const lengths = await page.evaluate(() => [...(window as unknown as { replyLengths: Set<number> }).replyLengths]);
+    expect(lengths.filter((length) => length > 1).length).toBeGreaterThan(1);
+    await watched.screenshot('view-playground');
+
+    await showView(watched, 'Activity');
+    const row = page.getByTestId('recent-requests').locator('tr', { hasText: 'POST /v1/chat/completions' }).first();
+    await expect.poll(() => row.textContent()).toMatch(/200.*completed.*\d+ → \d+/);
+    await watched.screenshot('view-activity');
+    expect(watched.offLoopback()).toEqual([]);
+  }, 120_000);
+});
