@@ -215,14 +215,14 @@ describe('the console', () => {
     await page.getByTestId('system-prompt').fill('You tell short stories.');
     await page.getByTestId('max-tokens').fill('200');
     // Every length the reply takes while it streams: more than one proves it arrives in pieces.
-    await page.evaluate(() => {
-      const seen = new Set<number>();
-      (window as unknown as { replyLengths: Set<number> }).replyLengths = seen;
+    // (Browser code as text: this package's TypeScript has no DOM types.)
+    await page.evaluate(`
+      window.replyLengths = new Set();
       new MutationObserver(() => {
         const text = document.querySelector('[data-testid="streaming-reply"]')?.textContent;
-        if (text !== undefined && text !== null) seen.add(text.length);
+        if (text) window.replyLengths.add(text.length);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    `);
     const request = page.waitForRequest((req) => req.url().endsWith('/v1/chat/completions'));
     await page.getByTestId('chat-input').fill('Once upon a time');
     await page.getByTestId('chat-send').click();
@@ -232,7 +232,7 @@ describe('the console', () => {
     await reply.waitFor({ timeout: 60_000 });
     expect((await reply.textContent())!.trim().length).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('chat-stats').textContent()).toMatch(/\d+ prompt \+ \d+ completion tokens/);
-    const lengths = await page.evaluate(() => [...(window as unknown as { replyLengths: Set<number> }).replyLengths]);
+    const lengths = (await page.evaluate('[...window.replyLengths]')) as number[];
     expect(lengths.filter((length) => length > 1).length).toBeGreaterThan(1);
     await watched.screenshot('view-playground');
 
