@@ -71,8 +71,8 @@ export function AccessGate(props: { readonly children: (session: Session) => Com
           <h1>Console reachable from this machine only</h1>
           <p>{access.message}</p>
           <p>
-            Open <code>http://127.0.0.1:&lt;port&gt;/console</code> on the node itself, or set <code>TROSYN_ADMIN_KEY</code> on the
-            node and restart it to open the console from other machines with that key.
+            Open <code>http://127.0.0.1:{location.port || '80'}/console</code> on the node itself, or set <code>TROSYN_ADMIN_KEY</code>{' '}
+            on the node and restart it to open the console from other machines with that key.
           </p>
         </div>
       );
