@@ -13,12 +13,14 @@ import { silentLogger, type Logger } from './logger.js';
 import type { ModelHost } from './model-host.js';
 import { createOpenApiDocument } from './openai/openapi-document.js';
 import { RecentRequests, recordRecentRequests } from './recent-requests.js';
+import { requestIdOnEveryResponse } from './request-id-header.js';
 import { requestScope, type AppEnv } from './request-scope.js';
 import { adminRoute } from './routes/admin-route.js';
 import { chatCompletionsRoute } from './routes/chat-completions.js';
 import { completionsRoute } from './routes/completions.js';
 import { consoleRoute } from './routes/console.js';
 import { docsRoute } from './routes/docs.js';
+import { faviconRoute } from './routes/favicon.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoute } from './routes/models.js';
 import type { DataApiDependencies } from './routes/data-api/data-api-dependencies.js';
@@ -81,11 +83,12 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use(requestIdOnEveryResponse());
   app.use(requestScope({ logger, tracker }));
   const recentRequests = deps.recentRequests ?? new RecentRequests();
   app.use(recordRecentRequests(recentRequests));
   if (config.corsOrigins.length > 0) {
-    app.use(cors({ origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins], exposeHeaders: ['x-request-id', 'retry-after'] }));
+    app.use(cors({ origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins], exposeHeaders: ['x-request-id', 'retry-after', 'x-should-retry'] }));
   }
   const limitBody = limitRequestBody(config.bodyLimitBytes, () => {
     throw new ApiError('body-too-large', `The request body is larger than this server's limit of ${config.bodyLimitBytes} bytes (TROSYN_BODY_LIMIT).`);
@@ -119,6 +122,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   }
   app.route('/', docsRoute(createOpenApiDocument(deps.version ?? '0.0.0')));
   app.route('/', consoleRoute());
+  app.route('/', faviconRoute());
 
   const respondWithError = (error: unknown, c: Context<AppEnv>): Response => {
     const promptParam = promptParamOf(c.req.path);

@@ -91,6 +91,8 @@ function fromEngineError(error: EngineErrorShape, context: ErrorContext): ErrorR
   if (mapping === undefined) return undefined;
   const headers: Record<string, string> = {};
   if (error.code === 'queue-full') headers['retry-after'] = String(QUEUE_FULL_RETRY_AFTER_SECONDS);
+  // A model that is missing or failed to load stays so until someone acts: retrying only delays the error.
+  if (mapping.code === 'model_not_loaded') headers['x-should-retry'] = 'false';
   if (error.code === 'context-overflow') {
     const promptParam = context.promptParam ?? 'messages';
     return { status: mapping.status, body: body(contextOverflowMessage(error, promptParam), mapping, promptParam), headers, unexpected: false };
@@ -108,6 +110,7 @@ export function toErrorResponse(error: unknown, context: ErrorContext = {}): Err
     const mapping = apiErrorMappings[error.code];
     const headers: Record<string, string> = {};
     if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error.shouldRetry === false) headers['x-should-retry'] = 'false';
     if (error.code === 'unauthorized') headers['www-authenticate'] = 'Bearer';
     const code = error.openaiCode === undefined ? mapping.code : error.openaiCode;
     return { status: mapping.status, body: body(error.message, mapping, error.param, code), headers, unexpected: false };

@@ -41,6 +41,11 @@ export interface ApiErrorOptions {
   readonly openaiCode?: string | null;
   /** Seconds a client should wait before retrying (sent as `Retry-After`). */
   readonly retryAfterSeconds?: number;
+  /**
+   * False when retrying the same request cannot help (sent as `x-should-retry: false`, which
+   * the OpenAI SDKs obey before their own rule of retrying every 5xx).
+   */
+  readonly shouldRetry?: boolean;
   readonly cause?: unknown;
 }
 
@@ -61,6 +66,8 @@ export class ApiError extends Error {
   readonly openaiCode: string | null | undefined;
   /** Seconds for `Retry-After`, when retrying later can help. */
   readonly retryAfterSeconds: number | undefined;
+  /** False when a retry cannot help (`x-should-retry: false`); undefined: the client decides. */
+  readonly shouldRetry: boolean | undefined;
 
   constructor(code: ApiErrorCode, message: string, options: ApiErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -69,6 +76,7 @@ export class ApiError extends Error {
     this.param = options.param ?? null;
     this.openaiCode = options.openaiCode;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.shouldRetry = options.shouldRetry;
   }
 }
 

@@ -30,8 +30,6 @@ export interface ModelHostConfig {
 
 /** Retry-After while the model loads: a small model loads in seconds. */
 const LOADING_RETRY_AFTER_SECONDS = 5;
-/** Retry-After without a model: someone has to provide one, which takes a while. */
-const MISSING_RETRY_AFTER_SECONDS = 60;
 
 function fingerprintOf(info: ModelInfo): string {
   const source = [info.id, info.fileSizeBytes, info.contextSize, info.quantization ?? '', info.architecture].join('|');
@@ -104,14 +102,15 @@ export class ModelHost {
           'model-not-loaded',
           `No model is loaded: there is no model file at ${state.path}. Download the default model with \`pnpm model:pull\`, ` +
             'or set LLM_MODEL_PATH to a GGUF file, then restart the server.',
-          { retryAfterSeconds: MISSING_RETRY_AFTER_SECONDS },
+          // No Retry-After: the SDKs would wait for it (twice) before the user sees this message.
+          { shouldRetry: false },
         );
       case 'error':
         throw new ApiError(
           'model-not-loaded',
           `No model is loaded: the model at ${state.path} failed to load (${state.message}). ` +
             'Check the file, get a working one with `pnpm model:pull`, or set LLM_MODEL_PATH to another GGUF file, then restart the server.',
-          { retryAfterSeconds: MISSING_RETRY_AFTER_SECONDS },
+          { shouldRetry: false },
         );
       case 'loaded':
         throw new Error('unreachable: loaded state without a model');

@@ -76,6 +76,8 @@ describe('POST /v1/chat/completions', () => {
     const response = await post('/v1/chat/completions', { messages, stream: true });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // Regression (issue 15): streamed answers lacked the X-Request-Id the SDKs read.
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const { data } = parseSse(await response.text());
     expect(data.at(-1)).toBe('[DONE]');
     const chunks = data.slice(0, -1) as { id: string; choices: { delta: Record<string, unknown>; finish_reason: string | null }[]; usage?: unknown }[];

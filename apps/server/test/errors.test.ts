@@ -89,6 +89,15 @@ describe('models and routes', () => {
 });
 
 describe('engine errors', () => {
+  it('answers an engine that failed to load with 503 model_not_loaded and x-should-retry: false', async () => {
+    const { post, engine } = testApp();
+    engine.script = { error: new FakeLlmError('model-invalid', 'corrupt file') };
+    const response = await post('/v1/completions', { prompt: 'x' });
+    expect(response.headers.get('x-should-retry')).toBe('false');
+    expect(response.headers.get('retry-after')).toBeNull();
+    await expectError(response, 503, { code: 'model_not_loaded' });
+  });
+
   it('answers a full queue with 503 and Retry-After', async () => {
     const { post, engine } = testApp();
     engine.script = { error: new FakeLlmError('queue-full', 'queue full', { maxQueue: 8 }) };
@@ -109,7 +118,9 @@ describe('engine errors', () => {
     await model.start();
     const app = createApp({ model });
     const response = await app.request('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ messages }) });
-    expect(response.headers.get('retry-after')).not.toBeNull();
+    // Regression (issue 15): Retry-After: 60 made the OpenAI SDKs wait 2 × 60 s before showing this error.
+    expect(response.headers.get('retry-after')).toBeNull();
+    expect(response.headers.get('x-should-retry')).toBe('false');
     const error = await expectError(response, 503, { code: 'model_not_loaded' });
     expect(error['message']).toContain('/nowhere/model.gguf');
     expect(error['message']).toContain('pnpm model:pull');

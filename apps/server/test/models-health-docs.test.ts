@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { ModelHost } from '../src/model-host.js';
@@ -85,5 +86,43 @@ describe('docs', () => {
         expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(100);
       }
     }
+  });
+
+  it('serves ReDoc with no address outside the node that the page would load (its footer logo is local)', async () => {
+    const { app } = testApp();
+    const bundle = await (await app.request('/redoc/redoc.standalone.js')).text();
+    // Images, scripts, styles and fonts the page would fetch: `src` attributes/props and CSS url()s.
+    const external = [...bundle.matchAll(/(?:\bsrc\s*[:=]\s*["'`]|url\(\s*["']?)(https?:)?\/\/[^"'`)]+/g)].map((match) => match[0]);
+    expect(external).toEqual([]);
+    expect(bundle).not.toContain('cdn.redoc.ly');
+    expect(bundle).toContain('src:"/redoc/logo-mini.svg"');
+    const logo = await app.request('/redoc/logo-mini.svg');
+    expect(logo.status).toBe(200);
+    expect(logo.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await logo.text()).toContain('<svg');
+  });
+});
+
+describe('GET /favicon.ico', () => {
+  it('answers a real 32×32 icon (an ICO holding a PNG), not a JSON 404', async () => {
+    const { app } = testApp();
+    const response = await app.request('/favicon.ico');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/x-icon');
+    const ico = Buffer.from(await response.arrayBuffer());
+    expect([ico.readUInt16LE(0), ico.readUInt16LE(2), ico.readUInt16LE(4)]).toEqual([0, 1, 1]);
+    const [size, offset] = [ico.readUInt32LE(14), ico.readUInt32LE(18)];
+    expect(offset + size).toBe(ico.length);
+    const png = ico.subarray(offset);
+    expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([32, 32]);
+    // The pixels: two colours at least (the glyph on its background), one filter byte per row.
+    const idatLength = png.readUInt32BE(33);
+    expect(png.subarray(37, 41).toString('ascii')).toBe('IDAT');
+    const raw = inflateSync(png.subarray(41, 41 + idatLength));
+    expect(raw.length).toBe(32 * (1 + 32 * 4));
+    const colours = new Set<string>();
+    for (let i = 0; i < raw.length; i += 4) colours.add(raw.subarray(i, i + 4).toString('hex'));
+    expect(colours.size).toBeGreaterThan(2);
   });
 });

@@ -9,7 +9,17 @@ const require = createRequire(import.meta.url);
 interface Asset {
   readonly file: string;
   readonly type: string;
+  /** Rewrites the file's text once, when it is first served. */
+  readonly rewrite?: (text: string) => string;
 }
+
+// ReDoc's footer shows a logo from Redocly's CDN: a request leaving the office LAN (and a
+// broken image offline). The bundle is served with that address pointing at a local image.
+const REDOC_CDN_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg';
+const LOCAL_LOGO = '/redoc/logo-mini.svg';
+const localLogo = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 16 16">
+<rect width="16" height="16" rx="3" fill="#0f766e"/><path d="M4 4h8v2H9v7H7V6H4z" fill="#fff"/></svg>
+`;
 
 // Served from the npm packages themselves: the docs work on an offline LAN, with no CDN.
 const swaggerDir = dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -17,7 +27,11 @@ const assets: Readonly<Record<string, Asset>> = {
   '/docs/swagger-ui.css': { file: join(swaggerDir, 'swagger-ui.css'), type: 'text/css; charset=utf-8' },
   '/docs/swagger-ui-bundle.js': { file: join(swaggerDir, 'swagger-ui-bundle.js'), type: 'text/javascript; charset=utf-8' },
   '/docs/favicon-32x32.png': { file: join(swaggerDir, 'favicon-32x32.png'), type: 'image/png' },
-  '/redoc/redoc.standalone.js': { file: require.resolve('redoc/bundles/redoc.standalone.js'), type: 'text/javascript; charset=utf-8' },
+  '/redoc/redoc.standalone.js': {
+    file: require.resolve('redoc/bundles/redoc.standalone.js'),
+    type: 'text/javascript; charset=utf-8',
+    rewrite: (text) => text.replaceAll(REDOC_CDN_LOGO, LOCAL_LOGO),
+  },
 };
 
 const swaggerPage = `<!doctype html>
@@ -54,19 +68,21 @@ const redocPage = `<!doctype html>
 
 /**
  * `/openapi.json` (the one OpenAPI document), `/docs` (Swagger UI) and `/redoc` (ReDoc), with
- * their scripts served from `swagger-ui-dist` and `redoc` — no CDN.
+ * their scripts served from `swagger-ui-dist` and `redoc` — nothing is fetched from outside the node.
  */
 export function docsRoute(openApiDocument: object): Hono<AppEnv> {
   const cache = new Map<string, Buffer>();
   const app = new Hono<AppEnv>()
     .get('/openapi.json', (c) => c.json(openApiDocument))
     .get('/docs', (c) => c.html(swaggerPage))
-    .get('/redoc', (c) => c.html(redocPage));
+    .get('/redoc', (c) => c.html(redocPage))
+    .get(LOCAL_LOGO, (c) => c.body(localLogo, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }));
   for (const [path, asset] of Object.entries(assets)) {
     app.get(path, async (c) => {
       let content = cache.get(path);
       if (content === undefined) {
         content = await readFile(asset.file);
+        if (asset.rewrite !== undefined) content = Buffer.from(asset.rewrite(content.toString('utf8')), 'utf8');
         cache.set(path, content);
       }
       return c.body(new Uint8Array(content), 200, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' });
