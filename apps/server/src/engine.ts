@@ -56,9 +56,9 @@ export interface GenerationOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A text completion request. */
+/** A text completion request: the prompt as text, or as token ids of the model's vocabulary. */
 export interface CompletionRequest extends GenerationOptions {
-  readonly prompt: string;
+  readonly prompt: string | readonly number[];
 }
 
 /** One chat message, already normalised from OpenAI's wire shape. */

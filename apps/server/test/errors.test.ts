@@ -37,7 +37,7 @@ describe('request validation', () => {
     [{ messages, response_format: { type: 'yaml' } }, 'response_format', 'invalid_type'],
     [{ messages, tools: [{ type: 'function', function: { name: 'has space' } }] }, 'tools[0].function.name', 'invalid_value'],
     [{ messages, tool_choice: 'sometimes' }, 'tool_choice', 'invalid_type'],
-    [{ messages, n: 3 }, 'n', 'unsupported_value'],
+    [{ messages, n: 129 }, 'n', 'invalid_value'],
     [{ messages, logprobs: true }, 'logprobs', 'unsupported_value'],
     [{ messages, stream: 'yes' }, 'stream', 'invalid_type'],
     [{ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:x' } }] }] }, 'messages[0].content[0].type', 'unsupported_value'],

@@ -15,6 +15,7 @@ import type {
 } from 'node-llama-cpp';
 import { AsyncChannel } from './async-channel.js';
 import { toChatHistory } from './chat-history.js';
+import { completionPromptTokens } from './completion-prompt.js';
 import { invalidRequest, LlmError } from './errors.js';
 import { checkModelFile, isModelUri, modelHint } from './model-file.js';
 import { describeGguf } from './model-info.js';
@@ -360,13 +361,9 @@ export class LlmEngine {
 
   async #complete(request: CompletionRequest, onText: ((text: string) => void) | undefined): Promise<Generation> {
     this.#assertOpen();
-    if (typeof request.prompt !== 'string') throw invalidRequest('prompt', 'prompt must be a string.');
     const sampling = resolveSampling(request, this.#config.vocabularySize);
     const { model, lib } = this.#native;
-    const bos = beginningToken(lib, model);
-    const promptBody = model.tokenize(request.prompt, false, bos === undefined ? undefined : 'trimLeadingSpace');
-    const promptTokens = bos === undefined ? promptBody : [bos, ...promptBody];
-    if (promptTokens.length === 0) throw invalidRequest('prompt', 'prompt must not be empty for this model (it has no BOS token).');
+    const { body: promptBody, tokens: promptTokens } = completionPromptTokens(model, request.prompt, beginningToken(lib, model), this.#config.vocabularySize);
     const maxTokens = this.#budget(promptTokens.length, sampling.maxTokens, 0);
     const grammar = await this.#grammar(sampling.responseFormat);
     return this.#withSlot(request.signal, promptTokens, async (slot, signal) => {

@@ -116,7 +116,8 @@ export interface GenerationOptions {
 
 /** A text completion request. */
 export interface CompletionRequest extends GenerationOptions {
-  readonly prompt: string;
+  /** Text, or token ids of the model's vocabulary (a leading BOS is dropped: the engine adds its own). */
+  readonly prompt: string | readonly number[];
 }
 
 /** A chat message, in OpenAI's roles. `developer` is treated as `system`. */

@@ -115,6 +115,24 @@ describe('LlmEngine completion (stories260K)', () => {
     expect(penalised.text).not.toBe(base.text);
   });
 
+  it('takes a prompt as token ids: the same text as the string prompt, with or without a leading BOS', async () => {
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+    const model = await llama.loadModel({ modelPath: testModel('stories260K.gguf') });
+    const tokens = [...model.tokenize(prompt, false, 'trimLeadingSpace')].map(Number);
+    const bos = Number(model.tokens.bos);
+    await model.dispose();
+    await llama.dispose();
+    const fromText = await engine.complete({ prompt, maxTokens: 20, temperature: 0 });
+    const fromIds = await engine.complete({ prompt: tokens, maxTokens: 20, temperature: 0 });
+    const withBos = await engine.complete({ prompt: [bos, ...tokens], maxTokens: 20, temperature: 0 });
+    expect(fromIds.text).toBe(fromText.text);
+    expect(withBos.text).toBe(fromText.text);
+    expect(fromIds.usage.promptTokens).toBe(fromText.usage.promptTokens);
+    const outside = (await engine.complete({ prompt: [1, 512] }).catch((e: unknown) => e)) as LlmError;
+    expect(outside.code).toBe('invalid-request');
+    expect(outside.details).toMatchObject({ param: 'prompt[1]' });
+  });
+
   it('rejects a prompt that does not fit with context-overflow carrying both numbers', async () => {
     const long = 'the cat sat on the mat. '.repeat(200);
     const error = (await engine.complete({ prompt: long, maxTokens: 10 }).catch((e: unknown) => e)) as LlmError;

@@ -1,4 +1,4 @@
-import type { ChatDelta } from '../engine.js';
+import type { ChatDelta, Usage } from '../engine.js';
 import type { ResponseMeta } from './response-meta.js';
 import { toOpenAiUsage } from './usage.js';
 
@@ -8,17 +8,25 @@ const ARGUMENT_PIECE_LENGTH = 24;
 /**
  * Turns the engine's chat deltas into OpenAI `chat.completion.chunk` objects: a first chunk with
  * the role, one chunk per text delta, tool calls as OpenAI streams them (a chunk with index, id,
- * type and name, then the arguments in pieces), a final chunk with `finish_reason`, and — only
- * with `include_usage` — a chunk with empty `choices` and the usage. Stateful: one per stream.
+ * type and name, then the arguments in pieces) and a final chunk with `finish_reason`, all with
+ * the choice's `index`. Stateful: one per choice of a stream. The usage chunk (empty `choices`,
+ * only with `include_usage`) covers every choice: {@link ChatChunkEncoder.usageChunk}.
  */
 export class ChatChunkEncoder {
   readonly #meta: ResponseMeta;
   readonly #includeUsage: boolean;
+  readonly #index: number;
   #started = false;
 
-  constructor(meta: ResponseMeta, includeUsage: boolean) {
+  constructor(meta: ResponseMeta, includeUsage: boolean, index = 0) {
     this.#meta = meta;
     this.#includeUsage = includeUsage;
+    this.#index = index;
+  }
+
+  /** The last chunk of a stream with `include_usage`: empty `choices`, the usage of all choices. */
+  usageChunk(usage: Usage): object {
+    return { ...this.#base(), choices: [], usage: toOpenAiUsage(usage) };
   }
 
   /** The chunks for one delta, in order. */
@@ -42,7 +50,6 @@ export class ChatChunkEncoder {
       }
       case 'done':
         chunks.push(this.#chunk({}, delta.finishReason));
-        if (this.#includeUsage) chunks.push({ ...this.#base(), choices: [], usage: toOpenAiUsage(delta.usage) });
         break;
     }
     return chunks;
@@ -56,7 +63,7 @@ export class ChatChunkEncoder {
   #chunk(delta: object, finishReason: string | null = null): object {
     return {
       ...this.#base(),
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      choices: [{ index: this.#index, delta, logprobs: null, finish_reason: finishReason }],
       // OpenAI sends `usage: null` on every chunk but the last when usage was requested.
       ...(this.#includeUsage ? { usage: null } : {}),
     };

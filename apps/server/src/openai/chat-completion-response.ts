@@ -1,4 +1,4 @@
-import type { ChatResult, ToolCall } from '../engine.js';
+import type { ChatResult, ToolCall, Usage } from '../engine.js';
 import type { ResponseMeta } from './response-meta.js';
 import { toOpenAiUsage } from './usage.js';
 
@@ -6,8 +6,7 @@ function toolCallsOf(calls: readonly ToolCall[]): readonly object[] {
   return calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
 }
 
-/** Builds a non-streamed `chat.completion` object, as OpenAI's `CreateChatCompletionResponse`. */
-export function buildChatCompletion(meta: ResponseMeta, result: ChatResult): object {
+function choiceOf(result: ChatResult, index: number): object {
   const message = {
     role: 'assistant',
     content: result.content,
@@ -15,13 +14,21 @@ export function buildChatCompletion(meta: ResponseMeta, result: ChatResult): obj
     ...(result.toolCalls.length > 0 ? { tool_calls: toolCallsOf(result.toolCalls) } : {}),
     annotations: [],
   };
+  return { index, message, logprobs: null, finish_reason: result.finishReason };
+}
+
+/**
+ * Builds a non-streamed `chat.completion` object, as OpenAI's `CreateChatCompletionResponse`:
+ * one choice per result (`n`), and the usage of them all.
+ */
+export function buildChatCompletion(meta: ResponseMeta, results: readonly ChatResult[], usage: Usage): object {
   return {
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: result.finishReason }],
-    usage: toOpenAiUsage(result.usage),
+    choices: results.map(choiceOf),
+    usage: toOpenAiUsage(usage),
     system_fingerprint: meta.systemFingerprint,
   };
 }

@@ -1,23 +1,29 @@
-import type { CompletionDelta } from '../engine.js';
+import type { CompletionDelta, Usage } from '../engine.js';
 import { completionFinishReason } from './completion-response.js';
 import type { ResponseMeta } from './response-meta.js';
 import { toOpenAiUsage } from './usage.js';
 
 /**
  * Turns the engine's completion deltas into streamed `text_completion` objects (the same shape
- * as the non-streamed response, as OpenAI streams them): one per text delta, a last one with an
- * empty text and the `finish_reason`, and with `include_usage` a chunk with empty `choices` and
- * the usage. With `echo`, the prompt is the first chunk. Stateful: one per stream.
+ * as the non-streamed response, as OpenAI streams them): one per text delta and a last one with
+ * an empty text and the `finish_reason`, all with the choice's `index`. With `echo`, the prompt
+ * is the first chunk. Stateful: one per choice of a stream. The usage chunk (only with
+ * `include_usage`) covers every choice: {@link CompletionChunkEncoder.usageChunk}.
  */
 export class CompletionChunkEncoder {
   readonly #meta: ResponseMeta;
-  readonly #includeUsage: boolean;
+  readonly #index: number;
   #pendingEcho: string;
 
-  constructor(meta: ResponseMeta, includeUsage: boolean, echoedPrompt: string) {
+  constructor(meta: ResponseMeta, echoedPrompt: string, index = 0) {
     this.#meta = meta;
-    this.#includeUsage = includeUsage;
     this.#pendingEcho = echoedPrompt;
+    this.#index = index;
+  }
+
+  /** The last chunk of a stream with `include_usage`: empty `choices`, the usage of all choices. */
+  usageChunk(usage: Usage): object {
+    return { ...this.#base(), choices: [], usage: toOpenAiUsage(usage) };
   }
 
   /** The chunks for one delta, in order. */
@@ -31,7 +37,6 @@ export class CompletionChunkEncoder {
       if (delta.text !== '') chunks.push(this.#chunk(delta.text, null));
     } else {
       chunks.push(this.#chunk('', completionFinishReason(delta.finishReason)));
-      if (this.#includeUsage) chunks.push({ ...this.#base(), choices: [], usage: toOpenAiUsage(delta.usage) });
     }
     return chunks;
   }
@@ -42,6 +47,6 @@ export class CompletionChunkEncoder {
   }
 
   #chunk(text: string, finishReason: string | null): object {
-    return { ...this.#base(), choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }] };
+    return { ...this.#base(), choices: [{ text, index: this.#index, logprobs: null, finish_reason: finishReason }] };
   }
 }

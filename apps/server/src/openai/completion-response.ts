@@ -1,4 +1,4 @@
-import type { CompletionResult, FinishReason } from '../engine.js';
+import type { CompletionResult, FinishReason, Usage } from '../engine.js';
 import type { ResponseMeta } from './response-meta.js';
 import { toOpenAiUsage } from './usage.js';
 
@@ -7,15 +7,23 @@ export function completionFinishReason(reason: FinishReason): 'stop' | 'length' 
   return reason === 'length' ? 'length' : 'stop';
 }
 
-/** Builds a non-streamed `text_completion` object, as OpenAI's `CreateCompletionResponse`. */
-export function buildCompletion(meta: ResponseMeta, result: CompletionResult, echoedPrompt: string): object {
+/**
+ * Builds a non-streamed `text_completion` object, as OpenAI's `CreateCompletionResponse`: one
+ * choice per result in index order, `echoedPrompt(index)` before each text, the usage of all.
+ */
+export function buildCompletion(meta: ResponseMeta, results: readonly CompletionResult[], echoedPrompt: (index: number) => string, usage: Usage): object {
   return {
     id: meta.id,
     object: 'text_completion',
     created: meta.created,
     model: meta.model,
-    choices: [{ text: echoedPrompt + result.text, index: 0, logprobs: null, finish_reason: completionFinishReason(result.finishReason) }],
-    usage: toOpenAiUsage(result.usage),
+    choices: results.map((result, index) => ({
+      text: echoedPrompt(index) + result.text,
+      index,
+      logprobs: null,
+      finish_reason: completionFinishReason(result.finishReason),
+    })),
+    usage: toOpenAiUsage(usage),
     system_fingerprint: meta.systemFingerprint,
   };
 }

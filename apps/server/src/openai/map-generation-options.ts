@@ -6,12 +6,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Maps the sampling fields both endpoints share to `@trosyn/llm` options. `null` means unset.
- * `maxTokens` is the caller's (chat prefers `max_completion_tokens`).
+ * `maxTokens` is the caller's (chat prefers `max_completion_tokens`). `n` is the route's.
  */
 export function mapGenerationOptions(body: SamplingBody, maxTokens: number | null | undefined): GenerationOptions {
-  if (body.n != null && body.n !== 1) {
-    throw new ApiError('invalid-request', `Invalid value for 'n': ${body.n}. This server generates one choice per request; send 'n': 1 (or omit it) and make parallel requests instead.`, { param: 'n', openaiCode: 'unsupported_value' });
-  }
   const options: Mutable<GenerationOptions> = {};
   if (maxTokens != null) options.maxTokens = maxTokens;
   if (body.temperature != null) options.temperature = body.temperature;

@@ -66,31 +66,39 @@ export async function createSseResponse<T>(options: SseResponseOptions<T>): Prom
 
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (finished) return;
-      const next: Promise<IteratorResult<T>> = pending ?? iterator.next();
-      pending = next;
-      if (!receivedFirst && !(await settlesWithin(next, options.keepAliveMs))) {
-        controller.enqueue(KEEP_ALIVE_COMMENT);
-        return;
-      }
-      pending = undefined;
-      try {
-        const result = await next;
-        receivedFirst = true;
+      // Each pull enqueues something: the stream does not pull again after a pull that enqueued
+      // nothing, so items that encode to no chunk are skipped here.
+      for (;;) {
         if (finished) return;
-        if (result.done === true) {
-          controller.enqueue(DONE);
-          controller.close();
-          finish(undefined);
+        const next: Promise<IteratorResult<T>> = pending ?? iterator.next();
+        pending = next;
+        if (!receivedFirst && !(await settlesWithin(next, options.keepAliveMs))) {
+          controller.enqueue(KEEP_ALIVE_COMMENT);
           return;
         }
-        const chunks = options.encode(result.value);
-        if (chunks.length > 0) controller.enqueue(data(chunks));
-      } catch (error) {
-        if (finished) return;
-        controller.enqueue(data([options.errorPayload(error)]));
-        controller.close();
-        finish(error);
+        pending = undefined;
+        try {
+          const result = await next;
+          receivedFirst = true;
+          if (finished) return;
+          if (result.done === true) {
+            controller.enqueue(DONE);
+            controller.close();
+            finish(undefined);
+            return;
+          }
+          const chunks = options.encode(result.value);
+          if (chunks.length > 0) {
+            controller.enqueue(data(chunks));
+            return;
+          }
+        } catch (error) {
+          if (finished) return;
+          controller.enqueue(data([options.errorPayload(error)]));
+          controller.close();
+          finish(error);
+          return;
+        }
       }
     },
     cancel() {

@@ -1,5 +1,9 @@
 import { Hono } from 'hono';
-import type { ChatDelta } from '../engine.js';
+import { planChoices } from '../choices/choice-plan.js';
+import { sumChoiceUsage } from '../choices/choice-usage.js';
+import { mergeChoiceStreams, type ChoiceStreamItem } from '../choices/merge-choice-streams.js';
+import { runChoices } from '../choices/run-choices.js';
+import type { ChatDelta, ChatRequest } from '../engine.js';
 import { ChatChunkEncoder } from '../openai/chat-chunk-encoder.js';
 import { buildChatCompletion } from '../openai/chat-completion-response.js';
 import { mapChatRequest } from '../openai/map-chat-request.js';
@@ -13,35 +17,55 @@ import type { AppEnv } from '../request-scope.js';
 import type { GenerationRouteDependencies } from './route-dependencies.js';
 import { streamGeneration } from './stream-generation.js';
 
-/** `POST /v1/chat/completions`: OpenAI chat completions, streamed (SSE) or not. */
+/** `POST /v1/chat/completions`: OpenAI chat completions (`n` choices), streamed (SSE) or not. */
 export function chatCompletionsRoute(deps: GenerationRouteDependencies): Hono<AppEnv> {
   const validate = createRequestValidator<ChatCompletionBody>(chatCompletionRequestSchema);
   return new Hono<AppEnv>().post('/v1/chat/completions', async (c) => {
     const body = validate(await readJsonBody(c));
     const request = mapChatRequest(body);
+    const plan = planChoices(1, body.n ?? 1, request.seed);
     const loaded = deps.model.require();
     resolveModel(body.model, loaded.info, deps.modelAliases);
     const meta = createResponseMeta('chatcmpl', loaded.info.id, loaded.fingerprint);
     const scope = c.var.scope;
     // Aborted when the client disconnects (the request signal), when the stream is cancelled,
-    // or when a shutdown runs out of time: the engine then frees the slot.
+    // when one choice fails, or when a shutdown runs out of time: the engine then frees the slots.
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, c.req.raw.signal, deps.shutdownSignal]);
+    const requestFor = (index: number): ChatRequest => {
+      const seed = plan.choices[index]!.seed;
+      return { ...request, ...(seed === undefined ? {} : { seed }), signal };
+    };
+    const count = plan.choices.length;
+    const concurrency = loaded.engine.stats().slots;
 
     if (body.stream !== true) {
-      const result = await loaded.engine.chat({ ...request, signal }).catch((error: unknown) => {
-        if (c.req.raw.signal.aborted) scope.outcome = 'client-disconnected';
-        throw error;
-      });
-      scope.usage = result.usage;
-      return c.json(buildChatCompletion(meta, result));
+      const results = await runChoices(count, concurrency, (index) => loaded.engine.chat(requestFor(index)), () => abort.abort()).catch(
+        (error: unknown) => {
+          if (c.req.raw.signal.aborted) scope.outcome = 'client-disconnected';
+          throw error;
+        },
+      );
+      const usage = sumChoiceUsage(results.map((result) => result.usage), plan.perPrompt);
+      scope.usage = usage;
+      return c.json(buildChatCompletion(meta, results, usage));
     }
 
-    const encoder = new ChatChunkEncoder(meta, body.stream_options?.include_usage === true);
-    return streamGeneration<ChatDelta>({
+    const includeUsage = body.stream_options?.include_usage === true;
+    const encoders = plan.choices.map((choice) => new ChatChunkEncoder(meta, includeUsage, choice.index));
+    return streamGeneration<ChoiceStreamItem<ChatDelta>>({
       scope,
-      source: loaded.engine.streamChat({ ...request, signal }),
-      encode: (delta) => encoder.encode(delta),
+      source: mergeChoiceStreams<ChatDelta>({
+        count,
+        concurrency,
+        open: (index) => loaded.engine.streamChat(requestFor(index)),
+        sumUsage: (usages) => sumChoiceUsage(usages, plan.perPrompt),
+        abort: () => abort.abort(new Error('the stream ended early')),
+      }),
+      encode: (item) => {
+        if (item.type === 'choice') return encoders[item.index]!.encode(item.delta);
+        return includeUsage ? [encoders[0]!.usageChunk(item.usage)] : [];
+      },
       promptParam: 'messages',
       keepAliveMs: deps.sseKeepAliveMs,
       abort,

@@ -1,5 +1,9 @@
 import { Hono } from 'hono';
-import type { CompletionDelta } from '../engine.js';
+import { planChoices } from '../choices/choice-plan.js';
+import { sumChoiceUsage } from '../choices/choice-usage.js';
+import { mergeChoiceStreams, type ChoiceStreamItem } from '../choices/merge-choice-streams.js';
+import { runChoices } from '../choices/run-choices.js';
+import type { CompletionDelta, CompletionRequest } from '../engine.js';
 import { CompletionChunkEncoder } from '../openai/completion-chunk-encoder.js';
 import { buildCompletion } from '../openai/completion-response.js';
 import { mapCompletionRequest } from '../openai/map-completion-request.js';
@@ -13,34 +17,60 @@ import type { AppEnv } from '../request-scope.js';
 import type { GenerationRouteDependencies } from './route-dependencies.js';
 import { streamGeneration } from './stream-generation.js';
 
-/** `POST /v1/completions`: OpenAI (legacy) text completions, streamed (SSE) or not. */
+/**
+ * `POST /v1/completions`: OpenAI (legacy) text completions, streamed (SSE) or not. Several
+ * prompts and `n` give prompts × n choices, `index` = prompt × n + choice (OpenAI's order).
+ */
 export function completionsRoute(deps: GenerationRouteDependencies): Hono<AppEnv> {
   const validate = createRequestValidator<CompletionBody>(completionRequestSchema);
   return new Hono<AppEnv>().post('/v1/completions', async (c) => {
     const body = validate(await readJsonBody(c));
-    const { request, echo } = mapCompletionRequest(body);
+    const mapped = mapCompletionRequest(body);
+    const plan = planChoices(mapped.requests.length, mapped.n, mapped.requests[0]?.seed);
     const loaded = deps.model.require();
     resolveModel(body.model, loaded.info, deps.modelAliases);
     const meta = createResponseMeta('cmpl', loaded.info.id, loaded.fingerprint);
     const scope = c.var.scope;
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, c.req.raw.signal, deps.shutdownSignal]);
-    const echoed = echo ? request.prompt : '';
+    const requestFor = (index: number): CompletionRequest => {
+      const choice = plan.choices[index]!;
+      return { ...mapped.requests[choice.promptIndex]!, ...(choice.seed === undefined ? {} : { seed: choice.seed }), signal };
+    };
+    const echoed = (index: number): string => {
+      const prompt = mapped.requests[plan.choices[index]!.promptIndex]!.prompt;
+      return mapped.echo && typeof prompt === 'string' ? prompt : '';
+    };
+    const count = plan.choices.length;
+    const concurrency = loaded.engine.stats().slots;
 
     if (body.stream !== true) {
-      const result = await loaded.engine.complete({ ...request, signal }).catch((error: unknown) => {
-        if (c.req.raw.signal.aborted) scope.outcome = 'client-disconnected';
-        throw error;
-      });
-      scope.usage = result.usage;
-      return c.json(buildCompletion(meta, result, echoed));
+      const results = await runChoices(count, concurrency, (index) => loaded.engine.complete(requestFor(index)), () => abort.abort()).catch(
+        (error: unknown) => {
+          if (c.req.raw.signal.aborted) scope.outcome = 'client-disconnected';
+          throw error;
+        },
+      );
+      const usage = sumChoiceUsage(results.map((result) => result.usage), plan.perPrompt);
+      scope.usage = usage;
+      return c.json(buildCompletion(meta, results, echoed, usage));
     }
 
-    const encoder = new CompletionChunkEncoder(meta, body.stream_options?.include_usage === true, echoed);
-    return streamGeneration<CompletionDelta>({
+    const includeUsage = body.stream_options?.include_usage === true;
+    const encoders = plan.choices.map((choice) => new CompletionChunkEncoder(meta, echoed(choice.index), choice.index));
+    return streamGeneration<ChoiceStreamItem<CompletionDelta>>({
       scope,
-      source: loaded.engine.streamComplete({ ...request, signal }),
-      encode: (delta) => encoder.encode(delta),
+      source: mergeChoiceStreams<CompletionDelta>({
+        count,
+        concurrency,
+        open: (index) => loaded.engine.streamComplete(requestFor(index)),
+        sumUsage: (usages) => sumChoiceUsage(usages, plan.perPrompt),
+        abort: () => abort.abort(new Error('the stream ended early')),
+      }),
+      encode: (item) => {
+        if (item.type === 'choice') return encoders[item.index]!.encode(item.delta);
+        return includeUsage ? [encoders[0]!.usageChunk(item.usage)] : [];
+      },
       promptParam: 'prompt',
       keepAliveMs: deps.sseKeepAliveMs,
       abort,

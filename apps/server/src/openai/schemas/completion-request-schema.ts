@@ -16,11 +16,13 @@ export const completionRequestSchema = {
         { type: 'array', items: { type: 'integer' } },
         { type: 'array', items: { type: 'array', items: { type: 'integer' } } },
       ],
-      description: 'A string, or an array holding exactly one string. Token arrays are not supported.',
+      description:
+        'A string, an array of strings (one choice per prompt, `index` in prompt order), an array of token ids of the ' +
+        "model's vocabulary, or an array of such arrays.",
     },
     ...samplingProperties,
     echo: { type: ['boolean', 'null'], description: 'Prepend the prompt to the completion.' },
-    best_of: { type: ['integer', 'null'], minimum: 1, maximum: 20, description: 'Only 1 is supported.' },
+    best_of: { type: ['integer', 'null'], minimum: 1, maximum: 20, description: 'Only 1 (or equal to `n`) is supported.' },
     logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 5, description: 'Not supported: only null.' },
     suffix: { type: ['string', 'null'], description: 'Not supported: only null.' },
   },

@@ -9,7 +9,7 @@ export const samplingProperties = {
   top_p: { type: ['number', 'null'], minimum: 0, maximum: 1, description: 'Nucleus sampling probability mass.' },
   top_k: { type: ['integer', 'null'], minimum: 0, description: 'Extension (llama.cpp): sample only from the k most likely tokens; 0 disables.' },
   min_p: { type: ['number', 'null'], minimum: 0, maximum: 1, description: 'Extension (llama.cpp): minimum probability relative to the most likely token.' },
-  n: { type: ['integer', 'null'], minimum: 1, maximum: 128, description: 'Number of choices. Only 1 is supported.' },
+  n: { type: ['integer', 'null'], minimum: 1, maximum: 128, description: 'Choices to generate (per prompt), in parallel slots where free; `usage` counts them all.' },
   stop: {
     anyOf: [
       { type: 'string' },
