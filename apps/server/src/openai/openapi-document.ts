@@ -12,6 +12,19 @@ import {
 import { dataApiPaths, dataApiSchemas, dataApiTags } from '../routes/data-api/data-api-openapi.js';
 
 const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` });
+
+/** A request each POST route answers with a 200 as it stands, on any model (tested against a real server). */
+const requestExamples: Readonly<Record<string, object>> = {
+  CreateChatCompletionRequest: {
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: 'Write one sentence about a cat.' },
+    ],
+    max_tokens: 32,
+    temperature: 0.7,
+  },
+  CreateCompletionRequest: { prompt: 'Once upon a time', max_tokens: 32, temperature: 0.7 },
+};
 const json = (schema: string): object => ({ 'application/json': { schema: ref(schema) } });
 
 function errors(...statuses: number[]): Record<string, object> {
@@ -31,7 +44,9 @@ function generation(summary: string, request: string, response: string, chunk: s
       summary,
       tags: ['OpenAI'],
       security: [{ bearer: [] }, {}],
-      requestBody: { required: true, content: json(request) },
+      // Swagger UI pre-fills this body for "Try it out"; without it, it builds one from the schema
+      // with placeholders the server rightly refuses (`logit_bias` keys, a `model` named "string").
+      requestBody: { required: true, content: { 'application/json': { schema: ref(request), example: requestExamples[request] } } },
       responses: {
         '200': {
           description: `\`${response}\`, or with \`stream: true\` server-sent events: one \`data: <${chunk}>\` per chunk, then \`data: [DONE]\`.`,

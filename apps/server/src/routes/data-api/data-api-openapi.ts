@@ -20,6 +20,8 @@ import {
 
 const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: string): object => ({ 'application/json': { schema: ref(schema) } });
+// The body Swagger UI pre-fills for "Try it out": it must succeed as sent (issue 15).
+const jsonWithExample = (schema: string, example: object): object => ({ 'application/json': { schema: ref(schema), example } });
 const security = [{ bearer: [] }, {}];
 
 function errors(...statuses: number[]): Record<string, object> {
@@ -58,7 +60,10 @@ export function dataApiPaths(): Record<string, object> {
         description: 'A local write: it succeeds offline and is pushed to every reachable peer at once.',
         tags: ['Data'],
         security,
-        requestBody: { required: true, content: json('CreateItemRequest') },
+        requestBody: {
+          required: true,
+          content: jsonWithExample('CreateItemRequest', { type: 'note', data: { title: 'Weekly meeting', body: 'Agree the budget for the new printer.' } }),
+        },
         responses: { '201': { description: 'The new item.', content: json('Item') }, ...errors(400, 401, 409, 413, 503) },
       },
     },
@@ -129,7 +134,7 @@ export function dataApiPaths(): Record<string, object> {
         tags: ['Data'],
         security,
         parameters: [idParameter],
-        requestBody: { required: false, content: json('RestoreItemRequest') },
+        requestBody: { required: false, content: jsonWithExample('RestoreItemRequest', {}) },
         responses: { '200': { description: 'The restored item.', content: json('Item') }, ...errors(400, 401, 404, 503) },
       },
     },
@@ -152,7 +157,7 @@ export function dataApiPaths(): Record<string, object> {
         summary: 'Acknowledge conflicts',
         tags: ['Data'],
         security,
-        requestBody: { required: true, content: json('AcknowledgeConflictsRequest') },
+        requestBody: { required: true, content: jsonWithExample('AcknowledgeConflictsRequest', { ids: [1] }) },
         responses: { '200': { description: 'How many were newly acknowledged.', content: json('AcknowledgeConflictsResponse') }, ...errors(400, 401) },
       },
     },
