@@ -28,13 +28,18 @@ describe('server process lifecycle', () => {
       expect(await docs.text()).toContain('swagger-ui');
       expect((await fetch(`${server.url}/redoc`)).status).toBe(200);
 
-      const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      // The SDK's default retries: regression (issue 15) — with `Retry-After: 60` it waited twice
+      // 60 s before the user saw this error; `x-should-retry: false` makes it raise at once.
+      const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused' });
+      const started = performance.now();
       const error = await client.chat.completions.create({ model: 'any', messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
+      expect(performance.now() - started).toBeLessThan(5_000);
       expect(error).toBeInstanceOf(InternalServerError);
       expect((error as APIError).status).toBe(503);
       expect((error as APIError).code).toBe('model_not_loaded');
       expect((error as APIError).message).toContain(modelPath);
-      expect((error as APIError).headers?.get('retry-after')).not.toBeNull();
+      expect((error as APIError).headers?.get('retry-after')).toBeNull();
+      expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
       const raw = await fetch(`${server.url}/v1/completions`, { method: 'POST', body: '{"prompt":"x"}' });
       assertMatchesSpec('ErrorResponse', await raw.json());
     } finally {
