@@ -23,6 +23,8 @@ import { docsRoute } from './routes/docs.js';
 import { faviconRoute } from './routes/favicon.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoute } from './routes/models.js';
+import { responsesRoute } from './routes/responses.js';
+import { ResponseStore } from './openai/responses/response-store.js';
 import type { DataApiDependencies } from './routes/data-api/data-api-dependencies.js';
 import { changesRoute } from './routes/data-api/changes-route.js';
 import { conflictsRoute } from './routes/data-api/conflicts-route.js';
@@ -59,6 +61,7 @@ const defaults: AppConfig = { apiKey: undefined, adminKey: undefined, modelAlias
 function promptParamOf(path: string): string | undefined {
   if (path.endsWith('/chat/completions')) return 'messages';
   if (path.endsWith('/completions')) return 'prompt';
+  if (path === '/v1/responses') return 'input';
   return undefined;
 }
 
@@ -107,6 +110,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.route('/', completionsRoute(routeDeps));
   app.route('/', modelsRoute(routeDeps));
   const data = deps.data;
+  app.route('/', responsesRoute({ ...routeDeps, store: data === undefined ? undefined : new ResponseStore(data.engine) }));
   const startedAt = deps.startedAt ?? performance.now();
   const syncHealth = data === undefined ? {} : { sync: () => data.health() };
   app.route('/', healthRoute({ model: deps.model, tracker, startedAt, ...syncHealth }));

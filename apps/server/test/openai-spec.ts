@@ -12,7 +12,11 @@ export type SpecSchemaName =
   | 'CreateCompletionResponse'
   | 'ListModelsResponse'
   | 'Model'
-  | 'ErrorResponse';
+  | 'ErrorResponse'
+  | 'Response'
+  | 'ResponseStreamEvent'
+  | 'ResponseItemList'
+  | `Response${string}Event`;
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -75,4 +79,28 @@ export function assertMatchesSpec(name: SpecSchemaName, value: unknown): void {
 export function assertCompletionChunkMatchesSpec(chunk: { choices: { finish_reason: unknown }[] }): void {
   const patched = { ...chunk, choices: chunk.choices.map((choice) => ({ ...choice, finish_reason: choice.finish_reason ?? 'stop' })) };
   assertMatchesSpec('CreateCompletionResponse', patched);
+}
+
+let eventSchemas: Map<string, string> | undefined;
+
+/**
+ * Checks a streamed Responses event against the spec's schema for its `type` (for example
+ * `ResponseTextDeltaEvent` for `response.output_text.delta`), and against `ResponseStreamEvent`.
+ * Picking the one schema gives Ajv errors about the fields that are wrong, not about 60 others.
+ */
+export function assertResponseEventMatchesSpec(event: { type: string }): void {
+  if (eventSchemas === undefined) {
+    const spec = parse(readFileSync(openAiSpecPath(), 'utf8')) as { components: { schemas: Record<string, { anyOf?: { $ref: string }[]; properties?: { type?: { enum?: string[] } } }> } };
+    const schemas = spec.components.schemas;
+    eventSchemas = new Map();
+    for (const { $ref } of schemas['ResponseStreamEvent']?.anyOf ?? []) {
+      const name = $ref.split('/').at(-1)!;
+      const type = schemas[name]?.properties?.type?.enum?.[0];
+      if (type !== undefined) eventSchemas.set(type, name);
+    }
+  }
+  const name = eventSchemas.get(event.type);
+  if (name === undefined) throw new Error(`no event type ${event.type} in the spec's ResponseStreamEvent`);
+  assertMatchesSpec(name as SpecSchemaName, event);
+  assertMatchesSpec('ResponseStreamEvent', event);
 }

@@ -25,23 +25,29 @@ export interface ParsedSse {
   /** Parsed `data:` payloads, `[DONE]` kept as the string. */
   readonly data: unknown[];
   readonly comments: string[];
+  /** The `event:` name of each `data:` payload (undefined where there was none). */
+  readonly events: (string | undefined)[];
 }
 
 /** Parses an SSE body into its `data:` payloads and `:` comments. */
 export function parseSse(text: string): ParsedSse {
   const data: unknown[] = [];
   const comments: string[] = [];
+  const events: (string | undefined)[] = [];
   for (const event of text.split('\n\n')) {
     if (event === '') continue;
+    let name: string | undefined;
     for (const line of event.split('\n')) {
       if (line.startsWith(':')) comments.push(line.slice(1).trim());
+      else if (line.startsWith('event: ')) name = line.slice('event: '.length);
       else if (line.startsWith('data: ')) {
         const payload = line.slice('data: '.length);
         data.push(payload === '[DONE]' ? payload : JSON.parse(payload));
+        events.push(name);
       } else throw new Error(`unexpected SSE line ${JSON.stringify(line)}`);
     }
   }
-  return { data, comments };
+  return { data, comments, events };
 }
 
 /**

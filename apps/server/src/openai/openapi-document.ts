@@ -10,6 +10,7 @@ import {
   modelSchema,
 } from './schemas/response-schemas.js';
 import { dataApiPaths, dataApiSchemas, dataApiTags } from '../routes/data-api/data-api-openapi.js';
+import { responsesPaths, responsesSchemas } from './responses/responses-openapi.js';
 
 const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` });
 
@@ -77,6 +78,7 @@ export function createOpenApiDocument(version: string): object {
     paths: {
       '/v1/chat/completions': generation('Create a chat completion', 'CreateChatCompletionRequest', 'CreateChatCompletionResponse', 'CreateChatCompletionStreamResponse'),
       '/v1/completions': generation('Create a text completion', 'CreateCompletionRequest', 'CreateCompletionResponse', 'CreateCompletionResponse'),
+      ...responsesPaths(),
       '/v1/models': {
         get: { summary: 'List the loaded model', tags: ['OpenAI'], security: [{ bearer: [] }, {}], responses: { '200': { description: 'The loaded model (an empty list while none is loaded).', content: json('ListModelsResponse') }, ...errors(401) } },
       },
@@ -105,6 +107,7 @@ export function createOpenApiDocument(version: string): object {
         Model: modelSchema,
         ListModelsResponse: modelListSchema,
         ErrorResponse: errorResponseSchema,
+        ...responsesSchemas,
         Health: { ...healthResponseSchema, properties: { ...healthResponseSchema.properties, sync: ref('SyncHealth') } },
         ...dataApiSchemas,
       },

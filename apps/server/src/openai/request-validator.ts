@@ -74,6 +74,10 @@ function toApiError(body: unknown, errors: readonly ErrorObject[]): ApiError {
     case 'maxItems':
     case 'minItems':
       return new ApiError('invalid-request', `Invalid '${param}': array ${error.message ?? 'has the wrong length'}.`, { param, openaiCode: error.keyword === 'maxItems' ? 'array_above_max_length' : 'empty_array' });
+    case 'additionalProperties': {
+      const unknown = toParam(body, error.instancePath, String((error.params as { additionalProperty: string }).additionalProperty));
+      return new ApiError('invalid-request', `Unknown parameter: '${unknown}'.`, { param: unknown, openaiCode: 'unknown_parameter' });
+    }
     case 'propertyNames':
       return new ApiError('invalid-request', `Invalid key in '${param}': keys must be token ids (decimal integers).`, { param, openaiCode: 'invalid_value' });
     default:

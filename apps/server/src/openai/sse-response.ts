@@ -17,14 +17,23 @@ export interface SseResponseOptions<T> {
   readonly onCancel: () => void;
   /** The stream ended (normally, by error or by cancel). */
   readonly onEnd: (error: unknown) => void;
+  /**
+   * Write each chunk as a named event (`event: <chunk.type>` before its `data:` line) and end
+   * without `data: [DONE]`, as OpenAI's Responses API streams. Default: `data:` lines and `[DONE]`.
+   */
+  readonly namedEvents?: boolean;
 }
 
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
 
-function data(chunks: readonly object[]): Uint8Array {
+function data(chunks: readonly object[], namedEvents: boolean): Uint8Array {
   let text = '';
-  for (const chunk of chunks) text += `data: ${JSON.stringify(chunk)}\n\n`;
+  for (const chunk of chunks) {
+    const type = (chunk as { type?: unknown }).type;
+    if (namedEvents && typeof type === 'string') text += `event: ${type}\n`;
+    text += `data: ${JSON.stringify(chunk)}\n\n`;
+  }
   return encoder.encode(text);
 }
 
@@ -56,6 +65,7 @@ export async function createSseResponse<T>(options: SseResponseOptions<T>): Prom
     await pending; // rethrows an early typed error for the error handler
   }
 
+  const namedEvents = options.namedEvents === true;
   let receivedFirst = false;
   let finished = false;
   const finish = (error: unknown): void => {
@@ -82,19 +92,19 @@ export async function createSseResponse<T>(options: SseResponseOptions<T>): Prom
           receivedFirst = true;
           if (finished) return;
           if (result.done === true) {
-            controller.enqueue(DONE);
+            if (!namedEvents) controller.enqueue(DONE);
             controller.close();
             finish(undefined);
             return;
           }
           const chunks = options.encode(result.value);
           if (chunks.length > 0) {
-            controller.enqueue(data(chunks));
+            controller.enqueue(data(chunks, namedEvents));
             return;
           }
         } catch (error) {
           if (finished) return;
-          controller.enqueue(data([options.errorPayload(error)]));
+          controller.enqueue(data([options.errorPayload(error)], namedEvents));
           controller.close();
           finish(error);
           return;

@@ -1,9 +1,9 @@
 import type { Usage } from '../engine.js';
-import { toErrorResponse } from '../error-handler.js';
+import { toErrorResponse, type OpenAiErrorBody } from '../error-handler.js';
 import { createSseResponse } from '../openai/sse-response.js';
 import type { RequestScope } from '../request-scope.js';
 
-/** What both engine streams yield: deltas, the last of which (`done`) carries the usage. */
+/** What the streams yield: engine deltas, the last of which (`done`) carries the usage, or Responses events. */
 type EngineDelta = { readonly type: string; readonly usage?: Usage };
 
 /** Options of {@link streamGeneration}. */
@@ -20,6 +20,11 @@ export interface StreamGenerationOptions<T extends EngineDelta> {
   readonly keepAliveMs: number;
   /** Aborted when the client goes away, which frees the engine's slot. */
   readonly abort: AbortController;
+  /**
+   * The Responses API's framing: named events, no `[DONE]`, and a failure after the 200 as the
+   * stream's own `error` event instead of a `{"error": …}` payload.
+   */
+  readonly sse?: { readonly namedEvents: true; readonly errorEvent: (body: OpenAiErrorBody) => object };
 }
 
 /**
@@ -37,7 +42,11 @@ export async function streamGeneration<T extends EngineDelta>(options: StreamGen
         if (delta.type === 'done') scope.usage = delta.usage;
         return options.encode(delta);
       },
-      errorPayload: (error) => toErrorResponse(error, { promptParam: options.promptParam }).body,
+      errorPayload: (error) => {
+        const body = toErrorResponse(error, { promptParam: options.promptParam }).body;
+        return options.sse === undefined ? body : options.sse.errorEvent(body);
+      },
+      namedEvents: options.sse?.namedEvents === true,
       keepAliveMs: options.keepAliveMs,
       onCancel: () => abort.abort(new Error('client disconnected')),
       onEnd: (error) => end(error === undefined ? 'completed' : abort.signal.aborted ? 'client-disconnected' : 'error'),
