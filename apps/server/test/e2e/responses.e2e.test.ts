@@ -105,9 +105,10 @@ describe('the Responses API with the official openai client', () => {
     const streamedCall = streamed.output.find((item) => item.type === 'function_call');
     expect(streamedCall!.type === 'function_call' && JSON.parse(streamedCall!.arguments)).toEqual(args);
 
+    const callId = call!.type === 'function_call' ? call!.call_id : '';
     const followUp = {
       model: MODEL,
-      input: [{ type: 'function_call_output' as const, call_id: call!.type === 'function_call' ? call!.call_id : '', output: JSON.stringify({ temperature: 21 }) }],
+      input: [{ type: 'function_call_output' as const, call_id: callId, output: JSON.stringify({ temperature: 21 }) }],
       tools: [weatherTool],
       tool_choice: 'none' as const,
       max_output_tokens: 16,
@@ -118,7 +119,7 @@ describe('the Responses API with the official openai client', () => {
     expect(answered.previous_response_id).toBe(called.id);
     expect(answered.output[0]!.type).toBe('message');
     // The stored question is part of the prompt: more input than the call and its output alone.
-    const storedCall = { type: 'function_call' as const, call_id: followUp.input[0].call_id, name: 'get_weather', arguments: JSON.stringify(args) };
+    const storedCall = { type: 'function_call' as const, call_id: callId, name: 'get_weather', arguments: JSON.stringify(args) };
     const alone = await client.responses.create({ ...followUp, input: [storedCall, ...followUp.input], store: false });
     expect(answered.usage!.input_tokens).toBeGreaterThan(alone.usage!.input_tokens);
 
