@@ -426,15 +426,12 @@ export class SyncEngine implements SyncResponder {
     };
   }
 
-  /** Superseded versions of an item, newest first. */
-  async history(id: string, options: { readonly limit?: number } = {}): Promise<HistoryEntry[]> {
-    const rows = await this.kysely
-      .selectFrom('sync_history')
-      .selectAll()
-      .where('item_id', '=', this.#checkId(id))
-      .orderBy('id', 'desc')
-      .limit(this.#checkLimit(options.limit))
-      .execute();
+  /** Superseded versions of an item, newest first; `before`: only entries older than that history id (paging). */
+  async history(id: string, options: { readonly limit?: number; readonly before?: number } = {}): Promise<HistoryEntry[]> {
+    const { before } = options;
+    if (before !== undefined && !Number.isSafeInteger(before)) throw new SyncError('invalid-argument', 'before must be an integer');
+    const query = this.kysely.selectFrom('sync_history').selectAll().where('item_id', '=', this.#checkId(id));
+    const rows = await (before === undefined ? query : query.where('id', '<', before)).orderBy('id', 'desc').limit(this.#checkLimit(options.limit)).execute();
     return rows.map((row) => this.#historyEntry(row));
   }
 

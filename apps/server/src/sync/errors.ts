@@ -8,13 +8,14 @@
  * - `peer-changed`: the node answering at a configured address is not the one seen before.
  * - `unreachable`: the peer could not be reached (connection refused, timeout, reset).
  * - `timeout`: the peer took longer than the request timeout.
+ * - `payload-too-large`: a request body to the sync port is larger than its route accepts.
  * - `closed`: the transport or service was closed.
  * - `weak-secret`: `LAN_SYNC_SHARED_SECRET` is empty or the documented default.
  *
  * The sync server maps peer-facing refusals to statuses in `sync-server.ts`; the data API maps
  * engine errors in `routes/data-api/engine-error.ts`.
  */
-export type LanSyncErrorCode = 'malformed-frame' | 'http-status' | 'handshake-refused' | 'peer-changed' | 'unreachable' | 'timeout' | 'closed' | 'weak-secret';
+export type LanSyncErrorCode = 'malformed-frame' | 'http-status' | 'handshake-refused' | 'peer-changed' | 'unreachable' | 'timeout' | 'closed' | 'weak-secret' | 'payload-too-large';
 
 /** Options of a {@link LanSyncError}. */
 export interface LanSyncErrorOptions {

@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createServer as createHttpsServer } from 'node:https';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { CryptoError, type CryptoErrorCode, type RateLimiter, type Responder, type SessionStore } from '@trosyn/crypto';
 import { SYNC_PROTOCOL_VERSION, type SyncResponder, type SyncResponse } from '@trosyn/sync-core';
 import type { Logger } from '../logger.js';
+import { limitRequestBody } from '../body-limit.js';
 import { LanSyncError } from './errors.js';
 import { SyncStreamServer } from './sync-stream-server.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
@@ -193,11 +194,25 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     return c.json(errorBody('rate-limited', `Too many failed authentications from ${address}; try again in ${retryAfter} s. Check that LAN_SYNC_SHARED_SECRET is the same on every node.`), 429);
   };
 
+  // Every route's body stops being read at its limit, announced (Content-Length) or chunked: an
+  // unauthenticated peer must not make the node buffer what it sends (issue #20).
+  const limitFor = (route: string, limit: number) =>
+    limitRequestBody(limit, () => {
+      throw new LanSyncError('payload-too-large', `The body of a request to ${route} is larger than its limit of ${limit} bytes.`);
+    });
+  const bodyLimits = new Map<string, MiddlewareHandler>([
+    [SYNC_PATHS.hello, limitFor(SYNC_PATHS.hello, MAX_HANDSHAKE_BYTES)],
+    [SYNC_PATHS.proof, limitFor(SYNC_PATHS.proof, MAX_HANDSHAKE_BYTES)],
+    [SYNC_PATHS.messages, limitFor(SYNC_PATHS.messages, deps.maxMessageBytes)],
+  ]);
+  // Other routes take no body: whatever a request to them carries is refused past a handshake's size.
+  const otherRoutesLimit = limitFor('this route', MAX_HANDSHAKE_BYTES);
+  app.use(function limitSyncRequestBody(c, next) {
+    return (bodyLimits.get(c.req.path) ?? otherRoutesLimit)(c, next);
+  });
+
   const readHandshakeBody = async (c: Context): Promise<unknown> => {
-    const length = Number(c.req.header('content-length') ?? '0');
-    if (length > MAX_HANDSHAKE_BYTES) throw new LanSyncError('malformed-frame', `handshake body of ${length} bytes exceeds ${MAX_HANDSHAKE_BYTES}`);
     const text = await c.req.text();
-    if (text.length > MAX_HANDSHAKE_BYTES) throw new LanSyncError('malformed-frame', `handshake body exceeds ${MAX_HANDSHAKE_BYTES} bytes`);
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -245,14 +260,6 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
 
   app.post(SYNC_PATHS.messages, async (c) => {
     const address = addressOf(c);
-    const length = Number(c.req.header('content-length') ?? 'NaN');
-    if (!Number.isFinite(length) || length > deps.maxMessageBytes) {
-      const message = Number.isFinite(length)
-        ? `sealed request of ${length} bytes exceeds the limit of ${deps.maxMessageBytes}`
-        : 'sealed requests need a Content-Length';
-      logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address, route: 'messages', code: 'payload-too-large', reason: message });
-      return c.json(errorBody(Number.isFinite(length) ? 'payload-too-large' : 'length-required', message), Number.isFinite(length) ? 413 : 411);
-    }
     const answer = await answerSealed(new Uint8Array(await c.req.arrayBuffer()), address, 'messages');
     if (answer.kind === 'refused') return c.json(errorBody(answer.code, answer.message), answer.status);
     return new Response(answer.body, { status: answer.status, headers: { 'content-type': SEALED_FRAME_MEDIA_TYPE } });
@@ -260,6 +267,11 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
 
   app.notFound((c) => c.json(errorBody('route-not-found', `No sync route ${c.req.method} ${c.req.path}.`), 404));
   app.onError((error, c) => {
+    if (error instanceof LanSyncError && error.code === 'payload-too-large') {
+      logger.log('warn', 'sync request rejected', { event: 'sync-request-rejected', address: addressOf(c), path: c.req.path, code: error.code, reason: error.message });
+      // What the peer still sends is discarded by @hono/node-server (bounded), never buffered.
+      return c.json(errorBody(error.code, error.message), 413);
+    }
     logger.log('error', 'sync server error', { event: 'sync-server-error', path: c.req.path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     return c.json(errorBody('internal-error', 'The sync server had an internal error; it has been logged.'), 500);
   });

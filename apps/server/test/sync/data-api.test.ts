@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SyncEngine } from '@trosyn/sync-core';
+import { createInMemoryTransport } from '@trosyn/sync-core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
@@ -136,6 +138,52 @@ describe('data API', () => {
     expect(ack.body).toEqual({ object: 'conflict.acknowledgement', acknowledged: 1 });
     expect((await call('GET', '/api/v1/conflicts?unacknowledged=true')).body.data).toHaveLength(0);
     expect((await call('GET', '/api/v1/conflicts?unacknowledged=false')).body.data).toHaveLength(1);
+  });
+
+  // Regression (issue #20): with limit=1000 (the maximum) the route asked the engine for 1001
+  // entries, got 1000, and answered next_cursor: null; a client paging at the maximum stopped there.
+  it('pages the conflict log at the maximum limit', async () => {
+    const { call, sync } = await dataApp();
+    const other = new SyncEngine({ database: ':memory:', nodeId: 'other-node' });
+    cleanups.push(() => other.dispose());
+    const ids = Array.from({ length: 1003 }, (_, i) => `item-${String(i).padStart(4, '0')}`);
+    await sync.engine.putMany(ids.map((id) => ({ id, type: 'memo', data: { from: 'local' } })));
+    await other.putMany(ids.map((id) => ({ id, type: 'memo', data: { from: 'other' } })));
+    expect((await sync.engine.syncWith('other-node', createInMemoryTransport(other, sync.nodeId))).ok).toBe(true);
+    const seen: number[] = [];
+    let cursor: number | null = null;
+    let pages = 0;
+    do {
+      const page = await call('GET', `/api/v1/conflicts?limit=1000${cursor === null ? '' : `&cursor=${cursor}`}`);
+      assertSchema('ConflictList', page.body);
+      seen.push(...page.body.data.map((record: { id: number }) => record.id));
+      cursor = page.body.next_cursor;
+      pages += 1;
+    } while (cursor !== null && pages < 10);
+    expect(pages).toBe(2);
+    expect(new Set(seen).size).toBe(1003);
+    // A page that ends exactly at the last entry says so.
+    const exact = await call('GET', `/api/v1/conflicts?limit=3&cursor=${seen[999]}`);
+    expect(exact.body.data).toHaveLength(3);
+    expect(exact.body.next_cursor).toBeNull();
+  });
+
+  it("pages an item's history, newest first", async () => {
+    const { call } = await dataApp();
+    await call('POST', '/api/v1/items', { id: 'memo', type: 'memo', data: { n: 0 } });
+    for (let n = 1; n <= 7; n += 1) await call('PUT', '/api/v1/items/memo', { type: 'memo', data: { n } });
+    const versions: number[] = [];
+    let cursor: number | null = null;
+    let pages = 0;
+    do {
+      const page = await call('GET', `/api/v1/items/memo/history?limit=3${cursor === null ? '' : `&cursor=${cursor}`}`);
+      assertSchema('HistoryList', page.body);
+      versions.push(...page.body.data.map((entry: { item: { data: { n: number } } }) => entry.item.data.n));
+      cursor = page.body.next_cursor;
+      pages += 1;
+    } while (cursor !== null && pages < 10);
+    expect(versions).toEqual([6, 5, 4, 3, 2, 1, 0]);
+    expect(pages).toBe(3);
   });
 
   it('reports sync status, sync now and the /health sync section', async () => {

@@ -22,19 +22,16 @@ export function conflictsRoute(deps: DataApiDependencies): Hono<AppEnv> {
       const cursor = integerQuery(c, 'cursor', 0, Number.MAX_SAFE_INTEGER);
       const unacknowledged = booleanQuery(c, 'unacknowledged');
       const itemId = c.req.query('item_id');
-      // One extra row tells whether there is a next page.
-      const records = await engineCall(
-        () =>
-          engine.conflicts({
-            limit: Math.min(limit + 1, 1000),
-            ...(cursor === undefined ? {} : { cursor }),
-            ...(unacknowledged === undefined ? {} : { acknowledged: !unacknowledged }),
-            ...(itemId === undefined || itemId === '' ? {} : { itemId }),
-          }),
-        'item_id',
-      );
-      const page = records.slice(0, limit);
-      return c.json({ object: 'list', data: page.map(conflictJson), next_cursor: records.length > limit ? page[page.length - 1]!.id : null });
+      const filters = {
+        ...(unacknowledged === undefined ? {} : { acknowledged: !unacknowledged }),
+        ...(itemId === undefined || itemId === '' ? {} : { itemId }),
+      };
+      const page = await engineCall(() => engine.conflicts({ limit, ...(cursor === undefined ? {} : { cursor }), ...filters }), 'item_id');
+      // A full page has a next one when one more entry follows it (asked apart: the engine
+      // returns at most 1000 entries, and `limit` may be 1000 — issue #20).
+      const last = page.length === limit ? page[page.length - 1]!.id : undefined;
+      const more = last !== undefined && (await engineCall(() => engine.conflicts({ limit: 1, cursor: last, ...filters }), 'item_id')).length > 0;
+      return c.json({ object: 'list', data: page.map(conflictJson), next_cursor: more ? last : null });
     })
     .post('/api/v1/conflicts/acknowledge', async (c) => {
       const body = validateAcknowledge(await readJsonBody(c));

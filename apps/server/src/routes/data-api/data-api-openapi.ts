@@ -123,7 +123,11 @@ export function dataApiPaths(): Record<string, object> {
         summary: "An item's history",
         tags: ['Data'],
         security,
-        parameters: [idParameter, query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Most entries.')],
+        parameters: [
+          idParameter,
+          query('cursor', { type: 'integer' }, '`next_cursor` of the previous page (older entries).'),
+          query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size.'),
+        ],
         responses: { '200': { description: 'Superseded versions, newest first.', content: json('HistoryList') }, ...errors(400, 401, 404) },
       },
     },

@@ -134,8 +134,12 @@ export const historyEntrySchema = {
 export const historyListSchema = {
   type: 'object',
   title: 'HistoryList',
-  required: ['object', 'data'],
-  properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items: { $ref: '#/components/schemas/HistoryEntry' } } },
+  required: ['object', 'data', 'next_cursor'],
+  properties: {
+    object: { type: 'string', enum: ['list'] },
+    data: { type: 'array', items: { $ref: '#/components/schemas/HistoryEntry' } },
+    next_cursor: { type: ['integer', 'null'], description: 'Pass as `cursor` for the older entries; null on the last page.' },
+  },
 } as const;
 
 /** One entry of the conflict log. */

@@ -76,9 +76,13 @@ export function itemsRoute(deps: DataApiDependencies): Hono<AppEnv> {
     .get('/api/v1/items/:id/history', async (c) => {
       const id = c.req.param('id');
       const limit = integerQuery(c, 'limit', 1, 1000) ?? 100;
-      const entries = await engineCall(() => engine.history(id, { limit }), 'id');
+      const before = integerQuery(c, 'cursor', 1, Number.MAX_SAFE_INTEGER);
+      const entries = await engineCall(() => engine.history(id, { limit, ...(before === undefined ? {} : { before }) }), 'id');
       if (entries.length === 0 && (await engineCall(() => engine.get(id, { includeDeleted: true }), 'id')) === undefined) throw notFound(id);
-      return c.json({ object: 'list', data: entries.map(historyEntryJson) });
+      // Newest first: the next page holds older entries, if one exists past this full page.
+      const last = entries.length === limit ? entries[entries.length - 1]!.historyId : undefined;
+      const more = last !== undefined && (await engineCall(() => engine.history(id, { limit: 1, before: last }), 'id')).length > 0;
+      return c.json({ object: 'list', data: entries.map(historyEntryJson), next_cursor: more ? last : null });
     })
     .post('/api/v1/items/:id/restore', async (c) => {
       const id = c.req.param('id');
