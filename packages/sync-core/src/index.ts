@@ -51,6 +51,7 @@ export type {
 } from './sync-types.js';
 export type { ConflictRule } from './resolution.js';
 export { HybridLogicalClock, encodeHlc, decodeHlc, compareHlc, isValidHlc, type HlcTimestamp, type HybridLogicalClockConfig } from './hlc.js';
+export { createSystemWallClock, systemWallClockMicros, type WallClockSources } from './system-wall-clock.js';
 export { compareVectors, joinVectors, type VersionVector, type CausalOrder } from './version-vector.js';
 export { isValidNodeId } from './node-id.js';
 export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';

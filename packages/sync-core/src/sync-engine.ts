@@ -56,6 +56,7 @@ import type {
   SyncRoundReport,
   SyncStatus,
 } from './sync-types.js';
+import { systemWallClockMicros } from './system-wall-clock.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { joinVectors, vectorsEqual } from './version-vector.js';
 
@@ -91,11 +92,6 @@ function positiveOption(name: string, value: number | undefined, fallback: numbe
     throw new SyncError('invalid-config', `${name} must be a positive number, got ${String(value)}`);
   }
   return value;
-}
-
-function defaultWallClockMicros(): number {
-  // performance.now() gives sub-millisecond resolution; Date.now() alone would only give ms.
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
 /** Validates {@link SyncRoundOptions.pushOnly}: it comes from the caller, not from the peer's validated answers. */
@@ -235,7 +231,7 @@ export class SyncEngine implements SyncResponder {
       this.#gcSeq = Number(meta.get('gc_seq') ?? 0);
       this.#clock = new HybridLogicalClock({
         nodeId: this.#nodeId,
-        wallClockMicros: frozen.wallClockMicros ?? defaultWallClockMicros,
+        wallClockMicros: frozen.wallClockMicros ?? systemWallClockMicros,
         maxDriftMs: this.#config.maxClockDriftMs,
         last: meta.get('clock'),
       });

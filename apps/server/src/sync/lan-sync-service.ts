@@ -15,6 +15,7 @@ import { Discovery, type Peer } from '@trosyn/discovery';
 import { SyncEngine, type SyncRoundReport } from '@trosyn/sync-core';
 import type { LanSyncSettings } from '../config.js';
 import type { Logger } from '../logger.js';
+import { ClockStepWatch } from './clock-step-watch.js';
 import { HttpSyncTransport } from './http-sync-transport.js';
 import { loadOrCreateNodeId } from './node-identity.js';
 import { pickPeerHost, SyncScheduler, type PeerSnapshot, type RoundOutcome } from './sync-scheduler.js';
@@ -300,6 +301,7 @@ class Runtime {
   readonly #handshake: Responder;
   readonly #sessions: SessionStore;
   readonly #timers: NodeJS.Timeout[];
+  readonly #clockWatch: ClockStepWatch;
   readonly #logger: Logger;
 
   private constructor(parts: {
@@ -310,6 +312,7 @@ class Runtime {
     handshake: Responder;
     sessions: SessionStore;
     timers: NodeJS.Timeout[];
+    clockWatch: ClockStepWatch;
     logger: Logger;
   }) {
     this.server = parts.server;
@@ -319,6 +322,7 @@ class Runtime {
     this.#handshake = parts.handshake;
     this.#sessions = parts.sessions;
     this.#timers = parts.timers;
+    this.#clockWatch = parts.clockWatch;
     this.#logger = parts.logger;
   }
 
@@ -418,6 +422,16 @@ class Runtime {
       }
     }
 
+    // The HLC follows a stepped system clock by itself; peers backed off from while the clock was
+    // wrong (their changes refused as too far ahead, or ours by them) are retried at once.
+    const clockWatch = new ClockStepWatch({
+      onStep: (stepMs) => {
+        const retried = scheduler.retryBackedOff();
+        logger.log('warn', 'the system clock stepped; retrying backed-off peers', { event: 'clock-stepped', step_ms: Math.round(stepMs), peers_retried: retried });
+      },
+    });
+    clockWatch.start();
+
     const timers = [
       setInterval(() => {
         sessions.purgeExpired();
@@ -433,11 +447,12 @@ class Runtime {
       }, GARBAGE_COLLECTION_INTERVAL_MS),
     ];
     for (const timer of timers) timer.unref();
-    return new Runtime({ server, scheduler, discovery, networkKey, handshake, sessions, timers, logger });
+    return new Runtime({ server, scheduler, discovery, networkKey, handshake, sessions, timers, clockWatch, logger });
   }
 
   async stop(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
+    this.#clockWatch.stop();
     // Goodbye first, so peers drop us at once rather than after LAN_SYNC_DEVICE_TIMEOUT.
     await Promise.allSettled([this.#discovery?.dispose(), this.scheduler.dispose()]);
     await this.server.close();

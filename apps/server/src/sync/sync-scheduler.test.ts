@@ -19,7 +19,7 @@ interface Network {
   readonly down: Set<number>;
 }
 
-function setup(selfId: string, peers: Record<number, string>, options: { intervalMs?: number; backoffBaseMs?: number } = {}) {
+function setup(selfId: string, peers: Record<number, string>, options: { intervalMs?: number; backoffBaseMs?: number; backoffMaxMs?: number } = {}) {
   const network: Network = { engines: new Map(), transports: [], down: new Set() };
   const engine = new SyncEngine({ database: ':memory:', nodeId: selfId });
   network.engines.set(selfId, engine);
@@ -50,7 +50,7 @@ function setup(selfId: string, peers: Record<number, string>, options: { interva
       },
     };
   };
-  const scheduler = new SyncScheduler({ engine, logger, createTransport, intervalMs: options.intervalMs ?? 60_000, backoffBaseMs: options.backoffBaseMs ?? 20, backoffMaxMs: 200 });
+  const scheduler = new SyncScheduler({ engine, logger, createTransport, intervalMs: options.intervalMs ?? 60_000, backoffBaseMs: options.backoffBaseMs ?? 20, backoffMaxMs: options.backoffMaxMs ?? 200 });
   scheduler.start();
   cleanups.push(async () => {
     await scheduler.dispose();
@@ -119,6 +119,33 @@ describe('SyncScheduler', () => {
     await waitFor('recovered', async () => (await peer('peer-b').get('waiting')) !== undefined);
     await waitFor('state', () => scheduler.peers()[0]?.state === 'idle');
     expect(scheduler.peers()[0]).toMatchObject({ nodeId: 'peer-b', failures: 0, lastError: null });
+  });
+
+  // Issue #20: a node whose clock was wrong failed its rounds both ways and sat in backoff; once
+  // its clock is corrected (or the peer comes back to us) the peer is retried at once.
+  it('retries backed-off peers at once when asked (a clock step) and when the peer reaches us', async () => {
+    const { scheduler, network, peer, engine } = setup('self', { 5001: 'peer-b', 5002: 'peer-c' }, { backoffBaseMs: 60_000, backoffMaxMs: 60_000 });
+    network.down.add(5001);
+    network.down.add(5002);
+    scheduler.discovered('peer-b', 'B', target(5001));
+    scheduler.discovered('peer-c', 'C', target(5002));
+    await waitFor('both backing off', () => scheduler.peers().every((p) => p.state === 'backoff'));
+    await engine.put({ id: 'waiting', type: 't', data: 1 });
+    network.down.delete(5001);
+    network.down.delete(5002);
+    // A minute of backoff ahead: without a retry, nothing moves within the wait below.
+    expect(scheduler.retryBackedOff()).toBe(2);
+    await waitFor('b recovered', async () => (await peer('peer-b').get('waiting')) !== undefined, 2000);
+    await waitFor('c recovered', async () => (await peer('peer-c').get('waiting')) !== undefined, 2000);
+    await waitFor('idle', () => scheduler.peers().every((p) => p.state === 'idle'));
+
+    network.down.add(5001);
+    await scheduler.syncNow();
+    expect(scheduler.peers().find((p) => p.nodeId === 'peer-b')?.state).toBe('backoff');
+    await engine.put({ id: 'later', type: 't', data: 2 });
+    network.down.delete(5001);
+    scheduler.inboundActivity('peer-b');
+    await waitFor('retried on inbound activity', async () => (await peer('peer-b').get('later')) !== undefined, 2000);
   });
 
   it('follows a node known only from its handshakes to its new address', async () => {

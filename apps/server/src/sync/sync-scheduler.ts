@@ -106,6 +106,8 @@ interface Entry {
   deferredSince: number | undefined;
   /** Merged into another entry for the same node: no more rounds or timers. */
   removed: boolean;
+  /** Whether a request from the peer already brought a retry forward since the last success. */
+  retriedOnInbound: boolean;
 }
 
 // A peer that sent a request this recently is considered to be in a round with us.
@@ -236,6 +238,30 @@ export class SyncScheduler {
    */
   inboundActivity(nodeId: string): void {
     this.#lastInbound.set(nodeId, Date.now());
+    // A peer we back off from reaches us: whatever failed may have healed on its side (its clock
+    // was corrected, it restarted). Retried once per run of failures, so two nodes failing
+    // each other's rounds do not ping-pong without backoff.
+    const entry = this.#byNodeId(nodeId);
+    if (entry !== undefined && entry.state === 'backoff' && !entry.retriedOnInbound && entry.running === undefined) {
+      entry.retriedOnInbound = true;
+      this.#schedule(entry, INBOUND_QUIET_MS);
+    }
+  }
+
+  /**
+   * Retries every peer in backoff now: called when this node's system clock stepped, since a
+   * clock far off makes rounds fail both ways (clock drift) until it is corrected (issue #20).
+   * Returns how many peers are retried.
+   */
+  retryBackedOff(): number {
+    let retried = 0;
+    for (const entry of this.#entries.values()) {
+      if (entry.state !== 'backoff' || entry.removed) continue;
+      retried += 1;
+      if (entry.running === undefined) this.#schedule(entry, 0);
+      else void this.#request(entry, 'retry');
+    }
+    return retried;
   }
 
   /** Runs a round with every peer that is not offline or this node, now, and returns the outcomes. */
@@ -302,6 +328,7 @@ export class SyncScheduler {
       lastError: null,
       deferredSince: undefined,
       removed: false,
+      retriedOnInbound: false,
     };
     this.#entries.set(key, entry);
     return entry;
@@ -444,6 +471,7 @@ export class SyncScheduler {
 
   #succeeded(entry: Entry): void {
     entry.failures = 0;
+    entry.retriedOnInbound = false;
     entry.lastError = null;
     entry.lastSyncAt = Date.now();
     if (entry.state === 'syncing' || entry.state === 'connecting') entry.state = 'idle';

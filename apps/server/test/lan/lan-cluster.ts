@@ -13,6 +13,8 @@ export interface ClusterNodeOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** libfaketime offset of the node's clock, e.g. `+3m`. */
   readonly clockOffset?: string;
+  /** The node's clock can be stepped while it runs (`LanNode.stepClock`). */
+  readonly steppableClock?: boolean;
 }
 
 /** Options of {@link LanCluster.create}. */
@@ -62,6 +64,7 @@ export class LanCluster {
         dataDir,
         ...(nodeOptions.env !== undefined ? { env: nodeOptions.env } : {}),
         ...(nodeOptions.clockOffset !== undefined ? { clockOffset: nodeOptions.clockOffset } : {}),
+        ...(nodeOptions.steppableClock !== undefined ? { steppableClock: nodeOptions.steppableClock } : {}),
       });
     });
     const cluster = new LanCluster(lan, nodes, secret, dataRoot);

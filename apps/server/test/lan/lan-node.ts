@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { NamespaceAgent } from './namespace-agent.js';
@@ -84,6 +85,12 @@ export interface LanNodeConfig {
   readonly env?: Readonly<Record<string, string>>;
   /** A libfaketime offset such as `+3m`: the node's clock (wall and monotonic) runs that far off. */
   readonly clockOffset?: string;
+  /**
+   * The node's system clock can be stepped while it runs ({@link LanNode.stepClock}), as NTP or a
+   * resumed laptop steps it: libfaketime reads the offset (initially `clockOffset`, else `+0`)
+   * from a file, and leaves the monotonic clock alone as a real step does.
+   */
+  readonly steppableClock?: boolean;
 }
 
 /**
@@ -124,6 +131,11 @@ export class LanNode {
     return this.#logs;
   }
 
+  /** The process id of the current run (`undefined` before the first start). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** Whether the process is running. */
   get running(): boolean {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
@@ -152,13 +164,34 @@ export class LanNode {
       LAN_SYNC_INTERVAL: '2',
       ...this.config.env,
     };
-    if (this.config.clockOffset !== undefined) {
+    if (this.config.steppableClock === true) {
+      env['LD_PRELOAD'] = libfaketimePath();
+      env['FAKETIME_TIMESTAMP_FILE'] = this.#clockFile();
+      // Read the file at most once a second (without a cache, every clock read would read it).
+      env['FAKETIME_CACHE_DURATION'] = '1';
+      // A step moves the system clock only; Node also aborts when its monotonic clock goes back.
+      env['DONT_FAKE_MONOTONIC'] = '1';
+      if (!existsSync(this.#clockFile())) writeFileSync(this.#clockFile(), `${this.config.clockOffset ?? '+0'}\n`);
+    } else if (this.config.clockOffset !== undefined) {
       // The library directly, not the `faketime` wrapper: that one forks, and a SIGKILL of the
       // wrapper would leave the node running.
       env['LD_PRELOAD'] = libfaketimePath();
       env['FAKETIME'] = this.config.clockOffset;
     }
     return env;
+  }
+
+  #clockFile(): string {
+    return join(this.config.dataDir, 'faketime-offset');
+  }
+
+  /**
+   * Steps the running node's system clock to `offset` from the real time (libfaketime syntax:
+   * `+0`, `-700s`, `+1d`). Takes effect within about a second (libfaketime's cache).
+   */
+  stepClock(offset: string): void {
+    if (this.config.steppableClock !== true) throw new Error(`${this.name} was not started with a steppable clock`);
+    writeFileSync(this.#clockFile(), `${offset}\n`);
   }
 
   /**
