@@ -44,6 +44,9 @@ describe('parseConfig', () => {
   it('resolves a relative model path against the base directory and keeps hf: URIs', () => {
     expect(parseConfig({ LLM_MODEL_PATH: 'models/x.gguf' }, options).llm.modelPath).toBe('/repo/models/x.gguf');
     expect(parseConfig({ LLM_MODEL_PATH: 'hf:user/repo:Q4_K_M' }, options).llm.modelPath).toBe('hf:user/repo:Q4_K_M');
+    // Regression: a URL was resolved as a relative path (/repo/https:/host/x.gguf) and reported missing.
+    expect(parseConfig({ LLM_MODEL_PATH: 'https://models.example/x.gguf' }, options).llm.modelPath).toBe('https://models.example/x.gguf');
+    expect(parseConfig({ LLM_MODEL_PATH: 'http://127.0.0.1:8080/x.gguf' }, options).llm.modelPath).toBe('http://127.0.0.1:8080/x.gguf');
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { isModelUri } from './model-uri.js';
 
 /** Settings of the model engine (`LLM_*`). */
 export interface LlmSettings {
@@ -148,7 +149,7 @@ function corsOrigins(env: Env): readonly string[] {
 
 function modelPath(env: Env, baseDir: string): string {
   const value = raw(env, 'LLM_MODEL_PATH') ?? DEFAULT_MODEL_PATH;
-  if (value.startsWith('hf:')) return value;
+  if (isModelUri(value)) return value;
   return isAbsolute(value) ? value : resolve(baseDir, value);
 }
 

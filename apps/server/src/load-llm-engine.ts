@@ -1,12 +1,18 @@
 import type { LlmSettings } from './config.js';
 import type { Engine } from './engine.js';
 import type { Logger } from './logger.js';
+import type { DownloadProgress } from './model-host.js';
 
 /**
  * Loads the model with `@trosyn/llm`. The package is imported on first use, so importing the
  * app (tests, tools) never pulls in node-llama-cpp.
  */
-export async function loadLlmEngine(modelPath: string, settings: LlmSettings, logger: Logger): Promise<Engine> {
+export async function loadLlmEngine(
+  modelPath: string,
+  settings: LlmSettings,
+  logger: Logger,
+  onDownloadProgress?: (progress: DownloadProgress) => void,
+): Promise<Engine> {
   const { LlmEngine } = await import('@trosyn/llm');
   const engine: Engine = await LlmEngine.load({
     modelPath,
@@ -16,6 +22,7 @@ export async function loadLlmEngine(modelPath: string, settings: LlmSettings, lo
     parallel: settings.parallel,
     maxQueue: settings.maxQueue,
     logger: (level, message) => logger.log(level, message, { component: 'llm' }),
+    ...(onDownloadProgress === undefined ? {} : { onDownloadProgress }),
   });
   return engine;
 }

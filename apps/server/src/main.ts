@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const version = (JSON.parse(readFileSync(`${packageDir}/package.json`, 'utf8')) as { version: string }).version;
   let server;
   try {
-    server = await startServer({ config, logger, version, loadEngine: (path) => loadLlmEngine(path, config.llm, logger) });
+    server = await startServer({ config, logger, version, loadEngine: (path, onDownloadProgress) => loadLlmEngine(path, config.llm, logger, onDownloadProgress) });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL') {

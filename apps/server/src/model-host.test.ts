@@ -33,6 +33,32 @@ describe('ModelHost', () => {
     expect(engine.disposed).toBe(true);
   });
 
+  it('hands a model URL to the engine and reports its download while it loads', async () => {
+    for (const modelPath of ['hf:user/repo:Q4_K_M', 'https://models.example/x.gguf', 'http://127.0.0.1:9/x.gguf']) {
+      let finish!: () => void;
+      let report!: (progress: { downloadedBytes: number; totalBytes: number }) => void;
+      const states: string[] = [];
+      const host = new ModelHost({
+        modelPath,
+        load: (_path, onDownloadProgress) => {
+          report = onDownloadProgress;
+          return new Promise((resolve) => (finish = () => resolve(new FakeEngine())));
+        },
+        onStateChange: (state) => states.push(state.status),
+      });
+      const started = host.start();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(host.state).toEqual({ status: 'loading', path: modelPath });
+      report({ downloadedBytes: 300, totalBytes: 1200 });
+      expect(host.state).toEqual({ status: 'loading', path: modelPath, download: { downloadedBytes: 300, totalBytes: 1200 } });
+      finish();
+      await started;
+      expect(host.state.status).toBe('loaded');
+      // The log hears of the load's start and end, not of every downloaded slice.
+      expect(states).toEqual(['loading', 'loaded']);
+    }
+  });
+
   it('disposes an engine whose load finishes after dispose was called', async () => {
     const engine = new FakeEngine();
     let finish!: () => void;

@@ -2,13 +2,20 @@ import { createHash } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import type { Engine, ModelInfo } from './engine.js';
 import { ApiError, isEngineError } from './errors.js';
+import { isModelUri } from './model-uri.js';
 
 /** What the node knows about its model at a given moment. */
 export type ModelState =
-  | { readonly status: 'loading'; readonly path: string }
+  | { readonly status: 'loading'; readonly path: string; readonly download?: DownloadProgress }
   | { readonly status: 'loaded'; readonly path: string; readonly info: ModelInfo }
   | { readonly status: 'missing'; readonly path: string }
   | { readonly status: 'error'; readonly path: string; readonly message: string };
+
+/** How far the download of a model URI (`hf:…`, `https://…`) has come, while it loads. */
+export interface DownloadProgress {
+  readonly downloadedBytes: number;
+  readonly totalBytes: number;
+}
 
 /** A loaded model, as the routes use it. */
 export interface LoadedModel {
@@ -22,8 +29,11 @@ export interface LoadedModel {
 export interface ModelHostConfig {
   /** Absolute path or `hf:` URI. */
   readonly modelPath: string;
-  /** Loads the engine, e.g. `LlmEngine.load` with the configured settings. */
-  readonly load: (modelPath: string) => Promise<Engine>;
+  /**
+   * Loads the engine, e.g. `LlmEngine.load` with the configured settings; calls
+   * `onDownloadProgress` while a model URI downloads (shown by `/health` and the console).
+   */
+  readonly load: (modelPath: string, onDownloadProgress: (progress: DownloadProgress) => void) => Promise<Engine>;
   /** Receives one line per state change. */
   readonly onStateChange?: (state: ModelState) => void;
 }
@@ -139,12 +149,15 @@ export class ModelHost {
   async #load(): Promise<void> {
     const path = this.#config.modelPath;
     this.#setState({ status: 'loading', path });
-    if (!path.startsWith('hf:') && !(await fileExists(path))) {
+    if (!isModelUri(path) && !(await fileExists(path))) {
       this.#setState({ status: 'missing', path });
       return;
     }
     try {
-      const engine = await this.#config.load(path);
+      const engine = await this.#config.load(path, (progress) => {
+        // Progress updates the state quietly: `onStateChange` (the log) hears of loading and its end only.
+        if (this.#state.status === 'loading') this.#state = { status: 'loading', path, download: { ...progress } };
+      });
       if (this.#disposed) {
         await engine.dispose();
         return;

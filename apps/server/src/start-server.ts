@@ -6,7 +6,7 @@ import { createApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import type { Engine } from './engine.js';
 import type { Logger } from './logger.js';
-import { ModelHost } from './model-host.js';
+import { ModelHost, type DownloadProgress } from './model-host.js';
 import { LanSyncService } from './sync/lan-sync-service.js';
 
 /** Options of {@link startServer}. */
@@ -14,7 +14,7 @@ export interface StartServerOptions {
   readonly config: ServerConfig;
   readonly logger: Logger;
   /** Loads the engine for a model path (`loadLlmEngine` in production). */
-  readonly loadEngine: (modelPath: string) => Promise<Engine>;
+  readonly loadEngine: (modelPath: string, onDownloadProgress: (progress: DownloadProgress) => void) => Promise<Engine>;
   readonly version?: string;
 }
 

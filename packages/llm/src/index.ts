@@ -19,6 +19,7 @@ export type {
   CompletionDelta,
   CompletionRequest,
   CompletionResult,
+  DownloadProgress,
   EngineStats,
   FinishReason,
   GenerationOptions,

@@ -129,7 +129,7 @@ export class LlmEngine {
     const lib = await import('node-llama-cpp');
     // A supplied template is checked before anything is loaded (the wrapper renders it once to learn its capabilities).
     const suppliedWrapper = config.chatTemplate === undefined ? undefined : jinjaWrapper(lib, config.chatTemplate);
-    const source = await resolveModelSource(lib, settings.modelPath, config.modelsDirectory);
+    const source = await resolveModelSource(lib, settings.modelPath, config.modelsDirectory, config.onDownloadProgress);
     const file = await checkModelFile(source);
     const llama = await lib.getLlama({
       gpu: settings.gpuLayers > 0 ? 'auto' : false,
@@ -664,10 +664,19 @@ function validateCmakeOptions(options: Readonly<Record<string, string>> | undefi
   return Object.freeze({ ...options });
 }
 
-async function resolveModelSource(lib: NodeLlamaCpp, modelPath: string, directory: string | undefined): Promise<string> {
+async function resolveModelSource(
+  lib: NodeLlamaCpp,
+  modelPath: string,
+  directory: string | undefined,
+  onProgress: LlmEngineConfig['onDownloadProgress'],
+): Promise<string> {
   if (!isModelUri(modelPath)) return modelPath;
   try {
-    return await lib.resolveModelFile(modelPath, { ...(directory === undefined ? {} : { directory }), cli: process.stderr.isTTY });
+    return await lib.resolveModelFile(modelPath, {
+      ...(directory === undefined ? {} : { directory }),
+      cli: process.stderr.isTTY,
+      ...(onProgress === undefined ? {} : { onProgress: (status) => onProgress({ downloadedBytes: status.downloadedSize, totalBytes: status.totalSize }) }),
+    });
   } catch (cause) {
     throw new LlmError(
       'model-not-found',

@@ -26,6 +26,8 @@ export interface LlmEngineConfig {
   readonly logger?: (level: LogLevel, message: string) => void;
   /** Where `hf:` URIs are downloaded to. Default: node-llama-cpp's models directory. */
   readonly modelsDirectory?: string;
+  /** Called as a model URI (`hf:`, `https://`) downloads; not called for a local file or one already downloaded. */
+  readonly onDownloadProgress?: (progress: DownloadProgress) => void;
   /**
    * CMake options of a local llama.cpp source build to use instead of the prebuilt binary,
    * e.g. `{ GGML_OPENMP: 'ON' }` after the opt-in build in the README. node-llama-cpp also reads
@@ -33,6 +35,13 @@ export interface LlmEngineConfig {
    * local build the prebuilt binary is used; llama.cpp is never compiled at run time.
    */
   readonly cmakeOptions?: Readonly<Record<string, string>>;
+}
+
+/** How far a model download has come. */
+export interface DownloadProgress {
+  readonly downloadedBytes: number;
+  /** The size the server announced (the sum of the parts for a split model). */
+  readonly totalBytes: number;
 }
 
 /** Which llama.cpp binary and settings an engine runs with. */

@@ -99,7 +99,12 @@ export type ModelReport =
       readonly file_size_bytes: number;
       readonly loaded_at: string;
     }
-  | { readonly status: 'loading'; readonly path: string }
+  | {
+      readonly status: 'loading';
+      readonly path: string;
+      /** A model URI being downloaded (`hf:…`, `https://…`); null when nothing downloads. */
+      readonly download: { readonly downloaded_bytes: number; readonly total_bytes: number } | null;
+    }
   | { readonly status: 'missing'; readonly path: string; readonly hint: string }
   | { readonly status: 'error'; readonly path: string; readonly message: string };
 

@@ -8,13 +8,31 @@ import { usePoll } from '../hooks/use-poll.js';
 function ModelCard(props: { readonly model: ModelReport; readonly chatFormat: string | null }) {
   const { model } = props;
   if (model.status !== 'loaded') {
-    const detail = model.status === 'missing' ? model.hint : model.status === 'error' ? model.message : 'The model is loading in the background.';
+    const download = model.status === 'loading' ? model.download : null;
+    const detail =
+      model.status === 'missing'
+        ? model.hint
+        : model.status === 'error'
+          ? model.message
+          : download === null
+            ? 'The model is loading in the background.'
+            : 'The model is downloading; it loads as soon as the download completes.';
     return (
-      <section class="card">
+      <section class="card" data-testid="model-card">
         <h2>
-          Model <span class={`badge state-${model.status}`}>{model.status}</span>
+          Model <span class={`badge state-${model.status}`}>{download === null ? model.status : 'downloading'}</span>
         </h2>
         <Fields rows={[['path', <code>{model.path}</code>], ['detail', detail]]} />
+        {download === null ? null : (
+          <div data-testid="model-download">
+            <Meter
+              label={`downloaded ${formatBytes(download.downloaded_bytes)} of ${formatBytes(download.total_bytes)}`}
+              used={Math.round((download.downloaded_bytes / Math.max(1, download.total_bytes)) * 100)}
+              total={100}
+              unit="%"
+            />
+          </div>
+        )}
       </section>
     );
   }

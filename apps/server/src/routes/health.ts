@@ -33,7 +33,11 @@ function modelReport(state: ModelState): object {
       };
     }
     case 'loading':
-      return { status: 'loading', path: state.path };
+      return {
+        status: 'loading',
+        path: state.path,
+        download: state.download === undefined ? null : { downloaded_bytes: state.download.downloadedBytes, total_bytes: state.download.totalBytes },
+      };
     case 'missing':
       return { status: 'missing', path: state.path, hint: 'Download the default model with `pnpm model:pull`, or set LLM_MODEL_PATH to a GGUF file, then restart.' };
     case 'error':

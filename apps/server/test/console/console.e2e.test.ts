@@ -1,5 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testModelsDir } from '../e2e/server-process.js';
 import { ConsoleNode, eventually, freePort } from './console-nodes.js';
 import { launchChromium, openWatchedPage, type WatchedPage } from './console-browser.js';
 
@@ -214,6 +219,8 @@ describe('the console', () => {
     await showView(watched, 'Playground');
     await page.getByTestId('system-prompt').fill('You tell short stories.');
     await page.getByTestId('max-tokens').fill('200');
+    // Temperature 0: the tiny model's answer is the same every run (at 0.7 it may stop at once).
+    await page.getByTestId('temperature').fill('0');
     // Every length the reply takes while it streams: more than one proves it arrives in pieces.
     // (Browser code as text: this package's TypeScript has no DOM types.)
     await page.evaluate(`
@@ -226,12 +233,12 @@ describe('the console', () => {
     const request = page.waitForRequest((req) => req.url().endsWith('/v1/chat/completions'));
     await page.getByTestId('chat-input').fill('Once upon a time');
     await page.getByTestId('chat-send').click();
-    const body = (await request).postDataJSON() as { stream: boolean; max_tokens: number; messages: { role: string; content: string }[] };
-    expect(body).toMatchObject({ stream: true, max_tokens: 200, messages: [{ role: 'system', content: 'You tell short stories.' }, { role: 'user', content: 'Once upon a time' }] });
+    const body = (await request).postDataJSON() as { stream: boolean; max_tokens: number; temperature: number; messages: { role: string; content: string }[] };
+    expect(body).toMatchObject({ stream: true, max_tokens: 200, temperature: 0, messages: [{ role: 'system', content: 'You tell short stories.' }, { role: 'user', content: 'Once upon a time' }] });
     const reply = page.getByTestId('turn-assistant');
     await reply.waitFor({ timeout: 60_000 });
     expect((await reply.textContent())!.trim().length).toBeGreaterThan(0);
-    await expect.poll(() => page.getByTestId('chat-stats').textContent()).toMatch(/\d+ prompt \+ \d+ completion tokens/);
+    await expect.poll(() => page.getByTestId('chat-stats').textContent()).toMatch(/\d+ prompt \+ 200 completion tokens.*finish: length/);
     const lengths = (await page.evaluate('[...window.replyLengths]')) as number[];
     expect(lengths.filter((length) => length > 1).length).toBeGreaterThan(1);
     await watched.screenshot('view-playground');
@@ -241,5 +248,49 @@ describe('the console', () => {
     await expect.poll(() => row.textContent()).toMatch(/200.*completed.*\d+ → \d+/);
     await watched.screenshot('view-activity');
     expect(watched.offLoopback()).toEqual([]);
+  }, 120_000);
+
+  it('shows a model download in progress, then the model loaded', async () => {
+    // The model comes from a URL on 127.0.0.1 that sends 40 % of the file, then waits for the test.
+    const model = readFileSync(resolve(testModelsDir(), 'stories260K-chat.gguf'));
+    const held = Math.floor(model.length * 0.4);
+    let release!: () => void;
+    const released = new Promise<void>((done) => (release = done));
+    const modelServer = createServer((request, response) => {
+      response.writeHead(200, { 'content-length': model.length, 'content-type': 'application/octet-stream' });
+      if (request.method === 'HEAD') return void response.end();
+      response.write(model.subarray(0, held));
+      void released.then(() => response.end(model.subarray(held)));
+    });
+    await new Promise<void>((done) => modelServer.listen(0, '127.0.0.1', done));
+    const home = mkdtempSync(resolve(tmpdir(), 'trosyn-console-home-'));
+    const address = modelServer.address();
+    if (address === null || typeof address === 'string') throw new Error('no address');
+    // HOME: node-llama-cpp downloads into ~/.node-llama-cpp/models, here a temporary folder.
+    const d = new ConsoleNode({
+      name: 'New machine',
+      secret: SECRET,
+      syncPort: await freePort(),
+      syncEnabled: false,
+      env: { HOME: home, LLM_MODEL_PATH: `http://127.0.0.1:${address.port}/stories260K-chat.gguf` },
+    });
+    try {
+      await d.start();
+      const watched = await open(d);
+      const { page } = watched;
+      const download = page.getByTestId('model-download');
+      await download.waitFor({ timeout: 30_000 });
+      expect(await download.textContent()).toMatch(/downloaded 474.2 kB of 1\.19 MB\s*40 %/);
+      expect(await page.getByTestId('model-card').textContent()).toMatch(/downloading/);
+      await watched.screenshot('view-node-model-downloading');
+      release();
+      await expect.poll(() => page.getByTestId('model-card').textContent(), { timeout: 30_000 }).toMatch(/loaded.*llama/);
+      expect(watched.offLoopback()).toEqual([]);
+    } finally {
+      release();
+      await d.dispose();
+      modelServer.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   }, 120_000);
 });
