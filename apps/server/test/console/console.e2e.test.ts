@@ -131,40 +131,57 @@ describe('the console', () => {
     expect(watched.offLoopback()).toEqual([]);
   });
 
-  it('acknowledges a conflict made by concurrent writes on two real nodes', async () => {
-    await a.api('POST', '/api/v1/items', { id: 'budget-q3', type: 'budget', data: { title: 'Q3 budget', amount: 1000 } }, ADMIN_KEY);
-    await eventually('budget-q3 on B', () => b.api('GET', '/api/v1/items/budget-q3').catch(() => undefined));
+  it('acknowledges conflicts made by concurrent writes on two real nodes, one and then many', async () => {
+    const ids = ['budget-q2', 'budget-q3', 'budget-q4'];
+    for (const id of ids) await a.api('POST', '/api/v1/items', { id, type: 'budget', data: { title: id, amount: 1000 } }, ADMIN_KEY);
+    for (const id of ids) await eventually(`${id} on B`, () => b.api('GET', `/api/v1/items/${id}`).catch(() => undefined));
     // Partition: B is down while A edits; B edits while it cannot sync; then they meet again.
     await b.stop();
-    await a.api('PUT', '/api/v1/items/budget-q3', { type: 'budget', data: { title: 'Q3 budget', amount: 1200, approved_by: 'Ana' } }, ADMIN_KEY);
+    for (const id of ids) await a.api('PUT', `/api/v1/items/${id}`, { type: 'budget', data: { title: id, amount: 1200, approved_by: 'Ana' } }, ADMIN_KEY);
     await b.start({ syncEnabled: false });
-    await b.api('PUT', '/api/v1/items/budget-q3', { type: 'budget', data: { title: 'Q3 budget (revised)', amount: 950 } });
+    for (const id of ids) await b.api('PUT', `/api/v1/items/${id}`, { type: 'budget', data: { title: `${id} (revised)`, amount: 950 } });
     await b.stop();
     await b.start();
-    const conflict = await eventually('the conflict on A', async () => {
+    type ConflictList = { data: { item_id: string; acknowledged_at: string | null }[] };
+    await eventually('the conflicts on A', async () => {
       await a.api('POST', '/api/v1/sync/now', undefined, ADMIN_KEY);
-      const list = await a.api<{ data: { id: number; acknowledged_at: string | null }[] }>('GET', '/api/v1/conflicts?item_id=budget-q3', undefined, ADMIN_KEY);
-      return list.data[0];
+      const list = await a.api<ConflictList>('GET', '/api/v1/conflicts?unacknowledged=true', undefined, ADMIN_KEY);
+      return ids.every((id) => list.data.some((conflict) => conflict.item_id === id)) ? true : undefined;
     });
-    expect(conflict.acknowledged_at).toBeNull();
 
     const watched = await openSignedIn();
     const { page } = watched;
     await showView(watched, 'Conflicts');
+    // Filtered by item: only that item's conflict is listed.
+    await page.getByTestId('conflict-item-filter').fill('budget-q3');
+    await page.getByTestId('conflict-item-filter').press('Enter');
+    await expect.poll(() => page.getByTestId('conflict').count()).toBe(1);
     const entry = page.locator('[data-testid="conflict"][data-item-id="budget-q3"]');
     await entry.getByRole('button', { name: /budget-q3/ }).click();
     const diff = entry.getByTestId('version-diff');
     await diff.waitFor();
     // Both versions and the result side by side, the differing leaves marked.
     expect(await diff.textContent()).toMatch(/"Ana"/);
-    expect(await diff.textContent()).toMatch(/"Q3 budget \(revised\)"/);
+    expect(await diff.textContent()).toMatch(/"budget-q3 \(revised\)"/);
     expect(await diff.locator('tr.differs').count()).toBeGreaterThanOrEqual(3);
     await watched.screenshot('view-conflicts-diff');
     await entry.getByTestId('acknowledge-one').click();
-    await entry.waitFor({ state: 'detached' });
+    await page.getByTestId('no-conflicts').waitFor();
 
-    const after = await a.api<{ data: { acknowledged_at: string | null }[] }>('GET', '/api/v1/conflicts?item_id=budget-q3', undefined, ADMIN_KEY);
-    expect(after.data.every((entry) => entry.acknowledged_at !== null)).toBe(true);
+    // The other two, selected together.
+    await page.getByTestId('conflict-item-filter').fill('');
+    await page.getByTestId('conflict-item-filter').press('Enter');
+    await expect.poll(() => page.getByTestId('conflict').count()).toBe(2);
+    await page.getByRole('button', { name: 'Select all shown' }).click();
+    await page.getByTestId('acknowledge-selected').click();
+    await page.getByTestId('no-conflicts').waitFor();
+
+    const after = await a.api<ConflictList>('GET', '/api/v1/conflicts', undefined, ADMIN_KEY);
+    for (const id of ids) {
+      const logged = after.data.filter((conflict) => conflict.item_id === id);
+      expect(logged.length, id).toBeGreaterThan(0);
+      expect(logged.every((conflict) => conflict.acknowledged_at !== null), id).toBe(true);
+    }
     expect(watched.offLoopback()).toEqual([]);
   }, 120_000);
 
@@ -177,6 +194,10 @@ describe('the console', () => {
     const watched = await openSignedIn();
     const { page } = watched;
     await showView(watched, 'Items');
+    // Browsing by type: the memo is listed (deleted, struck through), the budgets are not.
+    await page.getByTestId('type-filter').fill('memo');
+    await page.getByTestId('type-filter').press('Enter');
+    await expect.poll(() => page.getByTestId('item-link').allTextContents()).toEqual(['memo-42']);
     await page.getByTestId('item-search').fill('memo-42');
     await page.getByRole('button', { name: 'Open' }).click();
     const detail = page.getByTestId('item-detail');
