@@ -221,6 +221,17 @@ describe('stored responses', () => {
     await expectError(await call('GET', '/v1/responses/memo-1'), 404, 'response_id', /not found/);
   });
 
+  it('answers with store: false when the response is too large for one item of the data store', async () => {
+    const { post, call } = await storedApp();
+    const created = await json(await post({ input: 'x'.repeat(1_100_000) }));
+    assertMatchesSpec('Response', created);
+    expect(created).toMatchObject({ status: 'completed', store: false });
+    await expectError(await call('GET', `/v1/responses/${created.id}`), 404, 'response_id', /not found/);
+    const streamed = events(await (await post({ input: 'x'.repeat(1_100_000), stream: true })).text());
+    expect(streamed[0].response.store).toBe(true);
+    expect(streamed.at(-1).response).toMatchObject({ status: 'completed', store: false });
+  });
+
   it('lives in the replicated data store as an item of type response', async () => {
     const { post, sync } = await storedApp();
     const created = await json(await post({ input: 'x' }));

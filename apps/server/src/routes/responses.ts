@@ -11,7 +11,7 @@ import { ResponseEventStream } from '../openai/responses/response-event-stream.j
 import { ResponseIds } from '../openai/responses/response-ids.js';
 import { finishedResponse, outputItemsOf, type ResponseHead } from '../openai/responses/response-object.js';
 import type { ResponseStore, StoredResponse } from '../openai/responses/response-store.js';
-import type { CreateResponseBody, ResponseItem } from '../openai/responses/response-wire-types.js';
+import type { CreateResponseBody, ResponseItem, ResponseObject } from '../openai/responses/response-wire-types.js';
 import { readJsonBody } from '../read-json-body.js';
 import type { AppEnv } from '../request-scope.js';
 import { engineCall } from './data-api/engine-call.js';
@@ -70,8 +70,10 @@ function inputItemPage(c: Context<AppEnv>): InputItemPage {
 export function responsesRoute(deps: ResponsesRouteDependencies): Hono<AppEnv> {
   const validate = createRequestValidator<CreateResponseBody>(createResponseRequestSchema);
   const { store } = deps;
-  const save = async (stored: StoredResponse): Promise<void> => {
-    if (store !== undefined && stored.response.store) await engineCall(() => store.save(stored));
+  // The response as answered: with `store: false` when it could not be stored.
+  const save = async (stored: StoredResponse): Promise<ResponseObject> => {
+    if (store === undefined || !stored.response.store) return stored.response;
+    return (await engineCall(() => store.save(stored))) ? stored.response : { ...stored.response, store: false };
   };
 
   return new Hono<AppEnv>()
@@ -98,13 +100,12 @@ export function responsesRoute(deps: ResponsesRouteDependencies): Hono<AppEnv> {
         });
         scope.usage = result.usage;
         const response = finishedResponse(head, outputItemsOf(ids, result), result.finishReason, result.usage);
-        await save({ response, input });
-        return c.json(response);
+        return c.json(await save({ response, input }));
       }
 
-      const events = new ResponseEventStream(head, async (response) => {
+      const events = new ResponseEventStream(head, (response) => {
         scope.usage = events.usage;
-        await save({ response, input });
+        return save({ response, input });
       });
       return streamGeneration({
         scope,

@@ -143,6 +143,28 @@ describe('the Responses API with the official openai client', () => {
     expect((continued as BadRequestError).code).toBe('previous_response_not_found');
   });
 
+  it('aborts a streamed generation when the client goes away, and stores nothing', async () => {
+    const stream = await client.responses.create({ model: MODEL, input: 'Once upon a time', max_output_tokens: 900, temperature: 1, stream: true });
+    let id = '';
+    let deltas = 0;
+    for await (const event of stream) {
+      if (event.type === 'response.created') id = event.response.id;
+      if (event.type === 'response.output_text.delta' && ++deltas >= 3) {
+        stream.controller.abort();
+        break;
+      }
+    }
+    const busy = async () => {
+      const health = (await (await fetch(`${server.url}/health`)).json()) as { slots: { in_use: number }; queue: { depth: number } };
+      return health.slots.in_use + health.queue.depth;
+    };
+    for (let i = 0; i < 100 && (await busy()) > 0; i += 1) await new Promise((done) => setTimeout(done, 50));
+    expect(await busy()).toBe(0);
+    await expect(client.responses.retrieve(id)).rejects.toBeInstanceOf(NotFoundError);
+    const log = server.stdout.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['path'] === '/v1/responses' && line['outcome'] !== undefined);
+    expect(log.at(-1)!['outcome']).toBe('client-disconnected');
+  });
+
   it('answers a field outside the served subset with a 400 naming it', async () => {
     const error = await client.responses.create({ model: MODEL, input: 'x', tools: [{ type: 'web_search' }] }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BadRequestError);
@@ -174,7 +196,29 @@ describe('the Responses API with the Vercel AI SDK\'s default openai(model)', ()
     expect((await streamed.usage).outputTokens).toBe(generated.usage.outputTokens);
   });
 
-  it('runs a tool loop: the second step sends the call, its output and references to stored items', async () => {
+  it('continues a conversation from its response messages: the SDK refers to the stored answer by item_reference', async () => {
+    const first = await generateText({ model: provider()(MODEL), prompt: 'Tell me a story about a dog.', maxOutputTokens: 16, temperature: 0 });
+    const next = await generateText({
+      model: provider()(MODEL),
+      messages: [{ role: 'user', content: 'Tell me a story about a dog.' }, ...first.response.messages, { role: 'user', content: 'What happened next?' }],
+      maxOutputTokens: 16,
+      temperature: 0,
+    });
+    expect(next.text.length).toBeGreaterThan(0);
+    const input = sent.at(-1)!.input as { type?: string; id?: string }[];
+    const reference = input.find((item) => item.type === 'item_reference');
+    expect(reference?.id).toBe((await client.responses.retrieve(first.response.id)).output[0]!.id);
+    // The stored answer is in the prompt: more input tokens than the two user messages alone.
+    const alone = await generateText({
+      model: provider()(MODEL),
+      messages: [{ role: 'user', content: 'Tell me a story about a dog.' }, { role: 'user', content: 'What happened next?' }],
+      maxOutputTokens: 16,
+      temperature: 0,
+    });
+    expect(next.usage.inputTokens).toBeGreaterThan(alone.usage.inputTokens!);
+  });
+
+  it('runs a tool loop: the second step sends the call and its output', async () => {
     let executed = 0;
     const result = await generateText({
       model: provider()(MODEL),

@@ -13,8 +13,11 @@ export interface ResponseStreamEvent {
   readonly [field: string]: unknown;
 }
 
-/** Called with the finished response before `response.completed` goes out (to store it). */
-export type OnResponseFinished = (response: ResponseObject) => Promise<void>;
+/**
+ * Called with the finished response before `response.completed` goes out (to store it);
+ * returns the response as it is to be sent (`store: false` when it could not be stored).
+ */
+export type OnResponseFinished = (response: ResponseObject) => Promise<ResponseObject>;
 
 /**
  * Turns the engine's chat deltas into OpenAI's Responses event sequence: `response.created`,
@@ -131,9 +134,8 @@ export class ResponseEventStream {
     if (this.#output.length === 0) yield* this.#openMessage();
     yield* this.#closeText(itemStatusOf(finishReason));
     this.#usage = usage;
-    const response = finishedResponse(this.#head, this.#output, finishReason, usage);
     // Stored before the client hears of it: a `previous_response_id` sent right after works.
-    await this.#onFinished(response);
+    const response = await this.#onFinished(finishedResponse(this.#head, this.#output, finishReason, usage));
     yield this.#event(response.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response });
   }
 }

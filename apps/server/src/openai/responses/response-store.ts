@@ -1,4 +1,4 @@
-import type { JsonValue, SyncEngine } from '@trosyn/sync-core';
+import { SyncError, type JsonValue, type SyncEngine } from '@trosyn/sync-core';
 import { ApiError } from '../../errors.js';
 import { locateItem } from './response-ids.js';
 import type { ResponseItem, ResponseObject } from './response-wire-types.js';
@@ -43,9 +43,20 @@ export class ResponseStore {
     this.#engine = engine;
   }
 
-  /** Stores a finished response with its input items. */
-  async save(stored: StoredResponse): Promise<void> {
-    await this.#engine.create({ id: stored.response.id, type: RESPONSE_ITEM_TYPE, data: stored as unknown as JsonValue });
+  /**
+   * Stores a finished response with its input items. False when it is larger than the data
+   * store takes for one item (`maxItemBytes`, 1 MiB by default): the answer is not lost for
+   * that, it is answered with `store: false`.
+   */
+  async save(stored: StoredResponse): Promise<boolean> {
+    try {
+      await this.#engine.create({ id: stored.response.id, type: RESPONSE_ITEM_TYPE, data: stored as unknown as JsonValue });
+      return true;
+    } catch (error) {
+      // The id is new and the type valid: the only argument the engine can refuse is the size.
+      if (error instanceof SyncError && error.code === 'invalid-argument') return false;
+      throw error;
+    }
   }
 
   /** The stored response with this id, or undefined (never stored, deleted, or not a response id). */
