@@ -44,6 +44,7 @@ const apiErrorMappings: Readonly<Record<ApiErrorCode, Mapping>> = {
   'model-loading': { status: 503, type: 'server_error', code: 'model_loading' },
   'shutting-down': { status: 503, type: 'server_error', code: 'shutting_down' },
   'item-not-found': { status: 404, type: 'invalid_request_error', code: 'not_found' },
+  'peer-not-found': { status: 404, type: 'invalid_request_error', code: 'peer_not_found' },
   'item-exists': { status: 409, type: 'invalid_request_error', code: 'item_exists' },
 };
 

@@ -31,6 +31,7 @@ export type ApiErrorCode =
   | 'model-loading'
   | 'shutting-down'
   | 'item-not-found'
+  | 'peer-not-found'
   | 'item-exists';
 
 /** Construction options of an {@link ApiError}. */

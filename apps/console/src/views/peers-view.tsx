@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Session } from '../access/access-gate.js';
+import { query } from '../api/api-client.js';
 import type { PeerStatus, SyncNowOutcome, SyncStatus } from '../api/types.js';
 import { ErrorLine } from '../components/fields.js';
 import { formatBytes, formatRelative } from '../format.js';
@@ -17,7 +18,7 @@ const stateHelp: Readonly<Record<string, string>> = {
   self: 'this node itself',
 };
 
-function PeerRow(props: { readonly peer: PeerStatus; readonly now: number }) {
+function PeerRow(props: { readonly peer: PeerStatus; readonly now: number; readonly busy: boolean; readonly onSync: () => void }) {
   const { peer, now } = props;
   return (
     <tr data-testid="peer-row" data-state={peer.state}>
@@ -48,6 +49,11 @@ function PeerRow(props: { readonly peer: PeerStatus; readonly now: number }) {
         )}
         {peer.next_attempt_at === null ? null : <div class="small muted">next attempt {formatRelative(peer.next_attempt_at, now)}</div>}
       </td>
+      <td>
+        <button class="secondary" onClick={props.onSync} disabled={props.busy} data-testid="sync-peer">
+          Sync
+        </button>
+      </td>
     </tr>
   );
 }
@@ -76,11 +82,12 @@ export function PeersView(props: { readonly session: Session }) {
   const [syncing, setSyncing] = useState(false);
   const [report, setReport] = useState<readonly SyncNowOutcome[] | undefined>(undefined);
   const [actionError, setActionError] = useState<Error | undefined>(undefined);
-  const syncNow = async (): Promise<void> => {
+  // With `peer` (its node id, or its address before it authenticated), a round with that peer only.
+  const syncNow = async (peer?: string): Promise<void> => {
     setSyncing(true);
     setActionError(undefined);
     try {
-      const answer = await api.json<{ data: SyncNowOutcome[] }>('POST', '/api/v1/sync/now');
+      const answer = await api.json<{ data: SyncNowOutcome[] }>('POST', `/api/v1/sync/now${query({ peer })}`);
       setReport(answer.data);
       status.refresh();
     } catch (error) {
@@ -96,7 +103,7 @@ export function PeersView(props: { readonly session: Session }) {
       <h2>
         Peers
         <button onClick={() => void syncNow()} disabled={syncing || s?.enabled === false} data-testid="sync-now">
-          {syncing ? 'Syncing…' : 'Sync now'}
+          {syncing ? 'Syncing…' : 'Sync now with every peer'}
         </button>
       </h2>
       {s === undefined ? null : s.enabled ? (
@@ -118,15 +125,22 @@ export function PeersView(props: { readonly session: Session }) {
             <th>last sync</th>
             <th>pending</th>
             <th>last error</th>
+            <th />
           </tr>
         </thead>
         <tbody>
           {peers.map((peer) => (
-            <PeerRow key={`${peer.address}-${peer.peer_id}`} peer={peer} now={Date.now()} />
+            <PeerRow
+              key={`${peer.address}-${peer.peer_id}`}
+              peer={peer}
+              now={Date.now()}
+              busy={syncing}
+              onSync={() => void syncNow(peer.peer_id ?? peer.address ?? undefined)}
+            />
           ))}
           {s !== undefined && peers.length === 0 ? (
             <tr>
-              <td colSpan={7} class="muted">
+              <td colSpan={8} class="muted">
                 No peers yet: they appear when mDNS finds them, when one connects to us, or from LAN_SYNC_PEERS.
               </td>
             </tr>

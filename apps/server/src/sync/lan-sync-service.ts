@@ -265,8 +265,8 @@ export class LanSyncService {
   }
 
   /** Runs a round with every known peer now (nothing when sync is off). */
-  async syncNow(): Promise<RoundOutcome[]> {
-    return this.#runtime?.scheduler.syncNow() ?? [];
+  async syncNow(peer?: string): Promise<RoundOutcome[]> {
+    return this.#runtime?.scheduler.syncNow(peer) ?? [];
   }
 
   /**

@@ -264,9 +264,14 @@ export class SyncScheduler {
     return retried;
   }
 
-  /** Runs a round with every peer that is not offline or this node, now, and returns the outcomes. */
-  async syncNow(): Promise<RoundOutcome[]> {
-    const entries = [...this.#entries.values()].filter((entry) => entry.state !== 'self' && entry.state !== 'offline');
+  /**
+   * Runs a round with every peer that is not offline or this node, now, and returns the outcomes;
+   * with `peer` (a node id or an address), with that peer only (none when it is not known).
+   */
+  async syncNow(peer?: string): Promise<RoundOutcome[]> {
+    const entries = [...this.#entries.values()].filter(
+      (entry) => entry.state !== 'self' && entry.state !== 'offline' && (peer === undefined || entry.nodeId === peer || addressOf(entry.target) === peer),
+    );
     return Promise.all(entries.map((entry) => this.#request(entry, 'sync-now')));
   }
 

@@ -113,7 +113,14 @@ describe('the console', () => {
     expect(await page.locator('[data-testid="peer-row"][data-state="refused"]').textContent()).toMatch(/refuses us/);
     await page.locator('[data-testid="peer-row"][data-state="idle"]').waitFor({ timeout: 30_000 });
     await page.getByTestId('sync-now').click();
-    await expect.poll(() => page.getByTestId('sync-report').textContent()).toMatch(/pulled \d+/);
+    await expect.poll(() => page.getByTestId('sync-report').locator('li').count()).toBe(2);
+    expect(await page.getByTestId('sync-report').textContent()).toMatch(/pulled \d+.*handshake-refused/s);
+    // One peer's own button: a round with that peer only.
+    const bId = (await b.api<{ node_id: string }>('GET', '/api/v1/sync/status')).node_id;
+    await page.locator('[data-testid="peer-row"][data-state="idle"]').getByTestId('sync-peer').click();
+    await expect.poll(() => page.getByTestId('sync-report').locator('li').count()).toBe(1);
+    expect(await page.getByTestId('sync-report').textContent()).toMatch(new RegExp(`${bId}: pulled \\d+`));
+    await expect(a.api('POST', '/api/v1/sync/now?peer=nobody', undefined, ADMIN_KEY)).rejects.toThrow(/404 .*peer_not_found/);
     await watched.screenshot('view-peers');
 
     await showView(watched, 'Conflicts');

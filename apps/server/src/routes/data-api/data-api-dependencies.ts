@@ -7,8 +7,8 @@ export interface DataApiDependencies {
   readonly engine: SyncEngine;
   /** Sync status per peer. */
   status(): Promise<SyncStatusReport>;
-  /** A round with every known peer, now. */
-  syncNow(): Promise<RoundOutcome[]>;
+  /** A round with every known peer, now; or with one (`peer`: its node id or address). */
+  syncNow(peer?: string): Promise<RoundOutcome[]>;
   /** `/health`'s `sync` section. */
   health(): SyncHealth;
   /** Whether sync runs. */

@@ -176,10 +176,15 @@ export function dataApiPaths(): Record<string, object> {
     '/api/v1/sync/now': {
       post: {
         summary: 'Sync now',
-        description: 'Runs a round with every known peer and answers when all finished.',
+        description: 'Runs a round with every known peer (or the one named by `peer`) and answers when all finished.',
         tags: ['Sync'],
         security,
-        responses: { '200': { description: 'One report per peer.', content: json('SyncNowResponse') }, ...errors(401) },
+        parameters: [query('peer', { type: 'string' }, 'Only this peer: a `peer_id` or `address` from the sync status. Unknown: `404 peer_not_found`.')],
+        responses: {
+          '200': { description: 'One report per peer.', content: json('SyncNowResponse') },
+          ...errors(401),
+          '404': { description: 'No such peer (`peer_not_found`).', content: json('ErrorResponse') },
+        },
       },
     },
   };
