@@ -8,6 +8,8 @@
  */
 export { LlmEngine, engineDefaults } from './llm-engine.js';
 export { LlmError, isLlmError, type LlmErrorCode } from './errors.js';
+export type { LlmEngineEvents } from './engine-events.js';
+export type { GenerationEvent } from './generation-meter.js';
 export { samplingDefaults } from './sampling-options.js';
 export { isModelUri, modelIdFromPath } from './model-file.js';
 export { readModelInfo, type GgufModelInfo } from './model-info.js';

@@ -16,8 +16,10 @@ import type {
 import { AsyncChannel } from './async-channel.js';
 import { toChatHistory } from './chat-history.js';
 import { completionPromptTokens } from './completion-prompt.js';
+import { EventListeners, type LlmEngineEvents } from './engine-events.js';
 import { invalidRequest, LlmError } from './errors.js';
 import { checkModelFile, isModelUri, modelHint } from './model-file.js';
+import { GenerationMeter, type GenerationEvent } from './generation-meter.js';
 import { describeGguf } from './model-info.js';
 import { resolveSampling, type ResolvedSampling } from './sampling-options.js';
 import { abortedError, SlotPool } from './slot-pool.js';
@@ -106,6 +108,7 @@ export class LlmEngine {
   readonly #disposeController = new AbortController();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #log: Logger;
+  readonly #events = new EventListeners<LlmEngineEvents>((error) => this.#log('error', `a generation event listener failed: ${errorMessage(error)}`));
   #jsonGrammar: Promise<LlamaGrammar> | undefined;
   #disposed: Promise<void> | undefined;
 
@@ -214,7 +217,7 @@ export class LlmEngine {
 
   /** Generates a completion of `prompt`. */
   async complete(request: CompletionRequest): Promise<CompletionResult> {
-    const generation = await this.#track(this.#complete(request, undefined));
+    const generation = await this.#track(this.#metered('completion', false, (meter) => this.#complete(request, undefined, meter)));
     return { text: generation.text, finishReason: generation.finishReason, usage: generation.usage };
   }
 
@@ -225,12 +228,14 @@ export class LlmEngine {
    */
   async *streamComplete(request: CompletionRequest): AsyncIterable<CompletionDelta> {
     // Without tool calls the stream only yields the text and done items CompletionDelta has.
-    yield* this.#stream(request, (signal, onText) => this.#complete({ ...request, signal }, onText), false) as AsyncGenerator<CompletionDelta>;
+    const start = (signal: AbortSignal, onText: (text: string) => void): Promise<Generation> =>
+      this.#metered('completion', true, (meter) => this.#complete({ ...request, signal }, onText, meter));
+    yield* this.#stream(request, start, false) as AsyncGenerator<CompletionDelta>;
   }
 
   /** Answers a conversation; may return tool calls (finish reason `tool_calls`). */
   async chat(request: ChatRequest): Promise<ChatResult> {
-    const generation = await this.#track(this.#chat(request, undefined));
+    const generation = await this.#track(this.#metered('chat', false, (meter) => this.#chat(request, undefined, meter)));
     return {
       content: generation.text === '' && generation.toolCalls.length > 0 ? null : generation.text,
       toolCalls: generation.toolCalls,
@@ -244,7 +249,7 @@ export class LlmEngine {
    * before generation are thrown by the first `next()`.
    */
   async *streamChat(request: ChatRequest): AsyncIterable<ChatDelta> {
-    yield* this.#stream(request, (signal, onText) => this.#chat({ ...request, signal }, onText), true);
+    yield* this.#stream(request, (signal, onText) => this.#metered('chat', true, (meter) => this.#chat({ ...request, signal }, onText, meter)), true);
   }
 
   /**
@@ -256,6 +261,15 @@ export class LlmEngine {
     if (typeof text !== 'string') throw invalidRequest('text', 'text must be a string.');
     const { lib, model } = this.#native;
     return model.tokenize(text, false, beginningToken(lib, model) === undefined ? undefined : 'trimLeadingSpace').length;
+  }
+
+  /**
+   * Subscribes to the engine's events: `generation`, one per request once it is over, with its
+   * outcome, tokens and timings (what an application turns into metrics). Returns the function
+   * that unsubscribes.
+   */
+  on<K extends keyof LlmEngineEvents>(name: K, listener: (event: LlmEngineEvents[K]) => void): () => void {
+    return this.#events.on(name, listener);
   }
 
   /** Slots, slots in use and queue depth right now. */
@@ -295,6 +309,17 @@ export class LlmEngine {
 
   #assertOpen(): void {
     if (this.#disposed !== undefined) throw new LlmError('disposed', 'The LLM engine was disposed; load a new one.');
+  }
+
+  // Runs one request with a meter and reports it as a `generation` event when it settles.
+  #metered(kind: GenerationEvent['kind'], streamed: boolean, run: (meter: GenerationMeter) => Promise<Generation>): Promise<Generation> {
+    const meter = new GenerationMeter(kind, streamed);
+    const work = run(meter);
+    work.then(
+      (generation) => this.#events.emit('generation', meter.completed(generation.finishReason, generation.usage)),
+      (error: unknown) => this.#events.emit('generation', meter.failed(error)),
+    );
+    return work;
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
@@ -359,14 +384,14 @@ export class LlmEngine {
     }
   }
 
-  async #complete(request: CompletionRequest, onText: ((text: string) => void) | undefined): Promise<Generation> {
+  async #complete(request: CompletionRequest, onText: ((text: string) => void) | undefined, meter: GenerationMeter): Promise<Generation> {
     this.#assertOpen();
     const sampling = resolveSampling(request, this.#config.vocabularySize);
     const { model, lib } = this.#native;
     const { body: promptBody, tokens: promptTokens } = completionPromptTokens(model, request.prompt, beginningToken(lib, model), this.#config.vocabularySize);
     const maxTokens = this.#budget(promptTokens.length, sampling.maxTokens, 0);
     const grammar = await this.#grammar(sampling.responseFormat);
-    return this.#withSlot(request.signal, promptTokens, async (slot, signal) => {
+    return this.#withSlot(request.signal, promptTokens, meter, async (slot, signal) => {
       const cachedPromptTokens = await reusePrefix(slot.sequence, promptTokens);
       const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
       const completion = new lib.LlamaCompletion({ contextSequence: slot.sequence });
@@ -375,6 +400,7 @@ export class LlmEngine {
           ...this.#samplingFor(sampling, maxTokens),
           ...(grammar === undefined ? {} : { grammar }),
           signal,
+          onToken: meter.onToken,
           // The overflow check above guarantees the room; never let node-llama-cpp drop prompt tokens.
           disableContextShift: true,
           contextShiftSize: 1,
@@ -397,7 +423,7 @@ export class LlmEngine {
     });
   }
 
-  async #chat(request: ChatRequest, onText: ((text: string) => void) | undefined): Promise<Generation> {
+  async #chat(request: ChatRequest, onText: ((text: string) => void) | undefined, meter: GenerationMeter): Promise<Generation> {
     this.#assertOpen();
     const sampling = resolveSampling(request, this.#config.vocabularySize);
     const { model, lib } = this.#native;
@@ -423,7 +449,7 @@ export class LlmEngine {
     // node-llama-cpp compresses the history when prompt + 1 free token does not fit; refuse that case too.
     const maxTokens = this.#budget(promptTokens.length, sampling.maxTokens, 1);
     const grammar = await this.#grammar(sampling.responseFormat);
-    return this.#withSlot(request.signal, promptTokens, async (slot, signal) => {
+    return this.#withSlot(request.signal, promptTokens, meter, async (slot, signal) => {
       const cachedPromptTokens = await reusePrefix(slot.sequence, promptTokens);
       const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
       const chat = new lib.LlamaChat({ contextSequence: slot.sequence, chatWrapper });
@@ -431,6 +457,7 @@ export class LlmEngine {
         const common = {
           ...this.#samplingFor(sampling, maxTokens),
           signal,
+          onToken: meter.onToken,
           ...(onText === undefined ? {} : { onTextChunk: onText }),
         };
         const result =
@@ -516,6 +543,7 @@ export class LlmEngine {
   async #withSlot<T>(
     requestSignal: AbortSignal | undefined,
     promptTokens: readonly Token[],
+    meter: GenerationMeter,
     work: (slot: Slot, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const signal = requestSignal === undefined ? this.#disposeController.signal : AbortSignal.any([requestSignal, this.#disposeController.signal]);
@@ -523,6 +551,7 @@ export class LlmEngine {
     const slot = await this.#pool.acquire(signal, sharedPrefix).catch((error: unknown) => {
       throw this.#abortError(requestSignal, error);
     });
+    meter.slotAcquired(promptTokens.length);
     try {
       if (signal.aborted) throw this.#abortError(requestSignal, undefined);
       return await work(slot, signal);
