@@ -46,6 +46,7 @@ export type {
   PeerLogPosition,
   ItemChangedEvent,
   ClockDriftEvent,
+  PageAppliedEvent,
   SyncEngineEvents,
   GarbageCollectionReport,
 } from './sync-types.js';

@@ -832,6 +832,7 @@ export class SyncEngine implements SyncResponder {
 
   #applyPage(peerId: string, page: ValidatedPage): Promise<LogCursor> {
     return this.#mutex.run(async () => {
+      const started = performance.now();
       this.#assertOpen();
       const peer = this.#getPeer(peerId);
       const startFresh = page.mode === 'full' && page.after === 0;
@@ -919,6 +920,9 @@ export class SyncEngine implements SyncResponder {
         for (const row of changedRows) this.#events.emit('item-changed', remoteChangeEvent(row, peerId));
       }
       for (const record of conflictRecords) this.#events.emit('conflict', record);
+      if (this.#events.has('page-applied')) {
+        this.#events.emit('page-applied', { peerId, changes: fresh.length, itemsChanged: changedRows.length, durationMs: performance.now() - started });
+      }
       return { epoch: page.epoch, seq: newCursor, resyncing: page.mode === 'full' && !resyncDone };
     });
   }

@@ -275,12 +275,27 @@ export interface ClockDriftEvent {
   readonly maxDriftMs: number;
 }
 
+/**
+ * Payload of the `page-applied` event: a page of a peer's changes was committed, whether this
+ * node pulled it or the peer pushed it.
+ */
+export interface PageAppliedEvent {
+  readonly peerId: string;
+  /** Changes of the page this node had not applied yet (a page may overlap what is applied). */
+  readonly changes: number;
+  /** Items whose stored state changed (changes that lost to ours do not count). */
+  readonly itemsChanged: number;
+  /** From taking the page up (after waiting for the engine's write lock) to its commit. */
+  readonly durationMs: number;
+}
+
 /** Events of {@link SyncEngine}, by name. */
 export interface SyncEngineEvents {
   'item-changed': ItemChangedEvent;
   conflict: ConflictRecord;
   'sync-round-finished': SyncRoundReport;
   'clock-drift-rejected': ClockDriftEvent;
+  'page-applied': PageAppliedEvent;
 }
 
 /** Result of {@link SyncEngine.collectGarbage}. */

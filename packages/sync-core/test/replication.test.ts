@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ClockDriftError, SyncEngine, SyncError, type ConflictRecord, type ItemChangedEvent, type SyncItem } from '../src/index.js';
+import { ClockDriftError, SyncEngine, SyncError, type ConflictRecord, type ItemChangedEvent, type PageAppliedEvent, type SyncItem } from '../src/index.js';
 import { allItems, freshReplicasPerTest } from './helpers.js';
 
 const fresh = freshReplicasPerTest();
@@ -302,6 +302,21 @@ describe('SyncEngine replication', () => {
     const status = await a.status();
     expect(status.peers[0]).toMatchObject({ peerId: 'b', pendingChanges: 0, lastError: null });
     expect(status.peers[0]!.lastSuccessAt).toBeInstanceOf(Date);
+  });
+
+  it('emits page-applied for pulled and pushed pages with the new changes and the time to commit them', async () => {
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    const onA: PageAppliedEvent[] = [];
+    const onB: PageAppliedEvent[] = [];
+    a.on('page-applied', (e) => onA.push(e));
+    b.on('page-applied', (e) => onB.push(e));
+    await a.put({ id: 'a1', type: 't', data: 1 });
+    await b.putMany([{ id: 'b1', type: 't', data: 1 }, { id: 'b2', type: 't', data: 2 }]);
+    await fresh.replicas.sync(a, b); // a pulls b's page, then pushes its own to b
+    expect(onA).toEqual([{ peerId: 'b', changes: 2, itemsChanged: 2, durationMs: expect.any(Number) }]);
+    expect(onB).toEqual([{ peerId: 'a', changes: 1, itemsChanged: 1, durationMs: expect.any(Number) }]);
+    expect(onA[0]!.durationMs).toBeGreaterThan(0);
   });
 
   it('records a round in one write on the requester and none on the responder when nothing changed', async () => {
