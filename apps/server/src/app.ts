@@ -10,6 +10,8 @@ import type { ServerConfig } from './config.js';
 import { toErrorResponse } from './error-handler.js';
 import { ApiError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import { metricsRoute } from './metrics/metrics-route.js';
+import type { NodeMetrics } from './metrics/node-metrics.js';
 import type { ModelHost } from './model-host.js';
 import { createOpenApiDocument } from './openai/openapi-document.js';
 import { RecentRequests, recordRecentRequests } from './recent-requests.js';
@@ -53,6 +55,11 @@ export interface AppDependencies {
   readonly data?: DataApiDependencies;
   /** The recent requests the console lists. Default: a new ring of 500. */
   readonly recentRequests?: RecentRequests;
+  /**
+   * The node's metrics (`createNodeMetrics`), served at `/metrics` as an admin route and fed
+   * with every request. Without them `/metrics` answers 404 (`TROSYN_METRICS=false`).
+   */
+  readonly metrics?: NodeMetrics | undefined;
 }
 
 const defaults: AppConfig = { apiKey: undefined, adminKey: undefined, modelAliases: [], corsOrigins: [], bodyLimitBytes: 4 * 1024 * 1024, sseKeepAliveMs: 2000 };
@@ -87,7 +94,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(requestIdOnEveryResponse());
-  app.use(requestScope({ logger, tracker }));
+  const metrics = deps.metrics;
+  app.use(requestScope({ logger, tracker, ...(metrics === undefined ? {} : { onRequestEnd: metrics.recordRequest }) }));
   const recentRequests = deps.recentRequests ?? new RecentRequests();
   app.use(recordRecentRequests(recentRequests));
   if (config.corsOrigins.length > 0) {
@@ -98,8 +106,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   });
   app.use('/v1/*', limitBody);
   app.use('/api/*', limitBody);
-  // Before the client key's check, so a wrong key on an admin route is told about the admin key.
-  app.use('/api/v1/admin/*', adminAuth({ adminKey: config.adminKey, apiKey: config.apiKey }));
+  // The operator's routes: the admin key, or this machine only when none is set. Before the
+  // client key's check, so a wrong key on an admin route is told about the admin key.
+  const adminOnly = adminAuth({ adminKey: config.adminKey, apiKey: config.apiKey });
+  app.use('/api/v1/admin/*', adminOnly);
+  if (metrics !== undefined) app.use('/metrics', adminOnly);
   if (config.apiKey !== undefined) {
     const clientAuth = apiKeyAuth(config.apiKey, { adminKey: config.adminKey });
     app.use('/v1/*', clientAuth);
@@ -127,6 +138,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.route('/', docsRoute(createOpenApiDocument(deps.version ?? '0.0.0')));
   app.route('/', consoleRoute());
   app.route('/', faviconRoute());
+  app.route('/', metricsRoute(metrics));
 
   const respondWithError = (error: unknown, c: Context<AppEnv>): Response => {
     const promptParam = promptParamOf(c.req.path);

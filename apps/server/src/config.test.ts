@@ -7,7 +7,7 @@ describe('parseConfig', () => {
   it('applies the seed README defaults', () => {
     const config = parseConfig({}, options);
     expect(config).toMatchObject({
-      host: '127.0.0.1', port: 8000, apiKey: undefined, adminKey: undefined, corsOrigins: [], bodyLimitBytes: 4194304, shutdownTimeoutMs: 10000,
+      host: '127.0.0.1', port: 8000, apiKey: undefined, adminKey: undefined, metrics: true, corsOrigins: [], bodyLimitBytes: 4194304, shutdownTimeoutMs: 10000,
       llm: { modelPath: '/repo/models/gemma-3n-e2b.gguf', contextSize: 2048, gpuLayers: 0, threads: undefined, parallel: 1, maxQueue: 32 },
       lanSync: {
         enabled: true, port: 5000, host: '0.0.0.0', nodeId: undefined, nodeName: 'office-pc', discoveryIntervalSeconds: 30, deviceTimeoutSeconds: 90,
@@ -19,7 +19,7 @@ describe('parseConfig', () => {
 
   it('reads every variable', () => {
     const config = parseConfig({
-      TROSYN_HOST: '0.0.0.0', TROSYN_PORT: '9000', TROSYN_API_KEY: 'secret-key', TROSYN_ADMIN_KEY: 'admin-secret', TROSYN_CORS_ORIGINS: 'http://a.lan:3000, http://b.lan',
+      TROSYN_HOST: '0.0.0.0', TROSYN_PORT: '9000', TROSYN_API_KEY: 'secret-key', TROSYN_ADMIN_KEY: 'admin-secret', TROSYN_METRICS: 'off', TROSYN_CORS_ORIGINS: 'http://a.lan:3000, http://b.lan',
       TROSYN_MODEL_ALIASES: 'gpt-4o,gpt-4o-mini', TROSYN_BODY_LIMIT: '2048', TROSYN_SHUTDOWN_TIMEOUT: '3', TROSYN_SSE_KEEPALIVE_MS: '500',
       LLM_MODEL_PATH: '/abs/model.gguf', LLM_CONTEXT_SIZE: '4096', LLM_N_GPU_LAYERS: '10', LLM_THREADS: '2', LLM_PARALLEL: '4', LLM_MAX_QUEUE: '0',
       LAN_SYNC_ENABLED: 'false', LAN_SYNC_PORT: '5001', LAN_SYNC_NODE_ID: 'node-1', LAN_SYNC_NODE_NAME: 'Front desk', LAN_SYNC_DISCOVERY_INTERVAL: '10', LAN_SYNC_DEVICE_TIMEOUT: '30',
@@ -28,7 +28,7 @@ describe('parseConfig', () => {
       LAN_SYNC_TLS_CERT: 'certs/node.pem', LAN_SYNC_TLS_KEY: '/etc/trosyn/node.key', TROSYN_DATA_DIR: '/var/lib/trosyn',
     }, options);
     expect(config).toEqual({
-      host: '0.0.0.0', port: 9000, apiKey: 'secret-key', adminKey: 'admin-secret', corsOrigins: ['http://a.lan:3000', 'http://b.lan'], modelAliases: ['gpt-4o', 'gpt-4o-mini'],
+      host: '0.0.0.0', port: 9000, apiKey: 'secret-key', adminKey: 'admin-secret', metrics: false, corsOrigins: ['http://a.lan:3000', 'http://b.lan'], modelAliases: ['gpt-4o', 'gpt-4o-mini'],
       bodyLimitBytes: 2048, shutdownTimeoutMs: 3000, sseKeepAliveMs: 500,
       llm: { modelPath: '/abs/model.gguf', contextSize: 4096, gpuLayers: 10, threads: 2, parallel: 4, maxQueue: 0 },
       lanSync: {
@@ -51,7 +51,7 @@ describe('parseConfig', () => {
 
   it.each([
     ['TROSYN_PORT', 'eighty'], ['TROSYN_PORT', '70000'], ['LLM_CONTEXT_SIZE', '2k'], ['LLM_N_GPU_LAYERS', '-1'],
-    ['LLM_PARALLEL', '0'], ['LAN_SYNC_ENABLED', 'maybe'], ['TROSYN_CORS_ORIGINS', 'office.lan'], ['TROSYN_API_KEY', 'short'], ['TROSYN_ADMIN_KEY', 'short'],
+    ['LLM_PARALLEL', '0'], ['LAN_SYNC_ENABLED', 'maybe'], ['TROSYN_CORS_ORIGINS', 'office.lan'], ['TROSYN_API_KEY', 'short'], ['TROSYN_ADMIN_KEY', 'short'], ['TROSYN_METRICS', 'maybe'],
     ['TROSYN_HOST', 'http://x'], ['LAN_SYNC_PORT', '1.5'], ['LAN_SYNC_NODE_ID', 'has space'], ['LAN_SYNC_NODE_ID', 'x'.repeat(65)],
     ['LAN_SYNC_PEERS', '10.0.0.3'], ['LAN_SYNC_PEERS', '10.0.0.3:99999'], ['LAN_SYNC_MDNS_INTERFACE', 'eth0'], ['LAN_SYNC_INTERVAL', '0'],
     ['LAN_SYNC_TLS_CERT', 'cert.pem'], ['LAN_SYNC_TLS_KEY', 'key.pem'], ['LAN_SYNC_DEVICE_TIMEOUT', '20'], ['LAN_SYNC_MAX_CLOCK_DRIFT', 'ten'],

@@ -60,6 +60,8 @@ export interface ServerConfig {
    * the API key is. Undefined: admin routes answer loopback clients only.
    */
   readonly adminKey: string | undefined;
+  /** `TROSYN_METRICS`: serve `/metrics` (Prometheus text format). */
+  readonly metrics: boolean;
   /** Extra names accepted as `model` in requests besides the loaded model's id. */
   readonly modelAliases: readonly string[];
   /** Allowed CORS origins; empty: no CORS headers; `*`: any origin. */
@@ -251,6 +253,7 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
     port: integer(env, 'TROSYN_PORT', 8000, 0, 65535),
     apiKey: clientKey,
     adminKey: adminKey(env, clientKey),
+    metrics: boolean(env, 'TROSYN_METRICS', true),
     modelAliases: list(env, 'TROSYN_MODEL_ALIASES'),
     corsOrigins: corsOrigins(env),
     bodyLimitBytes: integer(env, 'TROSYN_BODY_LIMIT', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

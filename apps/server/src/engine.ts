@@ -128,6 +128,31 @@ export interface EngineRuntime {
   readonly chatWrapper: string;
 }
 
+/** What one request to the engine came to, reported once it is over. Times in milliseconds from the call. */
+export interface GenerationEvent {
+  readonly kind: 'completion' | 'chat';
+  readonly streamed: boolean;
+  /** `completed`, or the engine's error code (`aborted`, `queue-full`, `context-overflow`, …). */
+  readonly outcome: string;
+  readonly finishReason: FinishReason | undefined;
+  readonly promptTokens: number | undefined;
+  readonly cachedPromptTokens: number | undefined;
+  readonly completionTokens: number;
+  /** Wait for a slot; undefined when the request never got one. */
+  readonly queueMs: number | undefined;
+  /** Until the first generated token (queue and prompt included); undefined without a token. */
+  readonly timeToFirstTokenMs: number | undefined;
+  /** Mean time between generated tokens after the first; undefined with fewer than two. */
+  readonly timePerOutputTokenMs: number | undefined;
+  readonly durationMs: number;
+}
+
+/** The engine's events, by name. */
+export interface EngineEvents {
+  /** One per request, once it is over. */
+  generation: GenerationEvent;
+}
+
 /** The engine surface the server uses (implemented by `@trosyn/llm`'s `LlmEngine`). */
 export interface Engine {
   readonly info: ModelInfo;
@@ -138,5 +163,7 @@ export interface Engine {
   chat(request: ChatRequest): Promise<ChatResult>;
   streamChat(request: ChatRequest): AsyncIterable<ChatDelta>;
   stats(): EngineStats;
+  /** Subscribes to the engine's events; returns the function that unsubscribes. */
+  on<K extends keyof EngineEvents>(name: K, listener: (event: EngineEvents[K]) => void): () => void;
   dispose(): Promise<void>;
 }

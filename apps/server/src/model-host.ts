@@ -72,6 +72,7 @@ export class ModelHost {
   #loaded: LoadedModel | undefined;
   #loading: Promise<void> | undefined;
   #disposed = false;
+  readonly #stateListeners = new Set<(state: ModelState) => void>();
 
   constructor(config: ModelHostConfig) {
     this.#config = Object.freeze({ ...config });
@@ -89,6 +90,17 @@ export class ModelHost {
   /** The current state. */
   get state(): ModelState {
     return this.#state;
+  }
+
+  /**
+   * Calls `listener` on every state change from now on (metrics subscribe to the engine once it
+   * is loaded); returns the function that stops it.
+   */
+  onStateChange(listener: (state: ModelState) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => {
+      this.#stateListeners.delete(listener);
+    };
   }
 
   /**
@@ -144,6 +156,7 @@ export class ModelHost {
   #setState(state: ModelState): void {
     this.#state = state;
     this.#config.onStateChange?.(state);
+    for (const listener of this.#stateListeners) listener(state);
   }
 
   async #load(): Promise<void> {

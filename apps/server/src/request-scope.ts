@@ -4,6 +4,7 @@ import type { ActivityTracker } from './activity-tracker.js';
 import type { Usage } from './engine.js';
 import { ApiError } from './errors.js';
 import type { Logger } from './logger.js';
+import { routePatternOf } from './route-pattern.js';
 
 /**
  * Per-request bookkeeping shared by the routes and the request-log middleware: the token usage
@@ -47,10 +48,23 @@ export interface AppEnv {
   Variables: AppVariables;
 }
 
+/** A request that is over (a stream: when its stream ended), as the request log writes it. */
+export interface RequestEndEvent {
+  readonly method: string;
+  /** The pattern of the route that answered (`/api/v1/items/:id`); undefined when none did. */
+  readonly route: string | undefined;
+  readonly status: number;
+  readonly durationMs: number;
+  /** A stream's or generation's outcome (`completed`, `error`, `client-disconnected`), when set. */
+  readonly outcome: string | undefined;
+}
+
 /** Options of {@link requestScope}. */
 export interface RequestScopeOptions {
   readonly logger: Logger;
   readonly tracker: ActivityTracker;
+  /** Called for every request that is over (metrics). */
+  readonly onRequestEnd?: (event: RequestEndEvent) => void;
 }
 
 /**
@@ -74,11 +88,13 @@ export function requestScope(options: RequestScopeOptions): MiddlewareHandler<Ap
       void scope.ended.then(() => {
         end();
         const usage = scope.usage;
+        const durationMs = performance.now() - started;
+        options.onRequestEnd?.({ method: c.req.method, route: routePatternOf(c), status, durationMs, outcome: scope.outcome });
         options.logger.log('info', 'request', {
           method: c.req.method,
           path: c.req.path,
           status,
-          duration_ms: Math.round((performance.now() - started) * 10) / 10,
+          duration_ms: Math.round(durationMs * 10) / 10,
           ...(usage === undefined ? {} : { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cached_tokens: usage.cachedPromptTokens }),
           ...(scope.outcome === undefined ? {} : { outcome: scope.outcome }),
           request_id: c.get('requestId'),

@@ -6,6 +6,7 @@ import { createApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import type { Engine } from './engine.js';
 import type { Logger } from './logger.js';
+import { createNodeMetrics } from './metrics/node-metrics.js';
 import { ModelHost, type DownloadProgress } from './model-host.js';
 import { LanSyncService } from './sync/lan-sync-service.js';
 
@@ -72,12 +73,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     },
   });
   const sync = await LanSyncService.start({ settings: config.lanSync, dataDir: config.dataDir, logger });
-  const app = createApp({ model, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, ...(options.version === undefined ? {} : { version: options.version }) });
+  const metrics = config.metrics ? createNodeMetrics({ model, sync }) : undefined;
+  const app = createApp({ model, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   let address: AddressInfo;
   try {
     address = await listen(server, config.port, config.host);
   } catch (error) {
+    metrics?.dispose();
     await sync.close();
     throw error;
   }
@@ -104,6 +107,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     server.closeAllConnections();
     await closed;
     await syncStopped;
+    metrics?.dispose();
     await sync.close();
     await model.dispose();
     logger.log('info', 'stopped');

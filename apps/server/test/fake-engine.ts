@@ -1,6 +1,6 @@
 import type {
   ChatDelta, ChatRequest, ChatResult, CompletionDelta, CompletionRequest, CompletionResult, Engine, EngineStats,
-  FinishReason, ModelInfo, ToolCall, Usage,
+  FinishReason, GenerationEvent, ModelInfo, ToolCall, Usage,
 } from '../src/engine.js';
 
 /** Shaped like `@trosyn/llm`'s `LlmError` (the app recognises it by shape). */
@@ -61,9 +61,20 @@ export class FakeEngine implements Engine {
   aborted = 0;
   disposed = false;
   slotsInUse = 0;
+  readonly #generationListeners = new Set<(event: GenerationEvent) => void>();
 
   stats(): EngineStats {
     return { slots: 2, slotsInUse: this.slotsInUse, queueDepth: 1, maxQueue: 8 };
+  }
+
+  on(name: 'generation', listener: (event: GenerationEvent) => void): () => void {
+    this.#generationListeners.add(listener);
+    return () => this.#generationListeners.delete(listener);
+  }
+
+  /** Reports a request as the real engine does when one is over (the fake itself reports none). */
+  emitGeneration(event: GenerationEvent): void {
+    for (const listener of this.#generationListeners) listener(event);
   }
 
   async complete(request: CompletionRequest): Promise<CompletionResult> {

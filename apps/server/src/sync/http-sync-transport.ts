@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
 import { type LogCursor, type PageLimits, type PeerLogPosition, type PullRequest, type SyncRequest, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
+import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 import { SyncStreamConnection, type StreamAnswer } from './sync-stream-connection.js';
 import { STREAM_FRAME_HEADER_BYTES } from './sync-stream.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
@@ -33,6 +34,8 @@ export interface HttpSyncTransportConfig {
    * asked again after a minute, and HTTP is used meanwhile.
    */
   readonly streams?: boolean | undefined;
+  /** Receives the outcome of every handshake this transport runs (metrics). */
+  readonly onEvent?: SyncRuntimeEventSink | undefined;
 }
 
 interface HttpAnswer {
@@ -71,7 +74,7 @@ const STREAM_RETRY_MS = 60_000;
  * ```
  */
 export class HttpSyncTransport implements SyncTransport {
-  readonly #config: Required<Omit<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'streams'>> & Pick<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort'> & { readonly streams: boolean };
+  readonly #config: Required<Omit<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'streams' | 'onEvent'>> & Pick<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'onEvent'> & { readonly streams: boolean };
   readonly #url: URL;
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
@@ -348,6 +351,7 @@ export class HttpSyncTransport implements SyncTransport {
       maxClockSkewMs: this.#config.maxClockSkewMs,
       ...(this.#config.expectedPeerNodeId === undefined ? {} : { expectedPeerNodeId: this.#config.expectedPeerNodeId }),
     });
+    let outcome = 'error';
     try {
       const challenge = await this.#postJson(SYNC_PATHS.hello, initiator.hello(), signal);
       const proof = initiator.handleChallenge(challenge);
@@ -358,9 +362,16 @@ export class HttpSyncTransport implements SyncTransport {
         throw new LanSyncError('closed', `transport to ${this.url} is closed`);
       }
       this.#session = session;
+      outcome = 'ok';
       return session;
+    } catch (error) {
+      // The peer's refusal code when it sent one (`authentication-failed`: another secret), else ours.
+      const { remoteCode, code } = (error ?? {}) as { remoteCode?: unknown; code?: unknown };
+      outcome = typeof remoteCode === 'string' ? remoteCode : typeof code === 'string' ? code : 'error';
+      throw error;
     } finally {
       initiator.dispose();
+      this.#config.onEvent?.({ type: 'handshake', direction: 'outbound', outcome });
     }
   }
 

@@ -18,6 +18,7 @@ import type { Logger } from '../logger.js';
 import { ClockStepWatch } from './clock-step-watch.js';
 import { HttpSyncTransport } from './http-sync-transport.js';
 import { loadOrCreateNodeId } from './node-identity.js';
+import { SyncRuntimeEvents } from './sync-runtime-events.js';
 import { pickPeerHost, SyncScheduler, type PeerSnapshot, type RoundOutcome } from './sync-scheduler.js';
 import { createSyncApp, listenSyncServer, type ListeningSyncServer } from './sync-server.js';
 
@@ -111,6 +112,8 @@ const iso = (date: Date | null | undefined): string | null => (date == null ? nu
 export class LanSyncService {
   readonly engine: SyncEngine;
   readonly nodeName: string;
+  /** Handshakes, failed authentications and rate-limit refusals of the sync runtime (none while sync is off). */
+  readonly events: SyncRuntimeEvents;
   readonly #logger: Logger;
   readonly #disabledReason: SyncDisabledReason | undefined;
   readonly #disabledMessage: string | undefined;
@@ -118,9 +121,17 @@ export class LanSyncService {
   #stopping: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(engine: SyncEngine, nodeName: string, logger: Logger, runtime: Runtime | undefined, disabled?: { reason: SyncDisabledReason; message: string }) {
+  private constructor(
+    engine: SyncEngine,
+    nodeName: string,
+    logger: Logger,
+    events: SyncRuntimeEvents,
+    runtime: Runtime | undefined,
+    disabled?: { reason: SyncDisabledReason; message: string },
+  ) {
     this.engine = engine;
     this.nodeName = nodeName;
+    this.events = events;
     this.#logger = logger;
     this.#runtime = runtime;
     this.#disabledReason = disabled?.reason;
@@ -146,10 +157,11 @@ export class LanSyncService {
       maxItemBytes: MAX_ITEM_BYTES,
       cacheSizeKiB: CACHE_SIZE_KIB,
     });
+    const events = new SyncRuntimeEvents();
     try {
       if (!settings.enabled) {
         logger.log('info', 'LAN sync disabled (LAN_SYNC_ENABLED=false); the data API works locally', { event: 'sync-disabled', node_id: engine.nodeId });
-        return new LanSyncService(engine, settings.nodeName, logger, undefined, { reason: 'disabled', message: 'LAN_SYNC_ENABLED is false' });
+        return new LanSyncService(engine, settings.nodeName, logger, events, undefined, { reason: 'disabled', message: 'LAN_SYNC_ENABLED is false' });
       }
       let networkKey: NetworkKey;
       try {
@@ -161,10 +173,10 @@ export class LanSyncService {
           'Set the same long random secret on every node, e.g. LAN_SYNC_SHARED_SECRET="$(openssl rand -base64 32)" in the environment or the .env file, and restart ' +
           '(or set LAN_SYNC_ENABLED=false to silence this).';
         logger.log('error', message, { event: 'sync-disabled', reason: 'weak-secret', node_id: engine.nodeId });
-        return new LanSyncService(engine, settings.nodeName, logger, undefined, { reason: 'weak-secret', message });
+        return new LanSyncService(engine, settings.nodeName, logger, events, undefined, { reason: 'weak-secret', message });
       }
-      const runtime = await Runtime.start(engine, networkKey, options);
-      return new LanSyncService(engine, settings.nodeName, logger, runtime);
+      const runtime = await Runtime.start(engine, networkKey, events, options);
+      return new LanSyncService(engine, settings.nodeName, logger, events, runtime);
     } catch (error) {
       await engine.dispose();
       throw error;
@@ -326,7 +338,7 @@ class Runtime {
     this.#logger = parts.logger;
   }
 
-  static async start(engine: SyncEngine, networkKey: NetworkKey, options: LanSyncServiceOptions): Promise<Runtime> {
+  static async start(engine: SyncEngine, networkKey: NetworkKey, events: SyncRuntimeEvents, options: LanSyncServiceOptions): Promise<Runtime> {
     const { settings, logger } = options;
     const maxClockSkewMs = settings.maxClockDriftSeconds * 1000;
     let tls: { cert: Buffer; key: Buffer } | undefined;
@@ -360,6 +372,7 @@ class Runtime {
       maxMessageBytes: MAX_MESSAGE_BYTES,
       onInboundPeer: (peer) => late.scheduler?.inbound(peer.nodeId, peer.address.replace(/^::ffff:/, ''), peer.port, tls !== undefined),
       onInboundRequest: (peerId) => late.scheduler?.inboundActivity(peerId),
+      onEvent: events.emit,
     });
     let server: ListeningSyncServer;
     try {
@@ -385,6 +398,7 @@ class Runtime {
           expectedPeerNodeId,
           maxClockSkewMs,
           localSyncPort: server.port,
+          onEvent: events.emit,
         }),
     });
     late.scheduler = scheduler;

@@ -10,6 +10,7 @@ import { SYNC_PROTOCOL_VERSION, type SyncResponder, type SyncResponse } from '@t
 import type { Logger } from '../logger.js';
 import { limitRequestBody } from '../body-limit.js';
 import { LanSyncError } from './errors.js';
+import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 import { SyncStreamServer } from './sync-stream-server.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
 
@@ -46,6 +47,8 @@ export interface SyncServerDependencies {
   readonly onInboundPeer?: (peer: InboundPeer) => void;
   /** Called for every authenticated sync request, with the peer's id. */
   readonly onInboundRequest?: (peerId: string) => void;
+  /** Receives handshakes, failed authentications and rate-limit refusals (metrics). */
+  readonly onEvent?: SyncRuntimeEventSink;
 }
 
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
@@ -102,6 +105,7 @@ function errorBody(code: string, message: string): object {
  */
 export function createSyncApp(deps: SyncServerDependencies): Hono {
   const { logger } = deps;
+  const emit: SyncRuntimeEventSink = deps.onEvent ?? (() => undefined);
   const app = new Hono();
 
   const addressOf = (c: Context): string => {
@@ -123,6 +127,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     const { status, countsAsFailure } = refusals[error.code] ?? { status: 400, countsAsFailure: false };
     if (countsAsFailure) {
       logger.log('warn', 'authentication failed', { event: 'auth-failed', address, route, code: error.code });
+      emit({ type: 'authentication-failed', code: error.code });
       const decision = deps.failureLimiter.take(address);
       // Logged once the address has used up its allowance: from now on its handshakes are refused.
       if (!decision.allowed || decision.remaining < 1) {
@@ -134,8 +139,9 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     return { kind: 'refused', status, code: error.code, message: error.message, countsAsFailure };
   };
 
-  const refuse = (c: Context, address: string, error: unknown, route: string): Response => {
+  const refuse = (c: Context, address: string, error: unknown, route: 'hello' | 'proof'): Response => {
     const refused = refusal(address, error, route);
+    emit({ type: 'handshake', direction: 'inbound', outcome: refused.code });
     return c.json(errorBody(refused.code, refused.message), refused.status);
   };
 
@@ -189,6 +195,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
 
   const blocked = (c: Context, address: string): Response | undefined => {
     if (deps.failureLimiter.available(address) >= 1) return undefined;
+    emit({ type: 'rate-limited', limit: 'failed-authentications' });
     const retryAfter = Math.max(1, Math.ceil(1 / deps.failureLimiter.refillPerSecond));
     c.header('retry-after', String(retryAfter));
     return c.json(errorBody('rate-limited', `Too many failed authentications from ${address}; try again in ${retryAfter} s. Check that LAN_SYNC_SHARED_SECRET is the same on every node.`), 429);
@@ -231,6 +238,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     const decision = deps.handshakeLimiter.take(address);
     if (!decision.allowed) {
       logger.log('warn', 'handshake rate limit', { event: 'handshake-rate-limited', address });
+      emit({ type: 'rate-limited', limit: 'handshakes' });
       c.header('retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
       return c.json(errorBody('rate-limited', `Too many handshakes from ${address}; retry later.`), 429);
     }
@@ -251,6 +259,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
       const portHeader = Number(c.req.header(SYNC_PORT_HEADER));
       const port = Number.isInteger(portHeader) && portHeader > 0 && portHeader < 65536 ? portHeader : undefined;
       logger.log('info', 'peer authenticated', { event: 'peer-authenticated', direction: 'inbound', peer_id: session.peerNodeId, address });
+      emit({ type: 'handshake', direction: 'inbound', outcome: 'ok' });
       deps.onInboundPeer?.({ nodeId: session.peerNodeId, address, port });
       return c.json(confirm);
     } catch (error) {
@@ -282,6 +291,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
       logger,
       failureLimiter: deps.failureLimiter,
       maxMessageBytes: deps.maxMessageBytes,
+      onEvent: emit,
     }),
   );
   return app;

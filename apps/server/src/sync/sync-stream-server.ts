@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { LanSyncError } from './errors.js';
 import type { SealedAnswer } from './sync-server.js';
 import { encodeRefusal, encodeStreamFrame, STREAM_FRAME_SEALED, StreamFrameReader, SYNC_STREAM_PATH, SYNC_STREAM_PROTOCOL, type StreamFrame } from './sync-stream.js';
+import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 
 /** Construction config of {@link SyncStreamServer}. */
 export interface SyncStreamServerConfig {
@@ -20,6 +21,8 @@ export interface SyncStreamServerConfig {
   readonly maxStreamsPerAddress?: number;
   /** A stream with no traffic for this long is closed (the peer reopens one). Default 65 s. */
   readonly idleTimeoutMs?: number;
+  /** Receives rate-limit refusals (metrics). */
+  readonly onEvent?: SyncRuntimeEventSink;
 }
 
 // Frames read ahead of the one being answered before reading pauses.
@@ -37,7 +40,7 @@ export class SyncStreamServer {
   readonly #open = new Map<string, Set<Socket>>();
 
   constructor(config: SyncStreamServerConfig) {
-    this.#config = { maxStreamsPerAddress: 4, idleTimeoutMs: 65_000, ...config };
+    this.#config = { maxStreamsPerAddress: 4, idleTimeoutMs: 65_000, onEvent: () => undefined, ...config };
   }
 
   /** Handles an HTTP upgrade request of the sync port. */
@@ -47,10 +50,14 @@ export class SyncStreamServer {
     const upgrade = String(request.headers.upgrade ?? '').toLowerCase();
     if (request.method !== 'GET' || request.url !== SYNC_STREAM_PATH) return refuseUpgrade(socket, 404, 'route-not-found', `No sync upgrade at ${request.method} ${request.url}.`);
     if (upgrade !== SYNC_STREAM_PROTOCOL) return refuseUpgrade(socket, 400, 'unsupported-protocol', `The sync stream speaks ${SYNC_STREAM_PROTOCOL}, not ${JSON.stringify(upgrade)}.`);
-    if (this.#config.failureLimiter.available(address) < 1) return refuseUpgrade(socket, 429, 'rate-limited', `Too many failed authentications from ${address}; try again later.`);
+    if (this.#config.failureLimiter.available(address) < 1) {
+      this.#config.onEvent({ type: 'rate-limited', limit: 'failed-authentications' });
+      return refuseUpgrade(socket, 429, 'rate-limited', `Too many failed authentications from ${address}; try again later.`);
+    }
     const streams = this.#open.get(address) ?? new Set<Socket>();
     if (streams.size >= this.#config.maxStreamsPerAddress) {
       this.#config.logger.log('warn', 'sync stream refused', { event: 'sync-request-rejected', address, route: 'stream', code: 'too-many-streams', reason: `${streams.size} streams open` });
+      this.#config.onEvent({ type: 'rate-limited', limit: 'streams' });
       return refuseUpgrade(socket, 429, 'too-many-streams', `${address} already has ${streams.size} sync streams open.`);
     }
     streams.add(socket);
