@@ -49,7 +49,7 @@ async function scrape(node: ServerProcess, headers: Record<string, string> = {})
 const put = (node: ServerProcess, id: string, data: unknown, headers: Record<string, string> = {}) =>
   fetch(`${node.url}/api/v1/items/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ type: 'memo', data }) });
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });

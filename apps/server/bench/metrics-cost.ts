@@ -1,0 +1,342 @@
+// `pnpm --filter @trosyn/server bench:metrics`: what /metrics costs on the hot paths. Real server
+// processes (node dist/main.js, as `pnpm start` runs them) with TROSYN_METRICS on and off, side by
+// side in one run, interleaved request by request so that a neighbour's load hits both alike:
+//
+// 1. streamed completions, one at a time: tokens/s, and the server's CPU time per token (which
+//    hardly depends on other load on the machine);
+// 2. the LAN live write: a write through A's data API until its event arrives on B's change feed,
+//    on a pair of nodes with metrics on and a pair with metrics off (sealed sync, static peers).
+//
+// The metrics-on nodes are scraped every BENCH_METRICS_SCRAPE_MS (default 1000: fifteen times
+// Prometheus' default rate, a pessimistic load). Prints figures, asserts nothing. Traffic goes to
+// 127.0.0.1 only; bounded in count, and stopped after 10 minutes whatever happens.
+//
+// Environment: BENCH_MODEL (default stories260K.gguf from TROSYN_TEST_MODELS_DIR, ../shared/models
+// or models/: at ~0.4 ms per token any per-token cost shows), BENCH_METRICS_REPS (runs per side,
+// default 15), BENCH_TOKENS (default 128), BENCH_METRICS_WRITES (writes per pair, default 100).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const serverDir = path.resolve(import.meta.dirname, '..');
+const repoRoot = path.resolve(serverDir, '..', '..');
+const mainJs = path.join(serverDir, 'dist', 'main.js');
+const REPS = Number(process.env['BENCH_METRICS_REPS'] ?? 15);
+const TOKENS = Number(process.env['BENCH_TOKENS'] ?? 128);
+const WRITES = Number(process.env['BENCH_METRICS_WRITES'] ?? 100);
+const SCRAPE_MS = Number(process.env['BENCH_METRICS_SCRAPE_MS'] ?? 1000);
+const TIMEOUT_MS = 10 * 60_000;
+const ADMIN_KEY = `bench-admin-${randomBytes(8).toString('hex')}`;
+const SECRET = `bench-${randomBytes(16).toString('hex')}`;
+
+function findModel(): string {
+  const explicit = process.env['BENCH_MODEL'];
+  if (explicit !== undefined) return path.resolve(explicit);
+  const dirs = [process.env['TROSYN_TEST_MODELS_DIR'], path.join(repoRoot, '..', 'shared', 'models'), path.join(repoRoot, 'models')];
+  for (const dir of dirs) if (dir !== undefined && existsSync(path.join(dir, 'stories260K.gguf'))) return path.join(dir, 'stories260K.gguf');
+  throw new Error('No benchmark model: set BENCH_MODEL or TROSYN_TEST_MODELS_DIR.');
+}
+
+// The environment assignments and Node flags of the start script, so the nodes run as `pnpm start` runs them.
+const startCommand = (() => {
+  const start = (JSON.parse(readFileSync(path.join(serverDir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start'] ?? '';
+  const match = /^((?:[A-Z_][A-Z0-9_]*=\S*\s+)*)node\s+(.*?)\s*dist\/main\.js$/.exec(start.trim());
+  if (match === null) throw new Error(`cannot read the start command from ${JSON.stringify(start)}`);
+  const env = Object.fromEntries(match[1]!.split(/\s+/).filter((word) => word !== '').map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]));
+  return { env, flags: match[2]!.split(/\s+/).filter((flag) => flag !== '') };
+})();
+
+interface Node {
+  readonly name: string;
+  readonly url: string;
+  readonly syncPort: number;
+  readonly child: ChildProcess;
+}
+
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+async function startNode(name: string, env: Readonly<Record<string, string>>): Promise<Node> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `trosyn-bench-metrics-${name}-`));
+  tempDirs.add(dataDir);
+  const child = spawn(process.execPath, [...startCommand.flags, mainJs], {
+    cwd: serverDir,
+    env: {
+      ...startCommand.env,
+      PATH: process.env['PATH'] ?? '',
+      TROSYN_ROOT: repoRoot,
+      TROSYN_HOST: '127.0.0.1',
+      TROSYN_PORT: '0',
+      TROSYN_DATA_DIR: dataDir,
+      TROSYN_ADMIN_KEY: ADMIN_KEY,
+      LLM_MODEL_PATH: path.join(dataDir, 'no-model.gguf'),
+      LAN_SYNC_ENABLED: 'false',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.stderr!.resume();
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let url: string | undefined;
+    let syncPort = 0;
+    const onData = (data: Buffer): void => {
+      output += data.toString('utf8');
+      for (const line of output.split('\n')) {
+        if (line.includes('"msg":"listening"')) url = (JSON.parse(line) as { url: string }).url;
+        if (line.includes('"event":"sync-listening"')) syncPort = (JSON.parse(line) as { port: number }).port;
+      }
+      const syncReady = env['LAN_SYNC_ENABLED'] !== 'true' || syncPort !== 0;
+      if (url !== undefined && syncReady) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume(); // keep draining the request logs
+        resolve({ name, url, syncPort, child });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited during startup (code ${code})`)));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const fmt = (value: number, digits = 1): string => value.toFixed(digits);
+const cost = (off: number, on: number, lowerIsBetter: boolean): string => `${fmt(((lowerIsBetter ? on - off : off - on) / off) * 100, 2)} %`;
+
+// utime + stime of a process, all threads, from /proc (clock ticks of 10 ms).
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Scrapes the metrics-on nodes every SCRAPE_MS, as a Prometheus server would, until stopped. */
+function scrapeEvery(nodes: readonly Node[]): () => Promise<number> {
+  let scrapes = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const node of nodes) {
+        const response = await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+        if (response.status !== 200) throw new Error(`${node.name}: /metrics → ${response.status}`);
+        await response.text();
+        scrapes += 1;
+      }
+      await sleep(SCRAPE_MS);
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return scrapes;
+  };
+}
+
+interface StreamRun {
+  readonly ms: number;
+  readonly tokens: number;
+}
+
+// A minimal SSE reader, so that the client's own cost stays small next to the server's.
+async function streamCompletion(url: string, prompt: string): Promise<StreamRun> {
+  const started = performance.now();
+  const response = await fetch(`${url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt, max_tokens: TOKENS, temperature: 0, stream: true, stream_options: { include_usage: true } }),
+  });
+  if (!response.ok || response.body === null) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let tokens = 0;
+  for await (const bytes of response.body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let boundary: number;
+    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary + 2);
+      if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+      const usage = (JSON.parse(event.slice(6)) as { usage?: { completion_tokens: number } }).usage;
+      if (usage) tokens = usage.completion_tokens;
+    }
+  }
+  return { ms: performance.now() - started, tokens };
+}
+
+async function streamedTokens(modelPath: string): Promise<void> {
+  const settings = { LLM_MODEL_PATH: modelPath, LLM_THREADS: '1', LLM_PARALLEL: '1', LLM_CONTEXT_SIZE: '1024' };
+  const on = await startNode('llm-on', { ...settings, TROSYN_METRICS: 'true' });
+  const off = await startNode('llm-off', { ...settings, TROSYN_METRICS: 'false' });
+  for (const node of [on, off]) {
+    await waitFor(`${node.name}'s model`, async () => ((await (await fetch(`${node.url}/health`)).json()) as { model: { status: string } }).model.status === 'loaded');
+    await streamCompletion(node.url, 'Warm up.');
+  }
+  const stopScraping = scrapeEvery([on]);
+  const runs = { on: [] as StreamRun[], off: [] as StreamRun[] };
+  const cpuMs = { on: 0, off: 0 };
+  for (let rep = 0; rep < REPS; rep++) {
+    // Alternate which side goes first; each side sees each prompt once (no KV-cache reuse across sides' runs).
+    const order = rep % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+    for (const side of order) {
+      const node = side === 'on' ? on : off;
+      const before = processCpuMs(node.child.pid!);
+      runs[side].push(await streamCompletion(node.url, `Story ${rep + 1}. Once upon a time, there was a little`));
+      cpuMs[side] += processCpuMs(node.child.pid!) - before;
+    }
+  }
+  const scrapes = await stopScraping();
+  const tokensPerSecond = (side: 'on' | 'off') => median(runs[side].map((run) => (run.tokens * 1000) / run.ms));
+  const cpuPerToken = (side: 'on' | 'off') => cpuMs[side] / runs[side].reduce((sum, run) => sum + run.tokens, 0);
+  console.log(`\nstreamed completions, ${path.basename(modelPath)}, ${TOKENS} tokens, ${REPS} runs per side, interleaved (medians); ${scrapes} scrapes of the metrics-on node`);
+  console.log('| server | tokens/s | server CPU ms per token |');
+  console.log('|---|---:|---:|');
+  console.log(`| TROSYN_METRICS=false | ${fmt(tokensPerSecond('off'))} | ${fmt(cpuPerToken('off'), 3)} |`);
+  console.log(`| TROSYN_METRICS=true | ${fmt(tokensPerSecond('on'))} | ${fmt(cpuPerToken('on'), 3)} |`);
+  console.log(`| cost of metrics | ${cost(tokensPerSecond('off'), tokensPerSecond('on'), false)} | ${cost(cpuPerToken('off'), cpuPerToken('on'), true)} |`);
+  await Promise.all([stop(on), stop(off)]);
+}
+
+/** B's change feed, read as it streams: resolves a waiter when the `change` event of an item id arrives. */
+async function openChangeFeed(url: string): Promise<{ next(id: string): Promise<void>; close(): void }> {
+  const waiters = new Map<string, () => void>();
+  const arrived = new Set<string>();
+  const request = http.get(`${url}/api/v1/changes?type=live`, { agent: false });
+  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve);
+    request.once('error', reject);
+  });
+  if (response.statusCode !== 200) throw new Error(`GET /api/v1/changes → ${response.statusCode}`);
+  response.setEncoding('utf8');
+  let buffer = '';
+  response.on('data', (text: string) => {
+    buffer += text;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (!block.includes('event: change') || data === undefined) continue;
+      const id = (JSON.parse(data) as { item: { id: string } }).item.id;
+      const waiter = waiters.get(id);
+      if (waiter === undefined) arrived.add(id);
+      else waiter();
+    }
+  });
+  return {
+    next: (id) =>
+      new Promise((resolve, reject) => {
+        if (arrived.delete(id)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`${id} not on the change feed after 10 s`)), 10_000);
+        waiters.set(id, () => {
+          clearTimeout(timer);
+          waiters.delete(id);
+          resolve();
+        });
+      }),
+    close: () => request.destroy(),
+  };
+}
+
+const apiAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+function post(url: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const request = http.request(url, { method: 'POST', agent: apiAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.once('error', reject);
+    request.end(payload);
+  });
+}
+
+async function livePair(label: 'on' | 'off'): Promise<{ a: Node; b: Node }> {
+  const sync = { LAN_SYNC_ENABLED: 'true', LAN_SYNC_HOST: '127.0.0.1', LAN_SYNC_PORT: '0', LAN_SYNC_MDNS: 'false', LAN_SYNC_SHARED_SECRET: SECRET, LAN_SYNC_INTERVAL: '3600' };
+  const metrics = { TROSYN_METRICS: label === 'on' ? 'true' : 'false' };
+  const a = await startNode(`a-${label}`, { ...sync, ...metrics, LAN_SYNC_NODE_ID: `bench-a-${label}` });
+  const b = await startNode(`b-${label}`, { ...sync, ...metrics, LAN_SYNC_NODE_ID: `bench-b-${label}`, LAN_SYNC_PEERS: `127.0.0.1:${a.syncPort}` });
+  // Both directions authenticated and synced once, so every write below is a live push.
+  await waitFor(`${label} pair to sync`, async () => {
+    const status = (await (await fetch(`${a.url}/api/v1/sync/status`)).json()) as { peers: { last_sync_at: string | null; state: string }[] };
+    return status.peers.some((peer) => peer.state === 'idle' && peer.last_sync_at !== null);
+  });
+  return { a, b };
+}
+
+async function liveWrites(): Promise<void> {
+  const pairs = { on: await livePair('on'), off: await livePair('off') };
+  const feeds = { on: await openChangeFeed(pairs.on.b.url), off: await openChangeFeed(pairs.off.b.url) };
+  const stopScraping = scrapeEvery([pairs.on.a, pairs.on.b]);
+  const latencies = { on: [] as number[], off: [] as number[] };
+  for (let write = 0; write < 2 * WRITES; write++) {
+    await sleep(20);
+    const side = (write % 4 === 0 || write % 4 === 3 ? 'on' : 'off') as 'on' | 'off'; // on, off, off, on, …
+    const id = `live-${write}-${randomBytes(4).toString('hex')}`;
+    const started = performance.now();
+    const seen = feeds[side].next(id);
+    const status = await post(`${pairs[side].a.url}/api/v1/items`, { id, type: 'live', data: { n: write, text: randomBytes(496).toString('hex') } });
+    if (status !== 201) throw new Error(`POST → ${status}`);
+    await seen;
+    latencies[side].push(performance.now() - started);
+  }
+  const scrapes = await stopScraping();
+  for (const feed of Object.values(feeds)) feed.close();
+  console.log(`\nLAN live write: a write on A until its event arrives on B's change feed, ${WRITES} per pair, interleaved (medians); ${scrapes} scrapes of the metrics-on nodes`);
+  console.log('| pair | median ms | p90 ms |');
+  console.log('|---|---:|---:|');
+  const p90 = (values: readonly number[]) => [...values].sort((x, y) => x - y)[Math.min(values.length - 1, Math.floor(values.length * 0.9))]!;
+  console.log(`| TROSYN_METRICS=false | ${fmt(median(latencies.off), 2)} | ${fmt(p90(latencies.off), 2)} |`);
+  console.log(`| TROSYN_METRICS=true | ${fmt(median(latencies.on), 2)} | ${fmt(p90(latencies.on), 2)} |`);
+  console.log(`| cost of metrics | ${cost(median(latencies.off), median(latencies.on), true)} | |`);
+  await Promise.all([pairs.on.a, pairs.on.b, pairs.off.a, pairs.off.b].map(stop));
+}
+
+async function stop(node: Node): Promise<void> {
+  if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => node.child.once('exit', resolve));
+  node.child.kill('SIGTERM');
+  await exited;
+}
+
+function killAll(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`pnpm build\` first.`);
+  console.log(`metrics cost benchmark (TROSYN_METRICS on vs off), scrapes every ${SCRAPE_MS} ms`);
+  await streamedTokens(findModel());
+  await liveWrites();
+}
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+const guard = setTimeout(() => {
+  console.error(`metrics benchmark: still running after ${TIMEOUT_MS / 60_000} min; stopping.`);
+  killAll();
+  process.exit(1);
+}, TIMEOUT_MS);
+guard.unref();
+await main();
