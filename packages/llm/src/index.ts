@@ -7,6 +7,16 @@
  * @packageDocumentation
  */
 export { LlmEngine, engineDefaults } from './llm-engine.js';
+export {
+  EmbeddingEngine,
+  type EmbeddingContextOptions,
+  type EmbeddingEngineConfig,
+  type EmbeddingInput,
+  type EmbeddingModelInfo,
+  type EmbeddingRequest,
+  type EmbeddingResult,
+} from './embedding-engine.js';
+export { cosineSimilarity } from './embedding-vector.js';
 export { LlmError, isLlmError, type LlmErrorCode } from './errors.js';
 export type { LlmEngineEvents } from './engine-events.js';
 export type { GenerationEvent } from './generation-meter.js';

@@ -16,6 +16,7 @@ import type {
 import { AsyncChannel } from './async-channel.js';
 import { toChatHistory } from './chat-history.js';
 import { completionPromptTokens } from './completion-prompt.js';
+import { EmbeddingEngine } from './embedding-engine.js';
 import { EventListeners, type LlmEngineEvents } from './engine-events.js';
 import { invalidRequest, LlmError } from './errors.js';
 import { checkModelFile, isModelUri, modelHint } from './model-file.js';
@@ -270,6 +271,19 @@ export class LlmEngine {
    */
   on<K extends keyof LlmEngineEvents>(name: K, listener: (event: LlmEngineEvents[K]) => void): () => void {
     return this.#events.on(name, listener);
+  }
+
+  /**
+   * An {@link EmbeddingEngine} over this engine's model: an embedding context of its own (one
+   * input at a time, `threads` as this engine's), the weights shared. Dispose it before this engine.
+   */
+  createEmbeddingEngine(options: { readonly contextSize?: number; readonly maxQueue?: number } = {}): Promise<EmbeddingEngine> {
+    this.#assertOpen();
+    return EmbeddingEngine.fromLoadedModel(this.#native.model, this.info.path, {
+      contextSize: options.contextSize ?? this.#config.contextSize,
+      threads: this.runtime.threads,
+      maxQueue: options.maxQueue ?? this.#config.maxQueue,
+    });
   }
 
   /** Slots, slots in use and queue depth right now. */
