@@ -8,6 +8,7 @@ import { apiKeyAuth } from './api-key-auth.js';
 import { limitRequestBody } from './body-limit.js';
 import type { ServerConfig } from './config.js';
 import { toErrorResponse } from './error-handler.js';
+import { EmbeddingHost } from './embedding-host.js';
 import { ApiError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { metricsRoute } from './metrics/metrics-route.js';
@@ -24,6 +25,7 @@ import { consoleRoute } from './routes/console.js';
 import { docsRoute } from './routes/docs.js';
 import { faviconRoute } from './routes/favicon.js';
 import { healthRoute } from './routes/health.js';
+import { embeddingsRoute } from './routes/embeddings.js';
 import { modelsRoute } from './routes/models.js';
 import { responsesRoute } from './routes/responses.js';
 import { ResponseStore } from './openai/responses/response-store.js';
@@ -40,6 +42,8 @@ export type AppConfig = Pick<ServerConfig, 'apiKey' | 'adminKey' | 'modelAliases
 export interface AppDependencies {
   /** The node's model (use `ModelHost.fromEngine(engine)` around an engine that is loaded). */
   readonly model: ModelHost;
+  /** Embeddings: a dedicated model (`LLM_EMBEDDING_MODEL_PATH`). Default: over the chat model. */
+  readonly embeddings?: EmbeddingHost;
   readonly config?: Partial<AppConfig>;
   /** Structured request logs. Default: silent. */
   readonly logger?: Logger;
@@ -69,6 +73,7 @@ function promptParamOf(path: string): string | undefined {
   if (path.endsWith('/chat/completions')) return 'messages';
   if (path.endsWith('/completions')) return 'prompt';
   if (path === '/v1/responses') return 'input';
+  if (path.endsWith('/embeddings')) return 'input';
   return undefined;
 }
 
@@ -119,7 +124,9 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   app.route('/', chatCompletionsRoute(routeDeps));
   app.route('/', completionsRoute(routeDeps));
-  app.route('/', modelsRoute(routeDeps));
+  const embeddings = deps.embeddings ?? new EmbeddingHost({ chat: deps.model });
+  app.route('/', embeddingsRoute({ embeddings, modelAliases: config.modelAliases, shutdownSignal }));
+  app.route('/', modelsRoute({ ...routeDeps, embeddings }));
   const data = deps.data;
   app.route('/', responsesRoute({ ...routeDeps, store: data === undefined ? undefined : new ResponseStore(data.engine) }));
   const startedAt = deps.startedAt ?? performance.now();

@@ -11,6 +11,8 @@ export interface LlmSettings {
   readonly threads: number | undefined;
   readonly parallel: number;
   readonly maxQueue: number;
+  /** `LLM_EMBEDDING_MODEL_PATH` (absolute): a GGUF for `/v1/embeddings`; undefined: the chat model embeds. */
+  readonly embeddingModelPath: string | undefined;
 }
 
 /** A statically configured sync peer (`LAN_SYNC_PEERS`), for networks where multicast is blocked. */
@@ -155,6 +157,13 @@ function modelPath(env: Env, baseDir: string): string {
   return isAbsolute(value) ? value : resolve(baseDir, value);
 }
 
+function embeddingModelPath(env: Env, baseDir: string): string | undefined {
+  const value = raw(env, 'LLM_EMBEDDING_MODEL_PATH');
+  if (value === undefined) return undefined;
+  if (value.startsWith('hf:')) throw new ConfigError('LLM_EMBEDDING_MODEL_PATH', 'expected a GGUF file path (hf: URIs are for LLM_MODEL_PATH only)');
+  return isAbsolute(value) ? value : resolve(baseDir, value);
+}
+
 function apiKey(env: Env): string | undefined {
   const value = raw(env, 'TROSYN_API_KEY');
   if (value !== undefined && value.length < 8) throw new ConfigError('TROSYN_API_KEY', 'expected at least 8 characters');
@@ -266,6 +275,7 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
       threads: optionalInteger(env, 'LLM_THREADS', 1, 1024),
       parallel: integer(env, 'LLM_PARALLEL', 1, 1, 256),
       maxQueue: integer(env, 'LLM_MAX_QUEUE', 32, 0, 100_000),
+      embeddingModelPath: embeddingModelPath(env, options.baseDir),
     },
     lanSync: lanSync(env, options),
     dataDir: resolve(options.baseDir, raw(env, 'TROSYN_DATA_DIR') ?? 'data'),

@@ -153,9 +153,41 @@ export interface EngineEvents {
   generation: GenerationEvent;
 }
 
+/** What an embedding model serves. */
+export interface EmbeddingModelInfo {
+  readonly id: string;
+  readonly path: string;
+  /** Components of each vector. */
+  readonly dimensions: number;
+  /** Tokens one input may have at most. */
+  readonly contextSize: number;
+}
+
+/** A batch of inputs to embed: text, or token ids. */
+export interface EmbeddingRequest {
+  readonly input: readonly (string | readonly number[])[];
+  readonly dimensions?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** One unit-length vector per input, and the tokens evaluated. */
+export interface EmbeddingResult {
+  readonly vectors: readonly Float32Array[];
+  readonly promptTokens: number;
+}
+
+/** The embedding surface the server uses (implemented by `@trosyn/llm`'s `EmbeddingEngine`). */
+export interface Embedder {
+  readonly info: EmbeddingModelInfo;
+  embed(request: EmbeddingRequest): Promise<EmbeddingResult>;
+  dispose(): Promise<void>;
+}
+
 /** The engine surface the server uses (implemented by `@trosyn/llm`'s `LlmEngine`). */
 export interface Engine {
   readonly info: ModelInfo;
+  /** Embeddings over this engine's model (used when no dedicated embedding model is configured). */
+  createEmbeddingEngine(): Promise<Embedder>;
   /** Optional: engines that are not `LlmEngine` (test doubles, upstreams) may not know it. */
   readonly runtime?: EngineRuntime;
   complete(request: CompletionRequest): Promise<CompletionResult>;

@@ -94,6 +94,10 @@ function fromEngineError(error: EngineErrorShape, context: ErrorContext): ErrorR
   if (error.code === 'queue-full') headers['retry-after'] = String(QUEUE_FULL_RETRY_AFTER_SECONDS);
   // A model that is missing or failed to load stays so until someone acts: retrying only delays the error.
   if (mapping.code === 'model_not_loaded') headers['x-should-retry'] = 'false';
+  if (error.code === 'context-overflow' && typeof error.details['param'] === 'string') {
+    // One input of a batch (embeddings): the engine's message names it and its length.
+    return { status: mapping.status, body: body(error.message, mapping, error.details['param']), headers, unexpected: false };
+  }
   if (error.code === 'context-overflow') {
     const promptParam = context.promptParam ?? 'messages';
     return { status: mapping.status, body: body(contextOverflowMessage(error, promptParam), mapping, promptParam), headers, unexpected: false };

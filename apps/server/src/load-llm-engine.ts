@@ -1,5 +1,5 @@
 import type { LlmSettings } from './config.js';
-import type { Engine } from './engine.js';
+import type { Embedder, Engine } from './engine.js';
 import type { Logger } from './logger.js';
 import type { DownloadProgress } from './model-host.js';
 
@@ -25,4 +25,18 @@ export async function loadLlmEngine(
     ...(onDownloadProgress === undefined ? {} : { onDownloadProgress }),
   });
   return engine;
+}
+
+/** Loads the dedicated embedding model (`LLM_EMBEDDING_MODEL_PATH`) with `@trosyn/llm`. */
+export async function loadEmbeddingEngine(modelPath: string, settings: LlmSettings, logger: Logger): Promise<Embedder> {
+  const { EmbeddingEngine } = await import('@trosyn/llm');
+  const embedder: Embedder = await EmbeddingEngine.load({
+    modelPath,
+    contextSize: settings.contextSize,
+    gpuLayers: settings.gpuLayers,
+    ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+    maxQueue: settings.maxQueue,
+    logger: (level, message) => logger.log(level, message, { component: 'llm-embedding' }),
+  });
+  return embedder;
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseConfig } from './config.js';
-import { loadLlmEngine } from './load-llm-engine.js';
+import { loadEmbeddingEngine, loadLlmEngine } from './load-llm-engine.js';
 import { createJsonLogger } from './logger.js';
 import { startServer } from './start-server.js';
 
@@ -34,7 +34,13 @@ async function main(): Promise<void> {
   const version = (JSON.parse(readFileSync(`${packageDir}/package.json`, 'utf8')) as { version: string }).version;
   let server;
   try {
-    server = await startServer({ config, logger, version, loadEngine: (path, onDownloadProgress) => loadLlmEngine(path, config.llm, logger, onDownloadProgress) });
+    server = await startServer({
+      config,
+      logger,
+      version,
+      loadEngine: (path, onDownloadProgress) => loadLlmEngine(path, config.llm, logger, onDownloadProgress),
+      loadEmbedder: (path) => loadEmbeddingEngine(path, config.llm, logger),
+    });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL') {

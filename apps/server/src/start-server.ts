@@ -4,7 +4,8 @@ import { createAdaptorServer } from '@hono/node-server';
 import { ActivityTracker } from './activity-tracker.js';
 import { createApp } from './app.js';
 import type { ServerConfig } from './config.js';
-import type { Engine } from './engine.js';
+import { EmbeddingHost } from './embedding-host.js';
+import type { Embedder, Engine } from './engine.js';
 import type { Logger } from './logger.js';
 import { createNodeMetrics } from './metrics/node-metrics.js';
 import { ModelHost, type DownloadProgress } from './model-host.js';
@@ -16,6 +17,8 @@ export interface StartServerOptions {
   readonly logger: Logger;
   /** Loads the engine for a model path (`loadLlmEngine` in production). */
   readonly loadEngine: (modelPath: string, onDownloadProgress: (progress: DownloadProgress) => void) => Promise<Engine>;
+  /** Loads the dedicated embedding model when `LLM_EMBEDDING_MODEL_PATH` is set (`loadEmbeddingEngine`). */
+  readonly loadEmbedder?: (modelPath: string) => Promise<Embedder>;
   readonly version?: string;
 }
 
@@ -25,6 +28,7 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly model: ModelHost;
+  readonly embeddings: EmbeddingHost;
   /** The data store and LAN sync. */
   readonly sync: LanSyncService;
   /**
@@ -72,9 +76,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       logger.log(level, `model ${state.status}`, { path: state.path, ...(state.status === 'error' ? { error: state.message } : {}), ...(state.status === 'loaded' ? { id: state.info.id } : {}) });
     },
   });
+  const embeddingPath = config.llm.embeddingModelPath;
+  const loadEmbedder = options.loadEmbedder;
+  const embeddings = new EmbeddingHost({
+    chat: model,
+    ...(embeddingPath === undefined || loadEmbedder === undefined ? {} : { dedicated: { path: embeddingPath, load: loadEmbedder } }),
+    onStateChange: (state) => {
+      logger.log(state.status === 'error' ? 'error' : 'info', `embedding model ${state.status}`, { path: state.path, ...(state.status === 'error' ? { error: state.message } : {}) });
+    },
+  });
   const sync = await LanSyncService.start({ settings: config.lanSync, dataDir: config.dataDir, logger });
   const metrics = config.metrics ? createNodeMetrics({ model, sync }) : undefined;
-  const app = createApp({ model, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });
+  const app = createApp({ model, embeddings, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   let address: AddressInfo;
   try {
@@ -91,6 +104,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger.log('warn', 'the API is reachable from the network without an API key; set TROSYN_API_KEY', { host: config.host });
   }
   void model.start();
+  void embeddings.start();
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
@@ -109,6 +123,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await syncStopped;
     metrics?.dispose();
     await sync.close();
+    // Embedding contexts over the chat model go before the model itself.
+    await embeddings.dispose();
     await model.dispose();
     logger.log('info', 'stopped');
   };
@@ -116,6 +132,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     url,
     port: address.port,
     model,
+    embeddings,
     sync,
     close: () => (closing ??= close()),
   };

@@ -1,6 +1,6 @@
 import type {
-  ChatDelta, ChatRequest, ChatResult, CompletionDelta, CompletionRequest, CompletionResult, Engine, EngineStats,
-  FinishReason, GenerationEvent, ModelInfo, ToolCall, Usage,
+  ChatDelta, ChatRequest, ChatResult, CompletionDelta, CompletionRequest, CompletionResult, Embedder, EmbeddingModelInfo,
+  EmbeddingRequest, EmbeddingResult, Engine, EngineStats, FinishReason, GenerationEvent, ModelInfo, ToolCall, Usage,
 } from '../src/engine.js';
 
 /** Shaped like `@trosyn/llm`'s `LlmError` (the app recognises it by shape). */
@@ -109,6 +109,15 @@ export class FakeEngine implements Engine {
     return this.#stream(request.signal, true);
   }
 
+  /** The embedder `createEmbeddingEngine` hands out (one per engine, as the app memoises it). */
+  readonly embedder = new FakeEmbedder();
+  embedderCreated = 0;
+
+  async createEmbeddingEngine(): Promise<Embedder> {
+    this.embedderCreated += 1;
+    return this.embedder;
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
   }
@@ -134,5 +143,39 @@ export class FakeEngine implements Engine {
       if (error instanceof FakeLlmError && error.code === 'aborted') this.aborted += 1;
       throw error;
     }
+  }
+}
+
+/**
+ * A test double of an embedding engine: deterministic vectors derived from the input's text
+ * (letter counts, normalised), recorded requests, a scripted error.
+ */
+export class FakeEmbedder implements Embedder {
+  readonly info: EmbeddingModelInfo;
+  readonly requests: EmbeddingRequest[] = [];
+  error: Error | undefined;
+  disposed = false;
+
+  constructor(id = 'fake-model', dimensions = 8) {
+    this.info = { id, path: `/models/${id}.gguf`, dimensions, contextSize: 512 };
+  }
+
+  async embed(request: EmbeddingRequest): Promise<EmbeddingResult> {
+    this.requests.push(request);
+    if (this.error !== undefined) throw this.error;
+    const dimensions = request.dimensions ?? this.info.dimensions;
+    const vectors = request.input.map((input) => {
+      const text = typeof input === 'string' ? input : input.map((token) => String.fromCharCode(97 + (token % 26))).join('');
+      const vector = new Float32Array(dimensions);
+      for (const char of text.toLowerCase()) vector[char.charCodeAt(0) % dimensions]! += 1;
+      const norm = Math.hypot(...vector) || 1;
+      return vector.map((value) => value / norm);
+    });
+    const promptTokens = request.input.reduce((sum, input) => sum + (typeof input === 'string' ? input.split(' ').length : input.length), 0);
+    return { vectors, promptTokens };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
   }
 }

@@ -10,6 +10,7 @@ export type SpecSchemaName =
   | 'CreateChatCompletionResponse'
   | 'CreateChatCompletionStreamResponse'
   | 'CreateCompletionResponse'
+  | 'CreateEmbeddingResponse'
   | 'ListModelsResponse'
   | 'Model'
   | 'ErrorResponse'

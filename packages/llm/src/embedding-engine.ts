@@ -11,7 +11,7 @@ export type EmbeddingInput = string | readonly number[];
 /** A request to {@link EmbeddingEngine.embed}. */
 export interface EmbeddingRequest {
   /** The inputs, embedded in order (one vector each). */
-  readonly inputs: readonly EmbeddingInput[];
+  readonly input: readonly EmbeddingInput[];
   /** Keep the first `dimensions` components (then renormalise); at most the model's size. */
   readonly dimensions?: number;
   /** Aborting stops between inputs (or removes the request from the queue); fails with `aborted`. */
@@ -73,7 +73,7 @@ interface Owned {
  * @example
  * ```ts
  * const embedder = await EmbeddingEngine.load({ modelPath: 'models/nomic-embed-text-v1.5.Q8_0.gguf' });
- * const { vectors } = await embedder.embed({ inputs: ['The cat sat.', 'A dog ran.'] });
+ * const { vectors } = await embedder.embed({ input: ['The cat sat.', 'A dog ran.'] });
  * // or, over the chat model already loaded: await llmEngine.createEmbeddingEngine()
  * ```
  */
@@ -157,12 +157,12 @@ export class EmbeddingEngine {
 
   /**
    * Embeds every input, in order. Checks all of them first: an empty input is `invalid-request`
-   * (param `inputs[i]`), one longer than the context is `context-overflow` naming it; nothing is
+   * (param `input[i]`), one longer than the context is `context-overflow` naming it; nothing is
    * evaluated then.
    */
   async embed(request: EmbeddingRequest): Promise<EmbeddingResult> {
     if (this.#disposed !== undefined) throw new LlmError('disposed', 'The embedding engine was disposed; load a new one.');
-    if (!Array.isArray(request?.inputs) || request.inputs.length === 0) throw invalidRequest('inputs', 'inputs must be a non-empty array.');
+    if (!Array.isArray(request?.input) || request.input.length === 0) throw invalidRequest('input', 'input must be a non-empty array.');
     const dimensions = request.dimensions;
     if (dimensions !== undefined && (!Number.isSafeInteger(dimensions) || dimensions < 1 || dimensions > this.info.dimensions)) {
       throw invalidRequest(
@@ -170,7 +170,7 @@ export class EmbeddingEngine {
         `dimensions must be an integer from 1 to ${this.info.dimensions}: the model ${this.info.id} makes vectors of ${this.info.dimensions} components.`,
       );
     }
-    const prepared = request.inputs.map((input, index) => this.#prepare(input, index));
+    const prepared = request.input.map((input, index) => this.#prepare(input, index));
     const signal = request.signal;
     const context = await this.#pool.acquire(signal).catch((error: unknown) => {
       throw signal?.aborted === true ? abortedError(signal) : error;
@@ -202,7 +202,7 @@ export class EmbeddingEngine {
   }
 
   #prepare(input: EmbeddingInput, index: number): Token[] {
-    const param = `inputs[${index}]`;
+    const param = `input[${index}]`;
     let tokens: Token[];
     if (typeof input === 'string') {
       if (input === '') throw invalidRequest(param, `${param} is empty; every input needs some text.`);

@@ -1,9 +1,11 @@
 import { chatCompletionRequestSchema } from './schemas/chat-completion-request-schema.js';
 import { completionRequestSchema } from './schemas/completion-request-schema.js';
+import { embeddingRequestSchema } from './schemas/embedding-request-schema.js';
 import {
   chatCompletionChunkSchema,
   chatCompletionResponseSchema,
   completionResponseSchema,
+  embeddingResponseSchema,
   errorResponseSchema,
   healthResponseSchema,
   modelListSchema,
@@ -25,6 +27,7 @@ const requestExamples: Readonly<Record<string, object>> = {
     temperature: 0.7,
   },
   CreateCompletionRequest: { prompt: 'Once upon a time', max_tokens: 32, temperature: 0.7 },
+  CreateEmbeddingRequest: { input: ['The cat sat on the mat.', 'A dog ran in the park.'] },
 };
 const json = (schema: string): object => ({ 'application/json': { schema: ref(schema) } });
 
@@ -79,6 +82,18 @@ export function createOpenApiDocument(version: string): object {
       '/v1/chat/completions': generation('Create a chat completion', 'CreateChatCompletionRequest', 'CreateChatCompletionResponse', 'CreateChatCompletionStreamResponse'),
       '/v1/completions': generation('Create a text completion', 'CreateCompletionRequest', 'CreateCompletionResponse', 'CreateCompletionResponse'),
       ...responsesPaths(),
+      '/v1/embeddings': {
+        post: {
+          summary: 'Create embeddings',
+          tags: ['OpenAI'],
+          security: [{ bearer: [] }, {}],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('CreateEmbeddingRequest'), example: requestExamples['CreateEmbeddingRequest'] } } },
+          responses: {
+            '200': { description: 'One unit-length vector per input, in input order.', content: json('CreateEmbeddingResponse') },
+            ...errors(400, 401, 404, 413, 503),
+          },
+        },
+      },
       '/v1/models': {
         get: { summary: 'List the loaded model', tags: ['OpenAI'], security: [{ bearer: [] }, {}], responses: { '200': { description: 'The loaded model (an empty list while none is loaded).', content: json('ListModelsResponse') }, ...errors(401) } },
       },
@@ -104,6 +119,8 @@ export function createOpenApiDocument(version: string): object {
         CreateChatCompletionStreamResponse: chatCompletionChunkSchema,
         CreateCompletionRequest: completionRequestSchema,
         CreateCompletionResponse: completionResponseSchema,
+        CreateEmbeddingRequest: embeddingRequestSchema,
+        CreateEmbeddingResponse: embeddingResponseSchema,
         Model: modelSchema,
         ListModelsResponse: modelListSchema,
         ErrorResponse: errorResponseSchema,

@@ -8,7 +8,7 @@ import type { ModelInfo } from '../engine.js';
  * Anything else is a 404 `model_not_found`, as OpenAI answers, so a typo is not silently
  * served by another model.
  */
-export function resolveModel(requested: string | undefined, info: ModelInfo, aliases: readonly string[]): void {
+export function resolveModel(requested: string | undefined, info: Pick<ModelInfo, 'id'>, aliases: readonly string[]): void {
   if (requested === undefined || requested === info.id || requested === `${info.id}.gguf` || aliases.includes(requested)) return;
   throw new ApiError('model-not-found', `The model '${requested}' does not exist. This node serves '${info.id}' (see GET /v1/models).`, { param: 'model' });
 }

@@ -93,3 +93,18 @@ describe('n choices and prompt batches with the official openai client on storie
     expect(texts[0]).not.toBe(texts[1]);
   });
 });
+
+describe('embeddings over the chat model (no LLM_EMBEDDING_MODEL_PATH)', () => {
+  it('embeds with the chat model while it keeps answering chats', async () => {
+    const [embeddings, chat] = await Promise.all([
+      client.embeddings.create({ model: MODEL, input: ['The cat sat on the mat.', 'A cat sat on a rug.'] }),
+      client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8 }),
+    ]);
+    assertMatchesSpec('CreateEmbeddingResponse', embeddings);
+    expect(embeddings.model).toBe(MODEL);
+    expect(embeddings.data.map((item) => item.embedding.length)).toEqual([64, 64]);
+    expect(chat.choices[0]!.message.content!.length).toBeGreaterThan(0);
+    const models = await client.models.list();
+    expect(models.data.map((model) => model.id)).toEqual([MODEL]);
+  });
+});

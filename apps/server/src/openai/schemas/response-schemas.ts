@@ -114,6 +114,33 @@ export const completionResponseSchema = {
   },
 } as const;
 
+/** `list` of `embedding`s. */
+export const embeddingResponseSchema = {
+  type: 'object',
+  title: 'CreateEmbeddingResponse',
+  required: ['object', 'data', 'model', 'usage'],
+  properties: {
+    object: { type: 'string', enum: ['list'] },
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['object', 'index', 'embedding'],
+        properties: {
+          object: { type: 'string', enum: ['embedding'] },
+          index: { type: 'integer', description: 'Position of the input.' },
+          embedding: {
+            anyOf: [{ type: 'array', items: { type: 'number' } }, { type: 'string' }],
+            description: 'Unit length (L2). Numbers, or with `encoding_format: base64` the base64 of little-endian float32s.',
+          },
+        },
+      },
+    },
+    model: { type: 'string' },
+    usage: { type: 'object', required: ['prompt_tokens', 'total_tokens'], properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } } },
+  },
+} as const;
+
 /** `model`. */
 export const modelSchema = {
   type: 'object',

@@ -1,0 +1,123 @@
+import type { Embedder, EmbeddingModelInfo } from './engine.js';
+import { ApiError, isEngineError } from './errors.js';
+import type { ModelHost } from './model-host.js';
+
+/** Construction config of an {@link EmbeddingHost}. */
+export interface EmbeddingHostConfig {
+  /** The chat model: embeddings come from it when no dedicated model is configured. */
+  readonly chat: ModelHost;
+  /** `LLM_EMBEDDING_MODEL_PATH` and how to load it; undefined: use the chat model. */
+  readonly dedicated?: { readonly path: string; readonly load: (path: string) => Promise<Embedder> };
+  /** Receives one line per state change of the dedicated model. */
+  readonly onStateChange?: (state: EmbeddingModelState) => void;
+}
+
+/** The dedicated embedding model's state. */
+export type EmbeddingModelState =
+  | { readonly status: 'loading'; readonly path: string }
+  | { readonly status: 'loaded'; readonly path: string; readonly info: EmbeddingModelInfo }
+  | { readonly status: 'error'; readonly path: string; readonly message: string };
+
+/** The embedder a request uses, and which model `model` may name. */
+export interface EmbeddingModel {
+  readonly embedder: Embedder;
+  /** True when it is the dedicated embedding model, not the chat model. */
+  readonly dedicated: boolean;
+}
+
+/**
+ * Owns the node's embeddings: a dedicated GGUF (`LLM_EMBEDDING_MODEL_PATH`, loaded in the
+ * background like the chat model), or else an embedding context over the chat model, created
+ * on the first request and kept while that engine lives.
+ */
+export class EmbeddingHost {
+  readonly #config: EmbeddingHostConfig;
+  #state: EmbeddingModelState | undefined;
+  #dedicated: Embedder | undefined;
+  #loadedAt: Date | undefined;
+  #loading: Promise<void> | undefined;
+  #fromChat: { readonly engine: object; readonly embedder: Promise<Embedder> } | undefined;
+  #disposed = false;
+
+  constructor(config: EmbeddingHostConfig) {
+    this.#config = Object.freeze({ ...config });
+    if (config.dedicated !== undefined) this.#state = { status: 'loading', path: config.dedicated.path };
+  }
+
+  /** The dedicated model's state; undefined when embeddings use the chat model. */
+  get state(): EmbeddingModelState | undefined {
+    return this.#state;
+  }
+
+  /** The dedicated model once loaded, and when it loaded (listed in `/v1/models`). */
+  get dedicatedModel(): { readonly info: EmbeddingModelInfo; readonly loadedAt: Date } | undefined {
+    return this.#dedicated === undefined || this.#loadedAt === undefined ? undefined : { info: this.#dedicated.info, loadedAt: this.#loadedAt };
+  }
+
+  /** Starts loading the dedicated model, once; never rejects (a failure is a state). */
+  start(): Promise<void> {
+    this.#loading ??= this.#load();
+    return this.#loading;
+  }
+
+  /** The embedder for a request, or the 503 that explains why there is none. */
+  async require(): Promise<EmbeddingModel> {
+    if (this.#config.dedicated !== undefined) {
+      const state = this.#state!;
+      if (this.#dedicated !== undefined) return { embedder: this.#dedicated, dedicated: true };
+      if (state.status === 'error') {
+        throw new ApiError(
+          'model-not-loaded',
+          `The embedding model at ${state.path} failed to load (${state.message}). Fix LLM_EMBEDDING_MODEL_PATH, or unset it to embed with the chat model, then restart the server.`,
+          { shouldRetry: false },
+        );
+      }
+      throw new ApiError('model-loading', `The embedding model ${state.path} is still loading; retry in a few seconds.`, { retryAfterSeconds: 5 });
+    }
+    const { engine } = this.#config.chat.require();
+    let fromChat = this.#fromChat;
+    if (fromChat?.engine !== engine) {
+      const embedder = engine.createEmbeddingEngine();
+      fromChat = { engine, embedder };
+      this.#fromChat = fromChat;
+      // A failed creation is not kept: the next request tries again.
+      embedder.catch(() => {
+        if (this.#fromChat?.embedder === embedder) this.#fromChat = undefined;
+      });
+    }
+    return { embedder: await fromChat.embedder, dedicated: false };
+  }
+
+  /** Disposes the embedders (call before the chat model is disposed). Idempotent. */
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    await this.#loading;
+    const fromChat = this.#fromChat;
+    this.#fromChat = undefined;
+    await Promise.allSettled([this.#dedicated?.dispose(), fromChat?.embedder.then((embedder) => embedder.dispose())]);
+    this.#dedicated = undefined;
+  }
+
+  async #load(): Promise<void> {
+    const dedicated = this.#config.dedicated;
+    if (dedicated === undefined) return;
+    try {
+      const embedder = await dedicated.load(dedicated.path);
+      if (this.#disposed) {
+        await embedder.dispose();
+        return;
+      }
+      this.#dedicated = embedder;
+      this.#loadedAt = new Date();
+      this.#setState({ status: 'loaded', path: dedicated.path, info: embedder.info });
+    } catch (error) {
+      const message = isEngineError(error) || error instanceof Error ? error.message : String(error);
+      this.#setState({ status: 'error', path: dedicated.path, message });
+    }
+  }
+
+  #setState(state: EmbeddingModelState): void {
+    this.#state = state;
+    this.#config.onStateChange?.(state);
+  }
+}
