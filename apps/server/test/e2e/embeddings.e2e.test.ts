@@ -60,31 +60,31 @@ describe('POST /v1/embeddings with the official openai client (dedicated model s
   });
 
   it('gives the same vectors as float arrays, shortened ones with dimensions, token-id inputs', async () => {
-    const base64 = await client.embeddings.create({ input: cat });
-    const floats = await client.embeddings.create({ input: cat, encoding_format: 'float' });
+    const base64 = await client.embeddings.create({ model: 'stories260K', input: cat });
+    const floats = await client.embeddings.create({ model: 'stories260K', input: cat, encoding_format: 'float' });
     assertMatchesSpec('CreateEmbeddingResponse', floats);
     expect(floats.data[0]!.embedding).toEqual(base64.data[0]!.embedding);
-    const short = await client.embeddings.create({ input: cat, dimensions: 16, encoding_format: 'float' });
+    const short = await client.embeddings.create({ model: 'stories260K', input: cat, dimensions: 16, encoding_format: 'float' });
     expect(short.data[0]!.embedding).toHaveLength(16);
     expect(Math.hypot(...short.data[0]!.embedding)).toBeCloseTo(1, 5);
-    const ids = await client.embeddings.create({ input: [[1, 100, 200], [1, 300]], encoding_format: 'float' });
+    const ids = await client.embeddings.create({ model: 'stories260K', input: [[1, 100, 200], [1, 300]], encoding_format: 'float' });
     expect(ids.data.map((item) => item.index)).toEqual([0, 1]);
   });
 
   it('answers an input longer than the context, and too many dimensions, with 400s naming the field', async () => {
     const long = 'the cat sat on the mat and '.repeat(40);
-    const overflow = await client.embeddings.create({ input: [cat, long] }).catch((error: unknown) => error);
+    const overflow = await client.embeddings.create({ model: 'stories260K', input: [cat, long] }).catch((error: unknown) => error);
     expect(overflow).toBeInstanceOf(OpenAI.BadRequestError);
     expect((overflow as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('context_length_exceeded');
     expect((overflow as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('input[1]');
-    const tooWide = await client.embeddings.create({ input: cat, dimensions: 65 }).catch((error: unknown) => error);
+    const tooWide = await client.embeddings.create({ model: 'stories260K', input: cat, dimensions: 65 }).catch((error: unknown) => error);
     expect(tooWide).toBeInstanceOf(OpenAI.BadRequestError);
     expect((tooWide as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('dimensions');
   });
 
   it('embeds a batch of 64 inputs in one request', async () => {
     const input = Array.from({ length: 64 }, (_, index) => `Story number ${index}: the dog ran to the park.`);
-    const response = await client.embeddings.create({ input, encoding_format: 'float' });
+    const response = await client.embeddings.create({ model: 'stories260K', input, encoding_format: 'float' });
     expect(response.data).toHaveLength(64);
     expect(response.data.map((item) => item.index)).toEqual(input.map((_, index) => index));
   });
