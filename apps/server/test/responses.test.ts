@@ -156,6 +156,7 @@ describe('POST /v1/responses', () => {
     [{ input: [{ type: 'reasoning', summary: [] }] }, 'input[0].type', /'reasoning' items are not supported/],
     [{ input: [{ type: 'function_call_output', output: 'x' }] }, 'input[0].call_id', /Missing required parameter/],
     [{ input: [{ role: 'user' }] }, 'input[0].content', /Missing required parameter/],
+    [{ input: [{ type: 'function_call', call_id: 'c', name: 'f' }] }, 'input[0].arguments', /Missing required parameter/],
     [{ input: [{ type: 'function_call_output', call_id: 'call_x', output: 'x' }] }, 'input[0].call_id', /No function_call with call_id 'call_x'/],
     [{ input: [{ role: 'robot', content: 'x' }] }, 'input[0].role', /Supported values are/],
     [{ input: 'x', background: true }, 'background', /not supported/],

@@ -37,6 +37,12 @@ function requiredString(value: string | null | undefined, param: string): string
   return value;
 }
 
+// Present, possibly empty (a function without parameters may be called with '').
+function requiredText(value: string | undefined, param: string): string {
+  if (typeof value !== 'string') throw missing(param);
+  return value;
+}
+
 function messageItem(item: InputItemBody, param: string, id: string): ResponseItem {
   if (item.role === undefined) throw missing(`${param}.role`);
   if (item.content === undefined) throw missing(`${param}.content`);
@@ -89,7 +95,7 @@ export async function normaliseInput(input: string | readonly InputItemBody[] | 
           status: 'completed',
           call_id: requiredString(item.call_id, `${param}.call_id`),
           name: requiredString(item.name, `${param}.name`),
-          arguments: typeof item.arguments === 'string' ? item.arguments : '{}',
+          arguments: requiredText(item.arguments, `${param}.arguments`),
         });
         break;
       case 'function_call_output':
