@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiClient, NodeApiError } from '../api/api-client.js';
 import type { NodeDetails } from '../api/types.js';
 import { adminKeyStore } from './admin-key-store.js';
@@ -28,13 +28,32 @@ export interface Session {
 export function AccessGate(props: { readonly children: (session: Session) => ComponentChildren }) {
   const [access, setAccess] = useState<Access>({ state: 'checking' });
   const [attempt, setAttempt] = useState(0);
-  const api = new ApiClient(() => adminKeyStore.get());
+  // One client for the page's life: views key their effects on it. A 401 while the console is
+  // open (the node's key changed) sends the operator back to the key form.
+  const open = useRef(false);
+  const api = useMemo(
+    () =>
+      new ApiClient(
+        () => adminKeyStore.get(),
+        () => {
+          // Only from an open console: the gate's own check handles its 401 itself.
+          if (!open.current) return;
+          open.current = false;
+          setAttempt((count) => count + 1);
+        },
+      ),
+    [],
+  );
 
   useEffect(() => {
     let stale = false;
     api
       .get<NodeDetails>('/api/v1/admin/node')
-      .then((node) => !stale && setAccess({ state: 'open', node }))
+      .then((node) => {
+        if (stale) return;
+        open.current = true;
+        setAccess({ state: 'open', node });
+      })
       .catch((error: unknown) => {
         if (stale) return;
         if (error instanceof NodeApiError && error.status === 401) {

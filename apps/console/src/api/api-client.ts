@@ -35,9 +35,18 @@ async function errorOf(response: Response): Promise<NodeApiError> {
  */
 export class ApiClient {
   readonly #key: KeySource;
+  readonly #onRefused: (error: NodeApiError) => void;
 
-  constructor(key: KeySource) {
+  /** `onRefused` hears of every `401` (the key was changed or removed on the node meanwhile). */
+  constructor(key: KeySource, onRefused: (error: NodeApiError) => void = () => undefined) {
     this.#key = key;
+    this.#onRefused = onRefused;
+  }
+
+  async #fail(response: Response): Promise<NodeApiError> {
+    const error = await errorOf(response);
+    if (error.status === 401) this.#onRefused(error);
+    return error;
   }
 
   #headers(method: string, json: boolean): Headers {
@@ -58,7 +67,7 @@ export class ApiClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ...(signal === undefined ? {} : { signal }),
     });
-    if (!response.ok) throw await errorOf(response);
+    if (!response.ok) throw await this.#fail(response);
     return (await response.json()) as T;
   }
 
@@ -78,7 +87,7 @@ export class ApiClient {
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       signal: options.signal,
     });
-    if (!response.ok) throw await errorOf(response);
+    if (!response.ok) throw await this.#fail(response);
     if (response.body === null) return;
     const parser = new SseParser();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

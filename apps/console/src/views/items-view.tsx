@@ -30,8 +30,7 @@ export function ItemsView(props: { readonly session: Session }) {
         cursor = answer.next_cursor;
         if (cursor === null || cursor === undefined) break;
       }
-      const fresh = items.filter((item) => !typesSeen.has(item.type));
-      if (fresh.length > 0) setTypesSeen(new Set([...typesSeen, ...fresh.map((item) => item.type)]));
+      setTypesSeen((seen) => (items.every((item) => seen.has(item.type)) ? seen : new Set([...seen, ...items.map((item) => item.type)])));
       return { items, more: cursor !== null && cursor !== undefined };
     },
     5000,

@@ -40,8 +40,8 @@ export class ConsoleNode {
     return this.#process.url;
   }
 
-  /** Starts the process; `syncEnabled` overrides the node's setting for this run. */
-  async start(overrides: { readonly syncEnabled?: boolean } = {}): Promise<void> {
+  /** Starts the process; `syncEnabled` and `env` override the node's settings for this run. */
+  async start(overrides: { readonly syncEnabled?: boolean; readonly env?: Readonly<Record<string, string>> } = {}): Promise<void> {
     const { options } = this;
     const models = testModelsDir();
     this.#process = await startServerProcess({
@@ -56,6 +56,7 @@ export class ConsoleNode {
         TROSYN_DATA_DIR: this.dataDir,
         LLM_MODEL_PATH: options.model === true ? resolve(models, 'stories260K-chat.gguf') : resolve(this.dataDir, 'no-model.gguf'),
         ...options.env,
+        ...overrides.env,
       },
       waitForModel: options.model === true,
     });

@@ -21,6 +21,11 @@ let c: ConsoleNode;
 let browser: Browser;
 const pages: WatchedPage[] = [];
 
+// Generous polling: the machine running the tests may be loaded (vitest's default is one second).
+function poll<T>(probe: () => T | Promise<T>, options: { readonly timeout?: number } = {}) {
+  return expect.poll(probe, { timeout: 15_000, ...options });
+}
+
 async function open(node: ConsoleNode, options: Parameters<typeof openWatchedPage>[1] = {}): Promise<WatchedPage> {
   const watched = await openWatchedPage(browser, options);
   pages.push(watched);
@@ -74,15 +79,15 @@ describe('the console', () => {
     const { page } = watched;
     await page.getByTestId('key-form').waitFor();
     await signIn(watched, 'not-the-admin-key');
-    await expect.poll(() => page.getByTestId('key-refused').textContent()).toMatch(/Incorrect admin key/);
+    await poll(() => page.getByTestId('key-refused').textContent()).toMatch(/Incorrect admin key/);
     await watched.screenshot('access-key-refused');
     await signIn(watched, API_KEY);
-    await expect.poll(() => page.getByTestId('key-refused').textContent()).toMatch(/client key \(TROSYN_API_KEY\) does not open it/);
+    await poll(() => page.getByTestId('key-refused').textContent()).toMatch(/client key \(TROSYN_API_KEY\) does not open it/);
     await signIn(watched, ADMIN_KEY);
-    await expect.poll(() => page.getByTestId('node-name').textContent()).toBe('Front desk');
+    await poll(() => page.getByTestId('node-name').textContent()).toBe('Front desk');
     // Kept for the session: a reload does not ask again.
     await page.reload();
-    await expect.poll(() => page.getByTestId('node-name').textContent()).toBe('Front desk');
+    await poll(() => page.getByTestId('node-name').textContent()).toBe('Front desk');
     expect(watched.offLoopback()).toEqual([]);
   });
 
@@ -102,7 +107,7 @@ describe('the console', () => {
     const { page } = watched;
 
     await showView(watched, 'Node');
-    await expect.poll(() => page.getByTestId('model-card').textContent()).toMatch(/llama/);
+    await poll(() => page.getByTestId('model-card').textContent()).toMatch(/llama/);
     expect(await page.getByTestId('model-card').textContent()).toMatch(/stories260K-chat/);
     expect(await page.getByTestId('slots').textContent()).toMatch(/0 \/ 1/);
     await watched.screenshot('view-node');
@@ -113,12 +118,12 @@ describe('the console', () => {
     expect(await page.locator('[data-testid="peer-row"][data-state="refused"]').textContent()).toMatch(/refuses us/);
     await page.locator('[data-testid="peer-row"][data-state="idle"]').waitFor({ timeout: 30_000 });
     await page.getByTestId('sync-now').click();
-    await expect.poll(() => page.getByTestId('sync-report').locator('li').count()).toBe(2);
+    await poll(() => page.getByTestId('sync-report').locator('li').count()).toBe(2);
     expect(await page.getByTestId('sync-report').textContent()).toMatch(/pulled \d+.*handshake-refused/s);
     // One peer's own button: a round with that peer only.
     const bId = (await b.api<{ node_id: string }>('GET', '/api/v1/sync/status')).node_id;
     await page.locator('[data-testid="peer-row"][data-state="idle"]').getByTestId('sync-peer').click();
-    await expect.poll(() => page.getByTestId('sync-report').locator('li').count()).toBe(1);
+    await poll(() => page.getByTestId('sync-report').locator('li').count()).toBe(1);
     expect(await page.getByTestId('sync-report').textContent()).toMatch(new RegExp(`${bId}: pulled \\d+`));
     await expect(a.api('POST', '/api/v1/sync/now?peer=nobody', undefined, ADMIN_KEY)).rejects.toThrow(/404 .*peer_not_found/);
     await watched.screenshot('view-peers');
@@ -162,7 +167,7 @@ describe('the console', () => {
     // Filtered by item: only that item's conflict is listed.
     await page.getByTestId('conflict-item-filter').fill('budget-q3');
     await page.getByTestId('conflict-item-filter').press('Enter');
-    await expect.poll(() => page.getByTestId('conflict').count()).toBe(1);
+    await poll(() => page.getByTestId('conflict').count()).toBe(1);
     const entry = page.locator('[data-testid="conflict"][data-item-id="budget-q3"]');
     await entry.getByRole('button', { name: /budget-q3/ }).click();
     const diff = entry.getByTestId('version-diff');
@@ -178,7 +183,7 @@ describe('the console', () => {
     // The other two, selected together.
     await page.getByTestId('conflict-item-filter').fill('');
     await page.getByTestId('conflict-item-filter').press('Enter');
-    await expect.poll(() => page.getByTestId('conflict').count()).toBe(2);
+    await poll(() => page.getByTestId('conflict').count()).toBe(2);
     await page.getByRole('button', { name: 'Select all shown' }).click();
     await page.getByTestId('acknowledge-selected').click();
     await page.getByTestId('no-conflicts').waitFor();
@@ -204,7 +209,7 @@ describe('the console', () => {
     // Browsing by type: the memo is listed (deleted, struck through), the budgets are not.
     await page.getByTestId('type-filter').fill('memo');
     await page.getByTestId('type-filter').press('Enter');
-    await expect.poll(() => page.getByTestId('item-link').allTextContents()).toEqual(['memo-42']);
+    await poll(() => page.getByTestId('item-link').allTextContents()).toEqual(['memo-42']);
     await page.getByTestId('item-search').fill('memo-42');
     await page.getByRole('button', { name: 'Open' }).click();
     const detail = page.getByTestId('item-detail');
@@ -212,17 +217,17 @@ describe('the console', () => {
     await watched.screenshot('view-items-deleted');
     await detail.getByTestId('recover').click();
     await detail.getByTestId('restore-message').waitFor();
-    await expect.poll(async () => (await a.api<{ data: unknown }>('GET', '/api/v1/items/memo-42', undefined, ADMIN_KEY)).data).toEqual({ text: 'final text' });
-    await expect.poll(async () => (await b.api<{ data: unknown }>('GET', '/api/v1/items/memo-42').catch(() => ({ data: null }))).data, { timeout: 20_000 }).toEqual({
+    await poll(async () => (await a.api<{ data: unknown }>('GET', '/api/v1/items/memo-42', undefined, ADMIN_KEY)).data).toEqual({ text: 'final text' });
+    await poll(async () => (await b.api<{ data: unknown }>('GET', '/api/v1/items/memo-42').catch(() => ({ data: null }))).data, { timeout: 20_000 }).toEqual({
       text: 'final text',
     });
     // The console shows it back, then restores the first draft from the history.
-    await expect.poll(() => detail.locator('pre.json').first().textContent()).toMatch(/final text/);
+    await poll(() => detail.locator('pre.json').first().textContent()).toMatch(/final text/);
     const firstDraft = detail.getByTestId('history-entry').filter({ hasText: 'first draft' });
     await firstDraft.getByTestId('restore-version').click();
-    await expect.poll(async () => (await a.api<{ data: unknown }>('GET', '/api/v1/items/memo-42', undefined, ADMIN_KEY)).data).toEqual({ text: 'first draft' });
-    await expect.poll(async () => (await b.api<{ data: unknown }>('GET', '/api/v1/items/memo-42')).data, { timeout: 20_000 }).toEqual({ text: 'first draft' });
-    await expect.poll(() => detail.locator('pre.json').first().textContent()).toMatch(/first draft/);
+    await poll(async () => (await a.api<{ data: unknown }>('GET', '/api/v1/items/memo-42', undefined, ADMIN_KEY)).data).toEqual({ text: 'first draft' });
+    await poll(async () => (await b.api<{ data: unknown }>('GET', '/api/v1/items/memo-42')).data, { timeout: 20_000 }).toEqual({ text: 'first draft' });
+    await poll(() => detail.locator('pre.json').first().textContent()).toMatch(/first draft/);
     await watched.screenshot('view-items-restored');
     expect(watched.offLoopback()).toEqual([]);
   }, 120_000);
@@ -236,8 +241,8 @@ describe('the console', () => {
     await b.api('POST', '/api/v1/items', { id: 'note-from-b', type: 'note', data: { text: 'written on B' } });
     await a.api('POST', '/api/v1/items', { id: 'note-from-a', type: 'note', data: { text: 'written on A' } }, ADMIN_KEY);
     const feed = page.getByTestId('change-feed');
-    await expect.poll(() => feed.getByTestId('change').filter({ hasText: 'note-from-b' }).textContent(), { timeout: 20_000 }).toContain(`from ${bId}`);
-    await expect.poll(() => feed.getByTestId('change').filter({ hasText: 'note-from-a' }).textContent()).toContain('local');
+    await poll(() => feed.getByTestId('change').filter({ hasText: 'note-from-b' }).textContent(), { timeout: 20_000 }).toContain(`from ${bId}`);
+    await poll(() => feed.getByTestId('change').filter({ hasText: 'note-from-a' }).textContent()).toContain('local');
     expect(watched.offLoopback()).toEqual([]);
   }, 60_000);
 
@@ -266,14 +271,14 @@ describe('the console', () => {
     const reply = page.getByTestId('turn-assistant');
     await reply.waitFor({ timeout: 60_000 });
     expect((await reply.textContent())!.trim().length).toBeGreaterThan(0);
-    await expect.poll(() => page.getByTestId('chat-stats').textContent()).toMatch(/\d+ prompt \+ 200 completion tokens.*finish: length/);
+    await poll(() => page.getByTestId('chat-stats').textContent()).toMatch(/\d+ prompt \+ 200 completion tokens.*finish: length/);
     const lengths = (await page.evaluate('[...window.replyLengths]')) as number[];
     expect(lengths.filter((length) => length > 1).length).toBeGreaterThan(1);
     await watched.screenshot('view-playground');
 
     await showView(watched, 'Activity');
     const row = page.getByTestId('recent-requests').locator('tr', { hasText: 'POST /v1/chat/completions' }).first();
-    await expect.poll(() => row.textContent()).toMatch(/200.*completed.*\d+ → \d+/);
+    await poll(() => row.textContent()).toMatch(/200.*completed.*\d+ → \d+/);
     await watched.screenshot('view-activity');
     expect(watched.offLoopback()).toEqual([]);
   }, 120_000);
@@ -312,7 +317,7 @@ describe('the console', () => {
       expect(await page.getByTestId('model-card').textContent()).toMatch(/downloading/);
       await watched.screenshot('view-node-model-downloading');
       release();
-      await expect.poll(() => page.getByTestId('model-card').textContent(), { timeout: 30_000 }).toMatch(/loaded.*llama/);
+      await poll(() => page.getByTestId('model-card').textContent(), { timeout: 30_000 }).toMatch(/loaded.*llama/);
       expect(watched.offLoopback()).toEqual([]);
     } finally {
       release();
@@ -321,4 +326,24 @@ describe('the console', () => {
       rmSync(home, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('asks for the key again when the node no longer takes it (its admin key was changed)', async () => {
+    const port = await freePort();
+    const e = new ConsoleNode({ name: 'Rekeyed', secret: SECRET, syncPort: await freePort(), syncEnabled: false, env: { TROSYN_PORT: String(port) } });
+    try {
+      await e.start({ env: { TROSYN_ADMIN_KEY: 'first-admin-key-1' } });
+      const watched = await open(e);
+      await signIn(watched, 'first-admin-key-1');
+      await watched.page.getByTestId('node-name').waitFor();
+      await e.stop();
+      await e.start({ env: { TROSYN_ADMIN_KEY: 'second-admin-key-2' } });
+      // The Node view's next read of an admin route gets 401: back to the key form, saying why.
+      await poll(() => watched.page.getByTestId('key-refused').textContent(), { timeout: 20_000 }).toMatch(/Incorrect admin key/);
+      await signIn(watched, 'second-admin-key-2');
+      await poll(() => watched.page.getByTestId('node-name').textContent()).toBe('Rekeyed');
+      expect(watched.offLoopback()).toEqual([]);
+    } finally {
+      await e.dispose();
+    }
+  }, 90_000);
 });
