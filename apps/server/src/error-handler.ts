@@ -58,6 +58,8 @@ const engineErrorMappings: Readonly<Record<string, Mapping>> = {
   'model-not-found': { status: 503, type: 'server_error', code: 'model_not_loaded' },
   'model-invalid': { status: 503, type: 'server_error', code: 'model_not_loaded' },
   'generation-failed': { status: 500, type: 'server_error', code: 'generation_failed' },
+  // A grammar-constrained answer that breaks its schema is a server bug: never a 200 that looks valid.
+  'output-invalid': { status: 500, type: 'server_error', code: 'output_invalid' },
 };
 
 /** Seconds a client is asked to wait when every slot and the queue are full. */
@@ -103,7 +105,7 @@ function fromEngineError(error: EngineErrorShape, context: ErrorContext): ErrorR
     return { status: mapping.status, body: body(contextOverflowMessage(error, promptParam), mapping, promptParam), headers, unexpected: false };
   }
   const param = typeof error.details['param'] === 'string' ? error.details['param'] : null;
-  return { status: mapping.status, body: body(error.message, mapping, param), headers, unexpected: mapping.status >= 500 && error.code === 'generation-failed' };
+  return { status: mapping.status, body: body(error.message, mapping, param), headers, unexpected: mapping.status >= 500 && (error.code === 'generation-failed' || error.code === 'output-invalid') };
 }
 
 /**

@@ -10,6 +10,9 @@
  * - `disposed`: the engine was disposed before or during the call.
  * - `invalid-request`: a parameter is out of range or malformed (details: `param`).
  * - `generation-failed`: llama.cpp or node-llama-cpp failed while generating (see `cause`).
+ * - `output-invalid`: a grammar-constrained answer ended but does not match its format or
+ *   schema (details: `text`, and `errors` for a schema). The grammar should make this
+ *   impossible: it is a bug, reported instead of returning a valid-looking answer.
  */
 export type LlmErrorCode =
   | 'model-not-found'
@@ -19,7 +22,8 @@ export type LlmErrorCode =
   | 'aborted'
   | 'disposed'
   | 'invalid-request'
-  | 'generation-failed';
+  | 'generation-failed'
+  | 'output-invalid';
 
 /**
  * The one error class of `@trosyn/llm`. Carries a `code` and the data needed to diagnose it

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type * as NodeLlamaCppModule from 'node-llama-cpp';
 import type {
   ChatModelFunctions,
   ChatWrapper,
   ChatWrapperGenerateContextStateOptions,
-  ChatWrapperGeneratedContextState,
   Llama,
   LlamaContext,
   LlamaContextSequence,
@@ -15,6 +13,7 @@ import type {
 } from 'node-llama-cpp';
 import { AsyncChannel } from './async-channel.js';
 import { toChatHistory } from './chat-history.js';
+import { forceFunctionCall, withoutTemplateStops } from './chat-wrapper-views.js';
 import { completionPromptTokens } from './completion-prompt.js';
 import { EmbeddingEngine } from './embedding-engine.js';
 import { EventListeners, type LlmEngineEvents } from './engine-events.js';
@@ -25,6 +24,8 @@ import { describeGguf } from './model-info.js';
 import { resolveSampling, type ResolvedSampling } from './sampling-options.js';
 import { abortedError, SlotPool } from './slot-pool.js';
 import { StopHoldback } from './stop-holdback.js';
+import { checkStructuredAnswer } from './structured-answer.js';
+import { ToolCallCollector } from './tool-call-collector.js';
 import type {
   ChatDelta,
   ChatRequest,
@@ -421,6 +422,7 @@ export class LlmEngine {
           ...(onText === undefined ? {} : { onTextChunk: onText }),
         });
         const finishReason: FinishReason = result.metadata.stopReason === 'maxTokens' ? 'length' : 'stop';
+        if (finishReason === 'stop') checkStructuredAnswer(result.response, sampling.responseFormat, this.#log);
         return {
           text: result.response,
           finishReason,
@@ -448,7 +450,12 @@ export class LlmEngine {
       throw invalidRequest('responseFormat', 'responseFormat cannot be combined with tools; send one or the other.');
     }
     const forced = functions !== undefined && (toolChoice === 'required' || typeof toolChoice === 'object');
-    const chatWrapper = forced ? forceFunctionCall(this.#native.chatWrapper, lib) : this.#native.chatWrapper;
+    const constrained = sampling.responseFormat.type !== 'text';
+    const chatWrapper = forced
+      ? forceFunctionCall(this.#native.chatWrapper, lib)
+      : constrained
+        ? withoutTemplateStops(this.#native.chatWrapper)
+        : this.#native.chatWrapper;
     const stateOptions: ChatWrapperGenerateContextStateOptions = {
       chatHistory: history,
       ...(functions === undefined ? {} : { availableFunctions: functions }),
@@ -474,17 +481,21 @@ export class LlmEngine {
           onToken: meter.onToken,
           ...(onText === undefined ? {} : { onTextChunk: onText }),
         };
+        const collector = new ToolCallCollector();
         const result =
           functions === undefined
             ? await chat.generateResponse(history, { ...common, ...(grammar === undefined ? {} : { grammar }) })
-            : await chat.generateResponse(history, { ...common, functions, documentFunctionParams: true });
-        const toolCalls: ToolCall[] = (result.functionCalls ?? []).map((call) => ({
-          id: `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
-          name: call.functionName,
-          arguments: JSON.stringify(call.params ?? {}),
-        }));
-        const finishReason: FinishReason =
-          toolCalls.length > 0 ? 'tool_calls' : result.metadata.stopReason === 'maxTokens' ? 'length' : 'stop';
+            : await chat.generateResponse(history, {
+                ...common,
+                functions,
+                documentFunctionParams: true,
+                onFunctionCallParamsChunk: collector.onChunk,
+              });
+        const cut = result.metadata.stopReason === 'maxTokens';
+        const names = Object.keys(functions ?? {});
+        const toolCalls = collector.calls(result.functionCalls, cut, forced && names.length === 1 ? names[0] : undefined);
+        const finishReason: FinishReason = cut ? 'length' : toolCalls.length > 0 ? 'tool_calls' : 'stop';
+        if (finishReason === 'stop') checkStructuredAnswer(result.response, sampling.responseFormat, this.#log);
         return {
           text: result.response,
           finishReason,
@@ -640,25 +651,6 @@ function toFunctions(tools: readonly ToolDefinition[] | undefined, choice: ToolC
     };
   });
   return functions;
-}
-
-/**
- * A view of `wrapper` whose rendered context starts the model's turn inside a function call:
- * node-llama-cpp then constrains the function name and its parameters by grammar from the
- * first token, so a call is certain (`toolChoice: 'required'` or a named tool).
- */
-function forceFunctionCall(wrapper: ChatWrapper, lib: NodeLlamaCpp): ChatWrapper {
-  const forced = Object.create(wrapper) as ChatWrapper;
-  forced.generateContextState = (options: ChatWrapperGenerateContextStateOptions): ChatWrapperGeneratedContextState => {
-    const state = wrapper.generateContextState(options);
-    return {
-      contextText: lib.LlamaText([state.contextText, wrapper.settings.functions.call.prefix]),
-      stopGenerationTriggers: state.stopGenerationTriggers,
-      ...(state.ignoreStartText === undefined ? {} : { ignoreStartText: state.ignoreStartText }),
-      functionCall: { initiallyEngaged: true, disengageInitiallyEngaged: [] },
-    };
-  };
-  return forced;
 }
 
 function jinjaWrapper(lib: NodeLlamaCpp, template: string): ChatWrapper {

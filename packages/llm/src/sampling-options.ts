@@ -40,6 +40,11 @@ export function resolveSampling(options: GenerationOptions, vocabularySize: numb
     presencePenalty === 0 && frequencyPenalty === 0
       ? false
       : { lastTokens: penaltyWindow, penalty: 1, presencePenalty, frequencyPenalty, penalizeNewLine: true };
+  const responseFormat = resolveResponseFormat(options.responseFormat);
+  if (responseFormat.type !== 'text' && stop.length > 0) {
+    // A stop string would end a JSON answer before it is complete, and the answer would still look finished.
+    throw invalidRequest('stop', `stop cannot be combined with a ${responseFormat.type} responseFormat: it would cut the JSON answer; leave stop out.`);
+  }
   return {
     maxTokens,
     temperature,
@@ -50,7 +55,7 @@ export function resolveSampling(options: GenerationOptions, vocabularySize: numb
     stop,
     repeatPenalty,
     logitBias: resolveLogitBias(options.logitBias, vocabularySize),
-    responseFormat: resolveResponseFormat(options.responseFormat),
+    responseFormat,
   };
 }
 

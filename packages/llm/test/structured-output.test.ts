@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LlmEngine, type ChatDelta, type ChatMessage, type LlmError, type ToolDefinition } from '../src/index.js';
+import { collect, testModel } from './test-models.js';
+
+const ask: readonly ChatMessage[] = [{ role: 'user', content: 'Tell me a story as JSON.' }];
+const storySchema = {
+  type: 'object',
+  properties: { title: { type: 'string' }, mood: { type: 'string', enum: ['happy', 'sad'] }, tags: { type: 'array', items: { type: 'string' } } },
+  required: ['title', 'mood', 'tags'],
+  additionalProperties: false,
+};
+const weather: ToolDefinition = {
+  name: 'get_weather',
+  parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } }, required: ['city', 'days'] },
+};
+
+describe('LlmEngine structured output (stories260K-chat, whose template stops on a newline)', () => {
+  let engine: LlmEngine;
+  beforeAll(async () => {
+    engine = await LlmEngine.load({ modelPath: testModel('stories260K-chat.gguf'), threads: 1, contextSize: 1024 });
+  });
+  afterAll(async () => {
+    await engine?.dispose();
+  });
+
+  // Regression (#14): the template's "\n" stop trigger ended the answer inside the JSON
+  // (`{ "title": …, "tags": [` with finish reason stop after 50 of 400 tokens).
+  it('does not end a json_schema answer on a template stop trigger: stop means complete JSON', async () => {
+    const result = await engine.chat({ messages: ask, maxTokens: 400, temperature: 0, responseFormat: { type: 'json_schema', schema: storySchema } });
+    expect(result.finishReason).toBe('stop');
+    const value = JSON.parse(result.content ?? '') as { mood: string; tags: unknown[] };
+    expect(['happy', 'sad']).toContain(value.mood);
+    expect(Array.isArray(value.tags)).toBe(true);
+    const { deltas, text } = await collect<ChatDelta>(
+      engine.streamChat({ messages: ask, maxTokens: 400, temperature: 0, responseFormat: { type: 'json_schema', schema: storySchema } }),
+    );
+    expect(text).toBe(result.content);
+    expect(deltas.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop' });
+  });
+
+  it('calls a json_object answer that maxTokens cut `length`, and one that ended `stop` only when it parses', async () => {
+    for (const maxTokens of [8, 400]) {
+      const result = await engine.chat({ messages: ask, maxTokens, temperature: 0, responseFormat: { type: 'json_object' } });
+      if (result.finishReason === 'stop') expect(typeof JSON.parse(result.content ?? '')).toBe('object');
+      else expect(result).toMatchObject({ finishReason: 'length', usage: { completionTokens: maxTokens } });
+    }
+    const cut = await engine.chat({ messages: ask, maxTokens: 8, temperature: 0, responseFormat: { type: 'json_schema', schema: storySchema } });
+    expect(cut.finishReason).toBe('length');
+    expect(() => JSON.parse(cut.content ?? '')).toThrow();
+  });
+
+  it('refuses stop strings with a JSON response format (they would cut the JSON)', async () => {
+    const error = (await engine.chat({ messages: ask, stop: ['}'], responseFormat: { type: 'json_object' } }).catch((caught: unknown) => caught)) as LlmError;
+    expect(error).toMatchObject({ code: 'invalid-request', details: { param: 'stop' } });
+  });
+
+  // Regression (#14): a forced call cut by maxTokens came back with no tool call at all.
+  it('returns a forced tool call cut by maxTokens as the partial call with finish reason length, streamed and not', async () => {
+    const request = { messages: [{ role: 'user', content: 'Weather?' }] as const, tools: [weather], toolChoice: 'required' as const, temperature: 0 };
+    const cut = await engine.chat({ ...request, maxTokens: 30 });
+    expect(cut.finishReason).toBe('length');
+    expect(cut.usage.completionTokens).toBe(30);
+    expect(cut.toolCalls).toHaveLength(1);
+    expect(cut.toolCalls[0]).toMatchObject({ name: 'get_weather', arguments: expect.stringMatching(/^\{\s*"city"/) as unknown });
+    expect(() => JSON.parse(cut.toolCalls[0]?.arguments ?? '')).toThrow();
+    const { deltas } = await collect<ChatDelta>(engine.streamChat({ ...request, maxTokens: 30 }));
+    expect(deltas.filter((delta) => delta.type === 'tool-call')).toEqual([
+      { type: 'tool-call', index: 0, id: expect.stringMatching(/^call_/) as unknown, name: 'get_weather', arguments: cut.toolCalls[0]?.arguments },
+    ]);
+    expect(deltas.at(-1)).toMatchObject({ type: 'done', finishReason: 'length' });
+
+    // Cut before its arguments began: the forced function's call, with empty arguments.
+    const early = await engine.chat({ ...request, maxTokens: 3 });
+    expect(early).toMatchObject({ finishReason: 'length', toolCalls: [{ name: 'get_weather', arguments: '' }] });
+
+    const whole = await engine.chat({ ...request, maxTokens: 300 });
+    expect(whole.finishReason).toBe('tool_calls');
+    expect(JSON.parse(whole.toolCalls[0]?.arguments ?? '')).toHaveProperty('city');
+  });
+});
