@@ -32,6 +32,7 @@ describe('structured output over HTTP (stories260K-chat, official openai client)
 
   it('answers json_schema with finish_reason stop only for complete, parseable JSON', async () => {
     const completion = await client.chat.completions.create({
+      model: 'stories260K-chat',
       messages: [{ role: 'user', content: 'Tell me a story as JSON.' }],
       max_tokens: 400,
       temperature: 0,
@@ -42,6 +43,7 @@ describe('structured output over HTTP (stories260K-chat, official openai client)
     expect(JSON.parse(choice?.message.content ?? '')).toMatchObject({ mood: expect.stringMatching(/^(happy|sad)$/) as unknown });
 
     const cut = await client.chat.completions.create({
+      model: 'stories260K-chat',
       messages: [{ role: 'user', content: 'Tell me a story as JSON.' }],
       max_tokens: 8,
       temperature: 0,
@@ -52,6 +54,7 @@ describe('structured output over HTTP (stories260K-chat, official openai client)
 
   it('returns a forced tool call cut by max_tokens as a partial call with finish_reason length, streamed and not', async () => {
     const request = {
+      model: 'stories260K-chat',
       messages: [{ role: 'user' as const, content: 'Weather?' }],
       tools: [weatherTool],
       tool_choice: 'required' as const,
