@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isModelUri } from './model-uri.js';
 
@@ -13,7 +14,12 @@ export interface LlmSettings {
   readonly maxQueue: number;
   /** `LLM_EMBEDDING_MODEL_PATH` (absolute): a GGUF for `/v1/embeddings`; undefined: the chat model embeds. */
   readonly embeddingModelPath: string | undefined;
+  /** `LLM_CHAT_TEMPLATE`: a Jinja template read from a file, a built-in format name, or undefined (the GGUF's own). */
+  readonly chatTemplate: ChatTemplateSetting | undefined;
 }
+
+/** The chat format override of `LLM_CHAT_TEMPLATE`. */
+export type ChatTemplateSetting = { readonly template: string; readonly path: string } | { readonly builtIn: string };
 
 /** A statically configured sync peer (`LAN_SYNC_PEERS`), for networks where multicast is blocked. */
 export interface StaticPeerAddress {
@@ -119,6 +125,27 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 
 function optionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
   return raw(env, name) === undefined ? undefined : integer(env, name, 0, min, max);
+}
+
+// A value naming an existing file is a Jinja template; a bare word is a built-in format name
+// (checked against node-llama-cpp's list when the model loads); anything else is a typo.
+function chatTemplate(env: Env, baseDir: string): ChatTemplateSetting | undefined {
+  const value = raw(env, 'LLM_CHAT_TEMPLATE');
+  if (value === undefined) return undefined;
+  const path = isAbsolute(value) ? value : resolve(baseDir, value);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    isFile = false;
+  }
+  if (isFile) {
+    const template = readFileSync(path, 'utf8');
+    if (template.trim() === '') throw new ConfigError('LLM_CHAT_TEMPLATE', `the template file ${path} is empty`);
+    return { template, path };
+  }
+  if (/^[A-Za-z][\w.-]*$/.test(value) && !value.endsWith('.jinja')) return { builtIn: value };
+  throw new ConfigError('LLM_CHAT_TEMPLATE', `expected a Jinja template file or a built-in chat format name (e.g. gemma, chatML), but ${path} is not a file`);
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {
@@ -276,6 +303,7 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
       parallel: integer(env, 'LLM_PARALLEL', 1, 1, 256),
       maxQueue: integer(env, 'LLM_MAX_QUEUE', 32, 0, 100_000),
       embeddingModelPath: embeddingModelPath(env, options.baseDir),
+      chatTemplate: chatTemplate(env, options.baseDir),
     },
     lanSync: lanSync(env, options),
     dataDir: resolve(options.baseDir, raw(env, 'TROSYN_DATA_DIR') ?? 'data'),

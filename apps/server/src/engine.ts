@@ -122,10 +122,15 @@ export interface EngineStats {
   readonly maxQueue: number;
 }
 
-/** How the engine runs its model (what the operator console shows). */
+/** How the engine runs its model (what `/health` and the operator console show). */
 export interface EngineRuntime {
   /** The chat format in use (node-llama-cpp's chat wrapper, e.g. `JinjaTemplate`, `Gemma`). */
   readonly chatWrapper: string;
+  /** Where the chat format came from: the GGUF's template, `LLM_CHAT_TEMPLATE`, or the fallback for a file without one. */
+  readonly chatFormatSource?: 'gguf' | 'configured' | 'fallback';
+  readonly threads?: number;
+  /** `configured` (`LLM_THREADS`) or `model-size` (the default rule). */
+  readonly threadsSource?: 'configured' | 'model-size';
 }
 
 /** What one request to the engine came to, reported once it is over. Times in milliseconds from the call. */

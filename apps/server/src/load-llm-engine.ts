@@ -13,7 +13,7 @@ export async function loadLlmEngine(
   logger: Logger,
   onDownloadProgress?: (progress: DownloadProgress) => void,
 ): Promise<Engine> {
-  const { LlmEngine } = await import('@trosyn/llm');
+  const { LlmEngine, isLlmError } = await import('@trosyn/llm');
   const engine: Engine = await LlmEngine.load({
     modelPath,
     contextSize: settings.contextSize,
@@ -21,8 +21,18 @@ export async function loadLlmEngine(
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
     parallel: settings.parallel,
     maxQueue: settings.maxQueue,
+    ...(settings.chatTemplate === undefined
+      ? {}
+      : 'template' in settings.chatTemplate
+        ? { chatTemplate: settings.chatTemplate.template }
+        : { chatFormat: settings.chatTemplate.builtIn }),
     logger: (level, message) => logger.log(level, message, { component: 'llm' }),
     ...(onDownloadProgress === undefined ? {} : { onDownloadProgress }),
+  }).catch((error: unknown) => {
+    const param = isLlmError(error, 'invalid-request') ? error.details['param'] : undefined;
+    // The engine names its option; the operator set an environment variable.
+    if (param === 'chatFormat' || param === 'chatTemplate') throw new Error(`LLM_CHAT_TEMPLATE: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw error;
   });
   return engine;
 }

@@ -1,6 +1,6 @@
 import type {
   ChatDelta, ChatRequest, ChatResult, CompletionDelta, CompletionRequest, CompletionResult, Embedder, EmbeddingModelInfo,
-  EmbeddingRequest, EmbeddingResult, Engine, EngineStats, FinishReason, GenerationEvent, ModelInfo, ToolCall, Usage,
+  EmbeddingRequest, EmbeddingResult, Engine, EngineStats, FinishReason, GenerationEvent, ModelInfo, EngineRuntime, ToolCall, Usage,
 } from '../src/engine.js';
 
 /** Shaped like `@trosyn/llm`'s `LlmError` (the app recognises it by shape). */
@@ -56,6 +56,7 @@ export class FakeEngine implements Engine {
     fileSizeBytes: 4096,
     loadedAt: new Date('2026-01-02T03:04:05Z'),
   };
+  readonly runtime: EngineRuntime = { threads: 1, threadsSource: 'model-size', chatWrapper: 'JinjaTemplate', chatFormatSource: 'gguf' };
   readonly requests: (ChatRequest | CompletionRequest)[] = [];
   script: FakeScript = { pieces: ['Hello', ' world'] };
   aborted = 0;

@@ -13,6 +13,7 @@ import type {
 } from 'node-llama-cpp';
 import { AsyncChannel } from './async-channel.js';
 import { toChatHistory } from './chat-history.js';
+import { jinjaWrapper, resolveChatFormat, type ChatFormat, type ChatFormatOverride } from './chat-format.js';
 import { forceFunctionCall, withoutTemplateStops } from './chat-wrapper-views.js';
 import { completionPromptTokens } from './completion-prompt.js';
 import { EmbeddingEngine } from './embedding-engine.js';
@@ -24,10 +25,12 @@ import { describeGguf } from './model-info.js';
 import { resolveSampling, type ResolvedSampling } from './sampling-options.js';
 import { abortedError, SlotPool } from './slot-pool.js';
 import { StopHoldback } from './stop-holdback.js';
+import { chooseThreads } from './thread-default.js';
 import { checkStructuredAnswer } from './structured-answer.js';
 import { ToolCallCollector } from './tool-call-collector.js';
 import type {
   ChatDelta,
+  ChatMessage,
   ChatRequest,
   ChatResult,
   CompletionDelta,
@@ -48,8 +51,8 @@ import type {
 
 type NodeLlamaCpp = typeof NodeLlamaCppModule;
 
-/** Defaults chosen from measurement on a 2-vCPU machine (README, "Threads and batch size"). */
-export const engineDefaults = Object.freeze({ contextSize: 2048, gpuLayers: 0, threads: 1, parallel: 1, maxQueue: 32 });
+/** Defaults chosen from measurement on a 2-vCPU machine; threads depend on the model (`chooseThreads`). */
+export const engineDefaults = Object.freeze({ contextSize: 2048, gpuLayers: 0, parallel: 1, maxQueue: 32 });
 
 interface EngineSettings {
   readonly contextSize: number;
@@ -133,7 +136,7 @@ export class LlmEngine {
     const log = config.logger ?? defaultLogger;
     const lib = await import('node-llama-cpp');
     // A supplied template is checked before anything is loaded (the wrapper renders it once to learn its capabilities).
-    const suppliedWrapper = config.chatTemplate === undefined ? undefined : jinjaWrapper(lib, config.chatTemplate);
+    if (config.chatTemplate !== undefined) jinjaWrapper(lib, config.chatTemplate);
     const source = await resolveModelSource(lib, settings.modelPath, config.modelsDirectory, config.onDownloadProgress);
     const file = await checkModelFile(source);
     const llama = await lib.getLlama({
@@ -159,12 +162,13 @@ export class LlmEngine {
         { cause },
       );
     }
+    const threadChoice = chooseThreads(settings.threads, file.size);
     let context: LlamaContext;
     try {
       context = await model.createContext({
         contextSize: settings.contextSize,
         sequences: settings.parallel,
-        threads: settings.threads,
+        threads: threadChoice.threads,
         ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
       });
     } catch (cause) {
@@ -178,7 +182,16 @@ export class LlmEngine {
         { cause },
       );
     }
-    const chatWrapper = suppliedWrapper ?? lib.resolveChatWrapper(model);
+    let chatFormat: ChatFormat;
+    try {
+      chatFormat = resolveChatFormat(lib, model, chatFormatOverride(config));
+    } catch (error) {
+      await context.dispose();
+      await model.dispose();
+      await llama.dispose();
+      throw error;
+    }
+    const chatWrapper = chatFormat.wrapper;
     const slots: Slot[] = [];
     for (let index = 0; index < settings.parallel; index++) slots.push({ index, sequence: context.getSequence() });
     const metadata = model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } };
@@ -191,15 +204,17 @@ export class LlmEngine {
       buildType: llama.buildType,
       gpu: llama.gpu,
       threads: context.currentThreads,
+      threadsSource: threadChoice.source,
       parallel: settings.parallel,
       batchSize: context.batchSize,
       chatWrapper: chatWrapper.wrapperName,
+      chatFormatSource: chatFormat.source,
     });
     log(
       'info',
       `loaded ${info.path} (${info.architecture}, ${info.quantization ?? 'unquantized'}): ${runtime.parallel} slot(s) × ` +
-        `${info.contextSize} tokens, ${runtime.threads} thread(s), batch ${runtime.batchSize}, ${runtime.buildType} llama.cpp, ` +
-        `chat wrapper ${runtime.chatWrapper}`,
+        `${info.contextSize} tokens, threads ${threadChoice.reason}, batch ${runtime.batchSize}, ${runtime.buildType} llama.cpp, ` +
+        `chat format ${runtime.chatWrapper} (${runtime.chatFormatSource})`,
     );
     return new LlmEngine(
       info,
@@ -285,6 +300,23 @@ export class LlmEngine {
       threads: this.runtime.threads,
       maxQueue: options.maxQueue ?? this.#config.maxQueue,
     });
+  }
+
+  /**
+   * The prompt a chat request's messages become (the chat format's rendering, special tokens as
+   * their text, e.g. `<bos><start_of_turn>user\n…`): what the model sees before it answers.
+   */
+  renderChatPrompt(messages: readonly ChatMessage[]): string {
+    this.#assertOpen();
+    const { model, lib } = this.#native;
+    const state = this.#native.chatWrapper.generateContextState({ chatHistory: toChatHistory(messages) });
+    return state.contextText.values
+      .map((value) => {
+        if (typeof value === 'string') return value;
+        if (value instanceof lib.SpecialTokensText) return value.value;
+        return model.detokenize(value.tokenize(model.tokenizer), true);
+      })
+      .join('');
   }
 
   /** Slots, slots in use and queue depth right now. */
@@ -653,17 +685,9 @@ function toFunctions(tools: readonly ToolDefinition[] | undefined, choice: ToolC
   return functions;
 }
 
-function jinjaWrapper(lib: NodeLlamaCpp, template: string): ChatWrapper {
-  try {
-    return new lib.JinjaTemplateChatWrapper({ template });
-  } catch (cause) {
-    throw new LlmError(
-      'invalid-request',
-      `The chat template cannot be used: ${errorMessage(cause)}. Fix the Jinja template, or leave chatTemplate unset to use the model's own.`,
-      { param: 'chatTemplate' },
-      { cause },
-    );
-  }
+function chatFormatOverride(config: LlmEngineConfig): ChatFormatOverride {
+  if (config.chatTemplate !== undefined) return { template: config.chatTemplate };
+  return config.chatFormat === undefined ? undefined : { builtIn: config.chatFormat };
 }
 
 function validateConfig(config: LlmEngineConfig) {
@@ -683,7 +707,7 @@ function validateConfig(config: LlmEngineConfig) {
     modelPath: config.modelPath,
     contextSize: integer(config.contextSize, 'contextSize', engineDefaults.contextSize, 16),
     gpuLayers: integer(config.gpuLayers, 'gpuLayers', engineDefaults.gpuLayers, 0),
-    threads: integer(config.threads, 'threads', engineDefaults.threads, 1),
+    threads: config.threads === undefined ? undefined : integer(config.threads, 'threads', 1, 1),
     parallel: integer(config.parallel, 'parallel', engineDefaults.parallel, 1),
     maxQueue: integer(config.maxQueue, 'maxQueue', engineDefaults.maxQueue, 0),
     batchSize: config.batchSize === undefined ? undefined : integer(config.batchSize, 'batchSize', 0, 1),

@@ -10,8 +10,9 @@ export interface LlmEngineConfig {
   /** Layers offloaded to the GPU. Default 0 (CPU only; no GPU backend is even probed). */
   readonly gpuLayers?: number;
   /**
-   * CPU threads for evaluation. Default 1: measured fastest with node-llama-cpp's prebuilt
-   * CPU binaries on small machines (see the README's benchmark section).
+   * CPU threads for evaluation. Default: by model size, 1 for files under 1 GiB and the
+   * machine's cores (at most 4) from there up, the faster setting measured with node-llama-cpp's
+   * prebuilt binary (README, "Threads"). `runtime.threadsSource` says which applied.
    */
   readonly threads?: number;
   /** Sequences (slots) in the one context: how many requests decode together in a batch. Default 1. */
@@ -20,6 +21,11 @@ export interface LlmEngineConfig {
   readonly maxQueue?: number;
   /** A Jinja chat template used instead of the one in the GGUF file. */
   readonly chatTemplate?: string;
+  /**
+   * One of node-llama-cpp's built-in chat formats (`gemma`, `chatML`, `llama3.1`, …) used instead
+   * of the GGUF file's template. Ignored when `chatTemplate` is set.
+   */
+  readonly chatFormat?: string;
   /** Batch size (tokens evaluated per decode call). Default: node-llama-cpp's (the context size). */
   readonly batchSize?: number;
   /** Receives llama.cpp's and the engine's log lines. Without it only errors reach stderr. */
@@ -52,12 +58,19 @@ export interface RuntimeInfo {
   readonly gpu: string | false;
   /** CPU threads per evaluation. */
   readonly threads: number;
+  /** `configured` (the `threads` option) or `model-size` (the default rule, see `LlmEngineConfig.threads`). */
+  readonly threadsSource: 'configured' | 'model-size';
   /** Parallel sequences (slots). */
   readonly parallel: number;
   /** Tokens evaluated per decode call. */
   readonly batchSize: number;
-  /** The chat wrapper node-llama-cpp chose (e.g. `JinjaTemplate`, `Gemma`, `Llama2Chat`). */
+  /** The chat format in use (e.g. `JinjaTemplate`: the file's own template; `Llama2Chat`). */
   readonly chatWrapper: string;
+  /**
+   * `gguf`: the file's own Jinja template; `configured`: `chatTemplate` / `chatFormat`;
+   * `fallback`: the file has no (usable) template, node-llama-cpp's guess from its name and architecture.
+   */
+  readonly chatFormatSource: 'gguf' | 'configured' | 'fallback';
 }
 
 /** What the engine knows about its model, read from the GGUF header. */

@@ -6,8 +6,11 @@ const story: readonly ChatMessage[] = [
   { role: 'system', content: 'You tell short stories.' },
   { role: 'user', content: 'Tell me about a dog.' },
 ];
-// The answer the models README records for this chat at temperature 0, 40 tokens, with the stories template.
-const templateAnswer = 'You can have a shiny coin and make you feel better. You can have a new friend.';
+// The answer at temperature 0, 40 tokens, with the stories template. The models README records the
+// same text with a final '.': node-llama-cpp alone ended the prompt with `assistant: `; the
+// template's own generation prompt (used since #14) ends with `assistant:`, so the model's first
+// token is a space and 40 tokens end just before the period.
+const templateAnswer = 'You can have a shiny coin and make you feel better. You can have a new friend';
 
 const weather: ToolDefinition = {
   name: 'get_weather',

@@ -6,7 +6,9 @@ import path from 'node:path';
  * models). A missing variable or file fails the test with what to do: model-dependent tests
  * never skip silently and never download.
  */
-export function testModel(file: 'stories260K.gguf' | 'stories260K-chat.gguf' | 'synthetic-gemma3-270m-q4_k_m.gguf'): string {
+export function testModel(
+  file: 'stories260K.gguf' | 'stories260K-chat.gguf' | 'synthetic-gemma3-270m-q4_k_m.gguf' | 'synthetic-gemma3n-tiny.gguf',
+): string {
   const dir = process.env.TROSYN_TEST_MODELS_DIR;
   if (dir === undefined || dir === '') {
     throw new Error(

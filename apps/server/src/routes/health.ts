@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { ActivityTracker } from '../activity-tracker.js';
+import type { EngineRuntime } from '../engine.js';
 import type { ModelHost, ModelState } from '../model-host.js';
 import type { AppEnv } from '../request-scope.js';
 import type { SyncHealth } from '../sync/lan-sync-service.js';
@@ -14,7 +15,7 @@ export interface HealthRouteDependencies {
   readonly sync?: () => SyncHealth;
 }
 
-function modelReport(state: ModelState): object {
+function modelReport(state: ModelState, runtime: EngineRuntime | undefined): object {
   switch (state.status) {
     case 'loaded': {
       const info = state.info;
@@ -30,6 +31,14 @@ function modelReport(state: ModelState): object {
         has_chat_template: info.hasChatTemplate,
         file_size_bytes: info.fileSizeBytes,
         loaded_at: info.loadedAt.toISOString(),
+        ...(runtime === undefined
+          ? {}
+          : {
+              threads: runtime.threads ?? null,
+              threads_source: runtime.threadsSource ?? null,
+              chat_format: runtime.chatWrapper,
+              chat_format_source: runtime.chatFormatSource ?? null,
+            }),
       };
     }
     case 'loading':
@@ -53,11 +62,12 @@ function modelReport(state: ModelState): object {
 export function healthRoute(deps: HealthRouteDependencies): Hono<AppEnv> {
   return new Hono<AppEnv>().get('/health', (c) => {
     const state = deps.model.state;
-    const stats = state.status === 'loaded' ? deps.model.require().engine.stats() : undefined;
+    const engine = state.status === 'loaded' ? deps.model.require().engine : undefined;
+    const stats = engine?.stats();
     const status = deps.tracker.draining ? 'draining' : state.status === 'loaded' ? 'ok' : 'degraded';
     return c.json({
       status,
-      model: modelReport(state),
+      model: modelReport(state, engine?.runtime),
       uptime_seconds: Math.round((performance.now() - deps.startedAt) / 100) / 10,
       slots: { total: stats?.slots ?? 0, in_use: stats?.slotsInUse ?? 0 },
       queue: { depth: stats?.queueDepth ?? 0, max: stats?.maxQueue ?? 0 },

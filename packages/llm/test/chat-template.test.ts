@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import { Template } from '@huggingface/jinja';
+import { readGgufFileInfo } from 'node-llama-cpp';
+import { describe, expect, it } from 'vitest';
+import { LlmEngine, type ChatMessage } from '../src/index.js';
+import { storiesTemplate, testModel } from './test-models.js';
+
+const chat: readonly ChatMessage[] = [
+  { role: 'system', content: 'You are terse.' },
+  { role: 'user', content: 'Say hi.' },
+  { role: 'assistant', content: 'Hi.' },
+  { role: 'user', content: 'Again?' },
+];
+
+/** What the template itself renders for `chat` (as llama.cpp's server does with `--jinja`). */
+function jinjaRendering(template: string, bos: string, eos: string): string {
+  return new Template(template).render({
+    messages: chat.map(({ role, content }) => ({ role, content })),
+    add_generation_prompt: true,
+    // node-llama-cpp and llama.cpp's server both render thinking on by default.
+    enable_thinking: true,
+    bos_token: bos,
+    eos_token: eos,
+  });
+}
+
+async function fileTemplate(path: string): Promise<string> {
+  const info = await readGgufFileInfo(path, { readTensorInfo: false });
+  const template = (info.metadata as { tokenizer?: { chat_template?: unknown } }).tokenizer?.chat_template;
+  if (typeof template !== 'string') throw new Error(`${path} has no chat template`);
+  return template;
+}
+
+// #14: node-llama-cpp chose a built-in wrapper (GemmaChatWrapper for Gemma 3n, whose system
+// message differs) or cut the model turn after the template's space; the prompt must be the
+// file's own template's rendering for every model that has one.
+describe('LlmEngine chat prompt = the GGUF Jinja template rendering', () => {
+  it.each(['stories260K-chat.gguf', 'synthetic-gemma3n-tiny.gguf', 'synthetic-gemma3-270m-q4_k_m.gguf'] as const)('%s', async (file) => {
+    const path = testModel(file);
+    const engine = await LlmEngine.load({ modelPath: path, contextSize: 512 });
+    try {
+      expect(engine.runtime).toMatchObject({ chatWrapper: 'JinjaTemplate', chatFormatSource: 'gguf' });
+      const bos = file.startsWith('stories') ? '<s>' : '<bos>';
+      const expected = jinjaRendering(await fileTemplate(path), bos, file.startsWith('stories') ? '</s>' : '<eos>');
+      const prompt = engine.renderChatPrompt(chat);
+      // llama.cpp adds the BOS token when tokenizing if the template did not render it.
+      expect(prompt.startsWith(bos) && !expected.startsWith(bos) ? prompt.slice(bos.length) : prompt).toBe(expected);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('renders a supplied template (LLM_CHAT_TEMPLATE) the same way, and names it configured', async () => {
+    const engine = await LlmEngine.load({ modelPath: testModel('stories260K.gguf'), contextSize: 512, chatTemplate: storiesTemplate });
+    try {
+      expect(engine.runtime).toMatchObject({ chatWrapper: 'JinjaTemplate', chatFormatSource: 'configured' });
+      expect(engine.renderChatPrompt(chat).replace(/^<s>/, '')).toBe(jinjaRendering(storiesTemplate, '<s>', '</s>'));
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('falls back to node-llama-cpp\'s guess for a file without a template, and takes a built-in format by name', async () => {
+    const plain = await LlmEngine.load({ modelPath: testModel('stories260K.gguf'), contextSize: 512 });
+    try {
+      expect(plain.runtime).toMatchObject({ chatWrapper: 'Llama2Chat', chatFormatSource: 'fallback' });
+    } finally {
+      await plain.dispose();
+    }
+    const chatMl = await LlmEngine.load({ modelPath: testModel('stories260K-chat.gguf'), contextSize: 512, chatFormat: 'chatML' });
+    try {
+      expect(chatMl.runtime).toMatchObject({ chatWrapper: 'ChatML', chatFormatSource: 'configured' });
+      expect(chatMl.renderChatPrompt(chat)).toContain('<|im_start|>assistant');
+    } finally {
+      await chatMl.dispose();
+    }
+    const error = await LlmEngine.load({ modelPath: testModel('stories260K-chat.gguf'), chatFormat: 'no-such-format' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'invalid-request', details: { param: 'chatFormat' } });
+    expect((error as Error).message).toContain('gemma');
+  });
+
+  it('keeps the readme\'s template file readable for the test', async () => {
+    expect(await readFile(testModel('stories260K-chat.gguf')).then((buffer) => buffer.subarray(0, 4).toString())).toBe('GGUF');
+  });
+});
