@@ -133,13 +133,7 @@ function chatTemplate(env: Env, baseDir: string): ChatTemplateSetting | undefine
   const value = raw(env, 'LLM_CHAT_TEMPLATE');
   if (value === undefined) return undefined;
   const path = isAbsolute(value) ? value : resolve(baseDir, value);
-  let isFile = false;
-  try {
-    isFile = statSync(path).isFile();
-  } catch {
-    isFile = false;
-  }
-  if (isFile) {
+  if (statSync(path, { throwIfNoEntry: false })?.isFile() === true) {
     const template = readFileSync(path, 'utf8');
     if (template.trim() === '') throw new ConfigError('LLM_CHAT_TEMPLATE', `the template file ${path} is empty`);
     return { template, path };
