@@ -25,8 +25,6 @@ export {
 export { parseSyncRequest, parseSyncResponse, parseChangePage, type ValidationLimits } from './message-validator.js';
 export type { JsonValue, SyncItem } from './sync-item.js';
 export type {
-  ConflictResolver,
-  ConflictResolverContext,
   SyncEngineConfig,
   PutInput,
   ListOptions,
@@ -51,6 +49,13 @@ export type {
   GarbageCollectionReport,
 } from './sync-types.js';
 export type { ConflictRule } from './resolution.js';
+export {
+  defaultResolve,
+  lastWriteWins,
+  type ConflictResolver,
+  type ConflictResolverContext,
+  type ConflictResolverFunction,
+} from './merge/conflict-resolver.js';
 export { HybridLogicalClock, encodeHlc, decodeHlc, compareHlc, isValidHlc, type HlcTimestamp, type HybridLogicalClockConfig } from './hlc.js';
 export { createSystemWallClock, systemWallClockMicros, type WallClockSources } from './system-wall-clock.js';
 export { compareVectors, joinVectors, type VersionVector, type CausalOrder } from './version-vector.js';

@@ -2,35 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
 import { AsyncMutex } from './async-mutex.js';
+import { cacheSizeOption, resolveConfig, type ResolvedConfig } from './engine-config.js';
 import { prepareEngineStatements, type EngineStatements } from './engine-statements.js';
-import { ClockDriftError, ConflictResolutionError, SyncError, SyncProtocolError, SyncRemoteError } from './errors.js';
-import { decodeHlc, hlcWallPrefix, HybridLogicalClock, isValidHlc } from './hlc.js';
-import { changeToItem, changeToMergeState, microsToDate, parseVector, remoteChangeEvent, rowToItem, rowToMergeState, type ConflictRow, type HistoryRow, type ItemRow, type NewState, type PeerRow } from './item-rows.js';
-import {
-  encodeData,
-  estimateChangeBytes,
-  MAX_ID_LENGTH,
-  MAX_TYPE_LENGTH,
-  parseSyncRequest,
-  parseSyncResponse,
-  type ValidatedChange,
-  type ValidatedPage,
-  type ValidationLimits,
-} from './message-validator.js';
-import {
-  MAX_LOST_VERSIONS,
-  SYNC_PROTOCOL_VERSION,
-  type Change,
-  type ChangePage,
-  type LogCursor,
-  type LostVersion,
-  type PageLimits,
-  type PullRequest,
-  type PushRequest,
-  type SyncResponse,
-} from './messages.js';
+import { ClockDriftError, SyncError, SyncProtocolError, SyncRemoteError } from './errors.js';
+import { decodeHlc, hlcWallPrefix, HybridLogicalClock } from './hlc.js';
+import { changeToItem, changeToMergeState, parseVector, remoteChangeEvent, rowToItem, rowToMergeState, type HistoryRow, type ItemRow, type NewState, type PeerRow } from './item-rows.js';
+import { checkId, checkLimit, checkType, prepareWrites, type PreparedWrite } from './local/input-checks.js';
+import { conflictRecord, historyEntry, peerStatus } from './local/records.js';
+import { defaultResolve, lastWriteWins, resolveConflict, type ConflictResolver, type Resolution } from './merge/conflict-resolver.js';
+import { absorbedLosers, unloggedLostVersions } from './merge/lost-versions.js';
+import { decideChange, planRemoteChange, type ChangeDecision, type ChangeOutcome, type HistoryState } from './merge/merge-plan.js';
+import { parseSyncRequest, parseSyncResponse, type ValidatedChange, type ValidatedLostVersion, type ValidatedPage, type ValidationLimits } from './message-validator.js';
+import { SYNC_PROTOCOL_VERSION, type ChangePage, type LogCursor, type PageLimits, type PullRequest, type PushRequest, type SyncResponse } from './messages.js';
 import { isValidNodeId } from './node-id.js';
-import { decideMerge, defaultConflictWinner, type ConflictRule, type MergeDecision, type MergeState } from './resolution.js';
+import { acknowledges, ackMoves, canContinue, changeFeedStart, checkPeerLogPosition, commonLimits, cursorAfterPage, pageStart, provesRestore, type LogState } from './protocol/cursor-rules.js';
+import { buildPage, type BuiltPage } from './protocol/page-builder.js';
+import type { ConflictRule } from './resolution.js';
 import { migrate, type SyncDatabase } from './schema.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { JsonValue, SyncItem } from './sync-item.js';
@@ -41,13 +28,11 @@ import type {
   ChangeFeedPosition,
   ConflictListOptions,
   ConflictRecord,
-  ConflictResolver,
   GarbageCollectionReport,
   HistoryEntry,
   HistoryReason,
   ItemPage,
   ListOptions,
-  PeerLogPosition,
   PeerStatus,
   PutInput,
   SyncEngineConfig,
@@ -58,9 +43,7 @@ import type {
 } from './sync-types.js';
 import { systemWallClockMicros } from './system-wall-clock.js';
 import { TypedEmitter } from './typed-emitter.js';
-import { joinVectors, vectorsEqual } from './version-vector.js';
-
-const DAY_MS = 86_400_000;
+import { joinVectors } from './version-vector.js';
 
 /**
  * How many sequence numbers one change-feed call looks at. A type filter then costs one bounded
@@ -68,43 +51,12 @@ const DAY_MS = 86_400_000;
  */
 const CHANGE_FEED_SCAN = 10_000;
 
-interface ResolvedConfig {
-  readonly maxClockDriftMs: number;
-  readonly tombstoneRetentionMs: number;
-  readonly historyMaxVersions: number;
-  readonly historyMaxAgeMs: number;
-  readonly maxItemBytes: number;
-  readonly pageMaxChanges: number;
-  readonly pageMaxBytes: number;
-}
-
-/** A planned change of one item while applying a page. */
-interface Plan {
+/** A remote change of a page being applied, with its merge decision and, for a conflict, its resolution. */
+interface PlannedChange {
   readonly change: ValidatedChange;
   readonly local: ItemRow | undefined;
-  readonly decision: MergeDecision | { readonly kind: 'insert' };
-  resolution?: { readonly item: SyncItem; readonly dataJson: string | null; readonly winner: 'local' | 'remote' | 'merged'; readonly rule: ConflictRule };
-}
-
-function positiveOption(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new SyncError('invalid-config', `${name} must be a positive number, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** Validates {@link SyncRoundOptions.pushOnly}: it comes from the caller, not from the peer's validated answers. */
-function checkPeerLogPosition(position: PeerLogPosition): void {
-  const cursor = position?.yourCursor;
-  const limits = position?.limits;
-  const positiveInteger = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) > 0;
-  const cursorValid =
-    typeof cursor === 'object' && cursor !== null && (cursor.epoch === null || typeof cursor.epoch === 'string') && Number.isSafeInteger(cursor.seq) && cursor.seq >= 0 && typeof cursor.resyncing === 'boolean';
-  const limitsValid = typeof limits === 'object' && limits !== null && positiveInteger(limits.maxChanges) && positiveInteger(limits.maxBytes);
-  if (!cursorValid || !limitsValid) {
-    throw new SyncError('invalid-argument', 'pushOnly must be { yourCursor: { epoch: string | null, seq: non-negative integer, resyncing: boolean }, limits: { maxChanges, maxBytes: positive integers } }');
-  }
+  readonly decision: ChangeDecision;
+  resolution?: Resolution;
 }
 
 function errorInfo(error: unknown): { code: string; message: string } {
@@ -149,7 +101,8 @@ export class SyncEngine implements SyncResponder {
   #epoch: string;
   readonly #mutex = new AsyncMutex();
   readonly #events = new TypedEmitter<SyncEngineEvents>();
-  readonly #customResolver: ConflictResolver | undefined;
+  /** `undefined`: the built-in rule, decided without building items for a resolver. */
+  readonly #resolver: ConflictResolver | undefined;
   readonly #stmt: EngineStatements;
   #kysely: Kysely<SyncDatabase> | undefined;
   #lastSeq: number;
@@ -159,16 +112,7 @@ export class SyncEngine implements SyncResponder {
   constructor(config: SyncEngineConfig) {
     if (typeof config !== 'object' || config === null) throw new SyncError('invalid-config', 'config must be an object');
     const frozen = Object.freeze({ ...config });
-    const maxItemBytes = positiveOption('maxItemBytes', frozen.maxItemBytes, 1024 * 1024);
-    this.#config = Object.freeze({
-      maxClockDriftMs: positiveOption('maxClockDriftMs', frozen.maxClockDriftMs, 60_000),
-      tombstoneRetentionMs: positiveOption('tombstoneRetentionMs', frozen.tombstoneRetentionMs, 30 * DAY_MS),
-      historyMaxVersions: Math.floor(positiveOption('historyMaxVersions', frozen.historyMaxVersions, 50)),
-      historyMaxAgeMs: positiveOption('historyMaxAgeMs', frozen.historyMaxAgeMs, 90 * DAY_MS),
-      maxItemBytes,
-      pageMaxChanges: Math.floor(positiveOption('pageMaxChanges', frozen.pageMaxChanges, 1000)),
-      pageMaxBytes: Math.max(maxItemBytes + 4096, positiveOption('pageMaxBytes', frozen.pageMaxBytes, 4 * 1024 * 1024)),
-    });
+    this.#config = resolveConfig(frozen);
     this.#validationLimits = {
       maxChanges: this.#config.pageMaxChanges,
       maxBytes: this.#config.pageMaxBytes,
@@ -180,11 +124,8 @@ export class SyncEngine implements SyncResponder {
     if (frozen.synchronous !== undefined && frozen.synchronous !== 'normal' && frozen.synchronous !== 'full') {
       throw new SyncError('invalid-config', `synchronous must be 'normal' or 'full', got ${JSON.stringify(frozen.synchronous)}`);
     }
-    if (frozen.resolveConflict !== undefined && typeof frozen.resolveConflict !== 'function') {
-      throw new SyncError('invalid-config', 'resolveConflict must be a function');
-    }
-    this.#customResolver = frozen.resolveConflict;
-    const cacheSizeKiB = Math.floor(positiveOption('cacheSizeKiB', frozen.cacheSizeKiB, 32 * 1024));
+    this.#resolver = this.#chooseResolver(frozen);
+    const cacheSizeKiB = cacheSizeOption(frozen);
 
     if (typeof frozen.database === 'string') {
       // better-sqlite3 is a native module: load it only when the engine has to open a file itself.
@@ -294,34 +235,18 @@ export class SyncEngine implements SyncResponder {
    * The check and the write are one transaction, so two creates of one id cannot both succeed.
    */
   async create(input: PutInput): Promise<SyncItem> {
-    const [item] = await this.#write(this.#prepareInputs([input]), true);
+    const [item] = await this.#write(prepareWrites([input], this.#config.maxItemBytes), true);
     return item!;
   }
 
   /** Writes several items in one transaction (all or none). */
   async putMany(inputs: readonly PutInput[]): Promise<SyncItem[]> {
     if (!Array.isArray(inputs)) throw new SyncError('invalid-argument', 'putMany expects an array');
-    return this.#write(this.#prepareInputs(inputs), false);
-  }
-
-  #prepareInputs(inputs: readonly PutInput[]): { id: string; type: string; dataJson: string }[] {
-    return inputs.map((input, i) => {
-      if (typeof input !== 'object' || input === null) throw new SyncError('invalid-argument', `inputs[${i}] must be an object`);
-      const id = input.id === undefined ? randomUUID() : this.#checkId(input.id);
-      const type = this.#checkType(input.type);
-      if (input.data === null) throw new SyncError('invalid-argument', 'data must not be null (null marks deleted items; use delete())');
-      let dataJson: string;
-      try {
-        dataJson = encodeData(input.data, `inputs[${i}].data`, this.#config.maxItemBytes);
-      } catch (error) {
-        throw new SyncError('invalid-argument', error instanceof Error ? error.message : String(error), { cause: error });
-      }
-      return { id, type, dataJson };
-    });
+    return this.#write(prepareWrites(inputs, this.#config.maxItemBytes), false);
   }
 
   /** One transaction writing `prepared`; with `mustBeAbsent`, a live item with one of the ids fails it. */
-  #write(prepared: readonly { id: string; type: string; dataJson: string }[], mustBeAbsent: boolean): Promise<SyncItem[]> {
+  #write(prepared: readonly PreparedWrite[], mustBeAbsent: boolean): Promise<SyncItem[]> {
     return this.#mutex.run(() => {
       this.#assertOpen();
       const changed: ItemRow[] = [];
@@ -347,7 +272,7 @@ export class SyncEngine implements SyncResponder {
   /** The item with this id, or `undefined`. Tombstones only with `includeDeleted`. */
   async get(id: string, options: { readonly includeDeleted?: boolean } = {}): Promise<SyncItem | undefined> {
     this.#assertOpen();
-    const row = this.#stmt.getItem.get(this.#checkId(id)) as ItemRow | undefined;
+    const row = this.#stmt.getItem.get(checkId(id)) as ItemRow | undefined;
     if (row === undefined || (row.deleted === 1 && options.includeDeleted !== true)) return undefined;
     return rowToItem(row);
   }
@@ -357,7 +282,7 @@ export class SyncEngine implements SyncResponder {
    * `undefined` when there is no live item with this id.
    */
   async delete(id: string): Promise<SyncItem | undefined> {
-    this.#checkId(id);
+    checkId(id);
     return this.#mutex.run(() => {
       this.#assertOpen();
       let row: ItemRow | undefined;
@@ -373,10 +298,10 @@ export class SyncEngine implements SyncResponder {
 
   /** Items ordered by id, paged. */
   async list(options: ListOptions = {}): Promise<ItemPage> {
-    const limit = this.#checkLimit(options.limit);
+    const limit = checkLimit(options.limit);
     let query = this.kysely.selectFrom('sync_items').selectAll().orderBy('id').limit(limit + 1);
-    if (options.type !== undefined) query = query.where('type', '=', this.#checkType(options.type));
-    if (options.cursor !== undefined) query = query.where('id', '>', this.#checkId(options.cursor));
+    if (options.type !== undefined) query = query.where('type', '=', checkType(options.type));
+    if (options.cursor !== undefined) query = query.where('id', '>', checkId(options.cursor));
     if (options.includeDeleted !== true) query = query.where('deleted', '=', 0);
     const rows = await query.execute();
     const items = rows.slice(0, limit).map(rowToItem);
@@ -398,17 +323,13 @@ export class SyncEngine implements SyncResponder {
    */
   async changeFeed(options: ChangeFeedOptions = {}): Promise<ChangeFeedPage> {
     this.#assertOpen();
-    const limit = this.#checkLimit(options.limit);
-    const type = options.type === undefined ? undefined : this.#checkType(options.type);
+    const limit = checkLimit(options.limit);
+    const type = options.type === undefined ? undefined : checkType(options.type);
     const after = options.after;
     if (after !== undefined && (typeof after !== 'object' || after === null || typeof after.epoch !== 'string' || !Number.isSafeInteger(after.seq) || after.seq < 0)) {
       throw new SyncError('invalid-argument', 'after must be a position { epoch: string, seq: non-negative integer }');
     }
-    // Another epoch, or a position past the end (a database restored from a backup reissues
-    // sequence numbers), or before collected tombstones: continuing would skip changes. A reader
-    // at 0 has seen nothing, so no deletion it missed can matter to it.
-    const reset = after !== undefined && (after.epoch !== this.#epoch || after.seq > this.#lastSeq || (after.seq > 0 && after.seq < this.#gcSeq));
-    const from = after === undefined || reset ? 0 : after.seq;
+    const { reset, from } = changeFeedStart(after, this.#log);
     const through = Math.min(from + CHANGE_FEED_SCAN, this.#lastSeq);
     const rows = (type === undefined ? this.#stmt.feedRange.all(from, through, limit + 1) : this.#stmt.feedRangeOfType.all(from, through, type, limit + 1)) as ItemRow[];
     const full = rows.length > limit;
@@ -426,9 +347,9 @@ export class SyncEngine implements SyncResponder {
   async history(id: string, options: { readonly limit?: number; readonly before?: number } = {}): Promise<HistoryEntry[]> {
     const { before } = options;
     if (before !== undefined && !Number.isSafeInteger(before)) throw new SyncError('invalid-argument', 'before must be an integer');
-    const query = this.kysely.selectFrom('sync_history').selectAll().where('item_id', '=', this.#checkId(id));
-    const rows = await (before === undefined ? query : query.where('id', '<', before)).orderBy('id', 'desc').limit(this.#checkLimit(options.limit)).execute();
-    return rows.map((row) => this.#historyEntry(row));
+    const query = this.kysely.selectFrom('sync_history').selectAll().where('item_id', '=', checkId(id));
+    const rows = await (before === undefined ? query : query.where('id', '<', before)).orderBy('id', 'desc').limit(checkLimit(options.limit)).execute();
+    return rows.map(historyEntry);
   }
 
   /** One history entry by its id, or `undefined`. */
@@ -436,7 +357,7 @@ export class SyncEngine implements SyncResponder {
     this.#assertOpen();
     if (!Number.isSafeInteger(historyId)) throw new SyncError('invalid-argument', 'historyId must be an integer');
     const row = this.#stmt.getHistory.get(historyId) as HistoryRow | undefined;
-    return row === undefined ? undefined : this.#historyEntry(row);
+    return row === undefined ? undefined : historyEntry(row);
   }
 
   /**
@@ -446,7 +367,7 @@ export class SyncEngine implements SyncResponder {
    */
   async restore(id: string, options: { readonly historyId?: number } = {}): Promise<SyncItem> {
     this.#assertOpen();
-    this.#checkId(id);
+    checkId(id);
     const entry =
       options.historyId === undefined
         ? (this.#stmt.latestLiveHistory.get(id) as HistoryRow | undefined)
@@ -460,12 +381,12 @@ export class SyncEngine implements SyncResponder {
 
   /** Conflict log entries, oldest first. */
   async conflicts(options: ConflictListOptions = {}): Promise<ConflictRecord[]> {
-    let query = this.kysely.selectFrom('sync_conflicts').selectAll().orderBy('id').limit(this.#checkLimit(options.limit));
+    let query = this.kysely.selectFrom('sync_conflicts').selectAll().orderBy('id').limit(checkLimit(options.limit));
     if (options.acknowledged === true) query = query.where('acknowledged_at', 'is not', null);
     if (options.acknowledged === false) query = query.where('acknowledged_at', 'is', null);
-    if (options.itemId !== undefined) query = query.where('item_id', '=', this.#checkId(options.itemId));
+    if (options.itemId !== undefined) query = query.where('item_id', '=', checkId(options.itemId));
     if (options.cursor !== undefined) query = query.where('id', '>', options.cursor);
-    return (await query.execute()).map((row) => this.#conflictRecord(row));
+    return (await query.execute()).map(conflictRecord);
   }
 
   /** Marks conflicts as reviewed. Returns how many were newly acknowledged. */
@@ -533,7 +454,35 @@ export class SyncEngine implements SyncResponder {
    * would wait for the lock forever.
    */
   protected async resolveConflict(local: SyncItem, remote: SyncItem): Promise<SyncItem> {
-    return this.#defaultResolve(local, remote);
+    return defaultResolve(local, remote);
+  }
+
+  /**
+   * The one resolver the engine calls: the `resolver` option, else the `resolveConflict`
+   * function option, else a subclass's {@link SyncEngine.resolveConflict} override (the seed's
+   * documented form), each adapted onto {@link ConflictResolver}. `undefined` for the built-in
+   * rule, which then decides without building items for a resolver.
+   */
+  #chooseResolver(config: SyncEngineConfig): ConflictResolver | undefined {
+    const { resolver, resolveConflict: resolveFunction } = config;
+    if (resolver !== undefined && resolveFunction !== undefined) {
+      throw new SyncError('invalid-config', 'pass either resolver or resolveConflict, not both');
+    }
+    if (resolver !== undefined) {
+      if (typeof resolver !== 'object' || resolver === null || typeof resolver.resolve !== 'function') {
+        throw new SyncError('invalid-config', 'resolver must be an object with a resolve(local, remote, context) method');
+      }
+      return resolver === lastWriteWins ? undefined : resolver;
+    }
+    if (resolveFunction !== undefined) {
+      if (typeof resolveFunction !== 'function') throw new SyncError('invalid-config', 'resolveConflict must be a function');
+      return { resolve: (local, remote, context) => resolveFunction(local, remote, context) };
+    }
+    // In the base constructor `this` already has the subclass's prototype, so an override shows.
+    if (this.resolveConflict !== SyncEngine.prototype.resolveConflict) {
+      return { resolve: (local, remote) => this.resolveConflict(local, remote) };
+    }
+    return undefined;
   }
 
   // ---------------------------------------------------------------- sync: responder side
@@ -572,7 +521,7 @@ export class SyncEngine implements SyncResponder {
    * echo markers forgotten).
    */
   #checkRestored(cursor: LogCursor | null): void {
-    if (cursor === null || cursor.epoch !== this.#epoch || cursor.seq <= this.#lastSeq) return;
+    if (!provesRestore(cursor, this.#log)) return;
     this.#epoch = randomUUID();
     this.#stmt.setMeta.run('epoch', this.#epoch);
   }
@@ -589,28 +538,30 @@ export class SyncEngine implements SyncResponder {
           this.#stmt.ensurePeer.run(peerId);
           this.#stmt.setPeerAcked.run(this.#epoch, acked, peerId);
         })();
-      } else if (this.#ackMoves(peer, c.seq)) {
+      } else if (ackMoves(peer, c.seq, this.#log)) {
         this.#stmt.setPeerAcked.run(this.#epoch, acked, peerId);
       }
     }
     // A cursor into another epoch (we were wiped), from before collected tombstones, or
     // beyond our log (we were restored from a backup) cannot be continued with a delta.
-    const continuable = c.epoch === this.#epoch && c.seq >= this.#gcSeq && c.seq <= this.#lastSeq;
+    const continuable = canContinue(c, this.#log);
     const mode = continuable && !c.resyncing ? 'delta' : 'full';
     const after = continuable ? c.seq : 0;
     const knowsRequester = peer !== undefined && peer.epoch === request.epoch;
-    const limits = {
-      maxChanges: Math.min(request.limits.maxChanges, this.#config.pageMaxChanges),
-      maxBytes: Math.min(request.limits.maxBytes, this.#config.pageMaxBytes),
-    };
+    const limits = commonLimits(request.limits, this.#ownLimits);
     const { page } = this.#buildPage(peerId, after, mode, limits, knowsRequester ? { epoch: request.epoch, seq: peer.cursor } : null, knowsRequester);
     return {
       type: 'pull-page',
       protocol: SYNC_PROTOCOL_VERSION,
       page,
       yourCursor: knowsRequester ? { epoch: peer.epoch, seq: peer.cursor, resyncing: peer.resyncing === 1 } : null,
-      limits: { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes },
+      limits: this.#ownLimits,
     };
+  }
+
+  /** The page limits this node applies to pages it sends and receives. */
+  get #ownLimits(): PageLimits {
+    return { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes };
   }
 
   // ---------------------------------------------------------------- sync: requester side
@@ -645,7 +596,7 @@ export class SyncEngine implements SyncResponder {
     try {
       // Pull, unless the caller knows where the peer stands in our log.
       let yourCursor: LogCursor | null = options.pushOnly?.yourCursor ?? null;
-      let remoteLimits: PageLimits = options.pushOnly?.limits ?? { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes };
+      let remoteLimits: PageLimits = options.pushOnly?.limits ?? this.#ownLimits;
       for (let pages = 0; options.pushOnly === undefined; pages++) {
         if (pages >= maxPages) throw new SyncError('invalid-message', `peer sent more than ${maxPages} pages in one round`);
         options.signal?.throwIfAborted();
@@ -656,7 +607,7 @@ export class SyncEngine implements SyncResponder {
           nodeId: this.#nodeId,
           epoch: this.#epoch,
           cursor: peer?.epoch ? { epoch: peer.epoch, seq: peer.cursor, resyncing: peer.resyncing === 1 } : { epoch: null, seq: 0, resyncing: false },
-          limits: { maxChanges: this.#config.pageMaxChanges, maxBytes: this.#config.pageMaxBytes },
+          limits: this.#ownLimits,
         };
         const response = parseSyncResponse(await transport.request(request, { signal: options.signal }), this.#validationLimits);
         if (response.type === 'error') throw new SyncRemoteError(response.code, response.message);
@@ -677,12 +628,8 @@ export class SyncEngine implements SyncResponder {
       }
       // Push.
       this.#checkRestored(yourCursor);
-      const limits = {
-        maxChanges: Math.min(remoteLimits.maxChanges, this.#config.pageMaxChanges),
-        maxBytes: Math.min(remoteLimits.maxBytes, this.#config.pageMaxBytes),
-      };
-      const continuable =
-        yourCursor !== null && yourCursor.epoch === this.#epoch && yourCursor.seq >= this.#gcSeq && yourCursor.seq <= this.#lastSeq;
+      const limits = commonLimits(remoteLimits, this.#ownLimits);
+      const continuable = canContinue(yourCursor, this.#log);
       let after = continuable ? yourCursor!.seq : 0;
       const mode: 'delta' | 'full' = continuable && !yourCursor!.resyncing ? 'delta' : 'full';
       for (let pages = 0; ; pages++) {
@@ -741,93 +688,15 @@ export class SyncEngine implements SyncResponder {
     limits: PageLimits,
     receiverCursor: ChangePage['receiverCursor'],
     suppressEchoes: boolean,
-  ): { page: ChangePage; bytes: number } {
-    const changes: Change[] = [];
-    // In a full resync the receiver sweeps items it sent us that are absent from the
-    // snapshot, so suppressed echoes must still be named.
-    const echoIds: string[] | undefined = mode === 'full' && suppressEchoes && receiverCursor !== null && receiverCursor.seq > 0 ? [] : undefined;
-    let bytes = 0;
-    let through = after;
-    let exhausted = true;
-    // Bound the rows examined per page: a long run of echoes (changes this peer sent us)
-    // still ends the page so the request stays cheap; the cursor moves past them.
-    const maxExamined = limits.maxChanges * 20;
-    let examined = 0;
-    for (const row of this.#stmt.scanLog.iterate(after) as IterableIterator<ItemRow>) {
-      if (examined >= maxExamined || changes.length >= limits.maxChanges) {
-        exhausted = false;
-        break;
-      }
-      // Nothing is sent that the peer already has: a state it produced itself, or received
-      // from it verbatim, is at most as new as the peer's own state. Only valid while the
-      // peer keeps the same epoch (markers are cleared when its epoch changes).
-      const echo = suppressEchoes && (row.origin === peerId || row.from_peer === peerId);
-      if (echo) {
-        if (echoIds !== undefined) {
-          const size = row.id.length + 3;
-          if (bytes + size > limits.maxBytes) {
-            exhausted = false;
-            break;
-          }
-          bytes += size;
-          echoIds.push(row.id);
-        }
-      } else {
-        const lost = row.value_vector === null ? [] : this.#lostVersions(row);
-        const size = estimateChangeBytes(row.id, row.type, row.data, row.vector, row.value_vector, lost);
-        if (changes.length > 0 && bytes + size > limits.maxBytes) {
-          exhausted = false;
-          break;
-        }
-        bytes += size;
-        const change: Change = {
-          seq: row.seq,
-          id: row.id,
-          type: row.type,
-          data: row.data === null ? null : (JSON.parse(row.data) as JsonValue),
-          deleted: row.deleted === 1,
-          version: row.version,
-          hlc: row.hlc,
-          nodeId: row.node_id,
-          vector: parseVector(row.vector),
-          origin: row.origin,
-        };
-        if (row.value_vector === null) changes.push(change);
-        else {
-          const withValue: Change = { ...change, valueVector: parseVector(row.value_vector) };
-          changes.push(lost.length === 0 ? withValue : { ...withValue, lost: lost.map(({ data, deleted, version, hlc, nodeId, vector }) => ({ data, deleted, version, hlc, nodeId, vector })) });
-        }
-      }
-      through = row.seq;
-      examined += 1;
-    }
-    if (exhausted) through = Math.max(after, this.#lastSeq);
-    const page: ChangePage = { nodeId: this.#nodeId, epoch: this.#epoch, mode, after, through, hasMore: !exhausted, changes, receiverCursor };
-    return { page: echoIds === undefined ? page : { ...page, echoIds }, bytes };
+  ): BuiltPage {
+    const request = { nodeId: this.#nodeId, epoch: this.#epoch, lastSeq: this.#lastSeq, peerId, after, mode, limits, receiverCursor, suppressEchoes };
+    return buildPage(request, this.#stmt.scanLog.iterate(after) as IterableIterator<ItemRow>, (row) => this.#lostVersions(row));
   }
 
-  /**
-   * The versions a resolved state absorbed as conflict losers, from this node's history: the
-   * state's context covers each one, its value's context does not. Newest first, bounded in
-   * count and in total size (one item's worth).
-   */
-  #lostVersions(row: ItemRow): (LostVersion & { readonly dataJson: string | null; readonly vectorJson: string })[] {
-    const vector = parseVector(row.vector);
-    const valueVector = parseVector(row.value_vector!);
-    const lost: (LostVersion & { readonly dataJson: string | null; readonly vectorJson: string })[] = [];
-    const seen = new Set<string>();
-    let bytes = 0;
-    for (const loser of this.#stmt.conflictLosers.all(row.id) as HistoryRow[]) {
-      if (lost.length >= MAX_LOST_VERSIONS) break;
-      const absorbed = (vector[loser.node_id] ?? '') >= loser.hlc && (valueVector[loser.node_id] ?? '') < loser.hlc;
-      if (!absorbed || seen.has(loser.hlc)) continue;
-      bytes += loser.data?.length ?? 0;
-      if (bytes > this.#config.maxItemBytes) break;
-      seen.add(loser.hlc);
-      const data = loser.data === null ? null : (JSON.parse(loser.data) as JsonValue);
-      lost.push({ data, deleted: loser.deleted === 1, version: loser.version, hlc: loser.hlc, nodeId: loser.node_id, vector: parseVector(loser.vector), dataJson: loser.data, vectorJson: loser.vector });
-    }
-    return lost;
+  /** The conflict losers a resolved state absorbed, from this node's history (see {@link absorbedLosers}). */
+  #lostVersions(row: ItemRow): ValidatedLostVersion[] {
+    const losers = this.#stmt.conflictLosers.all(row.id) as HistoryRow[];
+    return absorbedLosers(parseVector(row.vector), parseVector(row.value_vector!), losers, this.#config.maxItemBytes);
   }
 
   #applyPage(peerId: string, page: ValidatedPage): Promise<LogCursor> {
@@ -835,38 +704,21 @@ export class SyncEngine implements SyncResponder {
       const started = performance.now();
       this.#assertOpen();
       const peer = this.#getPeer(peerId);
-      const startFresh = page.mode === 'full' && page.after === 0;
-      if (!startFresh) {
-        if (peer === undefined || peer.epoch !== page.epoch) {
-          throw new SyncProtocolError('epoch-mismatch', `no cursor for epoch ${page.epoch} of ${peerId}; a full resync is needed`, 'page.epoch');
-        }
-        if ((page.mode === 'full') !== (peer.resyncing === 1)) {
-          throw new SyncProtocolError('cursor-gap', `${page.mode} page does not continue the ${peer.resyncing === 1 ? 'full resync' : 'delta stream'} in progress`, 'page.mode');
-        }
-        if (page.after > peer.cursor) {
-          throw new SyncProtocolError('cursor-gap', `page starts after ${page.after} but only ${peer.cursor} was applied`, 'page.after');
-        }
-      }
-      const baseCursor = startFresh ? 0 : peer!.cursor;
-      // Full resync sweep needs to know which of our items the sender had received.
-      const sweepThrough = startFresh
-        ? page.receiverCursor !== null && page.receiverCursor.epoch === this.#epoch
-          ? Math.min(page.receiverCursor.seq, this.#lastSeq)
-          : 0
-        : peer!.sweep_through;
+      // A full resync's sweep needs to know which of our items the sender had received.
+      const { startFresh, baseCursor, sweepThrough } = pageStart(page, peer, peerId, this.#log);
       // Pages may overlap what is already applied (a pull and a push of the same range racing);
       // applying is idempotent, but skipping saves the work.
       const fresh = startFresh ? page.changes : page.changes.filter((c) => c.seq > baseCursor);
       this.#checkDrift(peerId, fresh);
-      if (fresh.length === 0 && page.mode === 'delta' && page.through <= baseCursor && !this.#acknowledges(page.receiverCursor, peer!)) {
+      if (fresh.length === 0 && page.mode === 'delta' && page.through <= baseCursor && !acknowledges(page.receiverCursor, peer!, this.#log)) {
         // An empty delta page at our cursor (a round with nothing new): nothing to write.
         return { epoch: page.epoch, seq: baseCursor, resyncing: false };
       }
 
       const locals = this.#localRows(fresh.map((c) => c.id));
-      const plans: Plan[] = fresh.map((change) => {
+      const plans: PlannedChange[] = fresh.map((change) => {
         const local = locals.get(change.id);
-        return { change, local, decision: local === undefined ? { kind: 'insert' } : decideMerge(rowToMergeState(local), changeToMergeState(change)) };
+        return { change, local, decision: decideChange(local, change) };
       });
       for (const plan of plans) {
         if (plan.decision.kind === 'conflict') plan.resolution = await this.#resolve(plan.local!, plan.change);
@@ -875,8 +727,7 @@ export class SyncEngine implements SyncResponder {
 
       const changedRows: ItemRow[] = [];
       const conflictRecords: ConflictRecord[] = [];
-      const resyncDone = page.mode === 'full' && !page.hasMore;
-      const newCursor = Math.max(baseCursor, page.through);
+      const { seq: newCursor, resyncing, resyncDone } = cursorAfterPage(page, baseCursor);
       let maxHlc: string | undefined;
       for (const change of fresh) {
         if (maxHlc === undefined || change.hlc > maxHlc) maxHlc = change.hlc;
@@ -896,7 +747,8 @@ export class SyncEngine implements SyncResponder {
           }
         }
         for (const plan of plans) {
-          this.#applyPlan(peerId, plan, changedRows, conflictRecords);
+          const outcome = planRemoteChange({ nodeId: this.#nodeId, peerId, ...plan });
+          this.#writeOutcome(peerId, plan.change.id, outcome, changedRows, conflictRecords);
           // After the plan: a losing value this node held itself is already in its history then.
           if (plan.change.lost !== undefined && plan.decision.kind !== 'skip' && plan.decision.kind !== 'insert') this.#logLostVersions(peerId, plan.change, conflictRecords);
         }
@@ -912,7 +764,7 @@ export class SyncEngine implements SyncResponder {
         if (page.receiverCursor !== null && page.receiverCursor.epoch === this.#epoch) {
           this.#stmt.setPeerAcked.run(this.#epoch, Math.min(page.receiverCursor.seq, this.#lastSeq), peerId);
         }
-        this.#stmt.setPeerCursor.run(page.epoch, newCursor, page.mode === 'full' && !resyncDone ? 1 : 0, resyncDone ? 0 : sweepThrough, peerId);
+        this.#stmt.setPeerCursor.run(page.epoch, newCursor, resyncing ? 1 : 0, resyncDone ? 0 : sweepThrough, peerId);
         this.#persistCounters();
       })();
 
@@ -923,18 +775,8 @@ export class SyncEngine implements SyncResponder {
       if (this.#events.has('page-applied')) {
         this.#events.emit('page-applied', { peerId, changes: fresh.length, itemsChanged: changedRows.length, durationMs: performance.now() - started });
       }
-      return { epoch: page.epoch, seq: newCursor, resyncing: page.mode === 'full' && !resyncDone };
+      return { epoch: page.epoch, seq: newCursor, resyncing };
     });
-  }
-
-  /** Whether a page's `receiverCursor` acknowledges our log otherwise than `peer` records. */
-  #acknowledges(receiverCursor: ChangePage['receiverCursor'], peer: PeerRow): boolean {
-    return receiverCursor !== null && receiverCursor.epoch === this.#epoch && this.#ackMoves(peer, receiverCursor.seq);
-  }
-
-  /** Whether a cursor at `seq` into our current epoch changes what `peer` records as acknowledged. */
-  #ackMoves(peer: PeerRow, seq: number): boolean {
-    return peer.acked_epoch !== this.#epoch || peer.acked !== Math.min(seq, this.#lastSeq);
   }
 
   #checkDrift(peerId: string, changes: readonly ValidatedChange[]): void {
@@ -954,98 +796,12 @@ export class SyncEngine implements SyncResponder {
     }
   }
 
-  #applyPlan(peerId: string, plan: Plan, changedRows: ItemRow[], conflicts: ConflictRecord[]): void {
-    const { change, local, decision } = plan;
-    const verbatim = (): NewState => ({
-      id: change.id,
-      type: change.type,
-      data: change.dataJson,
-      version: change.version,
-      hlc: change.hlc,
-      node_id: change.nodeId,
-      deleted: change.deleted ? 1 : 0,
-      vector: change.vectorJson,
-      value_vector: change.valueVectorJson,
-      origin: change.origin,
-      from_peer: peerId,
-    });
-    switch (decision.kind) {
-      case 'skip':
-        return;
-      case 'insert':
-        changedRows.push(this.#writeState(verbatim()));
-        return;
-      case 'adopt': {
-        // A resolution made on another replica may reach us before the losing value did: log
-        // the conflict here too, so every replica whose value lost it has it in its log.
-        const lost = decision.resolvedElsewhere;
-        this.#insertHistory(local!, lost === undefined ? 'superseded' : 'conflict-loser');
-        const written = this.#writeState(verbatim());
-        changedRows.push(written);
-        if (lost !== undefined) conflicts.push(this.#logConflict(local!.id, peerId, lost, 'remote', rowToItem(local!), changeToItem(change), rowToItem(written)));
-        return;
-      }
-      case 'keep-local':
-      case 'take-remote':
-      case 'tiebreak':
-      case 'conflict':
-        break;
-    }
-    const l = local!;
-    const joined = joinVectors(parseVector(l.vector), change.vector);
-    const joinedJson = JSON.stringify(joined);
-    const localKeeps = decision.kind === 'keep-local' || (decision.kind === 'tiebreak' && decision.winner === 'local');
-    const remoteTakes = decision.kind === 'take-remote' || (decision.kind === 'tiebreak' && decision.winner === 'remote');
-    let state: NewState;
-    let winner: 'local' | 'remote' | 'merged';
-    let rule: ConflictRule | undefined = decision.kind === 'tiebreak' ? 'tiebreak' : undefined;
-    let resultItem: SyncItem | undefined;
-    if (localKeeps || (decision.kind === 'conflict' && plan.resolution!.winner === 'local')) {
-      winner = 'local';
-      if (decision.kind === 'conflict') rule = plan.resolution!.rule;
-      state = { ...l, vector: joinedJson, value_vector: l.value_vector ?? (vectorsEqual(joined, parseVector(l.vector)) ? null : l.vector), origin: this.#nodeId, from_peer: null };
-      if (rule !== undefined) this.#insertHistory(verbatim(), 'conflict-loser');
-    } else if (remoteTakes || (decision.kind === 'conflict' && plan.resolution!.winner === 'remote')) {
-      winner = 'remote';
-      if (decision.kind === 'conflict') rule = plan.resolution!.rule;
-      const sameAsRemote = vectorsEqual(joined, change.vector);
-      state = sameAsRemote
-        ? verbatim()
-        : { ...verbatim(), vector: joinedJson, value_vector: change.valueVectorJson ?? change.vectorJson, origin: this.#nodeId, from_peer: null };
-      this.#insertHistory(l, rule === undefined ? 'superseded' : 'conflict-loser');
-    } else {
-      // A custom resolver produced a new value: it has seen both values.
-      const resolution = plan.resolution!;
-      winner = 'merged';
-      rule = 'custom';
-      resultItem = resolution.item;
-      const valueVector = joinVectors(rowToMergeState(l).valueVector, change.valueVector ?? change.vector);
-      state = {
-        id: l.id,
-        type: resolution.item.type,
-        data: resolution.dataJson,
-        version: resolution.item.version,
-        hlc: resolution.item.hlc,
-        node_id: resolution.item.nodeId,
-        deleted: resolution.item.deleted ? 1 : 0,
-        vector: joinedJson,
-        value_vector: vectorsEqual(valueVector, joined) ? null : JSON.stringify(valueVector),
-        origin: this.#nodeId,
-        from_peer: null,
-      };
-      this.#insertHistory(l, 'conflict-loser');
-      this.#insertHistory(verbatim(), 'conflict-loser');
-    }
-    // An equal-context tie-break the local side wins changes nothing here.
-    const unchanged = winner === 'local' && state.vector === l.vector && state.value_vector === l.value_vector;
-    const written = unchanged ? l : this.#writeState(state);
-    if (!unchanged) changedRows.push(written);
-    if (rule !== undefined) {
-      const localItem = rowToItem(l);
-      const remoteItem = changeToItem(change);
-      const result = resultItem ?? rowToItem(written);
-      conflicts.push(this.#logConflict(l.id, peerId, rule, winner, localItem, remoteItem, { ...result, vector: parseVector(written.vector) }));
-    }
+  /** Writes one planned remote change: its history entries, its new state, its conflict. */
+  #writeOutcome(peerId: string, itemId: string, outcome: ChangeOutcome, changedRows: ItemRow[], conflicts: ConflictRecord[]): void {
+    for (const { state, reason } of outcome.history) this.#insertHistory(state, reason);
+    if (outcome.state !== undefined) changedRows.push(this.#writeState(outcome.state));
+    const conflict = outcome.conflict;
+    if (conflict !== undefined) conflicts.push(this.#logConflict(itemId, peerId, conflict.rule, conflict.winner, conflict.local, conflict.remote, conflict.result));
   }
 
   /**
@@ -1056,15 +812,12 @@ export class SyncEngine implements SyncResponder {
    * Only for items this node already held: a node that first sees an item gets no old conflicts.
    */
   #logLostVersions(peerId: string, change: ValidatedChange, conflicts: ConflictRecord[]): void {
-    const winner = changeToMergeState(change);
+    const alreadyLogged = (hlc: string): boolean => this.#stmt.hasConflictLoser.get(change.id, hlc) !== undefined;
+    const records = unloggedLostVersions(change, alreadyLogged);
+    if (records.length === 0) return;
     const winnerItem = changeToItem(change);
-    for (const version of change.lost!) {
-      if (this.#stmt.hasConflictLoser.get(change.id, version.hlc) !== undefined) continue;
-      const row = { id: change.id, type: change.type, data: version.dataJson, version: version.version, hlc: version.hlc, node_id: version.nodeId, deleted: version.deleted ? 1 : 0, vector: version.vectorJson };
+    for (const { row, rule } of records) {
       this.#insertHistory(row, 'conflict-loser');
-      const loser: MergeState = { hlc: version.hlc, nodeId: version.nodeId, version: version.version, deleted: version.deleted, dataJson: version.dataJson, vector: version.vector, valueVector: version.vector };
-      const byDefault = defaultConflictWinner(loser, winner);
-      const rule = byDefault.winner === 'remote' ? byDefault.rule : 'custom';
       conflicts.push(this.#logConflict(change.id, peerId, rule, 'remote', rowToItem(row), winnerItem, winnerItem));
     }
   }
@@ -1079,87 +832,14 @@ export class SyncEngine implements SyncResponder {
     }
   }
 
-  async #resolve(local: ItemRow, change: ValidatedChange): Promise<NonNullable<Plan['resolution']>> {
-    const localItem = rowToItem(local);
-    const remoteItem = changeToItem(change);
-    const overridden = this.resolveConflict !== SyncEngine.prototype.resolveConflict;
-    if (this.#customResolver === undefined && !overridden) {
-      const { winner, rule } = defaultConflictWinner(rowToMergeState(local), changeToMergeState(change));
-      return { item: winner === 'local' ? localItem : remoteItem, dataJson: winner === 'local' ? local.data : change.dataJson, winner, rule };
-    }
-    let result: unknown;
-    try {
-      result =
-        this.#customResolver !== undefined
-          ? await this.#customResolver(localItem, remoteItem, { nodeId: this.#nodeId, defaultResolve: (l, r) => this.#defaultResolve(l, r) })
-          : await this.resolveConflict(localItem, remoteItem);
-    } catch (error) {
-      if (error instanceof ConflictResolutionError) throw error;
-      throw new ConflictResolutionError(local.id, `the resolver threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    if (result === localItem || result === remoteItem) {
-      const winner = result === localItem ? 'local' : 'remote';
-      const rule = localItem.deleted !== remoteItem.deleted ? 'delete-wins' : 'lww';
-      const isDefault = this.#defaultResolve(localItem, remoteItem) === result;
-      return { item: result as SyncItem, dataJson: winner === 'local' ? local.data : change.dataJson, winner, rule: isDefault ? rule : 'custom' };
-    }
-    const item = this.#validateResolution(result, localItem, remoteItem);
-    const dataJson = item.deleted ? null : JSON.stringify(item.data);
-    const sameAs = (other: SyncItem, otherJson: string | null): boolean =>
-      item.hlc === other.hlc && item.nodeId === other.nodeId && item.version === other.version && item.deleted === other.deleted && item.type === other.type && dataJson === otherJson;
-    if (sameAs(localItem, local.data)) return { item: localItem, dataJson: local.data, winner: 'local', rule: 'custom' };
-    if (sameAs(remoteItem, change.dataJson)) return { item: remoteItem, dataJson: change.dataJson, winner: 'remote', rule: 'custom' };
-    return { item, dataJson, winner: 'merged', rule: 'custom' };
-  }
-
-  #validateResolution(result: unknown, local: SyncItem, remote: SyncItem): SyncItem {
-    const fail = (message: string): never => {
-      throw new ConflictResolutionError(local.id, message);
-    };
-    if (typeof result !== 'object' || result === null) fail('expected an item object');
-    const r = result as Record<string, unknown>;
-    if (r.id !== local.id) fail(`id must stay ${JSON.stringify(local.id)}`);
-    if (typeof r.type !== 'string' || r.type.length === 0 || r.type.length > MAX_TYPE_LENGTH) fail('type must be a non-empty string');
-    if (typeof r.deleted !== 'boolean') fail('deleted must be a boolean');
-    if (r.deleted === true && r.data !== null) fail('a deleted item has data null');
-    if (r.deleted === false) {
-      if (r.data === null || r.data === undefined) fail('data must be a JSON value (not null) for a live item');
-      try {
-        encodeData(r.data, 'data', this.#config.maxItemBytes);
-      } catch (error) {
-        fail(error instanceof Error ? error.message : String(error));
-      }
-    }
-    const minVersion = Math.max(local.version, remote.version);
-    if (typeof r.version !== 'number' || !Number.isSafeInteger(r.version) || r.version < minVersion) fail(`version must be an integer >= ${minVersion}`);
-    if (!isValidHlc(r.hlc)) fail('hlc must be an HLC timestamp');
-    const maxHlc = local.hlc > remote.hlc ? local.hlc : remote.hlc;
-    if ((r.hlc as string) < maxHlc) fail(`hlc must be at least the newer of the two versions (${maxHlc})`);
-    if (this.#clock.excessDriftMs(decodeHlc(r.hlc)!) !== undefined) fail('hlc is too far in the future');
-    if (!isValidNodeId(r.nodeId)) fail('nodeId must be a node id');
-    return {
-      id: local.id,
-      type: r.type as string,
-      data: r.deleted === true ? null : (r.data as JsonValue),
-      version: r.version as number,
-      hlc: r.hlc as string,
-      nodeId: r.nodeId as string,
-      deleted: r.deleted as boolean,
-      vector: joinVectors(local.vector, remote.vector),
-    };
-  }
-
-  #defaultResolve(local: SyncItem, remote: SyncItem): SyncItem {
-    const toState = (item: SyncItem): MergeState => ({
-      hlc: item.hlc,
-      nodeId: item.nodeId,
-      version: item.version,
-      deleted: item.deleted,
-      dataJson: item.deleted ? null : JSON.stringify(item.data),
-      vector: item.vector,
-      valueVector: item.vector,
+  #resolve(local: ItemRow, change: ValidatedChange): Promise<Resolution> {
+    const localSide = { item: rowToItem(local), state: rowToMergeState(local), dataJson: local.data };
+    const remoteSide = { item: changeToItem(change), state: changeToMergeState(change), dataJson: change.dataJson };
+    return resolveConflict(this.#resolver, localSide, remoteSide, {
+      context: { nodeId: this.#nodeId, defaultResolve },
+      maxItemBytes: this.#config.maxItemBytes,
+      isTooFarAhead: (hlc) => this.#clock.excessDriftMs(decodeHlc(hlc)!) !== undefined,
     });
-    return defaultConflictWinner(toState(local), toState(remote)).winner === 'local' ? local : remote;
   }
 
   // ---------------------------------------------------------------- internals: rows
@@ -1206,7 +886,7 @@ export class SyncEngine implements SyncResponder {
     return row;
   }
 
-  #insertHistory(row: Pick<ItemRow, 'id' | 'type' | 'data' | 'version' | 'hlc' | 'node_id' | 'deleted' | 'vector'>, reason: HistoryReason): void {
+  #insertHistory(row: HistoryState, reason: HistoryReason): void {
     this.#stmt.insertHistory.run(row.id, row.type, row.data, row.version, row.hlc, row.node_id, row.deleted, row.vector, reason, this.#clock.wallMicros());
   }
 
@@ -1241,62 +921,12 @@ export class SyncEngine implements SyncResponder {
 
   #peerStatus(row: PeerRow): PeerStatus {
     const acked = row.acked_epoch === this.#epoch ? row.acked : 0;
-    const pending = (this.#stmt.countPending.get(acked, row.peer_id, row.peer_id) as { n: number }).n;
-    return {
-      peerId: row.peer_id,
-      epoch: row.epoch,
-      cursor: row.cursor,
-      resyncing: row.resyncing === 1,
-      pendingChanges: pending,
-      lastAttemptAt: microsToDate(row.last_attempt),
-      lastSuccessAt: microsToDate(row.last_success),
-      lastError:
-        row.last_error_code === null ? null : { code: row.last_error_code, message: row.last_error ?? '', at: microsToDate(row.last_error_at)! },
-    };
+    return peerStatus(row, (this.#stmt.countPending.get(acked, row.peer_id, row.peer_id) as { n: number }).n);
   }
 
-  #historyEntry(row: HistoryRow): HistoryEntry {
-    return {
-      historyId: row.id,
-      item: rowToItem({ ...row, id: row.item_id }),
-      reason: row.reason as HistoryReason,
-      recordedAt: new Date(row.recorded_at / 1000),
-    };
-  }
-
-  #conflictRecord(row: ConflictRow): ConflictRecord {
-    return {
-      id: row.id,
-      itemId: row.item_id,
-      peerId: row.peer_id,
-      rule: row.rule as ConflictRule,
-      winner: row.winner as ConflictRecord['winner'],
-      local: JSON.parse(row.local) as SyncItem,
-      remote: JSON.parse(row.remote) as SyncItem,
-      result: JSON.parse(row.result) as SyncItem,
-      detectedAt: new Date(row.detected_at / 1000),
-      acknowledgedAt: microsToDate(row.acknowledged_at),
-    };
-  }
-
-  #checkId(id: unknown): string {
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-      throw new SyncError('invalid-argument', `item id must be a string of 1–${MAX_ID_LENGTH} characters`);
-    }
-    return id;
-  }
-
-  #checkType(type: unknown): string {
-    if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH) {
-      throw new SyncError('invalid-argument', `item type must be a string of 1–${MAX_TYPE_LENGTH} characters`);
-    }
-    return type;
-  }
-
-  #checkLimit(limit: number | undefined): number {
-    if (limit === undefined) return 100;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new SyncError('invalid-argument', 'limit must be an integer from 1 to 1000');
-    return limit;
+  /** Where this node's change log stands, for the cursor rules. */
+  get #log(): LogState {
+    return { epoch: this.#epoch, lastSeq: this.#lastSeq, gcSeq: this.#gcSeq };
   }
 
   #assertOpen(): void {

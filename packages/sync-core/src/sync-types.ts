@@ -2,30 +2,7 @@ import type { LogCursor, PageLimits } from './messages.js';
 import type { ConflictRule } from './resolution.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { JsonValue, SyncItem } from './sync-item.js';
-
-/**
- * A conflict resolver: given two concurrent versions of one item (neither has seen the other),
- * returns the version to keep: `local`, `remote`, or a new merged item. Its result is
- * validated ({@link ConflictResolutionError} otherwise). The engine computes the merged
- * item's causal context itself.
- *
- * For every replica to end identical, a resolver should be deterministic. If two nodes
- * resolve the same conflict differently, the engine still converges: the two results meet as
- * equal-context states and the default rule picks one (logged as `tiebreak`).
- */
-export type ConflictResolver = (
-  local: SyncItem,
-  remote: SyncItem,
-  context: ConflictResolverContext,
-) => SyncItem | Promise<SyncItem>;
-
-/** What a {@link ConflictResolver} function option receives besides the two versions. */
-export interface ConflictResolverContext {
-  /** This node's id. */
-  readonly nodeId: string;
-  /** The built-in rule (deletion wins, else greater (HLC, node id)); returns `local` or `remote`. */
-  readonly defaultResolve: (local: SyncItem, remote: SyncItem) => SyncItem;
-}
+import type { ConflictResolver, ConflictResolverFunction } from './merge/conflict-resolver.js';
 
 /** Construction config of {@link SyncEngine}. */
 export interface SyncEngineConfig {
@@ -67,8 +44,13 @@ export interface SyncEngineConfig {
   readonly cacheSizeKiB?: number | undefined;
   /** Wall clock in microseconds since the epoch. Injected for tests; default: the system clock. */
   readonly wallClockMicros?: (() => number) | undefined;
-  /** Conflict resolver used instead of {@link SyncEngine.resolveConflict}. */
-  readonly resolveConflict?: ConflictResolver | undefined;
+  /**
+   * Decides true conflicts (default: {@link lastWriteWins}). A subclass overriding
+   * {@link SyncEngine.resolveConflict} is adapted onto this when the option is not given.
+   */
+  readonly resolver?: ConflictResolver | undefined;
+  /** The function form of `resolver` (give one or the other): `{ resolver: { resolve: fn } }`. */
+  readonly resolveConflict?: ConflictResolverFunction | undefined;
 }
 
 /** Input of {@link SyncEngine.put}. */

@@ -52,15 +52,17 @@ const seen = { conflicts: 0, deletedItems: 0, rules: new Set<string>() };
  * A deliberately non-commutative merge (local first): two replicas resolving the same conflict
  * get different results, which the engine must still reconcile.
  */
-const concatenate: ConflictResolver = (local, remote, { defaultResolve, nodeId }) => {
-  if (local.deleted || remote.deleted) return defaultResolve(local, remote);
-  return {
-    ...local,
-    data: { merged: [local.data, remote.data] },
-    version: Math.max(local.version, remote.version) + 1,
-    hlc: local.hlc > remote.hlc ? local.hlc : remote.hlc,
-    nodeId,
-  };
+const concatenate: ConflictResolver = {
+  resolve(local, remote, { defaultResolve, nodeId }) {
+    if (local.deleted || remote.deleted) return defaultResolve(local, remote);
+    return {
+      ...local,
+      data: { merged: [local.data, remote.data] },
+      version: Math.max(local.version, remote.version) + 1,
+      hlc: local.hlc > remote.hlc ? local.hlc : remote.hlc,
+      nodeId,
+    };
+  },
 };
 
 async function run(input: { replicas: number; skewsMs: number[]; ops: Op[] }, resolver?: ConflictResolver): Promise<void> {
@@ -68,7 +70,7 @@ async function run(input: { replicas: number; skewsMs: number[]; ops: Op[] }, re
   const replicas = new Replicas();
   try {
     const engines: SyncEngine[] = input.skewsMs.map((skew, i) =>
-      replicas.open(`r${i}`, { wallClockMicros: time.clock(skew), maxClockDriftMs: 60_000, pageMaxChanges: 2, resolveConflict: resolver }),
+      replicas.open(`r${i}`, { wallClockMicros: time.clock(skew), maxClockDriftMs: 60_000, pageMaxChanges: 2, resolver }),
     );
     const writes: Write[] = [];
     let groups: readonly number[] | undefined;

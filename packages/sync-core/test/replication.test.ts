@@ -1,6 +1,19 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ClockDriftError, SyncEngine, SyncError, type ConflictRecord, type ItemChangedEvent, type PageAppliedEvent, type SyncItem } from '../src/index.js';
+import {
+  ClockDriftError,
+  defaultResolve,
+  lastWriteWins,
+  SyncEngine,
+  SyncError,
+  type ConflictResolver,
+  type ConflictResolverContext,
+  type ConflictRecord,
+  type ItemChangedEvent,
+  type PageAppliedEvent,
+  type SyncEngineConfig,
+  type SyncItem,
+} from '../src/index.js';
 import { allItems, freshReplicasPerTest } from './helpers.js';
 
 const fresh = freshReplicasPerTest();
@@ -483,6 +496,37 @@ describe('SyncEngine custom conflict resolution', () => {
     expect(calls).toEqual(['doc']);
     expect((await a.get('doc'))?.data).toBe('b');
     expect((await a.conflicts())[0]?.rule).toBe('lww');
+  });
+
+  it('takes a ConflictResolver object, which wins over an overridden method; refuses a bad one', async () => {
+    // A resolver object keeps its own state: here, the items it merged.
+    class Concatenating implements ConflictResolver {
+      readonly merged: string[] = [];
+      resolve(local: SyncItem, remote: SyncItem, context: ConflictResolverContext): SyncItem {
+        if (local.deleted || remote.deleted) return context.defaultResolve(local, remote);
+        this.merged.push(local.id);
+        return { ...local, data: `${String(local.data)}+${String(remote.data)}`, version: Math.max(local.version, remote.version) + 1, hlc: remote.hlc > local.hlc ? remote.hlc : local.hlc, nodeId: context.nodeId };
+      }
+    }
+    const resolver = new Concatenating();
+    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), resolver }, DocumentMergingEngine);
+    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock(), resolver: lastWriteWins });
+    await a.put({ id: 'doc', type: 'document', data: { content: 'base' } });
+    await fresh.replicas.sync(b, a);
+    await a.put({ id: 'doc', type: 'document', data: 'a' });
+    fresh.time.advanceMs(1);
+    await b.put({ id: 'doc', type: 'document', data: 'b' });
+    await fresh.replicas.sync(a, b);
+    expect(resolver.merged).toEqual(['doc']);
+    expect((await a.get('doc'))?.data).toBe('a+b');
+    expect((await a.conflicts())[0]).toMatchObject({ rule: 'custom', winner: 'merged' });
+    // b resolves with the built-in rule: it adopts a's merge, which saw both values.
+    expect((await b.get('doc'))?.data).toBe('a+b');
+
+    const open = (config: Partial<SyncEngineConfig>): SyncEngine => new SyncEngine({ database: ':memory:', ...config });
+    expect(() => open({ resolver: { resolve: defaultResolve }, resolveConflict: defaultResolve })).toThrow(/either resolver or resolveConflict/);
+    expect(() => open({ resolver: {} as ConflictResolver })).toThrow(/resolver must be an object with a resolve/);
+    expect(() => open({ resolveConflict: 'lww' as never })).toThrow(/resolveConflict must be a function/);
   });
 });
 
