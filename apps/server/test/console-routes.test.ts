@@ -8,6 +8,7 @@ import { createApp } from '../src/app.js';
 import { ModelHost } from '../src/model-host.js';
 import type { AppEnv } from '../src/request-scope.js';
 import { FakeEngine } from './fake-engine.js';
+import { assertSchema } from './sync/published-schema.js';
 import { json, testApp } from './test-app.js';
 
 const built = mkdtempSync(join(tmpdir(), 'trosyn-console-dist-'));
@@ -71,6 +72,7 @@ describe('admin routes', () => {
       model: { status: 'loaded', chat_format: 'JinjaTemplate' },
       access: { admin_key_configured: true, api_key_configured: false },
     });
+    assertSchema('AdminNode', body);
     expect(Date.now() - Date.parse(body.started_at)).toBeGreaterThanOrEqual(4900);
     expect((await app.request('/api/v1/admin/node')).status).toBe(401);
   });
@@ -81,6 +83,7 @@ describe('admin routes', () => {
     await app.request('/health', { headers: { 'x-trosyn-client': 'console' } });
     await app.request('/v1/nowhere', { headers: bearer });
     const body = await json(await app.request('/api/v1/admin/requests', { headers: bearer }));
+    assertSchema('RecentRequestList', body);
     const listed = body.data.map((entry: { method: string; path: string; status: number }) => `${entry.method} ${entry.path} ${entry.status}`);
     expect(listed).toEqual(['GET /v1/nowhere 404', 'POST /v1/chat/completions 200']);
     expect(body.data[1]).toMatchObject({ object: 'request', outcome: null, prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) });

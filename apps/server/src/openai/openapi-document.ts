@@ -11,6 +11,7 @@ import {
   modelListSchema,
   modelSchema,
 } from './schemas/response-schemas.js';
+import { adminNodeSchema, adminPaths, adminSecurityScheme, recentRequestListSchema } from '../routes/admin-openapi.js';
 import { dataApiPaths, dataApiSchemas, dataApiTags } from '../routes/data-api/data-api-openapi.js';
 import { responsesPaths, responsesSchemas } from './responses/responses-openapi.js';
 
@@ -77,7 +78,7 @@ export function createOpenApiDocument(version: string): object {
         'The data API (`/api/v1`) reads and writes the replicated store that LAN sync keeps identical on every node.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    tags: [{ name: 'OpenAI', description: 'The OpenAI-compatible endpoints.' }, { name: 'Node', description: 'Node status.' }, ...dataApiTags],
+    tags: [{ name: 'OpenAI', description: 'The OpenAI-compatible endpoints.' }, { name: 'Node', description: 'Node status.' }, ...dataApiTags, { name: 'Admin', description: "The operator's routes (the console reads them)." }],
     paths: {
       '/v1/chat/completions': generation('Create a chat completion', 'CreateChatCompletionRequest', 'CreateChatCompletionResponse', 'CreateChatCompletionStreamResponse'),
       '/v1/completions': generation('Create a text completion', 'CreateCompletionRequest', 'CreateCompletionResponse', 'CreateCompletionResponse'),
@@ -110,9 +111,10 @@ export function createOpenApiDocument(version: string): object {
         get: { summary: 'Node health', tags: ['Node'], responses: { '200': { description: 'Always 200 while the process serves; see `status`.', content: json('Health') } } },
       },
       ...dataApiPaths(),
+      ...adminPaths(),
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Only when `TROSYN_API_KEY` is set.' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Only when `TROSYN_API_KEY` is set.' }, adminKey: adminSecurityScheme },
       schemas: {
         CreateChatCompletionRequest: chatCompletionRequestSchema,
         CreateChatCompletionResponse: chatCompletionResponseSchema,
@@ -127,6 +129,8 @@ export function createOpenApiDocument(version: string): object {
         ...responsesSchemas,
         Health: { ...healthResponseSchema, properties: { ...healthResponseSchema.properties, sync: ref('SyncHealth') } },
         ...dataApiSchemas,
+        AdminNode: adminNodeSchema,
+        RecentRequestList: recentRequestListSchema,
       },
     },
   };

@@ -192,6 +192,12 @@ export const healthResponseSchema = {
         id: { type: 'string' },
         hint: { type: 'string' },
         message: { type: 'string' },
+        download: {
+          type: ['object', 'null'],
+          description: 'While `loading` a model URI (`hf:…`, `https://…`): how far its download has come; null when nothing downloads.',
+          required: ['downloaded_bytes', 'total_bytes'],
+          properties: { downloaded_bytes: { type: 'integer' }, total_bytes: { type: 'integer' } },
+        },
       },
     },
     uptime_seconds: { type: 'number' },
