@@ -13,19 +13,20 @@
 //
 // Environment: BENCH_MODEL (default stories260K.gguf from TROSYN_TEST_MODELS_DIR, ../shared/models
 // or models/: at ~0.4 ms per token any per-token cost shows), BENCH_METRICS_REPS (runs per side,
-// default 15), BENCH_TOKENS (default 128), BENCH_METRICS_WRITES (writes per pair, default 100).
+// default 21), BENCH_TOKENS (default 256), BENCH_METRICS_WRITES (writes per pair, default 100).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type * as ServerModule from '../src/index.js';
 
 const serverDir = path.resolve(import.meta.dirname, '..');
 const repoRoot = path.resolve(serverDir, '..', '..');
 const mainJs = path.join(serverDir, 'dist', 'main.js');
-const REPS = Number(process.env['BENCH_METRICS_REPS'] ?? 15);
-const TOKENS = Number(process.env['BENCH_TOKENS'] ?? 128);
+const REPS = Number(process.env['BENCH_METRICS_REPS'] ?? 21);
+const TOKENS = Number(process.env['BENCH_TOKENS'] ?? 256);
 const WRITES = Number(process.env['BENCH_METRICS_WRITES'] ?? 100);
 const SCRAPE_MS = Number(process.env['BENCH_METRICS_SCRAPE_MS'] ?? 1000);
 const TIMEOUT_MS = 10 * 60_000;
@@ -110,6 +111,12 @@ const median = (values: readonly number[]): number => {
 };
 const fmt = (value: number, digits = 1): string => value.toFixed(digits);
 const cost = (off: number, on: number, lowerIsBetter: boolean): string => `${fmt(((lowerIsBetter ? on - off : off - on) / off) * 100, 2)} %`;
+// The median of the on/off ratios of neighbouring runs: a load that drifts during the run hits
+// both runs of a pair alike, so this is steadier than the ratio of the two medians.
+const pairedCost = (pairs: readonly (readonly [on: number, off: number])[], lowerIsBetter: boolean): string => {
+  const ratio = median(pairs.map(([on, off]) => on / off));
+  return `${fmt((lowerIsBetter ? ratio - 1 : 1 - ratio) * 100, 2)} %`;
+};
 
 // utime + stime of a process, all threads, from /proc (clock ticks of 10 ms).
 function processCpuMs(pid: number): number {
@@ -126,16 +133,17 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 
 }
 
 /** Scrapes the metrics-on nodes every SCRAPE_MS, as a Prometheus server would, until stopped. */
-function scrapeEvery(nodes: readonly Node[]): () => Promise<number> {
-  let scrapes = 0;
+function scrapeEvery(nodes: readonly Node[]): () => Promise<string> {
+  const times: number[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
       for (const node of nodes) {
+        const started = performance.now();
         const response = await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
         if (response.status !== 200) throw new Error(`${node.name}: /metrics → ${response.status}`);
         await response.text();
-        scrapes += 1;
+        times.push(performance.now() - started);
       }
       await sleep(SCRAPE_MS);
     }
@@ -143,7 +151,7 @@ function scrapeEvery(nodes: readonly Node[]): () => Promise<number> {
   return async () => {
     running = false;
     await loop;
-    return scrapes;
+    return `${times.length} scrapes of the metrics-on node(s), ${fmt(median(times), 2)} ms each (median)`;
   };
 }
 
@@ -189,6 +197,7 @@ async function streamedTokens(modelPath: string): Promise<void> {
   const stopScraping = scrapeEvery([on]);
   const runs = { on: [] as StreamRun[], off: [] as StreamRun[] };
   const cpuMs = { on: 0, off: 0 };
+  const rate = (run: StreamRun): number => (run.tokens * 1000) / run.ms;
   for (let rep = 0; rep < REPS; rep++) {
     // Alternate which side goes first; each side sees each prompt once (no KV-cache reuse across sides' runs).
     const order = rep % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
@@ -200,14 +209,16 @@ async function streamedTokens(modelPath: string): Promise<void> {
     }
   }
   const scrapes = await stopScraping();
-  const tokensPerSecond = (side: 'on' | 'off') => median(runs[side].map((run) => (run.tokens * 1000) / run.ms));
+  const tokensPerSecond = (side: 'on' | 'off') => median(runs[side].map(rate));
   const cpuPerToken = (side: 'on' | 'off') => cpuMs[side] / runs[side].reduce((sum, run) => sum + run.tokens, 0);
-  console.log(`\nstreamed completions, ${path.basename(modelPath)}, ${TOKENS} tokens, ${REPS} runs per side, interleaved (medians); ${scrapes} scrapes of the metrics-on node`);
+  console.log(`\nstreamed completions, ${path.basename(modelPath)}, ${TOKENS} tokens, ${REPS} runs per side, interleaved (medians); ${scrapes}`);
   console.log('| server | tokens/s | server CPU ms per token |');
   console.log('|---|---:|---:|');
   console.log(`| TROSYN_METRICS=false | ${fmt(tokensPerSecond('off'))} | ${fmt(cpuPerToken('off'), 3)} |`);
   console.log(`| TROSYN_METRICS=true | ${fmt(tokensPerSecond('on'))} | ${fmt(cpuPerToken('on'), 3)} |`);
-  console.log(`| cost of metrics | ${cost(tokensPerSecond('off'), tokensPerSecond('on'), false)} | ${cost(cpuPerToken('off'), cpuPerToken('on'), true)} |`);
+  console.log(`| cost of metrics (ratio of medians) | ${cost(tokensPerSecond('off'), tokensPerSecond('on'), false)} | ${cost(cpuPerToken('off'), cpuPerToken('on'), true)} |`);
+  const pairs = runs.on.map((run, index) => [rate(run), rate(runs.off[index]!)] as const);
+  console.log(`| cost of metrics (median of paired runs) | ${pairedCost(pairs, false)} | |`);
   await Promise.all([stop(on), stop(off)]);
 }
 
@@ -271,9 +282,9 @@ async function livePair(label: 'on' | 'off'): Promise<{ a: Node; b: Node }> {
   const metrics = { TROSYN_METRICS: label === 'on' ? 'true' : 'false' };
   const a = await startNode(`a-${label}`, { ...sync, ...metrics, LAN_SYNC_NODE_ID: `bench-a-${label}` });
   const b = await startNode(`b-${label}`, { ...sync, ...metrics, LAN_SYNC_NODE_ID: `bench-b-${label}`, LAN_SYNC_PEERS: `127.0.0.1:${a.syncPort}` });
-  // Both directions authenticated and synced once, so every write below is a live push.
+  // B's first round with A; A's own handshake back to B comes with its first push (the warm-up writes).
   await waitFor(`${label} pair to sync`, async () => {
-    const status = (await (await fetch(`${a.url}/api/v1/sync/status`)).json()) as { peers: { last_sync_at: string | null; state: string }[] };
+    const status = (await (await fetch(`${b.url}/api/v1/sync/status`)).json()) as { peers: { last_sync_at: string | null; state: string }[] };
     return status.peers.some((peer) => peer.state === 'idle' && peer.last_sync_at !== null);
   });
   return { a, b };
@@ -282,28 +293,35 @@ async function livePair(label: 'on' | 'off'): Promise<{ a: Node; b: Node }> {
 async function liveWrites(): Promise<void> {
   const pairs = { on: await livePair('on'), off: await livePair('off') };
   const feeds = { on: await openChangeFeed(pairs.on.b.url), off: await openChangeFeed(pairs.off.b.url) };
-  const stopScraping = scrapeEvery([pairs.on.a, pairs.on.b]);
-  const latencies = { on: [] as number[], off: [] as number[] };
-  for (let write = 0; write < 2 * WRITES; write++) {
-    await sleep(20);
-    const side = (write % 4 === 0 || write % 4 === 3 ? 'on' : 'off') as 'on' | 'off'; // on, off, off, on, …
-    const id = `live-${write}-${randomBytes(4).toString('hex')}`;
+  const write = async (side: 'on' | 'off', id: string, n: number): Promise<number> => {
     const started = performance.now();
     const seen = feeds[side].next(id);
-    const status = await post(`${pairs[side].a.url}/api/v1/items`, { id, type: 'live', data: { n: write, text: randomBytes(496).toString('hex') } });
+    const status = await post(`${pairs[side].a.url}/api/v1/items`, { id, type: 'live', data: { n, text: randomBytes(496).toString('hex') } });
     if (status !== 201) throw new Error(`POST → ${status}`);
     await seen;
-    latencies[side].push(performance.now() - started);
+    return performance.now() - started;
+  };
+  // Warm-up, not counted: A's handshake to B, sync streams, JIT.
+  for (let n = 0; n < 10; n++) for (const side of ['on', 'off'] as const) await write(side, `warm-${side}-${n}`, n);
+  const stopScraping = scrapeEvery([pairs.on.a, pairs.on.b]);
+  const latencies = { on: [] as number[], off: [] as number[] };
+  for (let n = 0; n < 2 * WRITES; n++) {
+    await sleep(20);
+    const side = n % 4 === 0 || n % 4 === 3 ? 'on' : 'off'; // on, off, off, on, …
+    latencies[side].push(await write(side, `live-${n}-${randomBytes(4).toString('hex')}`, n));
   }
   const scrapes = await stopScraping();
   for (const feed of Object.values(feeds)) feed.close();
-  console.log(`\nLAN live write: a write on A until its event arrives on B's change feed, ${WRITES} per pair, interleaved (medians); ${scrapes} scrapes of the metrics-on nodes`);
+  console.log(`\nLAN live write: a write on A until its event arrives on B's change feed, ${WRITES} per pair, interleaved (medians); ${scrapes}`);
   console.log('| pair | median ms | p90 ms |');
   console.log('|---|---:|---:|');
   const p90 = (values: readonly number[]) => [...values].sort((x, y) => x - y)[Math.min(values.length - 1, Math.floor(values.length * 0.9))]!;
   console.log(`| TROSYN_METRICS=false | ${fmt(median(latencies.off), 2)} | ${fmt(p90(latencies.off), 2)} |`);
   console.log(`| TROSYN_METRICS=true | ${fmt(median(latencies.on), 2)} | ${fmt(p90(latencies.on), 2)} |`);
-  console.log(`| cost of metrics | ${cost(median(latencies.off), median(latencies.on), true)} | |`);
+  console.log(`| cost of metrics (ratio of medians) | ${cost(median(latencies.off), median(latencies.on), true)} | |`);
+  // Writes go on, off, off, on, …: each `on` write is paired with its neighbour.
+  const paired = latencies.on.map((on, index) => [on, latencies.off[index]!] as const);
+  console.log(`| cost of metrics (median of paired writes) | ${pairedCost(paired, true)} | |`);
   await Promise.all([pairs.on.a, pairs.on.b, pairs.off.a, pairs.off.b].map(stop));
 }
 
@@ -319,11 +337,73 @@ function killAll(): void {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * The metrics' own work per event, in this process (CPU time, so hardly affected by other load):
+ * what the on/off figures above cannot resolve on a busy machine.
+ */
+async function workPerEvent(): Promise<void> {
+  // The built app (this script runs with Node's type stripping, which cannot load `src/`).
+  const { createNodeMetrics, ModelHost } = (await import(path.join(serverDir, 'dist', 'index.js'))) as typeof ServerModule;
+  const listeners = new Map<string, ((event: never) => void)[]>();
+  const on = (name: string, listener: (event: never) => void): (() => void) => {
+    listeners.set(name, [...(listeners.get(name) ?? []), listener]);
+    return () => undefined;
+  };
+  const emit = (name: string, event: unknown): void => {
+    for (const listener of listeners.get(name) ?? []) listener(event as never);
+  };
+  const info = { id: 'bench', path: '/bench.gguf', architecture: 'llama', parameterCount: 1, quantization: 'Q4_K_M', trainedContextLength: 2048, contextSize: 2048, hasChatTemplate: true, fileSizeBytes: 1, loadedAt: new Date() };
+  const engine = {
+    info, on, stats: () => ({ slots: 4, slotsInUse: 1, queueDepth: 0, maxQueue: 32 }),
+    complete: () => Promise.reject(new Error('unused')), chat: () => Promise.reject(new Error('unused')),
+    streamComplete: () => [], streamChat: () => [], dispose: () => Promise.resolve(),
+  };
+  const peer = (id: string) => ({ peer_id: id, name: id, address: '10.0.0.2:5000', state: 'idle', source: 'static' as const, authenticated: true, cursor: 10, pending_changes: 0, last_sync_at: new Date().toISOString(), last_error: null, next_attempt_at: null });
+  const status = { object: 'sync.status' as const, node_id: 'a', node_name: 'a', enabled: true, disabled_reason: null, epoch: 'e', last_seq: 10, port: 5000, peers: [peer('b'), peer('c')] };
+  const metrics = createNodeMetrics({
+    model: ModelHost.fromEngine(engine as never),
+    sync: { engine: { on } as never, events: { on: (listener) => on('runtime', listener as never) }, status: () => Promise.resolve(status) },
+  });
+  const generation = { kind: 'chat', streamed: true, outcome: 'completed', finishReason: 'stop', promptTokens: 20, cachedPromptTokens: 4, completionTokens: 256, queueMs: 0.5, timeToFirstTokenMs: 12, timePerOutputTokenMs: 0.5, durationMs: 140 };
+  const round = { peerId: 'b', ok: true, error: null, pulled: { pages: 0, changes: 0, bytes: 0, mode: null }, pushed: { pages: 1, changes: 1, bytes: 1100, mode: 'delta' }, conflicts: 0, durationMs: 2.5 };
+  const page = { peerId: 'a', changes: 1, itemsChanged: 1, durationMs: 0.4 };
+  const request = { method: 'POST', route: '/api/v1/items', status: 201, durationMs: 1.2, outcome: undefined };
+  const cpuMicros = (count: number, run: () => void): number => {
+    for (let i = 0; i < 1000; i++) run(); // warm-up
+    const before = process.cpuUsage();
+    for (let i = 0; i < count; i++) run();
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / count;
+  };
+  const perRequest = cpuMicros(200_000, () => metrics.recordRequest(request));
+  const perGeneration = cpuMicros(200_000, () => emit('generation', generation));
+  const perRound = cpuMicros(200_000, () => emit('sync-round-finished', round));
+  const perPage = cpuMicros(200_000, () => emit('page-applied', page));
+  for (let i = 0; i < 20; i++) await metrics.render();
+  const before = process.cpuUsage();
+  for (let i = 0; i < 200; i++) await metrics.render();
+  const used = process.cpuUsage(before);
+  metrics.dispose();
+  console.log('\nthe metrics\' own CPU work (in this process, 200,000 events each)');
+  console.log('| event | µs |');
+  console.log('|---|---:|');
+  console.log(`| a request ends (HTTP counter and histogram) | ${fmt(perRequest, 2)} |`);
+  console.log(`| a generation ends (LLM counters and 4 histograms) | ${fmt(perGeneration, 2)} |`);
+  console.log(`| a sync round ends (round counter, histogram, 4 counters) | ${fmt(perRound, 2)} |`);
+  console.log(`| a page is applied (histogram, counter) | ${fmt(perPage, 2)} |`);
+  console.log(`| a scrape (render every metric, 2 peers) | ${fmt((used.user + used.system) / 200, 0)} |`);
+  console.log(
+    `A streamed request pays one request end and one generation end: ${fmt(perRequest + perGeneration, 1)} µs; ` +
+      `a live write pays one request end (A's POST), one round end on A and one page applied on B: ${fmt(perRequest + perRound + perPage, 1)} µs.`,
+  );
+}
+
 async function main(): Promise<void> {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`pnpm build\` first.`);
   console.log(`metrics cost benchmark (TROSYN_METRICS on vs off), scrapes every ${SCRAPE_MS} ms`);
   await streamedTokens(findModel());
   await liveWrites();
+  await workPerEvent();
 }
 
 process.on('exit', killAll);

@@ -10,6 +10,7 @@ export type * from './engine.js';
 export { toErrorResponse, type ErrorContext, type ErrorResponse, type OpenAiErrorBody } from './error-handler.js';
 export { ApiError, isEngineError, type ApiErrorCode, type ApiErrorOptions } from './errors.js';
 export { createJsonLogger, silentLogger, type JsonLoggerOptions, type LogFields, type Logger, type LogLevel } from './logger.js';
+export { createNodeMetrics, type NodeMetrics, type NodeMetricsSources } from './metrics/node-metrics.js';
 export { ModelHost, type LoadedModel, type ModelHostConfig, type ModelState } from './model-host.js';
 export { createOpenApiDocument } from './openai/openapi-document.js';
 export type { AppEnv, AppVariables } from './request-scope.js';
