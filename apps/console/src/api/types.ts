@@ -98,6 +98,11 @@ export type ModelReport =
       readonly has_chat_template: boolean;
       readonly file_size_bytes: number;
       readonly loaded_at: string;
+      /** Present with an engine that knows its runtime (`@trosyn/llm`). */
+      readonly chat_format?: string;
+      readonly chat_format_source?: 'gguf' | 'configured' | 'fallback' | null;
+      readonly threads?: number | null;
+      readonly threads_source?: 'configured' | 'model-size' | null;
     }
   | {
       readonly status: 'loading';

@@ -5,6 +5,13 @@ import { Meter } from '../components/meter.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
 import { usePoll } from '../hooks/use-poll.js';
 
+const formatSources = { gguf: "the file's own template", configured: 'configured (LLM_CHAT_TEMPLATE)', fallback: 'fallback: the file has no usable template' } as const;
+
+function chatFormat(name: string | null | undefined, source: keyof typeof formatSources | null | undefined, hasTemplate: boolean): string {
+  if (name === null || name === undefined) return hasTemplate ? 'template in the file' : '—';
+  return source === null || source === undefined ? name : `${name} (${formatSources[source]})`;
+}
+
 function ModelCard(props: { readonly model: ModelReport; readonly chatFormat: string | null }) {
   const { model } = props;
   if (model.status !== 'loaded') {
@@ -48,7 +55,8 @@ function ModelCard(props: { readonly model: ModelReport; readonly chatFormat: st
           ['quantization', model.quantization ?? 'none (unquantized)'],
           ['parameters', formatCount(model.parameter_count)],
           ['context', `${model.context_size.toLocaleString('en')} tokens per slot (trained: ${model.trained_context_length?.toLocaleString('en') ?? '—'})`],
-          ['chat format', props.chatFormat ?? (model.has_chat_template ? 'template in the file' : '—')],
+          ['chat format', chatFormat(model.chat_format ?? props.chatFormat, model.chat_format_source, model.has_chat_template)],
+          ['threads', model.threads == null ? '—' : `${model.threads}${model.threads_source === 'configured' ? ' (LLM_THREADS)' : ' (by model size)'}`],
           ['file', `${formatBytes(model.file_size_bytes)} · ${model.path}`],
           ['loaded at', new Date(model.loaded_at).toLocaleString()],
         ]}

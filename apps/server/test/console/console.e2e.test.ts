@@ -109,6 +109,7 @@ describe('the console', () => {
     await showView(watched, 'Node');
     await poll(() => page.getByTestId('model-card').textContent()).toMatch(/llama/);
     expect(await page.getByTestId('model-card').textContent()).toMatch(/stories260K-chat/);
+    expect(await page.getByTestId('model-card').textContent()).toMatch(/JinjaTemplate \(the file's own template\)/);
     expect(await page.getByTestId('slots').textContent()).toMatch(/0 \/ 1/);
     await watched.screenshot('view-node');
 
