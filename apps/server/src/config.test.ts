@@ -40,6 +40,7 @@ describe('parseConfig', () => {
         mdns: false, mdnsInterface: '10.0.0.2', intervalSeconds: 5, maxClockDriftSeconds: 120,
         tls: { certPath: '/repo/certs/node.pem', keyPath: '/etc/trosyn/node.key' },
       },
+      upstream: undefined,
       dataDir: '/var/lib/trosyn',
     });
   });
@@ -59,6 +60,14 @@ describe('parseConfig', () => {
     }
   });
 
+  it('reads the upstream engine, adds /v1 to a bare host:port, and forwards 8 requests at once by default', () => {
+    const config = parseConfig({ LLM_UPSTREAM_URL: 'http://10.0.0.5:8080', LLM_UPSTREAM_API_KEY: 'up-key', LLM_UPSTREAM_MODEL: 'qwen', LLM_UPSTREAM_TIMEOUT: '30' }, options);
+    expect(config.upstream).toEqual({ url: 'http://10.0.0.5:8080/v1', apiKey: 'up-key', model: 'qwen', timeoutMs: 30_000 });
+    expect(config.llm.parallel).toBe(8);
+    expect(parseConfig({ LLM_UPSTREAM_URL: 'https://gpu.lan/api/v1/' }, options).upstream).toEqual({ url: 'https://gpu.lan/api/v1', apiKey: undefined, model: undefined, timeoutMs: 60_000 });
+    expect(parseConfig({ LLM_UPSTREAM_URL: 'http://gpu.lan:11434/v1', LLM_PARALLEL: '2' }, options).llm.parallel).toBe(2);
+  });
+
   it('resolves a relative model path against the base directory and keeps hf: URIs', () => {
     expect(parseConfig({ LLM_MODEL_PATH: 'models/x.gguf' }, options).llm.modelPath).toBe('/repo/models/x.gguf');
     expect(parseConfig({ LLM_MODEL_PATH: 'hf:user/repo:Q4_K_M' }, options).llm.modelPath).toBe('hf:user/repo:Q4_K_M');
@@ -74,6 +83,10 @@ describe('parseConfig', () => {
     ['LAN_SYNC_PEERS', '10.0.0.3'], ['LAN_SYNC_PEERS', '10.0.0.3:99999'], ['LAN_SYNC_MDNS_INTERFACE', 'eth0'], ['LAN_SYNC_INTERVAL', '0'],
     ['LAN_SYNC_TLS_CERT', 'cert.pem'], ['LAN_SYNC_TLS_KEY', 'key.pem'], ['LAN_SYNC_DEVICE_TIMEOUT', '20'], ['LAN_SYNC_MAX_CLOCK_DRIFT', 'ten'],
     ['LLM_CHAT_TEMPLATE', 'templates/absent.jinja'], ['LLM_CHAT_TEMPLATE', '/no/such/file'],
+  });
+
+    ['LLM_UPSTREAM_URL', 'gpu.lan:8080'], ['LLM_UPSTREAM_URL', 'ftp://gpu.lan'], ['LLM_UPSTREAM_URL', 'http://user:pw@gpu.lan'], ['LLM_UPSTREAM_API_KEY', 'key-without-url'],
+    ['LLM_UPSTREAM_MODEL', 'model-without-url'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     expect(() => parseConfig({ [variable]: value }, options)).toThrow(ConfigError);
     expect(() => parseConfig({ [variable]: value }, options)).toThrow(new RegExp(`^${variable}: `));

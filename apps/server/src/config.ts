@@ -21,6 +21,18 @@ export interface LlmSettings {
 /** The chat format override of `LLM_CHAT_TEMPLATE`. */
 export type ChatTemplateSetting = { readonly template: string; readonly path: string } | { readonly builtIn: string };
 
+/** An OpenAI-compatible engine the node forwards generation to (`LLM_UPSTREAM_*`). */
+export interface UpstreamSettings {
+  /** `LLM_UPSTREAM_URL`: base URL of its OpenAI API, normalised to end in `/v1` when it had no path. */
+  readonly url: string;
+  /** `LLM_UPSTREAM_API_KEY`: sent as `Authorization: Bearer …`; undefined: none. */
+  readonly apiKey: string | undefined;
+  /** `LLM_UPSTREAM_MODEL`: the upstream's model id to use; undefined: the first it lists. */
+  readonly model: string | undefined;
+  /** `LLM_UPSTREAM_TIMEOUT`: milliseconds to wait for its answer to start, and between streamed chunks. */
+  readonly timeoutMs: number;
+}
+
 /** A statically configured sync peer (`LAN_SYNC_PEERS`), for networks where multicast is blocked. */
 export interface StaticPeerAddress {
   readonly host: string;
@@ -79,6 +91,8 @@ export interface ServerConfig {
   /** Interval of SSE `: keep-alive` comments while no token has come yet. */
   readonly sseKeepAliveMs: number;
   readonly llm: LlmSettings;
+  /** `LLM_UPSTREAM_URL` and friends; undefined: the node runs its own model (`LLM_MODEL_PATH`). */
+  readonly upstream: UpstreamSettings | undefined;
   readonly lanSync: LanSyncSettings;
   /** `TROSYN_DATA_DIR` (absolute): the sync database (`sync.sqlite`) and the generated node id. */
   readonly dataDir: string;
@@ -240,6 +254,38 @@ function tls(env: Env, baseDir: string): LanSyncSettings['tls'] {
   return { certPath: resolve(baseDir, cert), keyPath: resolve(baseDir, key) };
 }
 
+function upstream(env: Env): UpstreamSettings | undefined {
+  const value = raw(env, 'LLM_UPSTREAM_URL');
+  const apiKey = raw(env, 'LLM_UPSTREAM_API_KEY');
+  const model = raw(env, 'LLM_UPSTREAM_MODEL');
+  if (value === undefined) {
+    if (apiKey !== undefined || model !== undefined) {
+      throw new ConfigError(apiKey !== undefined ? 'LLM_UPSTREAM_API_KEY' : 'LLM_UPSTREAM_MODEL', 'is set without LLM_UPSTREAM_URL (the upstream engine it belongs to)');
+    }
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('LLM_UPSTREAM_URL', `expected the http(s) URL of an OpenAI-compatible API (e.g. http://10.0.0.5:8080/v1), got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('LLM_UPSTREAM_URL', `expected an http:// or https:// URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError('LLM_UPSTREAM_URL', 'expected a base URL without query, fragment or credentials (put the key in LLM_UPSTREAM_API_KEY)');
+  }
+  // Like the OpenAI SDKs' baseURL; a bare host:port means the usual `/v1` prefix.
+  const path = url.pathname.replace(/\/+$/, '');
+  return {
+    url: `${url.origin}${path === '' ? '/v1' : path}`,
+    apiKey,
+    model,
+    timeoutMs: integer(env, 'LLM_UPSTREAM_TIMEOUT', 60, 1, 86_400) * 1000,
+  };
+}
+
 function lanSync(env: Env, options: ParseConfigOptions): LanSyncSettings {
   const discoveryIntervalSeconds = integer(env, 'LAN_SYNC_DISCOVERY_INTERVAL', 30, 1, 86_400);
   const deviceTimeoutSeconds = integer(env, 'LAN_SYNC_DEVICE_TIMEOUT', 90, 1, 86_400);
@@ -278,6 +324,7 @@ function lanSync(env: Env, options: ParseConfigOptions): LanSyncSettings {
  */
 export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig {
   const clientKey = apiKey(env);
+  const upstreamSettings = upstream(env);
   const config: ServerConfig = {
     host: host(env),
     port: integer(env, 'TROSYN_PORT', 8000, 0, 65535),
@@ -294,11 +341,13 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
       contextSize: integer(env, 'LLM_CONTEXT_SIZE', 2048, 16, 1_048_576),
       gpuLayers: integer(env, 'LLM_N_GPU_LAYERS', 0, 0, 10_000),
       threads: optionalInteger(env, 'LLM_THREADS', 1, 1024),
-      parallel: integer(env, 'LLM_PARALLEL', 1, 1, 256),
+      // An upstream (vLLM, llama-server) batches many requests; one slot would serialise them.
+      parallel: integer(env, 'LLM_PARALLEL', upstreamSettings === undefined ? 1 : 8, 1, 256),
       maxQueue: integer(env, 'LLM_MAX_QUEUE', 32, 0, 100_000),
       embeddingModelPath: embeddingModelPath(env, options.baseDir),
       chatTemplate: chatTemplate(env, options.baseDir),
     },
+    upstream: upstreamSettings,
     lanSync: lanSync(env, options),
     dataDir: resolve(options.baseDir, raw(env, 'TROSYN_DATA_DIR') ?? 'data'),
   };

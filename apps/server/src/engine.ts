@@ -188,6 +188,18 @@ export interface Embedder {
   dispose(): Promise<void>;
 }
 
+/** Where generation really runs when the engine forwards it (an upstream engine), as `/health` shows it. */
+export interface EngineBackend {
+  readonly kind: 'upstream';
+  /** The OpenAI API base URL of the upstream. */
+  readonly url: string;
+  /** `down`: the last request or probe could not reach it (generation answers 503 meanwhile). */
+  readonly status: 'up' | 'down';
+  /** Why it is down. */
+  readonly error: string | undefined;
+  readonly checkedAt: Date | undefined;
+}
+
 /** The engine surface the server uses (implemented by `@trosyn/llm`'s `LlmEngine`). */
 export interface Engine {
   readonly info: ModelInfo;
@@ -195,6 +207,8 @@ export interface Engine {
   createEmbeddingEngine(): Promise<Embedder>;
   /** Optional: engines that are not `LlmEngine` (test doubles, upstreams) may not know it. */
   readonly runtime?: EngineRuntime;
+  /** Optional: an engine that forwards generation elsewhere says where, and whether it answers. */
+  backend?(): EngineBackend;
   complete(request: CompletionRequest): Promise<CompletionResult>;
   streamComplete(request: CompletionRequest): AsyncIterable<CompletionDelta>;
   chat(request: ChatRequest): Promise<ChatResult>;

@@ -60,7 +60,14 @@ const engineErrorMappings: Readonly<Record<string, Mapping>> = {
   'generation-failed': { status: 500, type: 'server_error', code: 'generation_failed' },
   // A grammar-constrained answer that breaks its schema is a server bug: never a 200 that looks valid.
   'output-invalid': { status: 500, type: 'server_error', code: 'output_invalid' },
+  // Only an upstream engine (`src/upstream/`) raises these.
+  'upstream-unavailable': { status: 503, type: 'server_error', code: 'upstream_unavailable' },
+  'upstream-timeout': { status: 504, type: 'server_error', code: 'upstream_timeout' },
+  'upstream-failed': { status: 502, type: 'server_error', code: 'upstream_error' },
 };
+
+/** Seconds a client is asked to wait while the upstream engine is unreachable (it is probed this often). */
+const UPSTREAM_RETRY_AFTER_SECONDS = 5;
 
 /** Seconds a client is asked to wait when every slot and the queue are full. */
 const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
@@ -94,6 +101,7 @@ function fromEngineError(error: EngineErrorShape, context: ErrorContext): ErrorR
   if (mapping === undefined) return undefined;
   const headers: Record<string, string> = {};
   if (error.code === 'queue-full') headers['retry-after'] = String(QUEUE_FULL_RETRY_AFTER_SECONDS);
+  if (error.code === 'upstream-unavailable') headers['retry-after'] = String(UPSTREAM_RETRY_AFTER_SECONDS);
   // A model that is missing or failed to load stays so until someone acts: retrying only delays the error.
   if (mapping.code === 'model_not_loaded') headers['x-should-retry'] = 'false';
   if (error.code === 'context-overflow' && typeof error.details['param'] === 'string') {

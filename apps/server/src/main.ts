@@ -5,6 +5,7 @@ import { ConfigError, parseConfig } from './config.js';
 import { loadEmbeddingEngine, loadLlmEngine } from './load-llm-engine.js';
 import { createJsonLogger } from './logger.js';
 import { startServer } from './start-server.js';
+import { UpstreamEngine } from './upstream/upstream-engine.js';
 
 // dist/main.js → apps/server → repository root. Relative LLM_MODEL_PATH values and the .env
 // file are resolved against the repository root, because `pnpm start` runs in apps/server.
@@ -34,11 +35,15 @@ async function main(): Promise<void> {
   const version = (JSON.parse(readFileSync(`${packageDir}/package.json`, 'utf8')) as { version: string }).version;
   let server;
   try {
+    const upstream = config.upstream;
     server = await startServer({
       config,
       logger,
       version,
-      loadEngine: (path, onDownloadProgress) => loadLlmEngine(path, config.llm, logger, onDownloadProgress),
+      loadEngine:
+        upstream === undefined
+          ? (path, { onDownloadProgress }) => loadLlmEngine(path, config.llm, logger, onDownloadProgress)
+          : (_url, context) => UpstreamEngine.connect(upstream, config.llm, logger, context),
       loadEmbedder: (path) => loadEmbeddingEngine(path, config.llm, logger),
     });
   } catch (error) {

@@ -40,7 +40,7 @@ describe('ModelHost', () => {
       const states: string[] = [];
       const host = new ModelHost({
         modelPath,
-        load: (_path, onDownloadProgress) => {
+        load: (_path, { onDownloadProgress }) => {
           report = onDownloadProgress;
           return new Promise((resolve) => (finish = () => resolve(new FakeEngine())));
         },
@@ -69,5 +69,23 @@ describe('ModelHost', () => {
     finish();
     await Promise.all([started, disposed]);
     expect(engine.disposed).toBe(true);
+  });
+
+  it('shows a waiting loader\'s progress in the state and the 503, and stops it on dispose', async () => {
+    let stopped = false;
+    const host = new ModelHost({
+      modelPath: 'http://gpu.lan:8000/v1',
+      load: (_path, { report, signal }) => new Promise((_resolve, reject) => {
+        report('waiting for the upstream engine (connect ECONNREFUSED)');
+        signal.addEventListener('abort', () => { stopped = true; reject(new Error('stopped')); });
+      }),
+    });
+    const started = host.start();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(host.state).toEqual({ status: 'loading', path: 'http://gpu.lan:8000/v1', detail: 'waiting for the upstream engine (connect ECONNREFUSED)' });
+    expect(() => host.require()).toThrow(/is not ready yet: waiting for the upstream engine \(connect ECONNREFUSED\); retry/);
+    await host.dispose();
+    await started;
+    expect(stopped).toBe(true);
   });
 });

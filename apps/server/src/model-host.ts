@@ -6,7 +6,7 @@ import { isModelUri } from './model-uri.js';
 
 /** What the node knows about its model at a given moment. */
 export type ModelState =
-  | { readonly status: 'loading'; readonly path: string; readonly download?: DownloadProgress }
+  | { readonly status: 'loading'; readonly path: string; readonly download?: DownloadProgress; readonly detail?: string }
   | { readonly status: 'loaded'; readonly path: string; readonly info: ModelInfo }
   | { readonly status: 'missing'; readonly path: string }
   | { readonly status: 'error'; readonly path: string; readonly message: string };
@@ -25,15 +25,25 @@ export interface LoadedModel {
   readonly fingerprint: string;
 }
 
+/** What a loader may use while it works: progress for `/health`, and a stop signal. */
+export interface ModelLoadContext {
+  /** How far the download of a model URI has come. */
+  readonly onDownloadProgress: (progress: DownloadProgress) => void;
+  /** Shown as the `loading` state's `detail` (e.g. why it waits: an upstream that is down). */
+  readonly report: (detail: string) => void;
+  /** Aborted by `dispose()`: a loader that waits or retries must give up then. */
+  readonly signal: AbortSignal;
+}
+
 /** Construction config of a {@link ModelHost}. */
 export interface ModelHostConfig {
-  /** Absolute path or `hf:` URI. */
+  /** Absolute path, model URI (`hf:`, `https://`), or the URL of an upstream engine (no file to check). */
   readonly modelPath: string;
   /**
    * Loads the engine, e.g. `LlmEngine.load` with the configured settings; calls
-   * `onDownloadProgress` while a model URI downloads (shown by `/health` and the console).
+   * `context.onDownloadProgress` while a model URI downloads (shown by `/health` and the console).
    */
-  readonly load: (modelPath: string, onDownloadProgress: (progress: DownloadProgress) => void) => Promise<Engine>;
+  readonly load: (modelPath: string, context: ModelLoadContext) => Promise<Engine>;
   /** Receives one line per state change. */
   readonly onStateChange?: (state: ModelState) => void;
 }
@@ -73,6 +83,7 @@ export class ModelHost {
   #loading: Promise<void> | undefined;
   #disposed = false;
   readonly #stateListeners = new Set<(state: ModelState) => void>();
+  readonly #stopLoading = new AbortController();
 
   constructor(config: ModelHostConfig) {
     this.#config = Object.freeze({ ...config });
@@ -117,8 +128,10 @@ export class ModelHost {
     if (this.#loaded !== undefined) return this.#loaded;
     const state = this.#state;
     switch (state.status) {
-      case 'loading':
-        throw new ApiError('model-loading', `The model ${state.path} is still loading; retry in a few seconds.`, { retryAfterSeconds: LOADING_RETRY_AFTER_SECONDS });
+      case 'loading': {
+        const why = state.detail === undefined ? 'is still loading' : `is not ready yet: ${state.detail}`;
+        throw new ApiError('model-loading', `The model ${state.path} ${why}; retry in a few seconds.`, { retryAfterSeconds: LOADING_RETRY_AFTER_SECONDS });
+      }
       case 'missing':
         throw new ApiError(
           'model-not-loaded',
@@ -142,6 +155,7 @@ export class ModelHost {
   /** Disposes the engine (after a load in progress settles). Idempotent. */
   async dispose(): Promise<void> {
     this.#disposed = true;
+    this.#stopLoading.abort(new Error('the model host is disposed'));
     await this.#loading;
     const loaded = this.#loaded;
     this.#loaded = undefined;
@@ -166,10 +180,17 @@ export class ModelHost {
       this.#setState({ status: 'missing', path });
       return;
     }
+    const report = (detail: string): void => {
+      if (this.#state.status === 'loading') this.#state = { ...this.#state, detail };
+    };
     try {
-      const engine = await this.#config.load(path, (progress) => {
+      const engine = await this.#config.load(path, {
         // Progress updates the state quietly: `onStateChange` (the log) hears of loading and its end only.
-        if (this.#state.status === 'loading') this.#state = { status: 'loading', path, download: { ...progress } };
+        onDownloadProgress: (progress) => {
+          if (this.#state.status === 'loading') this.#state = { ...this.#state, download: { ...progress } };
+        },
+        report,
+        signal: this.#stopLoading.signal,
       });
       if (this.#disposed) {
         await engine.dispose();
@@ -177,6 +198,7 @@ export class ModelHost {
       }
       this.#setLoaded(engine);
     } catch (error) {
+      if (this.#disposed) return;
       if (isEngineError(error) && error.code === 'model-not-found') this.#setState({ status: 'missing', path });
       else this.#setState({ status: 'error', path, message: error instanceof Error ? error.message : String(error) });
     }

@@ -5,18 +5,21 @@ import { ActivityTracker } from './activity-tracker.js';
 import { createApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import { EmbeddingHost } from './embedding-host.js';
-import type { Embedder, Engine } from './engine.js';
+import type { Embedder } from './engine.js';
 import type { Logger } from './logger.js';
 import { createNodeMetrics } from './metrics/node-metrics.js';
-import { ModelHost, type DownloadProgress } from './model-host.js';
+import { ModelHost, type ModelHostConfig } from './model-host.js';
 import { LanSyncService } from './sync/lan-sync-service.js';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
   readonly config: ServerConfig;
   readonly logger: Logger;
-  /** Loads the engine for a model path (`loadLlmEngine` in production). */
-  readonly loadEngine: (modelPath: string, onDownloadProgress: (progress: DownloadProgress) => void) => Promise<Engine>;
+  /**
+   * Loads the engine for a model path (`loadLlmEngine` in production), or connects to the
+   * upstream engine (`UpstreamEngine.connect`) when `config.upstream` is set.
+   */
+  readonly loadEngine: ModelHostConfig['load'];
   /** Loads the dedicated embedding model when `LLM_EMBEDDING_MODEL_PATH` is set (`loadEmbeddingEngine`). */
   readonly loadEmbedder?: (modelPath: string) => Promise<Embedder>;
   readonly version?: string;
@@ -69,7 +72,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const tracker = new ActivityTracker();
   const shutdown = new AbortController();
   const model = new ModelHost({
-    modelPath: config.llm.modelPath,
+    modelPath: config.upstream?.url ?? config.llm.modelPath,
     load: options.loadEngine,
     onStateChange: (state) => {
       const level = state.status === 'error' ? 'error' : state.status === 'missing' ? 'warn' : 'info';
@@ -99,7 +102,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.log('info', 'listening', { url, docs: `${url}/docs`, model_path: config.llm.modelPath, api_key: config.apiKey === undefined ? 'off' : 'on' });
+  logger.log('info', 'listening', { url, docs: `${url}/docs`, ...(config.upstream === undefined ? { model_path: config.llm.modelPath } : { upstream: config.upstream.url }), api_key: config.apiKey === undefined ? 'off' : 'on' });
   if (config.apiKey === undefined && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
     logger.log('warn', 'the API is reachable from the network without an API key; set TROSYN_API_KEY', { host: config.host });
   }

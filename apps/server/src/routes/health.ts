@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { ActivityTracker } from '../activity-tracker.js';
-import type { EngineRuntime } from '../engine.js';
+import type { EngineBackend, EngineRuntime } from '../engine.js';
 import type { ModelHost, ModelState } from '../model-host.js';
 import type { AppEnv } from '../request-scope.js';
 import type { SyncHealth } from '../sync/lan-sync-service.js';
@@ -15,11 +15,16 @@ export interface HealthRouteDependencies {
   readonly sync?: () => SyncHealth;
 }
 
-function modelReport(state: ModelState, runtime: EngineRuntime | undefined): object {
+function backendReport(backend: EngineBackend): object {
+  return { url: backend.url, status: backend.status, error: backend.error ?? null, checked_at: backend.checkedAt?.toISOString() ?? null };
+}
+
+function modelReport(state: ModelState, runtime: EngineRuntime | undefined, backend: EngineBackend | undefined): object {
   switch (state.status) {
     case 'loaded': {
       const info = state.info;
       return {
+        ...(backend === undefined ? {} : { upstream: backendReport(backend) }),
         status: 'loaded',
         id: info.id,
         path: info.path,
@@ -46,6 +51,7 @@ function modelReport(state: ModelState, runtime: EngineRuntime | undefined): obj
         status: 'loading',
         path: state.path,
         download: state.download === undefined ? null : { downloaded_bytes: state.download.downloadedBytes, total_bytes: state.download.totalBytes },
+        ...(state.detail === undefined ? {} : { detail: state.detail }),
       };
     case 'missing':
       return { status: 'missing', path: state.path, hint: 'Download the default model with `pnpm model:pull`, or set LLM_MODEL_PATH to a GGUF file, then restart.' };
@@ -56,7 +62,7 @@ function modelReport(state: ModelState, runtime: EngineRuntime | undefined): obj
 
 /**
  * `GET /health`: always 200 while the process serves (a liveness check), with `status` `ok`
- * (model loaded), `degraded` (no model: LLM routes answer 503) or `draining` (shutting down).
+ * (model loaded), `degraded` (no model, or its upstream is down: LLM routes answer 503) or `draining` (shutting down).
  * Reads only in-memory counters, so it stays fast while the model is busy.
  */
 export function healthRoute(deps: HealthRouteDependencies): Hono<AppEnv> {
@@ -64,10 +70,12 @@ export function healthRoute(deps: HealthRouteDependencies): Hono<AppEnv> {
     const state = deps.model.state;
     const engine = state.status === 'loaded' ? deps.model.require().engine : undefined;
     const stats = engine?.stats();
-    const status = deps.tracker.draining ? 'draining' : state.status === 'loaded' ? 'ok' : 'degraded';
+    const backend = engine?.backend?.();
+    const serving = state.status === 'loaded' && backend?.status !== 'down';
+    const status = deps.tracker.draining ? 'draining' : serving ? 'ok' : 'degraded';
     return c.json({
       status,
-      model: modelReport(state, engine?.runtime),
+      model: modelReport(state, engine?.runtime, backend),
       uptime_seconds: Math.round((performance.now() - deps.startedAt) / 100) / 10,
       slots: { total: stats?.slots ?? 0, in_use: stats?.slotsInUse ?? 0 },
       queue: { depth: stats?.queueDepth ?? 0, max: stats?.maxQueue ?? 0 },

@@ -198,6 +198,18 @@ export const healthResponseSchema = {
           required: ['downloaded_bytes', 'total_bytes'],
           properties: { downloaded_bytes: { type: 'integer' }, total_bytes: { type: 'integer' } },
         },
+        detail: { type: 'string', description: 'While `loading`: what the node waits for (its upstream engine, a transfer from a peer), when it waits.' },
+        upstream: {
+          type: 'object',
+          description: 'With `LLM_UPSTREAM_URL`: the upstream engine generation is forwarded to, and whether it answers.',
+          required: ['url', 'status', 'error', 'checked_at'],
+          properties: {
+            url: { type: 'string' },
+            status: { type: 'string', enum: ['up', 'down'] },
+            error: { type: ['string', 'null'] },
+            checked_at: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
       },
     },
     uptime_seconds: { type: 'number' },
