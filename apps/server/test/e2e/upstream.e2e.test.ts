@@ -152,6 +152,17 @@ describe('a node whose engine is an upstream Trosyn server', () => {
     expect(streamed.type === 'function' && JSON.parse(streamed.function.arguments)).toEqual(args);
   });
 
+  it('embeds through the upstream\'s /embeddings', async () => {
+    const request = { model: MODEL, input: ['a dog ran home', 'the cat slept'] };
+    const through = await client.embeddings.create(request);
+    const reference = await direct.embeddings.create(request);
+    expect(through.data.map((entry) => entry.embedding.length)).toEqual(reference.data.map((entry) => entry.embedding.length));
+    for (const [index, entry] of through.data.entries()) {
+      for (const [at, value] of entry.embedding.entries()) expect(value).toBeCloseTo(reference.data[index]!.embedding[at]!, 5);
+    }
+    expect(through.usage.prompt_tokens).toBe(reference.usage.prompt_tokens);
+  });
+
   it('validates and authenticates locally, and passes the upstream\'s own errors on in the node\'s shape', async () => {
     const badRequest = await client.chat.completions.create({ model: MODEL, messages: story, temperature: 5 }).catch((error: unknown) => error);
     expect(badRequest).toBeInstanceOf(BadRequestError);
