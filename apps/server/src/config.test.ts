@@ -83,8 +83,6 @@ describe('parseConfig', () => {
     ['LAN_SYNC_PEERS', '10.0.0.3'], ['LAN_SYNC_PEERS', '10.0.0.3:99999'], ['LAN_SYNC_MDNS_INTERFACE', 'eth0'], ['LAN_SYNC_INTERVAL', '0'],
     ['LAN_SYNC_TLS_CERT', 'cert.pem'], ['LAN_SYNC_TLS_KEY', 'key.pem'], ['LAN_SYNC_DEVICE_TIMEOUT', '20'], ['LAN_SYNC_MAX_CLOCK_DRIFT', 'ten'],
     ['LLM_CHAT_TEMPLATE', 'templates/absent.jinja'], ['LLM_CHAT_TEMPLATE', '/no/such/file'],
-  });
-
     ['LLM_UPSTREAM_URL', 'gpu.lan:8080'], ['LLM_UPSTREAM_URL', 'ftp://gpu.lan'], ['LLM_UPSTREAM_URL', 'http://user:pw@gpu.lan'], ['LLM_UPSTREAM_API_KEY', 'key-without-url'],
     ['LLM_UPSTREAM_MODEL', 'model-without-url'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
