@@ -127,6 +127,14 @@ describe('/metrics', () => {
     expect(body.error.message).toContain('TROSYN_ADMIN_KEY');
   });
 
+  it('is in /openapi.json as an admin route answering Prometheus text', async () => {
+    const { app } = metricsApp();
+    const document = await json(await app.request('/openapi.json'));
+    const operation = document.paths['/metrics'].get;
+    expect(operation.security).toEqual([{ adminKey: [] }, {}]);
+    expect(Object.keys(operation.responses['200'].content)).toEqual(['text/plain; version=0.0.4; charset=utf-8']);
+  });
+
   it('answers 404 naming TROSYN_METRICS when metrics are off', async () => {
     const app = createApp({ model: ModelHost.fromEngine(new FakeEngine()) });
     const response = await app.request('/metrics', {}, loopback);

@@ -71,7 +71,7 @@ describe('docs', () => {
     expect(document.components.schemas.CreateChatCompletionRequest).toEqual(JSON.parse(JSON.stringify(chatCompletionRequestSchema)));
     expect(Object.keys(document.paths).sort()).toEqual([
       '/api/v1/admin/node', '/api/v1/admin/requests', '/api/v1/changes', '/api/v1/conflicts', '/api/v1/conflicts/acknowledge', '/api/v1/items', '/api/v1/items/{id}', '/api/v1/items/{id}/history', '/api/v1/items/{id}/restore',
-      '/api/v1/sync/now', '/api/v1/sync/status', '/health', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/models', '/v1/models/{model}',
+      '/api/v1/sync/now', '/api/v1/sync/status', '/health', '/metrics', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/models', '/v1/models/{model}',
       '/v1/responses', '/v1/responses/{response_id}', '/v1/responses/{response_id}/input_items',
     ]);
   });

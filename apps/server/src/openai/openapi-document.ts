@@ -11,6 +11,7 @@ import {
   modelListSchema,
   modelSchema,
 } from './schemas/response-schemas.js';
+import { metricsPaths } from '../metrics/metrics-openapi.js';
 import { adminNodeSchema, adminPaths, adminSecurityScheme, recentRequestListSchema } from '../routes/admin-openapi.js';
 import { dataApiPaths, dataApiSchemas, dataApiTags } from '../routes/data-api/data-api-openapi.js';
 import { responsesPaths, responsesSchemas } from './responses/responses-openapi.js';
@@ -112,6 +113,7 @@ export function createOpenApiDocument(version: string): object {
       },
       ...dataApiPaths(),
       ...adminPaths(),
+      ...metricsPaths(),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Only when `TROSYN_API_KEY` is set.' }, adminKey: adminSecurityScheme },
