@@ -1,4 +1,5 @@
 import { SyncError } from './errors.js';
+import { futureTimestampPolicy, type FutureTimestampPolicy } from './future-timestamps.js';
 import type { SyncEngineConfig } from './sync-types.js';
 
 const DAY_MS = 86_400_000;
@@ -6,6 +7,7 @@ const DAY_MS = 86_400_000;
 /** The engine's limits and retention settings, validated, with defaults filled in. */
 export interface ResolvedConfig {
   readonly maxClockDriftMs: number;
+  readonly futureTimestamps: FutureTimestampPolicy;
   readonly tombstoneRetentionMs: number;
   readonly historyMaxVersions: number;
   readonly historyMaxAgeMs: number;
@@ -31,6 +33,7 @@ export function resolveConfig(config: SyncEngineConfig): ResolvedConfig {
   const maxItemBytes = positiveOption('maxItemBytes', config.maxItemBytes, 1024 * 1024);
   return Object.freeze({
     maxClockDriftMs: positiveOption('maxClockDriftMs', config.maxClockDriftMs, 60_000),
+    futureTimestamps: futureTimestampPolicy(config.futureTimestamps),
     tombstoneRetentionMs: positiveOption('tombstoneRetentionMs', config.tombstoneRetentionMs, 30 * DAY_MS),
     historyMaxVersions: Math.floor(positiveOption('historyMaxVersions', config.historyMaxVersions, 50)),
     historyMaxAgeMs: positiveOption('historyMaxAgeMs', config.historyMaxAgeMs, 90 * DAY_MS),

@@ -45,6 +45,7 @@ export type {
   ItemChangedEvent,
   ClockDriftEvent,
   PageAppliedEvent,
+  FutureChangesAcceptedEvent,
   SyncEngineEvents,
   GarbageCollectionReport,
 } from './sync-types.js';
@@ -57,6 +58,7 @@ export {
   type ConflictResolverFunction,
 } from './merge/conflict-resolver.js';
 export { HybridLogicalClock, encodeHlc, decodeHlc, compareHlc, isValidHlc, type HlcTimestamp, type HybridLogicalClockConfig } from './hlc.js';
+export { futureTimestampPolicy, scanPageTimestamps, type FutureTimestampPolicy, type PageTimestamps } from './future-timestamps.js';
 export { createSystemWallClock, systemWallClockMicros, type WallClockSources } from './system-wall-clock.js';
 export { compareVectors, joinVectors, type VersionVector, type CausalOrder } from './version-vector.js';
 export { isValidNodeId } from './node-id.js';

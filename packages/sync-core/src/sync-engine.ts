@@ -14,6 +14,7 @@ import { absorbedLosers, unloggedLostVersions } from './merge/lost-versions.js';
 import { decideChange, planRemoteChange, type ChangeDecision, type ChangeOutcome, type HistoryState } from './merge/merge-plan.js';
 import { parseSyncRequest, parseSyncResponse, type ValidatedChange, type ValidatedLostVersion, type ValidatedPage, type ValidationLimits } from './message-validator.js';
 import { SYNC_PROTOCOL_VERSION, type ChangePage, type LogCursor, type PageLimits, type PullRequest, type PushRequest, type SyncResponse } from './messages.js';
+import { scanPageTimestamps, type PageTimestamps } from './future-timestamps.js';
 import { isValidNodeId } from './node-id.js';
 import { acknowledges, ackMoves, canContinue, changeFeedStart, checkPeerLogPosition, commonLimits, cursorAfterPage, pageStart, provesRestore, type LogState } from './protocol/cursor-rules.js';
 import { buildPage, type BuiltPage } from './protocol/page-builder.js';
@@ -25,6 +26,7 @@ import type { SyncRequestContext, SyncResponder, SyncTransport } from './sync-tr
 import type {
   ChangeFeedOptions,
   ChangeFeedPage,
+  ClockDriftEvent,
   ChangeFeedPosition,
   ConflictListOptions,
   ConflictRecord,
@@ -709,7 +711,7 @@ export class SyncEngine implements SyncResponder {
       // Pages may overlap what is already applied (a pull and a push of the same range racing);
       // applying is idempotent, but skipping saves the work.
       const fresh = startFresh ? page.changes : page.changes.filter((c) => c.seq > baseCursor);
-      this.#checkDrift(peerId, fresh);
+      const stamps = this.#screenTimestamps(peerId, fresh);
       if (fresh.length === 0 && page.mode === 'delta' && page.through <= baseCursor && !acknowledges(page.receiverCursor, peer!, this.#log)) {
         // An empty delta page at our cursor (a round with nothing new): nothing to write.
         return { epoch: page.epoch, seq: baseCursor, resyncing: false };
@@ -728,13 +730,8 @@ export class SyncEngine implements SyncResponder {
       const changedRows: ItemRow[] = [];
       const conflictRecords: ConflictRecord[] = [];
       const { seq: newCursor, resyncing, resyncDone } = cursorAfterPage(page, baseCursor);
-      let maxHlc: string | undefined;
-      for (const change of fresh) {
-        if (maxHlc === undefined || change.hlc > maxHlc) maxHlc = change.hlc;
-        for (const node in change.vector) if (change.vector[node]! > maxHlc) maxHlc = change.vector[node]!;
-      }
-      // Drift was checked above, so this only moves the clock forward; later local writes sort after the page.
-      if (maxHlc !== undefined) this.#clock.receive(maxHlc);
+      // Within the drift only: later local writes sort after the page, and a far clock is not adopted.
+      if (stamps.adoptable !== undefined) this.#clock.receive(stamps.adoptable);
       this.#db.transaction(() => {
         this.#stmt.ensurePeer.run(peerId);
         if (startFresh) {
@@ -772,6 +769,7 @@ export class SyncEngine implements SyncResponder {
         for (const row of changedRows) this.#events.emit('item-changed', remoteChangeEvent(row, peerId));
       }
       for (const record of conflictRecords) this.#events.emit('conflict', record);
+      if (stamps.firstBeyond !== undefined) this.#events.emit('future-changes-accepted', { ...this.#driftEvent(peerId, stamps.firstBeyond), changes: stamps.changesBeyond });
       if (this.#events.has('page-applied')) {
         this.#events.emit('page-applied', { peerId, changes: fresh.length, itemsChanged: changedRows.length, durationMs: performance.now() - started });
       }
@@ -779,21 +777,19 @@ export class SyncEngine implements SyncResponder {
     });
   }
 
-  #checkDrift(peerId: string, changes: readonly ValidatedChange[]): void {
-    const limit = hlcWallPrefix(this.#clock.wallMicros() + this.#config.maxClockDriftMs * 1000);
-    for (const change of changes) {
-      let offending: string | undefined;
-      if (change.hlc.slice(0, 16) > limit) offending = change.hlc;
-      else {
-        for (const node in change.vector) if (change.vector[node]!.slice(0, 16) > limit) offending = change.vector[node];
-      }
-      if (offending !== undefined) {
-        const drift = this.#clock.excessDriftMs(decodeHlc(offending)!) ?? 0;
-        const error = new ClockDriftError(offending, drift, this.#config.maxClockDriftMs);
-        this.#events.emit('clock-drift-rejected', { peerId, remoteHlc: offending, driftMs: drift, maxDriftMs: this.#config.maxClockDriftMs });
-        throw error;
-      }
+  /** Sorts a page's timestamps against the drift limit; with the `reject` policy, refuses a page beyond it. */
+  #screenTimestamps(peerId: string, changes: readonly ValidatedChange[]): PageTimestamps {
+    const stamps = scanPageTimestamps(changes, this.#clock.wallMicros() + this.#config.maxClockDriftMs * 1000);
+    if (stamps.firstBeyond !== undefined && this.#config.futureTimestamps === 'reject') {
+      const event = this.#driftEvent(peerId, stamps.firstBeyond);
+      this.#events.emit('clock-drift-rejected', event);
+      throw new ClockDriftError(event.remoteHlc, event.driftMs, event.maxDriftMs);
     }
+    return stamps;
+  }
+
+  #driftEvent(peerId: string, remoteHlc: string): ClockDriftEvent {
+    return { peerId, remoteHlc, driftMs: this.#clock.excessDriftMs(decodeHlc(remoteHlc)!) ?? 0, maxDriftMs: this.#config.maxClockDriftMs };
   }
 
   /** Writes one planned remote change: its history entries, its new state, its conflict. */

@@ -1,3 +1,4 @@
+import type { FutureTimestampPolicy } from './future-timestamps.js';
 import type { LogCursor, PageLimits } from './messages.js';
 import type { ConflictRule } from './resolution.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -14,8 +15,14 @@ export interface SyncEngineConfig {
   readonly database: string | SqliteDatabase;
   /** This node's id (ASCII, 1–64 chars). Default: the id stored in the database, else a random UUID. */
   readonly nodeId?: string | undefined;
-  /** Remote timestamps further ahead of the local wall clock are rejected. Default 60 000 ms. */
+  /** Remote timestamps further ahead of the local wall clock are not adopted by the local clock. Default 60 000 ms. */
   readonly maxClockDriftMs?: number | undefined;
+  /**
+   * What to do with a received change stamped beyond `maxClockDriftMs`: refuse its page
+   * (`'reject'`, the default) or apply it without adopting its timestamp (`'accept'`); see
+   * {@link FutureTimestampPolicy}.
+   */
+  readonly futureTimestamps?: FutureTimestampPolicy | undefined;
   /** How long tombstones are kept before {@link SyncEngine.collectGarbage} removes them. Default 30 days. */
   readonly tombstoneRetentionMs?: number | undefined;
   /** Versions kept per item in history. Default 50. */
@@ -271,6 +278,12 @@ export interface PageAppliedEvent {
   readonly durationMs: number;
 }
 
+/** Payload of the `future-changes-accepted` event (policy `'accept'`). */
+export interface FutureChangesAcceptedEvent extends ClockDriftEvent {
+  /** Changes of the page stamped beyond the drift (their own timestamp or their version vector's). */
+  readonly changes: number;
+}
+
 /** Events of {@link SyncEngine}, by name. */
 export interface SyncEngineEvents {
   'item-changed': ItemChangedEvent;
@@ -278,6 +291,8 @@ export interface SyncEngineEvents {
   'sync-round-finished': SyncRoundReport;
   'clock-drift-rejected': ClockDriftEvent;
   'page-applied': PageAppliedEvent;
+  /** A page with changes stamped beyond the drift was applied (their timestamps not adopted). */
+  'future-changes-accepted': FutureChangesAcceptedEvent;
 }
 
 /** Result of {@link SyncEngine.collectGarbage}. */

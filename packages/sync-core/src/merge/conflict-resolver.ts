@@ -150,7 +150,9 @@ export function validateResolution(result: unknown, local: SyncItem, remote: Syn
   if (!isValidHlc(r.hlc)) fail('hlc must be an HLC timestamp');
   const maxHlc = local.hlc > remote.hlc ? local.hlc : remote.hlc;
   if ((r.hlc as string) < maxHlc) fail(`hlc must be at least the newer of the two versions (${maxHlc})`);
-  if (options.isTooFarAhead(r.hlc as string)) fail('hlc is too far in the future');
+  // Keeping the newer version's timestamp is allowed even when it is far ahead (accepted from a
+  // peer whose clock ran ahead); inventing a later one beyond the drift is not.
+  if ((r.hlc as string) > maxHlc && options.isTooFarAhead(r.hlc as string)) fail('hlc is too far in the future');
   if (!isValidNodeId(r.nodeId)) fail('nodeId must be a node id');
   return {
     id: local.id,
