@@ -196,6 +196,11 @@ export class SyncEngine implements SyncResponder {
     return this.#nodeId;
   }
 
+  /** The greatest timestamp this node issued or adopted (its HLC's state; it runs ahead of the wall clock after a clock ran ahead). */
+  get hlc(): string {
+    return this.#clock.last;
+  }
+
   /** Random id of this database's change log; a new database (or a wiped one) gets a new epoch. */
   get epoch(): string {
     return this.#epoch;

@@ -6,7 +6,7 @@ import { LanSyncError } from './errors.js';
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 import { SyncStreamConnection, type StreamAnswer } from './sync-stream-connection.js';
 import { STREAM_FRAME_HEADER_BYTES } from './sync-stream.js';
-import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
+import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_CLOCK_HEADER, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
 
 /** Construction config of {@link HttpSyncTransport}. */
 export interface HttpSyncTransportConfig {
@@ -36,11 +36,18 @@ export interface HttpSyncTransportConfig {
   readonly streams?: boolean | undefined;
   /** Receives the outcome of every handshake this transport runs (metrics). */
   readonly onEvent?: SyncRuntimeEventSink | undefined;
+  /**
+   * Called with the clock offset measured at each handshake message (this node minus the peer,
+   * ms, from the peer's `x-trosyn-clock-ms` and the round trip), refused handshakes included.
+   */
+  readonly onPeerClock?: ((offsetMs: number) => void) | undefined;
 }
 
 interface HttpAnswer {
   readonly status: number;
   readonly contentType: string;
+  /** The peer's clock when it answered (`x-trosyn-clock-ms`), if it sent it. */
+  readonly peerClockMs: number | undefined;
   readonly body: Buffer;
 }
 
@@ -74,7 +81,8 @@ const STREAM_RETRY_MS = 60_000;
  * ```
  */
 export class HttpSyncTransport implements SyncTransport {
-  readonly #config: Required<Omit<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'streams' | 'onEvent'>> & Pick<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'onEvent'> & { readonly streams: boolean };
+  readonly #config: Required<Omit<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'streams' | 'onEvent' | 'onPeerClock'>> &
+    Pick<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'onEvent' | 'onPeerClock'> & { readonly streams: boolean };
   readonly #url: URL;
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
@@ -376,7 +384,10 @@ export class HttpSyncTransport implements SyncTransport {
   }
 
   async #postJson(path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    const sentAt = Date.now();
     const answer = await this.#post(path, Buffer.from(JSON.stringify(body)), 'application/json', signal);
+    // The peer read its clock somewhere in the round trip: assume the middle.
+    if (answer.peerClockMs !== undefined) this.#config.onPeerClock?.((sentAt + Date.now()) / 2 - answer.peerClockMs);
     if (answer.status !== 200) {
       const remote = parseErrorBody(answer.body);
       throw new LanSyncError('handshake-refused', `${this.url} refused the handshake: ${answer.status}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
@@ -447,7 +458,13 @@ export class HttpSyncTransport implements SyncTransport {
           settled = true;
           signal?.removeEventListener('abort', onAbort);
           this.#bytesReceived += size;
-          resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+          const peerClock = Number(response.headers[SYNC_CLOCK_HEADER]);
+          resolve({
+            status: response.statusCode ?? 0,
+            contentType: String(response.headers['content-type'] ?? ''),
+            peerClockMs: Number.isFinite(peerClock) && peerClock > 0 ? peerClock : undefined,
+            body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
+          });
         });
       });
       this.#bytesSent += body.length;

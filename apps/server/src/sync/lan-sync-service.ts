@@ -15,6 +15,7 @@ import { Discovery, type Peer } from '@trosyn/discovery';
 import { SyncEngine, type SyncRoundReport } from '@trosyn/sync-core';
 import type { LanSyncSettings } from '../config.js';
 import type { Logger } from '../logger.js';
+import { ClockHealth, type ClockReport } from './clock-health.js';
 import { ClockStepWatch } from './clock-step-watch.js';
 import { HttpSyncTransport } from './http-sync-transport.js';
 import { loadOrCreateNodeId } from './node-identity.js';
@@ -64,6 +65,8 @@ export interface SyncHealth {
   readonly peers: number;
   readonly authenticated_peers: number;
   readonly reason?: string;
+  /** This node's clock against its peers' (see README, Clocks). */
+  readonly clock: ClockReport;
 }
 
 /** One peer in the sync status (`GET /api/v1/sync/status`). */
@@ -79,6 +82,8 @@ export interface PeerSyncStatus {
   readonly last_sync_at: string | null;
   readonly last_error: { readonly code: string; readonly message: string; readonly at: string } | null;
   readonly next_attempt_at: string | null;
+  /** This node's clock minus the peer's, ms, as measured at the last handshake (null: not measured lately). */
+  readonly clock_offset_ms: number | null;
 }
 
 /** The sync status of this node. */
@@ -91,6 +96,7 @@ export interface SyncStatusReport {
   readonly epoch: string;
   readonly last_seq: number;
   readonly port: number | null;
+  readonly clock: ClockReport;
   readonly peers: readonly PeerSyncStatus[];
 }
 
@@ -118,6 +124,7 @@ export class LanSyncService {
   readonly #disabledReason: SyncDisabledReason | undefined;
   readonly #disabledMessage: string | undefined;
   readonly #runtime: Runtime | undefined;
+  readonly #clock: ClockHealth;
   #stopping: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -126,6 +133,7 @@ export class LanSyncService {
     nodeName: string,
     logger: Logger,
     events: SyncRuntimeEvents,
+    clock: ClockHealth,
     runtime: Runtime | undefined,
     disabled?: { reason: SyncDisabledReason; message: string },
   ) {
@@ -133,6 +141,7 @@ export class LanSyncService {
     this.nodeName = nodeName;
     this.events = events;
     this.#logger = logger;
+    this.#clock = clock;
     this.#runtime = runtime;
     this.#disabledReason = disabled?.reason;
     this.#disabledMessage = disabled?.message;
@@ -156,12 +165,16 @@ export class LanSyncService {
       pageMaxBytes: PAGE_MAX_BYTES,
       maxItemBytes: MAX_ITEM_BYTES,
       cacheSizeKiB: CACHE_SIZE_KIB,
+      // A peer whose clock ran ahead rejoins at once: its changes are applied, their timestamps
+      // not adopted (the README's Clocks section says why and what it costs).
+      futureTimestamps: 'accept',
     });
     const events = new SyncRuntimeEvents();
+    const clock = watchClockHealth(engine, settings, logger);
     try {
       if (!settings.enabled) {
         logger.log('info', 'LAN sync disabled (LAN_SYNC_ENABLED=false); the data API works locally', { event: 'sync-disabled', node_id: engine.nodeId });
-        return new LanSyncService(engine, settings.nodeName, logger, events, undefined, { reason: 'disabled', message: 'LAN_SYNC_ENABLED is false' });
+        return new LanSyncService(engine, settings.nodeName, logger, events, clock, undefined, { reason: 'disabled', message: 'LAN_SYNC_ENABLED is false' });
       }
       let networkKey: NetworkKey;
       try {
@@ -173,10 +186,10 @@ export class LanSyncService {
           'Set the same long random secret on every node, e.g. LAN_SYNC_SHARED_SECRET="$(openssl rand -base64 32)" in the environment or the .env file, and restart ' +
           '(or set LAN_SYNC_ENABLED=false to silence this).';
         logger.log('error', message, { event: 'sync-disabled', reason: 'weak-secret', node_id: engine.nodeId });
-        return new LanSyncService(engine, settings.nodeName, logger, events, undefined, { reason: 'weak-secret', message });
+        return new LanSyncService(engine, settings.nodeName, logger, events, clock, undefined, { reason: 'weak-secret', message });
       }
-      const runtime = await Runtime.start(engine, networkKey, events, options);
-      return new LanSyncService(engine, settings.nodeName, logger, events, runtime);
+      const runtime = await Runtime.start(engine, networkKey, events, options, clock);
+      return new LanSyncService(engine, settings.nodeName, logger, events, clock, runtime);
     } catch (error) {
       await engine.dispose();
       throw error;
@@ -219,6 +232,7 @@ export class LanSyncService {
       peers: peers.filter((peer) => peer.state !== 'self').length,
       authenticated_peers: peers.filter((peer) => peer.authenticated && peer.state !== 'offline').length,
       ...(this.#disabledMessage === undefined ? {} : { reason: this.#disabledMessage }),
+      clock: this.#clock.report(Date.now()),
     };
   }
 
@@ -244,6 +258,7 @@ export class LanSyncService {
         last_sync_at: iso(lastSync),
         last_error: lastError === null ? null : { code: lastError.code, message: lastError.message, at: lastError.at.toISOString() },
         next_attempt_at: iso(peer.nextAttemptAt),
+        clock_offset_ms: this.#clockOffset(peer.nodeId ?? peer.address),
       };
     });
     // Peers that only ever synced with us (they started every round), or that are no longer announced.
@@ -261,6 +276,7 @@ export class LanSyncService {
         last_sync_at: iso(stored.lastSuccessAt),
         last_error: stored.lastError === null ? null : { code: stored.lastError.code, message: stored.lastError.message, at: stored.lastError.at.toISOString() },
         next_attempt_at: null,
+        clock_offset_ms: this.#clockOffset(stored.peerId),
       });
     }
     return {
@@ -272,8 +288,14 @@ export class LanSyncService {
       epoch: engineStatus.epoch,
       last_seq: engineStatus.lastSeq,
       port: this.syncPort ?? null,
+      clock: this.#clock.report(Date.now()),
       peers,
     };
+  }
+
+  #clockOffset(peer: string): number | null {
+    const offset = this.#clock.offsetWith(peer, Date.now());
+    return offset === undefined ? null : Math.round(offset);
   }
 
   /** Runs a round with every known peer now (nothing when sync is off). */
@@ -302,6 +324,34 @@ export class LanSyncService {
   get disabledReason(): SyncDisabledReason | undefined {
     return this.#disabledReason;
   }
+}
+
+/**
+ * The node's {@link ClockHealth}: fed by handshakes (see Runtime) and by the engine's
+ * far-future changes; each change of verdict is logged, loudly when the clock is off.
+ */
+function watchClockHealth(engine: SyncEngine, settings: LanSyncSettings, logger: Logger): ClockHealth {
+  const clock = new ClockHealth({
+    maxDriftMs: settings.maxClockDriftSeconds * 1000,
+    hlcAheadMs: () => Number(engine.hlc.slice(0, 16)) / 1000 - Date.now(),
+    onChange: (report, previous) => {
+      const fields = { event: 'clock-status', status: report.status, previous, offset_ms: report.offset_ms, peers_compared: report.peers_compared, hlc_ahead_ms: report.hlc_ahead_ms };
+      if (report.message === null) logger.log('info', `clock ${report.status}`, fields);
+      else logger.log('error', report.message, fields);
+    },
+  });
+  engine.on('future-changes-accepted', (event) => {
+    logger.log('warn', "accepted changes stamped beyond LAN_SYNC_MAX_CLOCK_DRIFT (the writer's clock ran ahead); their timestamps are not adopted", {
+      event: 'future-changes-accepted',
+      peer_id: event.peerId,
+      changes: event.changes,
+      beyond_drift_ms: Math.round(event.driftMs),
+    });
+    clock.recordFutureChanges(event.changes, Date.now());
+  });
+  // A node restarted after its clock ran ahead says so at once, before any peer is reached.
+  clock.report(Date.now());
+  return clock;
 }
 
 /** The running network side of sync. */
@@ -338,7 +388,7 @@ class Runtime {
     this.#logger = parts.logger;
   }
 
-  static async start(engine: SyncEngine, networkKey: NetworkKey, events: SyncRuntimeEvents, options: LanSyncServiceOptions): Promise<Runtime> {
+  static async start(engine: SyncEngine, networkKey: NetworkKey, events: SyncRuntimeEvents, options: LanSyncServiceOptions, clock: ClockHealth): Promise<Runtime> {
     const { settings, logger } = options;
     const maxClockSkewMs = settings.maxClockDriftSeconds * 1000;
     let tls: { cert: Buffer; key: Buffer } | undefined;
@@ -373,6 +423,7 @@ class Runtime {
       onInboundPeer: (peer) => late.scheduler?.inbound(peer.nodeId, peer.address.replace(/^::ffff:/, ''), peer.port, tls !== undefined),
       onInboundRequest: (peerId) => late.scheduler?.inboundActivity(peerId),
       onEvent: events.emit,
+      onPeerClock: (sample) => clock.record(sample, Date.now()),
     });
     let server: ListeningSyncServer;
     try {
@@ -399,6 +450,7 @@ class Runtime {
           maxClockSkewMs,
           localSyncPort: server.port,
           onEvent: events.emit,
+          onPeerClock: (offsetMs) => clock.record({ peer: expectedPeerNodeId ?? `${target.host}:${target.port}`, offsetMs }, Date.now()),
         }),
     });
     late.scheduler = scheduler;
@@ -437,11 +489,12 @@ class Runtime {
     }
 
     // The HLC follows a stepped system clock by itself; peers backed off from while the clock was
-    // wrong (their changes refused as too far ahead, or ours by them) are retried at once.
+    // wrong (handshakes out of the clock window) are retried at once, and the new handshakes
+    // measure the clocks' offsets again.
     const clockWatch = new ClockStepWatch({
       onStep: (stepMs) => {
-        const retried = scheduler.retryBackedOff();
-        logger.log('warn', 'the system clock stepped; retrying backed-off peers', { event: 'clock-stepped', step_ms: Math.round(stepMs), peers_retried: retried });
+        const retried = scheduler.clockStepped();
+        logger.log('warn', 'the system clock stepped; handshaking again with every peer', { event: 'clock-stepped', step_ms: Math.round(stepMs), peers_retried: retried });
       },
     });
     clockWatch.start();

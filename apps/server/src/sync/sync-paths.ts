@@ -26,3 +26,6 @@ export function responseAssociatedData(sequence: number): string {
 
 /** Request header with the initiator's own sync port, so the responder can sync back. */
 export const SYNC_PORT_HEADER = 'x-trosyn-sync-port';
+
+/** Response header with the answering node's clock (ms since the epoch), to measure clock offsets. */
+export const SYNC_CLOCK_HEADER = 'x-trosyn-clock-ms';

@@ -134,7 +134,7 @@ describe('SyncScheduler', () => {
     network.down.delete(5001);
     network.down.delete(5002);
     // A minute of backoff ahead: without a retry, nothing moves within the wait below.
-    expect(scheduler.retryBackedOff()).toBe(2);
+    expect(scheduler.clockStepped()).toBe(2);
     await waitFor('b recovered', async () => (await peer('peer-b').get('waiting')) !== undefined, 2000);
     await waitFor('c recovered', async () => (await peer('peer-c').get('waiting')) !== undefined, 2000);
     await waitFor('idle', () => scheduler.peers().every((p) => p.state === 'idle'));

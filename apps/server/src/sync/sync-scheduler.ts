@@ -34,6 +34,8 @@ export interface PeerTransport extends SyncTransport {
   readonly connected: boolean;
   /** Where the peer stands in our log, when known: lets a live change go as a push-only round. */
   peerLogPosition?(): PeerLogPosition | undefined;
+  /** Forgets the session: the next request handshakes again. */
+  resetSession?(): void;
   close(): void;
 }
 
@@ -249,17 +251,19 @@ export class SyncScheduler {
   }
 
   /**
-   * Retries every peer in backoff now: called when this node's system clock stepped, since a
-   * clock far off makes rounds fail both ways (clock drift) until it is corrected (issue #20).
-   * Returns how many peers are retried.
+   * This node's system clock stepped: a clock far off makes rounds fail both ways (handshakes and
+   * envelopes out of the clock window, changes too far ahead) until it is corrected, so every
+   * peer (in backoff or not) gets a new handshake, which measures the clock offset again, and a
+   * round now (issue #20). Returns how many peers are retried.
    */
-  retryBackedOff(): number {
+  clockStepped(): number {
     let retried = 0;
     for (const entry of this.#entries.values()) {
-      if (entry.state !== 'backoff' || entry.removed) continue;
+      if (entry.removed || entry.state === 'self' || entry.state === 'offline') continue;
       retried += 1;
+      entry.transport.resetSession?.();
       if (entry.running === undefined) this.#schedule(entry, 0);
-      else void this.#request(entry, 'retry');
+      else void this.#request(entry, 'clock-step');
     }
     return retried;
   }

@@ -12,7 +12,7 @@ import { limitRequestBody } from '../body-limit.js';
 import { LanSyncError } from './errors.js';
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 import { SyncStreamServer } from './sync-stream-server.js';
-import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
+import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_CLOCK_HEADER, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
 
 /** A peer that completed a handshake with this node (it initiated). */
 export interface InboundPeer {
@@ -49,6 +49,11 @@ export interface SyncServerDependencies {
   readonly onInboundRequest?: (peerId: string) => void;
   /** Receives handshakes, failed authentications and rate-limit refusals (metrics). */
   readonly onEvent?: SyncRuntimeEventSink;
+  /**
+   * Called with each hello's clock offset (this node minus the peer, ms), before the handshake
+   * is judged: a hello refused for its timestamp still tells how far the clocks are apart.
+   */
+  readonly onPeerClock?: (sample: { readonly peer: string; readonly offsetMs: number }) => void;
 }
 
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
@@ -227,6 +232,13 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     }
   };
 
+  // Every answer says this node's time (ms): an initiator measures its offset from it, even when
+  // the handshake is refused for its timestamp.
+  app.use(async function stampClock(c, next) {
+    await next();
+    c.res.headers.set(SYNC_CLOCK_HEADER, String(Date.now()));
+  });
+
   app.get(SYNC_PATHS.info, (c) =>
     c.json({ object: 'trosyn.sync.info', node_id: deps.nodeId, node_name: deps.nodeName, sync_protocol: SYNC_PROTOCOL_VERSION, handshake_protocol: 1 }),
   );
@@ -243,7 +255,10 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
       return c.json(errorBody('rate-limited', `Too many handshakes from ${address}; retry later.`), 429);
     }
     try {
-      return c.json(deps.handshake.handleHello(await readHandshakeBody(c)));
+      const hello = await readHandshakeBody(c);
+      const { nodeId, timestamp } = (typeof hello === 'object' && hello !== null ? hello : {}) as { nodeId?: unknown; timestamp?: unknown };
+      if (typeof nodeId === 'string' && typeof timestamp === 'number' && Number.isFinite(timestamp)) deps.onPeerClock?.({ peer: nodeId, offsetMs: Date.now() - timestamp });
+      return c.json(deps.handshake.handleHello(hello));
     } catch (error) {
       return refuse(c, address, error, 'hello');
     }

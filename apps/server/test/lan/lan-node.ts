@@ -53,6 +53,17 @@ export interface ApiPeerStatus {
   readonly last_sync_at: string | null;
   readonly last_error: unknown;
   readonly source: string;
+  readonly clock_offset_ms: number | null;
+}
+
+/** The `clock` section of `/health`'s sync and of the sync status. */
+export interface ApiClockReport {
+  readonly status: 'unknown' | 'ok' | 'ahead' | 'behind' | 'hlc-ahead';
+  readonly offset_ms: number | null;
+  readonly peers_compared: number;
+  readonly hlc_ahead_ms: number;
+  readonly future_changes_accepted: number;
+  readonly message: string | null;
 }
 
 /** `GET /api/v1/sync/status`. */
@@ -61,6 +72,7 @@ export interface ApiSyncStatus {
   readonly node_name: string;
   readonly enabled: boolean;
   readonly epoch: string;
+  readonly clock: ApiClockReport;
   readonly peers: readonly ApiPeerStatus[];
 }
 
@@ -373,6 +385,11 @@ export class LanNode {
   /** `GET /api/v1/sync/status`. */
   syncStatus(): Promise<ApiSyncStatus> {
     return this.apiOk<ApiSyncStatus>('GET', '/api/v1/sync/status');
+  }
+
+  /** The `clock` section of `/health`. */
+  async clockHealth(): Promise<ApiClockReport> {
+    return (await this.apiOk<{ sync: { clock: ApiClockReport } }>('GET', '/health')).sync.clock;
   }
 
   /** `POST /api/v1/sync/now`. */

@@ -188,11 +188,30 @@ const errorInfo = {
   properties: { code: { type: 'string' }, message: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
 } as const;
 
+/** How this node's clock compares with its peers' (README, Clocks). */
+const clockReportSchema = {
+  type: 'object',
+  required: ['status', 'offset_ms', 'peers_compared', 'max_drift_ms', 'hlc_ahead_ms', 'future_changes_accepted', 'message'],
+  properties: {
+    status: {
+      type: 'string',
+      enum: ['unknown', 'ok', 'ahead', 'behind', 'hlc-ahead'],
+      description: "`ahead`/`behind`: more than half LAN_SYNC_MAX_CLOCK_DRIFT from the peers' median; `hlc-ahead`: the clock is right but the HLC still runs ahead of it.",
+    },
+    offset_ms: { type: ['number', 'null'], description: "This node's clock minus its peers' (median of the latest handshake of each), ms." },
+    peers_compared: { type: 'integer' },
+    max_drift_ms: { type: 'integer' },
+    hlc_ahead_ms: { type: 'integer', description: "How far this node's HLC runs ahead of its clock, ms." },
+    future_changes_accepted: { type: 'integer', description: 'Changes accepted from peers although stamped beyond the drift (their timestamps not adopted).' },
+    message: { type: ['string', 'null'], description: 'What is wrong and what to do, when something is.' },
+  },
+} as const;
+
 /** `GET /api/v1/sync/status`. */
 export const syncStatusSchema = {
   type: 'object',
   title: 'SyncStatus',
-  required: ['object', 'node_id', 'node_name', 'enabled', 'epoch', 'peers'],
+  required: ['object', 'node_id', 'node_name', 'enabled', 'epoch', 'clock', 'peers'],
   properties: {
     object: { type: 'string', enum: ['sync.status'] },
     node_id: { type: 'string' },
@@ -202,6 +221,7 @@ export const syncStatusSchema = {
     epoch: { type: 'string', description: "Random id of this node's change log." },
     last_seq: { type: 'integer', description: 'Latest sequence of the local change log.' },
     port: { type: ['integer', 'null'], description: 'The sync port, when sync runs.' },
+    clock: clockReportSchema,
     peers: {
       type: 'array',
       items: {
@@ -219,6 +239,7 @@ export const syncStatusSchema = {
           last_sync_at: { type: ['string', 'null'], format: 'date-time' },
           last_error: errorInfo,
           next_attempt_at: { type: ['string', 'null'], format: 'date-time' },
+          clock_offset_ms: { type: ['integer', 'null'], description: "This node's clock minus the peer's, ms, measured at the last handshake." },
         },
       },
     },
@@ -257,7 +278,7 @@ export const syncNowResponseSchema = {
 export const syncHealthSchema = {
   type: 'object',
   title: 'SyncHealth',
-  required: ['enabled', 'node_id', 'node_name', 'port', 'peers', 'authenticated_peers'],
+  required: ['enabled', 'node_id', 'node_name', 'port', 'peers', 'authenticated_peers', 'clock'],
   properties: {
     enabled: { type: 'boolean' },
     node_id: { type: 'string' },
@@ -266,5 +287,6 @@ export const syncHealthSchema = {
     peers: { type: 'integer', description: 'Known peers (discovered, configured or connected to us).' },
     authenticated_peers: { type: 'integer' },
     reason: { type: 'string', description: 'Why sync is off, when it is.' },
+    clock: clockReportSchema,
   },
 } as const;
