@@ -358,8 +358,10 @@ async function workPerEvent(): Promise<void> {
     complete: () => Promise.reject(new Error('unused')), chat: () => Promise.reject(new Error('unused')),
     streamComplete: () => [], streamChat: () => [], dispose: () => Promise.resolve(),
   };
-  const peer = (id: string) => ({ peer_id: id, name: id, address: '10.0.0.2:5000', state: 'idle', source: 'static' as const, authenticated: true, cursor: 10, pending_changes: 0, last_sync_at: new Date().toISOString(), last_error: null, next_attempt_at: null });
-  const status = { object: 'sync.status' as const, node_id: 'a', node_name: 'a', enabled: true, disabled_reason: null, epoch: 'e', last_seq: 10, port: 5000, peers: [peer('b'), peer('c')] };
+  const peer = (id: string) => ({ peer_id: id, name: id, address: '10.0.0.2:5000', state: 'idle', source: 'static' as const, authenticated: true, cursor: 10, pending_changes: 0, last_sync_at: new Date().toISOString(), last_error: null, next_attempt_at: null, clock_offset_ms: null });
+  const status = { object: 'sync.status' as const, node_id: 'a', node_name: 'a', enabled: true, disabled_reason: null, epoch: 'e', last_seq: 10, port: 5000,
+    clock: { status: 'ok' as const, offset_ms: 0, peers_compared: 2, max_drift_ms: 600_000, hlc_ahead_ms: 0, future_changes_accepted: 0, message: null },
+    peers: [peer('b'), peer('c')] };
   const metrics = createNodeMetrics({
     model: ModelHost.fromEngine(engine as never),
     sync: { engine: { on } as never, events: { on: (listener) => on('runtime', listener as never) }, status: () => Promise.resolve(status) },
