@@ -54,6 +54,16 @@ export interface GenerationOptions {
   readonly logitBias?: Readonly<Record<string, number>>;
   readonly responseFormat?: ResponseFormat;
   readonly signal?: AbortSignal;
+  /** Per-token log probabilities with this many alternatives (0–20); off when undefined. */
+  readonly logprobs?: number;
+}
+
+/** A generated token's log probability and the most likely alternatives at its position. */
+export interface TokenLogprob {
+  readonly token: string;
+  readonly bytes: readonly number[];
+  readonly logprob: number;
+  readonly topLogprobs: readonly { readonly token: string; readonly bytes: readonly number[]; readonly logprob: number }[];
 }
 
 /** A text completion request: the prompt as text, or as token ids of the model's vocabulary. */
@@ -79,6 +89,7 @@ export interface CompletionResult {
   readonly text: string;
   readonly finishReason: FinishReason;
   readonly usage: Usage;
+  readonly logprobs?: readonly TokenLogprob[];
 }
 
 /** Result of a non-streamed chat completion. */
@@ -87,16 +98,17 @@ export interface ChatResult {
   readonly toolCalls: readonly ToolCall[];
   readonly finishReason: FinishReason;
   readonly usage: Usage;
+  readonly logprobs?: readonly TokenLogprob[];
 }
 
 /** One item of a streamed completion; the last item is `done`. */
 export type CompletionDelta =
-  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'text'; readonly text: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
 
 /** One item of a streamed chat completion; the last item is `done`. Tool calls arrive whole. */
 export type ChatDelta =
-  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'text'; readonly text: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: 'tool-call'; readonly index: number; readonly id: string; readonly name: string; readonly arguments: string }
   | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
 

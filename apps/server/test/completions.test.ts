@@ -29,7 +29,7 @@ describe('POST /v1/completions', () => {
     [{ prompt: [] }, 'prompt', /empty/],
     [{ prompt: [[1], []] }, 'prompt[1]', /at least one token/],
     [{ prompt: [1, 2, 3], echo: true }, 'echo', /text prompts/],
-    [{ prompt: 'x', logprobs: 2 }, 'logprobs', /not supported/],
+    [{ prompt: 'x', logprobs: 6 }, 'logprobs', /must be <= 5/],
     [{ prompt: 'x', best_of: 3 }, 'best_of', /best_of = n/],
     [{ prompt: 'x', suffix: 'end' }, 'suffix', /not supported/],
     [{ prompt: ['a', 'b', 'c'], n: 50 }, 'n', /150 choices; at most 128/],

@@ -1,6 +1,6 @@
 import type {
   ChatDelta, ChatRequest, ChatResult, CompletionDelta, CompletionRequest, CompletionResult, Embedder, EmbeddingModelInfo,
-  EmbeddingRequest, EmbeddingResult, Engine, EngineStats, FinishReason, GenerationEvent, ModelInfo, EngineRuntime, ToolCall, Usage,
+  EmbeddingRequest, EmbeddingResult, Engine, EngineStats, FinishReason, GenerationEvent, ModelInfo, EngineRuntime, TokenLogprob, ToolCall, Usage,
 } from '../src/engine.js';
 
 /** Shaped like `@trosyn/llm`'s `LlmError` (the app recognises it by shape). */
@@ -27,6 +27,13 @@ export interface FakeScript {
   readonly errorAfterFirst?: FakeLlmError;
   readonly firstDelayMs?: number;
   readonly pieceDelayMs?: number;
+}
+
+/** The fake's log probability of a piece: one token per piece, `top` alternatives (the piece first). */
+export function fakeLogprob(piece: string, top: number): TokenLogprob {
+  const bytes = [...Buffer.from(piece, 'utf8')];
+  const alternatives = [{ token: piece, bytes, logprob: -0.25 }, { token: 'x', bytes: [120], logprob: -2 }, { token: 'y', bytes: [121], logprob: -3 }];
+  return { token: piece, bytes, logprob: -0.25, topLogprobs: alternatives.slice(0, top) };
 }
 
 const defaultUsage: Usage = { promptTokens: 7, completionTokens: 3, cachedPromptTokens: 2 };
@@ -83,7 +90,13 @@ export class FakeEngine implements Engine {
     const script = this.script;
     if (script.error !== undefined) throw script.error;
     await sleep(script.firstDelayMs ?? 0, request.signal);
-    return { text: (script.pieces ?? []).join(''), finishReason: script.finishReason ?? 'stop', usage: script.usage ?? defaultUsage };
+    const pieces = script.pieces ?? [];
+    return {
+      text: pieces.join(''),
+      finishReason: script.finishReason ?? 'stop',
+      usage: script.usage ?? defaultUsage,
+      ...(request.logprobs === undefined ? {} : { logprobs: pieces.map((piece) => fakeLogprob(piece, request.logprobs!)) }),
+    };
   }
 
   async chat(request: ChatRequest): Promise<ChatResult> {
@@ -97,17 +110,18 @@ export class FakeEngine implements Engine {
       toolCalls,
       finishReason: script.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
       usage: script.usage ?? defaultUsage,
+      ...(request.logprobs === undefined || toolCalls.length > 0 ? {} : { logprobs: (script.pieces ?? []).map((piece) => fakeLogprob(piece, request.logprobs!)) }),
     };
   }
 
   streamComplete(request: CompletionRequest): AsyncIterable<CompletionDelta> {
     this.requests.push(request);
-    return this.#stream(request.signal, false) as AsyncIterable<CompletionDelta>;
+    return this.#stream(request.signal, false, request.logprobs) as AsyncIterable<CompletionDelta>;
   }
 
   streamChat(request: ChatRequest): AsyncIterable<ChatDelta> {
     this.requests.push(request);
-    return this.#stream(request.signal, true);
+    return this.#stream(request.signal, true, request.logprobs);
   }
 
   /** The embedder `createEmbeddingEngine` hands out (one per engine, as the app memoises it). */
@@ -123,7 +137,7 @@ export class FakeEngine implements Engine {
     this.disposed = true;
   }
 
-  async *#stream(signal: AbortSignal | undefined, chat: boolean): AsyncGenerator<ChatDelta> {
+  async *#stream(signal: AbortSignal | undefined, chat: boolean, logprobs: number | undefined): AsyncGenerator<ChatDelta> {
     const script = this.script;
     try {
       if (script.error !== undefined) throw script.error;
@@ -131,7 +145,7 @@ export class FakeEngine implements Engine {
       let first = true;
       for (const text of script.pieces ?? []) {
         if (!first) await sleep(script.pieceDelayMs ?? 0, signal);
-        yield { type: 'text', text };
+        yield logprobs === undefined ? { type: 'text', text } : { type: 'text', text, logprobs: [fakeLogprob(text, logprobs)] };
         if (first && script.errorAfterFirst !== undefined) throw script.errorAfterFirst;
         first = false;
       }

@@ -44,5 +44,6 @@ export type {
   ToolCall,
   ToolChoice,
   ToolDefinition,
+  TokenLogprob,
   Usage,
 } from './types.js';

@@ -28,6 +28,7 @@ import { StopHoldback } from './stop-holdback.js';
 import { chooseThreads } from './thread-default.js';
 import { checkStructuredAnswer } from './structured-answer.js';
 import { ToolCallCollector } from './tool-call-collector.js';
+import { MAX_TOP_LOGPROBS, TokenProbabilities } from './token-probabilities.js';
 import type {
   ChatDelta,
   ChatMessage,
@@ -38,6 +39,7 @@ import type {
   CompletionResult,
   EngineStats,
   FinishReason,
+  GenerationOptions,
   LlmEngineConfig,
   LogLevel,
   ModelInfo,
@@ -234,8 +236,14 @@ export class LlmEngine {
 
   /** Generates a completion of `prompt`. */
   async complete(request: CompletionRequest): Promise<CompletionResult> {
-    const generation = await this.#track(this.#metered('completion', false, (meter) => this.#complete(request, undefined, meter)));
-    return { text: generation.text, finishReason: generation.finishReason, usage: generation.usage };
+    const probabilities = this.#probabilities(request);
+    const generation = await this.#track(this.#metered('completion', false, (meter) => this.#complete(request, undefined, meter, probabilities)));
+    return {
+      text: generation.text,
+      finishReason: generation.finishReason,
+      usage: generation.usage,
+      ...(probabilities === undefined ? {} : { logprobs: probabilities.take(generation.text.length) }),
+    };
   }
 
   /**
@@ -245,19 +253,22 @@ export class LlmEngine {
    */
   async *streamComplete(request: CompletionRequest): AsyncIterable<CompletionDelta> {
     // Without tool calls the stream only yields the text and done items CompletionDelta has.
+    const probabilities = this.#probabilities(request);
     const start = (signal: AbortSignal, onText: (text: string) => void): Promise<Generation> =>
-      this.#metered('completion', true, (meter) => this.#complete({ ...request, signal }, onText, meter));
-    yield* this.#stream(request, start, false) as AsyncGenerator<CompletionDelta>;
+      this.#metered('completion', true, (meter) => this.#complete({ ...request, signal }, onText, meter, probabilities));
+    yield* this.#stream(request, start, false, probabilities) as AsyncGenerator<CompletionDelta>;
   }
 
   /** Answers a conversation; may return tool calls (finish reason `tool_calls`). */
   async chat(request: ChatRequest): Promise<ChatResult> {
-    const generation = await this.#track(this.#metered('chat', false, (meter) => this.#chat(request, undefined, meter)));
+    const probabilities = this.#probabilities(request);
+    const generation = await this.#track(this.#metered('chat', false, (meter) => this.#chat(request, undefined, meter, probabilities)));
     return {
       content: generation.text === '' && generation.toolCalls.length > 0 ? null : generation.text,
       toolCalls: generation.toolCalls,
       finishReason: generation.finishReason,
       usage: generation.usage,
+      ...(probabilities === undefined ? {} : { logprobs: probabilities.take(generation.text.length) }),
     };
   }
 
@@ -266,7 +277,10 @@ export class LlmEngine {
    * before generation are thrown by the first `next()`.
    */
   async *streamChat(request: ChatRequest): AsyncIterable<ChatDelta> {
-    yield* this.#stream(request, (signal, onText) => this.#metered('chat', true, (meter) => this.#chat({ ...request, signal }, onText, meter)), true);
+    const probabilities = this.#probabilities(request);
+    const start = (signal: AbortSignal, onText: (text: string) => void): Promise<Generation> =>
+      this.#metered('chat', true, (meter) => this.#chat({ ...request, signal }, onText, meter, probabilities));
+    yield* this.#stream(request, start, true, probabilities);
   }
 
   /**
@@ -382,6 +396,7 @@ export class LlmEngine {
     request: { readonly signal?: AbortSignal; readonly stop?: readonly string[] },
     start: (signal: AbortSignal, onText: (text: string) => void) => Promise<Generation>,
     withToolCalls: boolean,
+    probabilities: TokenProbabilities | undefined,
   ): AsyncGenerator<ChatDelta> {
     this.#assertOpen();
     const stopper = new AbortController();
@@ -403,15 +418,21 @@ export class LlmEngine {
       (error: unknown) => channel.fail(error),
     );
     let finished = false;
+    // Each text delta carries the log probabilities of the tokens that begin in it.
+    let yielded = 0;
+    const textDelta = (text: string): ChatDelta => {
+      yielded += text.length;
+      return probabilities === undefined ? { type: 'text', text } : { type: 'text', text, logprobs: probabilities.take(yielded) };
+    };
     try {
       for (let next = await channel.next(); next !== undefined; next = await channel.next()) {
-        yield { type: 'text', text: next.item };
+        yield textDelta(next.item);
       }
       const generation = await run;
       // The final text is authoritative: whatever the holdback kept and was not cut by a stop string.
       if (generation.text.startsWith(emitted)) {
         const rest = generation.text.slice(emitted.length);
-        if (rest !== '') yield { type: 'text', text: rest };
+        if (rest !== '') yield textDelta(rest);
       } else {
         this.#log('warn', 'streamed text diverged from the final text; the final text was not re-sent');
       }
@@ -431,7 +452,12 @@ export class LlmEngine {
     }
   }
 
-  async #complete(request: CompletionRequest, onText: ((text: string) => void) | undefined, meter: GenerationMeter): Promise<Generation> {
+  async #complete(
+    request: CompletionRequest,
+    onText: ((text: string) => void) | undefined,
+    meter: GenerationMeter,
+    probabilities: TokenProbabilities | undefined,
+  ): Promise<Generation> {
     this.#assertOpen();
     const sampling = resolveSampling(request, this.#config.vocabularySize);
     const { model, lib } = this.#native;
@@ -442,6 +468,7 @@ export class LlmEngine {
       const cachedPromptTokens = await reusePrefix(slot.sequence, promptTokens);
       const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
       const completion = new lib.LlamaCompletion({ contextSequence: slot.sequence });
+      const detach = probabilities?.attach(slot.sequence);
       try {
         const result = await completion.generateCompletionWithMeta(promptBody, {
           ...this.#samplingFor(sampling, maxTokens),
@@ -466,12 +493,18 @@ export class LlmEngine {
           },
         };
       } finally {
+        detach?.();
         completion.dispose({ disposeSequence: false });
       }
     });
   }
 
-  async #chat(request: ChatRequest, onText: ((text: string) => void) | undefined, meter: GenerationMeter): Promise<Generation> {
+  async #chat(
+    request: ChatRequest,
+    onText: ((text: string) => void) | undefined,
+    meter: GenerationMeter,
+    probabilities: TokenProbabilities | undefined,
+  ): Promise<Generation> {
     this.#assertOpen();
     const sampling = resolveSampling(request, this.#config.vocabularySize);
     const { model, lib } = this.#native;
@@ -506,6 +539,7 @@ export class LlmEngine {
       const cachedPromptTokens = await reusePrefix(slot.sequence, promptTokens);
       const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
       const chat = new lib.LlamaChat({ contextSequence: slot.sequence, chatWrapper });
+      const detach = probabilities?.attach(slot.sequence);
       try {
         const common = {
           ...this.#samplingFor(sampling, maxTokens),
@@ -539,9 +573,20 @@ export class LlmEngine {
           },
         };
       } finally {
+        detach?.();
         chat.dispose({ disposeSequence: false });
       }
     });
+  }
+
+  /** A recorder of token probabilities when the request asks for them (`logprobs`). */
+  #probabilities(request: GenerationOptions): TokenProbabilities | undefined {
+    const top = request.logprobs;
+    if (top === undefined) return undefined;
+    if (!Number.isSafeInteger(top) || top < 0 || top > MAX_TOP_LOGPROBS) {
+      throw invalidRequest('logprobs', `logprobs must be an integer from 0 to ${MAX_TOP_LOGPROBS} (alternatives per token).`);
+    }
+    return new TokenProbabilities(this.#native.model, top);
   }
 
   /** Resolves max tokens against the context: never truncates, fails with both numbers instead. */

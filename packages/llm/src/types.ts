@@ -134,6 +134,22 @@ export interface GenerationOptions {
   readonly responseFormat?: ResponseFormat;
   /** Aborting frees the slot (or removes the request from the queue); the call fails with `aborted`. */
   readonly signal?: AbortSignal;
+  /**
+   * Return each generated token's log probability and this many most likely alternatives
+   * (0–20). Off when undefined. Costs a copy of the sampler's distribution per token.
+   */
+  readonly logprobs?: number;
+}
+
+/** A generated token with its log probability (natural log) and the most likely alternatives. */
+export interface TokenLogprob {
+  /** The token's text. */
+  readonly token: string;
+  /** Its UTF-8 bytes (a token may hold part of a character). */
+  readonly bytes: readonly number[];
+  readonly logprob: number;
+  /** The most likely tokens at this position, most likely first (`logprobs` of them). */
+  readonly topLogprobs: readonly { readonly token: string; readonly bytes: readonly number[]; readonly logprob: number }[];
 }
 
 /** A text completion request. */
@@ -190,6 +206,8 @@ export interface CompletionResult {
   readonly text: string;
   readonly finishReason: FinishReason;
   readonly usage: Usage;
+  /** With the `logprobs` option: one entry per token of `text`. */
+  readonly logprobs?: readonly TokenLogprob[];
 }
 
 /** Result of {@link LlmEngine.chat}. `content` is null when the model only called tools. */
@@ -198,16 +216,18 @@ export interface ChatResult {
   readonly toolCalls: readonly ToolCall[];
   readonly finishReason: FinishReason;
   readonly usage: Usage;
+  /** With the `logprobs` option: one entry per token of `content`. */
+  readonly logprobs?: readonly TokenLogprob[];
 }
 
 /** A streamed completion item. The last one is always `done`. */
 export type CompletionDelta =
-  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'text'; readonly text: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
 
 /** A streamed chat item. Tool calls arrive complete; the last item is always `done`. */
 export type ChatDelta =
-  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'text'; readonly text: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: 'tool-call'; readonly index: number; readonly id: string; readonly name: string; readonly arguments: string }
   | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
 

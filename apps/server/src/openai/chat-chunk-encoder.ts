@@ -1,4 +1,5 @@
 import type { ChatDelta, Usage } from '../engine.js';
+import { toChatLogprobs } from './logprobs.js';
 import type { ResponseMeta } from './response-meta.js';
 import { toOpenAiUsage } from './usage.js';
 
@@ -38,7 +39,7 @@ export class ChatChunkEncoder {
     }
     switch (delta.type) {
       case 'text':
-        if (delta.text !== '') chunks.push(this.#chunk({ content: delta.text }));
+        if (delta.text !== '') chunks.push(this.#chunk({ content: delta.text }, null, delta.logprobs === undefined ? null : toChatLogprobs(delta.logprobs)));
         break;
       case 'tool-call': {
         chunks.push(this.#chunk({ tool_calls: [{ index: delta.index, id: delta.id, type: 'function', function: { name: delta.name, arguments: '' } }] }));
@@ -60,10 +61,10 @@ export class ChatChunkEncoder {
     return { id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, system_fingerprint: meta.systemFingerprint };
   }
 
-  #chunk(delta: object, finishReason: string | null = null): object {
+  #chunk(delta: object, finishReason: string | null = null, logprobs: object | null = null): object {
     return {
       ...this.#base(),
-      choices: [{ index: this.#index, delta, logprobs: null, finish_reason: finishReason }],
+      choices: [{ index: this.#index, delta, logprobs, finish_reason: finishReason }],
       // OpenAI sends `usage: null` on every chunk but the last when usage was requested.
       ...(this.#includeUsage ? { usage: null } : {}),
     };

@@ -1,4 +1,5 @@
 import type { ChatResult, ToolCall, Usage } from '../engine.js';
+import { toChatLogprobs } from './logprobs.js';
 import type { ResponseMeta } from './response-meta.js';
 import { toOpenAiUsage } from './usage.js';
 
@@ -14,7 +15,7 @@ function choiceOf(result: ChatResult, index: number): object {
     ...(result.toolCalls.length > 0 ? { tool_calls: toolCallsOf(result.toolCalls) } : {}),
     annotations: [],
   };
-  return { index, message, logprobs: null, finish_reason: result.finishReason };
+  return { index, message, logprobs: result.logprobs === undefined ? null : toChatLogprobs(result.logprobs), finish_reason: result.finishReason };
 }
 
 /**

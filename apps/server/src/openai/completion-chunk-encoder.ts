@@ -1,5 +1,6 @@
 import type { CompletionDelta, Usage } from '../engine.js';
 import { completionFinishReason } from './completion-response.js';
+import { CompletionLogprobsBuilder } from './logprobs.js';
 import type { ResponseMeta } from './response-meta.js';
 import { toOpenAiUsage } from './usage.js';
 
@@ -13,12 +14,14 @@ import { toOpenAiUsage } from './usage.js';
 export class CompletionChunkEncoder {
   readonly #meta: ResponseMeta;
   readonly #index: number;
+  readonly #logprobs: CompletionLogprobsBuilder;
   #pendingEcho: string;
 
   constructor(meta: ResponseMeta, echoedPrompt: string, index = 0) {
     this.#meta = meta;
     this.#pendingEcho = echoedPrompt;
     this.#index = index;
+    this.#logprobs = new CompletionLogprobsBuilder(echoedPrompt.length);
   }
 
   /** The last chunk of a stream with `include_usage`: empty `choices`, the usage of all choices. */
@@ -34,7 +37,7 @@ export class CompletionChunkEncoder {
       this.#pendingEcho = '';
     }
     if (delta.type === 'text') {
-      if (delta.text !== '') chunks.push(this.#chunk(delta.text, null));
+      if (delta.text !== '') chunks.push(this.#chunk(delta.text, null, delta.logprobs === undefined ? null : this.#logprobs.next(delta.logprobs)));
     } else {
       chunks.push(this.#chunk('', completionFinishReason(delta.finishReason)));
     }
@@ -46,7 +49,7 @@ export class CompletionChunkEncoder {
     return { id: meta.id, object: 'text_completion', created: meta.created, model: meta.model, system_fingerprint: meta.systemFingerprint };
   }
 
-  #chunk(text: string, finishReason: string | null): object {
-    return { ...this.#base(), choices: [{ text, index: this.#index, logprobs: null, finish_reason: finishReason }] };
+  #chunk(text: string, finishReason: string | null, logprobs: object | null = null): object {
+    return { ...this.#base(), choices: [{ text, index: this.#index, logprobs, finish_reason: finishReason }] };
   }
 }

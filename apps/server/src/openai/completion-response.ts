@@ -1,4 +1,5 @@
 import type { CompletionResult, FinishReason, Usage } from '../engine.js';
+import { CompletionLogprobsBuilder } from './logprobs.js';
 import type { ResponseMeta } from './response-meta.js';
 import { toOpenAiUsage } from './usage.js';
 
@@ -20,7 +21,7 @@ export function buildCompletion(meta: ResponseMeta, results: readonly Completion
     choices: results.map((result, index) => ({
       text: echoedPrompt(index) + result.text,
       index,
-      logprobs: null,
+      logprobs: result.logprobs === undefined ? null : new CompletionLogprobsBuilder(echoedPrompt(index).length).next(result.logprobs),
       finish_reason: completionFinishReason(result.finishReason),
     })),
     usage: toOpenAiUsage(usage),

@@ -74,13 +74,16 @@ function mapToolChoice(body: ChatCompletionBody, tools: readonly ToolDefinition[
 /**
  * Maps a validated chat completion body to a `@trosyn/llm` chat request (without a signal).
  * Throws {@link ApiError} `invalid-request` for what the schema cannot express: non-text
- * content, `n` > 1, `logprobs`.
+ * content, `top_logprobs` without `logprobs`.
  */
 export function mapChatRequest(body: ChatCompletionBody): ChatRequest {
-  if (body.logprobs === true) {
-    throw new ApiError('invalid-request', "Invalid value for 'logprobs': log probabilities are not supported by this server; send false or omit it.", { param: 'logprobs', openaiCode: 'unsupported_value' });
+  if (body.logprobs !== true && body.top_logprobs != null && body.top_logprobs > 0) {
+    throw new ApiError('invalid-request', "Invalid value for 'top_logprobs': it needs 'logprobs': true.", { param: 'top_logprobs', openaiCode: 'invalid_value' });
   }
-  const options = mapGenerationOptions(body, body.max_completion_tokens ?? body.max_tokens);
+  const options = {
+    ...mapGenerationOptions(body, body.max_completion_tokens ?? body.max_tokens),
+    ...(body.logprobs === true ? { logprobs: body.top_logprobs ?? 0 } : {}),
+  };
   const messages = body.messages.map(mapMessage);
   const tools: ToolDefinition[] = (body.tools ?? []).map((tool) => ({
     name: tool.function.name,

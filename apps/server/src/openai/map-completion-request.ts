@@ -42,9 +42,6 @@ export function mapCompletionRequest(body: CompletionBody): MappedCompletion {
   if (body.best_of != null && body.best_of !== 1 && body.best_of !== (body.n ?? 1)) {
     throw new ApiError('invalid-request', `Invalid value for 'best_of': ${body.best_of}. Only best_of = n (or 1) is supported: every choice generated is returned.`, { param: 'best_of', openaiCode: 'unsupported_value' });
   }
-  if (body.logprobs != null) {
-    throw new ApiError('invalid-request', "Invalid value for 'logprobs': log probabilities are not supported by this server; omit it or send null.", { param: 'logprobs', openaiCode: 'unsupported_value' });
-  }
   if (body.suffix != null && body.suffix !== '') {
     throw new ApiError('invalid-request', "Invalid value for 'suffix': insertion (suffix) is not supported by this server.", { param: 'suffix', openaiCode: 'unsupported_value' });
   }
@@ -55,6 +52,6 @@ export function mapCompletionRequest(body: CompletionBody): MappedCompletion {
   if (echo && prompts.some((prompt) => typeof prompt !== 'string')) {
     throw new ApiError('invalid-request', "Invalid value for 'echo': echo needs text prompts; send the prompt as a string, or leave echo unset for token-id prompts.", { param: 'echo', openaiCode: 'unsupported_value' });
   }
-  const options = mapGenerationOptions(body, body.max_tokens);
+  const options = { ...mapGenerationOptions(body, body.max_tokens), ...(body.logprobs == null ? {} : { logprobs: body.logprobs }) };
   return { requests: prompts.map((prompt) => ({ ...options, prompt })), n: body.n ?? 1, echo };
 }

@@ -114,7 +114,7 @@ export const chatCompletionRequestSchema = {
     tools: { type: ['array', 'null'], items: tool, maxItems: 128 },
     tool_choice: toolChoice,
     parallel_tool_calls: { type: ['boolean', 'null'] },
-    logprobs: { type: ['boolean', 'null'], description: 'Not supported: only false or null.' },
-    top_logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 20 },
+    logprobs: { type: ['boolean', 'null'], description: 'Return the log probability of each content token (`choices[].logprobs.content`), streamed too.' },
+    top_logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 20, description: 'With `logprobs`: the most likely alternatives per token (0–20).' },
   },
 } as const;

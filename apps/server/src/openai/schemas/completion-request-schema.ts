@@ -23,7 +23,7 @@ export const completionRequestSchema = {
     ...samplingProperties,
     echo: { type: ['boolean', 'null'], description: 'Prepend the prompt to the completion.' },
     best_of: { type: ['integer', 'null'], minimum: 1, maximum: 20, description: 'Only 1 (or equal to `n`) is supported.' },
-    logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 5, description: 'Not supported: only null.' },
+    logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 5, description: 'Return each generated token\'s log probability and this many most likely alternatives (0–5), streamed too.' },
     suffix: { type: ['string', 'null'], description: 'Not supported: only null.' },
   },
 } as const;

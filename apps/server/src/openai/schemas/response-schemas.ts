@@ -54,7 +54,7 @@ export const chatCompletionResponseSchema = {
             required: ['role', 'content', 'refusal'],
             properties: { role: { type: 'string', enum: ['assistant'] }, content: nullableString, refusal: { type: 'null' }, tool_calls: { type: 'array', items: toolCall }, annotations: { type: 'array' } },
           },
-          logprobs: { type: 'null' },
+          logprobs: { type: ['object', 'null'], description: 'With `logprobs`: the tokens\' log probabilities (OpenAI\'s shape), else null.' },
           finish_reason: { type: 'string', enum: ['stop', 'length', 'tool_calls'] },
         },
       },
@@ -80,7 +80,7 @@ export const chatCompletionChunkSchema = {
         properties: {
           index: { type: 'integer' },
           delta: { type: 'object', properties: { role: { type: 'string', enum: ['assistant'] }, content: nullableString, refusal: { type: 'null' }, tool_calls: { type: 'array', items: toolCall } } },
-          logprobs: { type: 'null' },
+          logprobs: { type: ['object', 'null'], description: 'With `logprobs`: the tokens\' log probabilities (OpenAI\'s shape), else null.' },
           finish_reason: { type: ['string', 'null'], enum: ['stop', 'length', 'tool_calls', null] },
         },
       },
@@ -105,7 +105,7 @@ export const completionResponseSchema = {
         properties: {
           text: { type: 'string' },
           index: { type: 'integer' },
-          logprobs: { type: 'null' },
+          logprobs: { type: ['object', 'null'], description: 'With `logprobs`: the tokens\' log probabilities (OpenAI\'s shape), else null.' },
           finish_reason: { type: ['string', 'null'], enum: ['stop', 'length', null], description: 'null in streamed chunks before the last.' },
         },
       },

@@ -108,3 +108,47 @@ describe('embeddings over the chat model (no LLM_EMBEDDING_MODEL_PATH)', () => {
     expect(models.data.map((model) => model.id)).toEqual([MODEL]);
   });
 });
+
+describe('logprobs with the official openai client', () => {
+  it('answers chat logprobs.content whose tokens spell the answer, streamed the same', async () => {
+    const request = { model: MODEL, messages: [{ role: 'user' as const, content: 'Tell me a story.' }], max_tokens: 12, temperature: 0, logprobs: true, top_logprobs: 3 };
+    const whole = await client.chat.completions.create(request);
+    assertMatchesSpec('CreateChatCompletionResponse', whole);
+    const content = whole.choices[0]!.logprobs!.content!;
+    expect(content.map((entry) => entry.token).join('')).toBe(whole.choices[0]!.message.content);
+    expect(content).toHaveLength(whole.usage!.completion_tokens);
+    for (const entry of content) {
+      expect(entry.logprob).toBeLessThanOrEqual(0);
+      expect(entry.top_logprobs).toHaveLength(3);
+      expect(entry.bytes).toEqual([...Buffer.from(entry.token, 'utf8')]);
+    }
+    const stream = await client.chat.completions.create({ ...request, stream: true });
+    const streamed: string[] = [];
+    for await (const chunk of stream) {
+      assertMatchesSpec('CreateChatCompletionStreamResponse', chunk);
+      for (const entry of chunk.choices[0]?.logprobs?.content ?? []) streamed.push(entry.token);
+    }
+    expect(streamed).toEqual(content.map((entry) => entry.token));
+  });
+
+  it('answers completion logprobs (tokens, token_logprobs, top_logprobs, text_offset), streamed too', async () => {
+    const whole = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 10, temperature: 0, logprobs: 2 });
+    assertMatchesSpec('CreateCompletionResponse', whole);
+    const logprobs = whole.choices[0]!.logprobs!;
+    expect(logprobs.tokens!.join('')).toBe(whole.choices[0]!.text);
+    expect(logprobs.token_logprobs).toHaveLength(10);
+    expect(logprobs.top_logprobs!.every((top) => Object.keys(top).length >= 1 && Object.keys(top).length <= 2)).toBe(true);
+    const offsets = logprobs.tokens!.map((_, index) => logprobs.tokens!.slice(0, index).join('').length);
+    expect(logprobs.text_offset).toEqual(offsets);
+    const stream = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 10, temperature: 0, logprobs: 2, stream: true });
+    const tokens: string[] = [];
+    const textOffsets: number[] = [];
+    for await (const chunk of stream) {
+      assertCompletionChunkMatchesSpec(chunk);
+      tokens.push(...(chunk.choices[0]?.logprobs?.tokens ?? []));
+      textOffsets.push(...(chunk.choices[0]?.logprobs?.text_offset ?? []));
+    }
+    expect(tokens).toEqual(logprobs.tokens);
+    expect(textOffsets).toEqual(logprobs.text_offset);
+  });
+});
