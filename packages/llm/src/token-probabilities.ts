@@ -52,13 +52,13 @@ export class TokenProbabilities {
     const record = (token: Token, probabilities: ReadonlyMap<Token, number>): void => this.#record(token, probabilities);
     const evaluate: Evaluate = async function* evaluateWithProbabilities(tokens, options) {
       const iterator = sequence.evaluateWithMetadata(tokens, { probabilities: true }, options);
-      let input: Token | Token[] | void = undefined;
+      let input: Token | Token[] | undefined = undefined;
       try {
         for (;;) {
           const { value, done } = await iterator.next(input);
           if (done === true) return;
           record(value.token, value.probabilities);
-          input = yield value.token;
+          input = (yield value.token) ?? undefined;
         }
       } finally {
         await iterator.return();

@@ -1,6 +1,6 @@
 import { getLlama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LlmEngine, LlmError, type TokenLogprob } from '../src/index.js';
+import { LlmEngine, type LlmError, type TokenLogprob } from '../src/index.js';
 import { collect, testModel } from './test-models.js';
 
 const prompt = 'Once upon a time, there was a little';
