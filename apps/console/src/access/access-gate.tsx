@@ -83,7 +83,8 @@ export function AccessGate(props: { readonly children: (session: Session) => Com
     case 'open':
       return <>{props.children({ api, node: access.node, signOut: () => (adminKeyStore.clear(), retry()) })}</>;
     case 'needs-key':
-      return <KeyForm refused={access.refused} onSubmit={(key) => (adminKeyStore.set(key), retry())} />;
+      // Keyed by the refusal, so a refused key does not stay in the field.
+      return <KeyForm key={access.refused ?? ''} refused={access.refused} onSubmit={(key) => (adminKeyStore.set(key), retry())} />;
     case 'loopback-only':
       return (
         <div class="gate" data-testid="loopback-only">
