@@ -24,6 +24,25 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse(new FakeLlmError('invalid-request', 'bad top_k', { param: 'top_k' })).body.error).toEqual({ message: 'bad top_k', type: 'invalid_request_error', param: 'top_k', code: 'invalid_value' });
   });
 
+  it('answers a schema keyword the grammar cannot enforce as 400 unsupported_value on the wire param', () => {
+    const error = new FakeLlmError('unsupported-schema', 'The JSON schema keyword "multipleOf" at /multipleOf: …', {
+      param: 'responseFormat.schema', keyword: 'multipleOf', path: '/multipleOf',
+    });
+    expect(toErrorResponse(error)).toMatchObject({
+      status: 400,
+      body: { error: { type: 'invalid_request_error', code: 'unsupported_value', param: 'response_format.json_schema.schema' } },
+      unexpected: false,
+    });
+  });
+
+  it('answers a grammar-constrained answer that breaks its schema as a logged 500, never a 200', () => {
+    expect(toErrorResponse(new FakeLlmError('output-invalid', 'bug', { errors: ['/age must be <= 150'] }))).toMatchObject({
+      status: 500,
+      body: { error: { code: 'output_invalid' } },
+      unexpected: true,
+    });
+  });
+
   it('asks a client to retry after a second when the queue is full', () => {
     expect(toErrorResponse(new FakeLlmError('queue-full', 'full', { maxQueue: 4 })).headers).toEqual({ 'retry-after': '1' });
   });

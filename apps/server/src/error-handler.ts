@@ -64,6 +64,12 @@ const engineErrorMappings: Readonly<Record<string, Mapping>> = {
   'upstream-unavailable': { status: 503, type: 'server_error', code: 'upstream_unavailable' },
   'upstream-timeout': { status: 504, type: 'server_error', code: 'upstream_timeout' },
   'upstream-failed': { status: 502, type: 'server_error', code: 'upstream_error' },
+  'unsupported-schema': { status: 400, type: 'invalid_request_error', code: 'unsupported_value' },
+};
+
+// Engine parameter names that differ from the wire's (the engine speaks camelCase options).
+const wireParams: Readonly<Record<string, string>> = {
+  'responseFormat.schema': 'response_format.json_schema.schema',
 };
 
 /** Seconds a client is asked to wait while the upstream engine is unreachable (it is probed this often). */
@@ -112,7 +118,8 @@ function fromEngineError(error: EngineErrorShape, context: ErrorContext): ErrorR
     const promptParam = context.promptParam ?? 'messages';
     return { status: mapping.status, body: body(contextOverflowMessage(error, promptParam), mapping, promptParam), headers, unexpected: false };
   }
-  const param = typeof error.details['param'] === 'string' ? error.details['param'] : null;
+  const engineParam = typeof error.details['param'] === 'string' ? error.details['param'] : null;
+  const param = engineParam === null ? null : (wireParams[engineParam] ?? engineParam);
   return { status: mapping.status, body: body(error.message, mapping, param), headers, unexpected: mapping.status >= 500 && (error.code === 'generation-failed' || error.code === 'output-invalid') };
 }
 

@@ -10,6 +10,8 @@
  * - `disposed`: the engine was disposed before or during the call.
  * - `invalid-request`: a parameter is out of range or malformed (details: `param`).
  * - `generation-failed`: llama.cpp or node-llama-cpp failed while generating (see `cause`).
+ * - `unsupported-schema`: a JSON schema uses a keyword the grammar cannot enforce (details:
+ *   `param`, `keyword`, `path` — a JSON pointer into the schema). Refused before generating.
  * - `output-invalid`: a grammar-constrained answer ended but does not match its format or
  *   schema (details: `text`, and `errors` for a schema). The grammar should make this
  *   impossible: it is a bug, reported instead of returning a valid-looking answer.
@@ -23,6 +25,7 @@ export type LlmErrorCode =
   | 'disposed'
   | 'invalid-request'
   | 'generation-failed'
+  | 'unsupported-schema'
   | 'output-invalid';
 
 /**

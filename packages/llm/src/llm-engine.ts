@@ -6,7 +6,6 @@ import type {
   Llama,
   LlamaContext,
   LlamaContextSequence,
-  LlamaGrammar,
   LlamaModel,
   Token,
   TokenBias,
@@ -26,7 +25,7 @@ import { resolveSampling, type ResolvedSampling } from './sampling-options.js';
 import { abortedError, SlotPool } from './slot-pool.js';
 import { StopHoldback } from './stop-holdback.js';
 import { chooseThreads } from './thread-default.js';
-import { checkStructuredAnswer } from './structured-answer.js';
+import { checkStructuredAnswer, ResponseFormatGrammars } from './response-format-grammars.js';
 import { ToolCallCollector } from './tool-call-collector.js';
 import { MAX_TOP_LOGPROBS, TokenProbabilities } from './token-probabilities.js';
 import type {
@@ -43,7 +42,6 @@ import type {
   LlmEngineConfig,
   LogLevel,
   ModelInfo,
-  ResponseFormat,
   RuntimeInfo,
   ToolCall,
   ToolChoice,
@@ -116,10 +114,11 @@ export class LlmEngine {
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #log: Logger;
   readonly #events = new EventListeners<LlmEngineEvents>((error) => this.#log('error', `a generation event listener failed: ${errorMessage(error)}`));
-  #jsonGrammar: Promise<LlamaGrammar> | undefined;
+  readonly #formats: ResponseFormatGrammars;
   #disposed: Promise<void> | undefined;
 
   private constructor(info: ModelInfo, runtime: RuntimeInfo, config: EngineSettings, native: Native, slots: readonly Slot[], log: Logger) {
+    this.#formats = new ResponseFormatGrammars(native.llama);
     this.info = info;
     this.runtime = runtime;
     this.#config = config;
@@ -463,7 +462,8 @@ export class LlmEngine {
     const { model, lib } = this.#native;
     const { body: promptBody, tokens: promptTokens } = completionPromptTokens(model, request.prompt, beginningToken(lib, model), this.#config.vocabularySize);
     const maxTokens = this.#budget(promptTokens.length, sampling.maxTokens, 0);
-    const grammar = await this.#grammar(sampling.responseFormat);
+    const format = await this.#formats.prepare(sampling.responseFormat);
+    const grammar = format?.grammar;
     return this.#withSlot(request.signal, promptTokens, meter, async (slot, signal) => {
       const cachedPromptTokens = await reusePrefix(slot.sequence, promptTokens);
       const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
@@ -481,7 +481,7 @@ export class LlmEngine {
           ...(onText === undefined ? {} : { onTextChunk: onText }),
         });
         const finishReason: FinishReason = result.metadata.stopReason === 'maxTokens' ? 'length' : 'stop';
-        if (finishReason === 'stop') checkStructuredAnswer(result.response, sampling.responseFormat, this.#log);
+        if (finishReason === 'stop') checkStructuredAnswer(result.response, format, this.#log);
         return {
           text: result.response,
           finishReason,
@@ -534,7 +534,8 @@ export class LlmEngine {
     }
     // node-llama-cpp compresses the history when prompt + 1 free token does not fit; refuse that case too.
     const maxTokens = this.#budget(promptTokens.length, sampling.maxTokens, 1);
-    const grammar = await this.#grammar(sampling.responseFormat);
+    const format = await this.#formats.prepare(sampling.responseFormat);
+    const grammar = format?.grammar;
     return this.#withSlot(request.signal, promptTokens, meter, async (slot, signal) => {
       const cachedPromptTokens = await reusePrefix(slot.sequence, promptTokens);
       const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
@@ -561,7 +562,7 @@ export class LlmEngine {
         const names = Object.keys(functions ?? {});
         const toolCalls = collector.calls(result.functionCalls, cut, forced && names.length === 1 ? names[0] : undefined);
         const finishReason: FinishReason = cut ? 'length' : toolCalls.length > 0 ? 'tool_calls' : 'stop';
-        if (finishReason === 'stop') checkStructuredAnswer(result.response, sampling.responseFormat, this.#log);
+        if (finishReason === 'stop') checkStructuredAnswer(result.response, format, this.#log);
         return {
           text: result.response,
           finishReason,
@@ -623,22 +624,6 @@ export class LlmEngine {
     const tokenBias = new this.#native.lib.TokenBias(this.#native.model.tokenizer);
     for (const [token, amount] of bias) tokenBias.set(token as Token, amount === 'never' ? 'never' : { logit: amount });
     return tokenBias;
-  }
-
-  async #grammar(format: ResponseFormat): Promise<LlamaGrammar | undefined> {
-    const { llama } = this.#native;
-    if (format.type === 'json_object') {
-      this.#jsonGrammar ??= llama.getGrammarFor('json');
-      return this.#jsonGrammar;
-    }
-    if (format.type === 'json_schema') {
-      try {
-        return await llama.createGrammarForJsonSchema(format.schema as Parameters<Llama['createGrammarForJsonSchema']>[0]);
-      } catch (cause) {
-        throw new LlmError('invalid-request', `The JSON schema cannot be turned into a grammar: ${errorMessage(cause)}`, { param: 'responseFormat.schema' }, { cause });
-      }
-    }
-    return undefined;
   }
 
   /** Runs `work` on a slot taken from the queue; the slot goes back (to the next in line) afterwards. */

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import OpenAI from 'openai';
+import { Ajv } from 'ajv';
+import OpenAI, { BadRequestError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, testModelsDir, type ServerProcess } from './server-process.js';
 
@@ -50,6 +51,44 @@ describe('structured output over HTTP (stories260K-chat, official openai client)
       response_format: { type: 'json_schema', json_schema: { name: 'story', schema: storySchema } },
     });
     expect(cut.choices[0]?.finish_reason).toBe('length');
+  });
+
+  // #14: an integer 0–150 came back as 90006, a 0–5 rating as -30, `^[0-9]{3}$` as a sentence, with a 200.
+  it('enforces bounds and patterns of a strict json_schema, and refuses a keyword it cannot enforce with 400', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        age: { type: 'integer', minimum: 0, maximum: 150 },
+        rating: { type: 'number', minimum: 0, maximum: 5 },
+        code: { type: 'string', pattern: '^[0-9]{3}$' },
+      },
+      required: ['age', 'rating', 'code'],
+      additionalProperties: false,
+    };
+    const validate = new Ajv().compile(schema);
+    for (const seed of [1, 2, 3]) {
+      const completion = await client.chat.completions.create({
+        model: 'stories260K-chat',
+        messages: [{ role: 'user', content: 'Describe a person as JSON.' }],
+        max_tokens: 200,
+        temperature: 1,
+        seed,
+        response_format: { type: 'json_schema', json_schema: { name: 'person', schema, strict: true } },
+      });
+      const choice = completion.choices[0];
+      expect(choice?.finish_reason).toBe('stop');
+      expect(validate(JSON.parse(choice?.message.content ?? '')), choice?.message.content ?? '').toBe(true);
+    }
+    const error = await client.chat.completions
+      .create({
+        model: 'stories260K-chat',
+        messages: [{ role: 'user', content: 'Pick a number.' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object', properties: { n: { type: 'integer', multipleOf: 5 } } } } },
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toMatchObject({ status: 400, code: 'unsupported_value', param: 'response_format.json_schema.schema' });
+    expect((error as Error).message).toContain('"multipleOf" at /properties/n/multipleOf');
   });
 
   it('returns a forced tool call cut by max_tokens as a partial call with finish_reason length, streamed and not', async () => {
