@@ -87,11 +87,10 @@ describe('LlmEngine completion (stories260K)', () => {
     expect(typeof value.name).toBe('string');
     expect(Number.isInteger(value.age)).toBe(true);
     expect(Array.isArray(value.tags) && value.tags.every((tag) => tag === 'a' || tag === 'b')).toBe(true);
-    // JSON mode: this tiny model writes ever-longer strings (the grammar allows it), so check
-    // the shape it is held to rather than a finished document.
+    // JSON mode: any JSON object (this model answers `{ }` at temperature 0); finished means parseable.
     const json = await engine.complete({ prompt: 'Data:', maxTokens: 60, temperature: 0, responseFormat: { type: 'json_object' } });
     expect(json.text.trimStart().startsWith('{')).toBe(true);
-    expect(json.text).toMatch(/^\s*\{\s*"/);
+    if (json.finishReason === 'stop') expect(JSON.parse(json.text)).toBeTypeOf('object');
   });
 
   it('applies logit bias (ban) and penalties', async () => {
