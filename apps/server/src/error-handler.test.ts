@@ -33,6 +33,7 @@ describe('toErrorResponse', () => {
       body: { error: { type: 'invalid_request_error', code: 'unsupported_value', param: 'response_format.json_schema.schema' } },
       unexpected: false,
     });
+    expect(toErrorResponse(error, { promptParam: 'input' }).body.error.param).toBe('text.format.schema');
   });
 
   it('answers a grammar-constrained answer that breaks its schema as a logged 500, never a 200', () => {

@@ -67,10 +67,12 @@ const engineErrorMappings: Readonly<Record<string, Mapping>> = {
   'unsupported-schema': { status: 400, type: 'invalid_request_error', code: 'unsupported_value' },
 };
 
-// Engine parameter names that differ from the wire's (the engine speaks camelCase options).
-const wireParams: Readonly<Record<string, string>> = {
-  'responseFormat.schema': 'response_format.json_schema.schema',
-};
+// Engine parameter names that differ from the wire's (the engine speaks camelCase options). The
+// schema lives in `text.format` on the Responses API, whose prompt field is `input`.
+function wireParam(engineParam: string, context: ErrorContext): string {
+  if (engineParam === 'responseFormat.schema') return context.promptParam === 'input' ? 'text.format.schema' : 'response_format.json_schema.schema';
+  return engineParam;
+}
 
 /** Seconds a client is asked to wait while the upstream engine is unreachable (it is probed this often). */
 const UPSTREAM_RETRY_AFTER_SECONDS = 5;
@@ -119,7 +121,7 @@ function fromEngineError(error: EngineErrorShape, context: ErrorContext): ErrorR
     return { status: mapping.status, body: body(contextOverflowMessage(error, promptParam), mapping, promptParam), headers, unexpected: false };
   }
   const engineParam = typeof error.details['param'] === 'string' ? error.details['param'] : null;
-  const param = engineParam === null ? null : (wireParams[engineParam] ?? engineParam);
+  const param = engineParam === null ? null : wireParam(engineParam, context);
   return { status: mapping.status, body: body(error.message, mapping, param), headers, unexpected: mapping.status >= 500 && (error.code === 'generation-failed' || error.code === 'output-invalid') };
 }
 
