@@ -15,6 +15,7 @@ describe('parseConfig', () => {
       lanSync: {
         enabled: true, port: 5000, host: '0.0.0.0', nodeId: undefined, nodeName: 'office-pc', discoveryIntervalSeconds: 30, deviceTimeoutSeconds: 90,
         sharedSecret: undefined, peers: [], mdns: true, mdnsInterface: undefined, intervalSeconds: 30, maxClockDriftSeconds: 600, tls: undefined,
+        tombstoneRetentionDays: 30, historyMaxVersions: 50, historyMaxAgeDays: 90, conflictResolverPath: undefined,
       },
       dataDir: '/repo/data',
     });
@@ -29,6 +30,7 @@ describe('parseConfig', () => {
       LAN_SYNC_HOST: '10.0.0.2', LAN_SYNC_SHARED_SECRET: 's3cret-for-tests', LAN_SYNC_PEERS: '10.0.0.3:5000, pc-b.lan:5001,[fe80::1]:5002',
       LAN_SYNC_MDNS: 'false', LAN_SYNC_MDNS_INTERFACE: '10.0.0.2', LAN_SYNC_INTERVAL: '5', LAN_SYNC_MAX_CLOCK_DRIFT: '120',
       LAN_SYNC_TLS_CERT: 'certs/node.pem', LAN_SYNC_TLS_KEY: '/etc/trosyn/node.key', TROSYN_DATA_DIR: '/var/lib/trosyn',
+      LAN_SYNC_TOMBSTONE_RETENTION_DAYS: '60', LAN_SYNC_HISTORY_MAX_VERSIONS: '5', LAN_SYNC_HISTORY_MAX_AGE_DAYS: '365', LAN_SYNC_CONFLICT_RESOLVER: 'resolvers/merge.mjs',
     }, options);
     expect(config).toEqual({
       host: '0.0.0.0', port: 9000, apiKey: 'secret-key', adminKey: 'admin-secret', metrics: false, corsOrigins: ['http://a.lan:3000', 'http://b.lan'], modelAliases: ['gpt-4o', 'gpt-4o-mini'],
@@ -39,6 +41,7 @@ describe('parseConfig', () => {
         sharedSecret: 's3cret-for-tests', peers: [{ host: '10.0.0.3', port: 5000 }, { host: 'pc-b.lan', port: 5001 }, { host: 'fe80::1', port: 5002 }],
         mdns: false, mdnsInterface: '10.0.0.2', intervalSeconds: 5, maxClockDriftSeconds: 120,
         tls: { certPath: '/repo/certs/node.pem', keyPath: '/etc/trosyn/node.key' },
+        tombstoneRetentionDays: 60, historyMaxVersions: 5, historyMaxAgeDays: 365, conflictResolverPath: '/repo/resolvers/merge.mjs',
       },
       upstream: undefined,
       dataDir: '/var/lib/trosyn',
@@ -85,6 +88,7 @@ describe('parseConfig', () => {
     ['LLM_CHAT_TEMPLATE', 'templates/absent.jinja'], ['LLM_CHAT_TEMPLATE', '/no/such/file'],
     ['LLM_UPSTREAM_URL', 'gpu.lan:8080'], ['LLM_UPSTREAM_URL', 'ftp://gpu.lan'], ['LLM_UPSTREAM_URL', 'http://user:pw@gpu.lan'], ['LLM_UPSTREAM_API_KEY', 'key-without-url'],
     ['LLM_UPSTREAM_MODEL', 'model-without-url'],
+    ['LAN_SYNC_TOMBSTONE_RETENTION_DAYS', '0'], ['LAN_SYNC_HISTORY_MAX_VERSIONS', 'all'], ['LAN_SYNC_HISTORY_MAX_AGE_DAYS', '-1'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     expect(() => parseConfig({ [variable]: value }, options)).toThrow(ConfigError);
     expect(() => parseConfig({ [variable]: value }, options)).toThrow(new RegExp(`^${variable}: `));

@@ -67,6 +67,14 @@ export interface LanSyncSettings {
   readonly maxClockDriftSeconds: number;
   /** `LAN_SYNC_TLS_CERT` / `LAN_SYNC_TLS_KEY` (absolute PEM paths), or undefined for plain HTTP. */
   readonly tls: { readonly certPath: string; readonly keyPath: string } | undefined;
+  /** `LAN_SYNC_TOMBSTONE_RETENTION_DAYS`: days a deletion is remembered (its tombstone) before it is collected. */
+  readonly tombstoneRetentionDays: number;
+  /** `LAN_SYNC_HISTORY_MAX_VERSIONS`: superseded versions kept per item. */
+  readonly historyMaxVersions: number;
+  /** `LAN_SYNC_HISTORY_MAX_AGE_DAYS`: days a superseded version is kept. */
+  readonly historyMaxAgeDays: number;
+  /** `LAN_SYNC_CONFLICT_RESOLVER`: absolute path of the operator's conflict resolver module, or undefined. */
+  readonly conflictResolverPath: string | undefined;
 }
 
 /** The whole configuration of a Trosyn node, from the environment. */
@@ -286,6 +294,12 @@ function upstream(env: Env): UpstreamSettings | undefined {
   };
 }
 
+function conflictResolverPath(env: Env, baseDir: string): string | undefined {
+  const path = raw(env, 'LAN_SYNC_CONFLICT_RESOLVER');
+  // Loaded (and checked) when the store opens: importing a module is asynchronous.
+  return path === undefined ? undefined : resolve(baseDir, path);
+}
+
 function lanSync(env: Env, options: ParseConfigOptions): LanSyncSettings {
   const discoveryIntervalSeconds = integer(env, 'LAN_SYNC_DISCOVERY_INTERVAL', 30, 1, 86_400);
   const deviceTimeoutSeconds = integer(env, 'LAN_SYNC_DEVICE_TIMEOUT', 90, 1, 86_400);
@@ -310,6 +324,10 @@ function lanSync(env: Env, options: ParseConfigOptions): LanSyncSettings {
     intervalSeconds: integer(env, 'LAN_SYNC_INTERVAL', 30, 1, 86_400),
     maxClockDriftSeconds: integer(env, 'LAN_SYNC_MAX_CLOCK_DRIFT', 600, 1, 86_400),
     tls: tls(env, options.baseDir),
+    tombstoneRetentionDays: integer(env, 'LAN_SYNC_TOMBSTONE_RETENTION_DAYS', 30, 1, 36_500),
+    historyMaxVersions: integer(env, 'LAN_SYNC_HISTORY_MAX_VERSIONS', 50, 1, 1_000_000),
+    historyMaxAgeDays: integer(env, 'LAN_SYNC_HISTORY_MAX_AGE_DAYS', 90, 1, 36_500),
+    conflictResolverPath: conflictResolverPath(env, options.baseDir),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ConflictResolverFunction } from '@trosyn/sync-core';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
@@ -23,6 +24,11 @@ export interface StartServerOptions {
   /** Loads the dedicated embedding model when `LLM_EMBEDDING_MODEL_PATH` is set (`loadEmbeddingEngine`). */
   readonly loadEmbedder?: (modelPath: string) => Promise<Embedder>;
   readonly version?: string;
+  /**
+   * The data store's conflict resolver, for apps that start the node themselves (wins over
+   * `LAN_SYNC_CONFLICT_RESOLVER`); see `@trosyn/sync-core`'s `resolveConflict` option.
+   */
+  readonly resolveConflict?: ConflictResolverFunction;
 }
 
 /** A listening node. */
@@ -88,7 +94,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       logger.log(state.status === 'error' ? 'error' : 'info', `embedding model ${state.status}`, { path: state.path, ...(state.status === 'error' ? { error: state.message } : {}) });
     },
   });
-  const sync = await LanSyncService.start({ settings: config.lanSync, dataDir: config.dataDir, logger });
+  const sync = await LanSyncService.start({
+    settings: config.lanSync,
+    dataDir: config.dataDir,
+    logger,
+    ...(options.resolveConflict === undefined ? {} : { resolveConflict: options.resolveConflict }),
+  });
   const metrics = config.metrics ? createNodeMetrics({ model, sync }) : undefined;
   const app = createApp({ model, embeddings, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

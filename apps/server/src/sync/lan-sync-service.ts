@@ -12,11 +12,13 @@ import {
   type SessionStore,
 } from '@trosyn/crypto';
 import { Discovery, type Peer } from '@trosyn/discovery';
-import { SyncEngine, type SyncRoundReport } from '@trosyn/sync-core';
+import { SyncEngine, type ConflictResolverFunction, type SyncRoundReport } from '@trosyn/sync-core';
 import type { LanSyncSettings } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ClockHealth, type ClockReport } from './clock-health.js';
 import { ClockStepWatch } from './clock-step-watch.js';
+import { startGarbageCollection } from './garbage-collection.js';
+import { loadConflictResolver } from './load-conflict-resolver.js';
 import { HttpSyncTransport } from './http-sync-transport.js';
 import { loadOrCreateNodeId } from './node-identity.js';
 import { SyncRuntimeEvents } from './sync-runtime-events.js';
@@ -39,7 +41,7 @@ const CACHE_SIZE_KIB = 16 * 1024;
 // A sealed page is JSON (the estimate above counts the changes only) plus a 16-byte tag.
 const MAX_MESSAGE_BYTES = 2 * PAGE_MAX_BYTES + 256 * 1024;
 const MAINTENANCE_INTERVAL_MS = 60_000;
-const GARBAGE_COLLECTION_INTERVAL_MS = 60 * 60_000;
+const DAY_MS = 86_400_000;
 
 /** Options of {@link LanSyncService.start}. */
 export interface LanSyncServiceOptions {
@@ -51,6 +53,13 @@ export interface LanSyncServiceOptions {
   readonly keyOptions?: NetworkKeyOptions;
   /** mDNS UDP port (tests only). */
   readonly mdnsPort?: number;
+  /**
+   * The conflict resolver, for apps that start the node themselves (it wins over
+   * `LAN_SYNC_CONFLICT_RESOLVER`): `@trosyn/sync-core`'s `resolveConflict` function option.
+   */
+  readonly resolveConflict?: ConflictResolverFunction;
+  /** How often tombstones and history are collected (tests lower it). Default one hour. */
+  readonly garbageCollectionIntervalMs?: number;
 }
 
 /** Why sync is off, when it is. */
@@ -125,6 +134,7 @@ export class LanSyncService {
   readonly #disabledMessage: string | undefined;
   readonly #runtime: Runtime | undefined;
   readonly #clock: ClockHealth;
+  readonly #stopGarbageCollection: () => void;
   #stopping: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -134,6 +144,7 @@ export class LanSyncService {
     logger: Logger,
     events: SyncRuntimeEvents,
     clock: ClockHealth,
+    stopGarbageCollection: () => void,
     runtime: Runtime | undefined,
     disabled?: { reason: SyncDisabledReason; message: string },
   ) {
@@ -142,6 +153,7 @@ export class LanSyncService {
     this.events = events;
     this.#logger = logger;
     this.#clock = clock;
+    this.#stopGarbageCollection = stopGarbageCollection;
     this.#runtime = runtime;
     this.#disabledReason = disabled?.reason;
     this.#disabledMessage = disabled?.message;
@@ -157,6 +169,11 @@ export class LanSyncService {
     mkdirSync(options.dataDir, { recursive: true });
     const identity = loadOrCreateNodeId(options.dataDir, settings.nodeId);
     if (identity.origin === 'generated') logger.log('info', 'generated a node id', { event: 'node-id-generated', node_id: identity.nodeId, file: join(options.dataDir, 'node-id') });
+    const resolveConflict = options.resolveConflict ?? (settings.conflictResolverPath === undefined ? undefined : await loadConflictResolver(settings.conflictResolverPath));
+    if (resolveConflict !== undefined) {
+      const source = options.resolveConflict !== undefined ? 'the resolveConflict option' : settings.conflictResolverPath;
+      logger.log('info', 'custom conflict resolver', { event: 'conflict-resolver', source, name: resolveConflict.name || 'anonymous' });
+    }
     const engine = new SyncEngine({
       database: join(options.dataDir, SYNC_DATABASE_FILE),
       nodeId: identity.nodeId,
@@ -168,13 +185,18 @@ export class LanSyncService {
       // A peer whose clock ran ahead rejoins at once: its changes are applied, their timestamps
       // not adopted (the README's Clocks section says why and what it costs).
       futureTimestamps: 'accept',
+      tombstoneRetentionMs: settings.tombstoneRetentionDays * DAY_MS,
+      historyMaxVersions: settings.historyMaxVersions,
+      historyMaxAgeMs: settings.historyMaxAgeDays * DAY_MS,
+      ...(resolveConflict === undefined ? {} : { resolveConflict }),
     });
     const events = new SyncRuntimeEvents();
     const clock = watchClockHealth(engine, settings, logger);
+    const stopGarbageCollection = startGarbageCollection(engine, logger, options.garbageCollectionIntervalMs);
     try {
       if (!settings.enabled) {
         logger.log('info', 'LAN sync disabled (LAN_SYNC_ENABLED=false); the data API works locally', { event: 'sync-disabled', node_id: engine.nodeId });
-        return new LanSyncService(engine, settings.nodeName, logger, events, clock, undefined, { reason: 'disabled', message: 'LAN_SYNC_ENABLED is false' });
+        return new LanSyncService(engine, settings.nodeName, logger, events, clock, stopGarbageCollection, undefined, { reason: 'disabled', message: 'LAN_SYNC_ENABLED is false' });
       }
       let networkKey: NetworkKey;
       try {
@@ -186,11 +208,12 @@ export class LanSyncService {
           'Set the same long random secret on every node, e.g. LAN_SYNC_SHARED_SECRET="$(openssl rand -base64 32)" in the environment or the .env file, and restart ' +
           '(or set LAN_SYNC_ENABLED=false to silence this).';
         logger.log('error', message, { event: 'sync-disabled', reason: 'weak-secret', node_id: engine.nodeId });
-        return new LanSyncService(engine, settings.nodeName, logger, events, clock, undefined, { reason: 'weak-secret', message });
+        return new LanSyncService(engine, settings.nodeName, logger, events, clock, stopGarbageCollection, undefined, { reason: 'weak-secret', message });
       }
       const runtime = await Runtime.start(engine, networkKey, events, options, clock);
-      return new LanSyncService(engine, settings.nodeName, logger, events, clock, runtime);
+      return new LanSyncService(engine, settings.nodeName, logger, events, clock, stopGarbageCollection, runtime);
     } catch (error) {
+      stopGarbageCollection();
       await engine.dispose();
       throw error;
     }
@@ -315,6 +338,7 @@ export class LanSyncService {
   close(): Promise<void> {
     return (this.#closing ??= (async () => {
       await this.stopSync();
+      this.#stopGarbageCollection();
       await this.engine.dispose();
       this.#logger.log('info', 'sync database closed', { event: 'sync-closed' });
     })());
@@ -506,12 +530,6 @@ class Runtime {
         handshakeLimiter.prune();
         failureLimiter.prune();
       }, MAINTENANCE_INTERVAL_MS),
-      setInterval(() => {
-        engine.collectGarbage().then(
-          (report) => logger.log('info', 'sync garbage collection', { event: 'sync-gc', tombstones: report.tombstonesCollected, history: report.historyEntriesPruned }),
-          (error: unknown) => logger.log('warn', 'sync garbage collection failed', { event: 'sync-gc', error: (error as Error).message }),
-        );
-      }, GARBAGE_COLLECTION_INTERVAL_MS),
     ];
     for (const timer of timers) timer.unref();
     return new Runtime({ server, scheduler, discovery, networkKey, handshake, sessions, timers, clockWatch, logger });
