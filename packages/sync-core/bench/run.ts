@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
 import { SyncEngine, SYNC_PROTOCOL_VERSION, type ChangePage, type PullResponse } from '../dist/index.js';
 import { createInMemoryTransport } from '../dist/testing.js';
 
@@ -59,24 +58,6 @@ function rawInsert(name: string, count: number, batch: number): number {
   return ms;
 }
 
-async function kyselyInsert(name: string, count: number, batch: number): Promise<number> {
-  const sqlite = new Database(path(name));
-  engineLikePragmas(sqlite);
-  sqlite.exec('CREATE TABLE items (id TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT, seq INTEGER NOT NULL)');
-  const db = new Kysely<{ items: { id: string; type: string; data: string; seq: number } }>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const started = performance.now();
-  for (let i = 0; i < count; i += batch) {
-    await db.transaction().execute(async (trx) => {
-      for (let j = i; j < Math.min(count, i + batch); j++) {
-        await trx.insertInto('items').values({ id: `item-${j}`, type: 'doc', data: JSON.stringify(payload(j)), seq: j + 1 }).execute();
-      }
-    });
-  }
-  const ms = performance.now() - started;
-  await db.destroy();
-  return ms;
-}
-
 async function seed(engine: SyncEngine, count: number, make: (i: number) => unknown = payload, batch = 2000): Promise<void> {
   for (let i = 0; i < count; i += batch) {
     await engine.putMany(
@@ -122,10 +103,6 @@ async function main(): Promise<void> {
   const rawSingleMs = rawInsert('raw-single', singles, 1);
   row('local writes, put() one per transaction', rate(singles, singleMs), rate(singles, rawSingleMs), `${((rawSingleMs / singleMs) * 100).toFixed(0)}% of raw`);
   await local.dispose();
-  const kyselyCount = 20_000;
-  const kyselyMs = await kyselyInsert('kysely', kyselyCount, 1000);
-  const rawKyMs = rawInsert('raw-kysely', kyselyCount, 1000);
-  row('kysely insert (why the hot path is raw)', rate(kyselyCount, kyselyMs), rate(kyselyCount, rawKyMs), 'kysely builds, compiles and re-prepares each statement');
 
   // 2. Remote changes applied in pages.
   const source = new SyncEngine({ database: path('source'), nodeId: 'source' });

@@ -35,6 +35,8 @@ export type SyncErrorCode =
   | 'clock-drift'
   /** A conflict resolver returned an invalid item. */
   | 'invalid-resolution'
+  /** Another engine holds the store (two nodes must never write one replica). */
+  | 'store-in-use'
   /** The remote side answered with an error message. */
   | 'remote-error'
   /** The transport failed to deliver a request or a response. */

@@ -62,8 +62,11 @@ export { futureTimestampPolicy, scanPageTimestamps, type FutureTimestampPolicy, 
 export { createSystemWallClock, systemWallClockMicros, type WallClockSources } from './system-wall-clock.js';
 export { compareVectors, joinVectors, type VersionVector, type CausalOrder } from './version-vector.js';
 export { isValidNodeId } from './node-id.js';
-export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
-export type { SyncDatabase } from './schema.js';
+export type { SqliteDatabase, SqliteStatement } from './store/sqlite/sqlite-database.js';
+export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
+export type { SyncStore, ItemQuery, ConflictQuery } from './store/sync-store.js';
+export type { WriteBatch, CommitResult, HistoryInsert, ConflictInsert, PeerUpdate } from './store/write-batch.js';
+export type { ItemRow, HistoryRow, ConflictRow, PeerRow, NewState, HistoryState } from './store/rows.js';
 export {
   SyncError,
   SyncProtocolError,

@@ -1,6 +1,5 @@
 import type { ValidatedChange } from './message-validator.js';
 import type { MergeState } from './resolution.js';
-import type { SyncDatabase } from './schema.js';
 import type { JsonValue, SyncItem } from './sync-item.js';
 import type { ItemChangedEvent } from './sync-types.js';
 import type { VersionVector } from './version-vector.js';
@@ -8,14 +7,9 @@ import type { VersionVector } from './version-vector.js';
 // The engine's rows and their conversions: stored rows to items and merge states, validated
 // remote changes to items and merge states.
 
-// Row shapes come from the one schema declaration, so a column added there reaches the engine.
-export type ItemRow = SyncDatabase['sync_items'];
-export type HistoryRow = SyncDatabase['sync_history'];
-export type ConflictRow = SyncDatabase['sync_conflicts'];
-export type PeerRow = SyncDatabase['sync_peers'];
+import type { ItemRow } from './store/rows.js';
 
-/** An item state about to be written. */
-export type NewState = Omit<ItemRow, 'seq'>;
+export type { ConflictRow, HistoryRow, HistoryState, ItemRow, NewState, PeerRow } from './store/rows.js';
 
 /** A version vector stored as JSON. */
 export function parseVector(json: string): VersionVector {

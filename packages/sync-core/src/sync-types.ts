@@ -1,7 +1,8 @@
 import type { FutureTimestampPolicy } from './future-timestamps.js';
 import type { LogCursor, PageLimits } from './messages.js';
 import type { ConflictRule } from './resolution.js';
-import type { SqliteDatabase } from './sqlite-database.js';
+import type { SqliteDatabase } from './store/sqlite/sqlite-database.js';
+import type { SyncStore } from './store/sync-store.js';
 import type { JsonValue, SyncItem } from './sync-item.js';
 import type { ConflictResolver, ConflictResolverFunction } from './merge/conflict-resolver.js';
 
@@ -10,9 +11,15 @@ export interface SyncEngineConfig {
   /**
    * A database file path (opened with better-sqlite3, which must be installed; `':memory:'`
    * works for tests) or an open better-sqlite3 `Database` the application owns (the engine
-   * does not close it). The engine creates its own `sync_*` tables and sets WAL mode.
+   * does not close it). The engine creates its own `sync_*` tables and sets WAL mode. Give
+   * this or `store`.
    */
-  readonly database: string | SqliteDatabase;
+  readonly database?: string | SqliteDatabase | undefined;
+  /**
+   * An opened {@link SyncStore} to keep the replica in instead of a SQLite database (e.g. the
+   * PostgreSQL store). The application closes it after {@link SyncEngine.dispose}.
+   */
+  readonly store?: SyncStore | undefined;
   /** This node's id (ASCII, 1–64 chars). Default: the id stored in the database, else a random UUID. */
   readonly nodeId?: string | undefined;
   /** Remote timestamps further ahead of the local wall clock are not adopted by the local clock. Default 60 000 ms. */

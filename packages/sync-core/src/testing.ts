@@ -1,6 +1,6 @@
 /**
- * `@trosyn/sync-core/testing`: an in-memory transport and the contract suite every
- * {@link SyncTransport} implementation must pass.
+ * `@trosyn/sync-core/testing`: an in-memory transport, and the contract suites every
+ * {@link SyncTransport} and every {@link SyncStore} adapter must pass.
  * @packageDocumentation
  */
 export {
@@ -12,3 +12,4 @@ export {
   type TransportStats,
 } from './testing/in-memory-transport.js';
 export { runSyncTransportTests, type SyncTransportTestSetup, type ConnectedTransport } from './testing/transport-contract.js';
+export { runSyncStoreTests, type SyncStoreTestSetup } from './testing/store-contract.js';

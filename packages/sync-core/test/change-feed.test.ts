@@ -20,7 +20,7 @@ const ids = (pages: readonly ChangeFeedPage[]): string[] => pages.flatMap((page)
 
 describe('SyncEngine.changeFeed', () => {
   it('lists changes oldest first, each item once at its latest change, tombstones included', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.putMany([
       { id: 'x', type: 't', data: 1 },
       { id: 'y', type: 't', data: 2 },
@@ -47,7 +47,7 @@ describe('SyncEngine.changeFeed', () => {
   });
 
   it('pages by limit and continues exactly where the previous page ended', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.putMany(Array.from({ length: 25 }, (_, i) => ({ id: `n${i}`, type: 't', data: i })));
     const first = await a.changeFeed({ limit: 10 });
     expect(first.entries).toHaveLength(10);
@@ -58,7 +58,7 @@ describe('SyncEngine.changeFeed', () => {
   });
 
   it('filters by type, moving the position past the other types', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.putMany(Array.from({ length: 30 }, (_, i) => ({ id: `n${i}`, type: i % 3 === 0 ? 'rare' : 'common', data: i })));
     const page = await a.changeFeed({ type: 'rare' });
     expect(page.entries.map((entry) => entry.item.id)).toEqual(['n0', 'n3', 'n6', 'n9', 'n12', 'n15', 'n18', 'n21', 'n24', 'n27']);
@@ -69,7 +69,7 @@ describe('SyncEngine.changeFeed', () => {
   });
 
   it('reads a long log in bounded ranges: a rare type costs one range per call, not a scan of the log', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     for (let batch = 0; batch < 3; batch++) {
       await a.putMany(Array.from({ length: 10_000 }, (_, i) => ({ id: `b${batch}-${i}`, type: 'bulk', data: i })));
     }
@@ -82,8 +82,8 @@ describe('SyncEngine.changeFeed', () => {
   });
 
   it('names the peer a replicated version came from', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
-    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = await fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'from-a', type: 't', data: 1 });
     await b.put({ id: 'own', type: 't', data: 2 });
     await fresh.replicas.sync(b, a);
@@ -95,8 +95,8 @@ describe('SyncEngine.changeFeed', () => {
   });
 
   it("numbers each item-changed event with its change's seq in the log, local and replicated alike", async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
-    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = await fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     const events: [string, number, string | null][] = [];
     b.on('item-changed', (event) => events.push([event.item.id, event.seq, event.peerId]));
     await b.put({ id: 'own', type: 't', data: 1 });
@@ -130,7 +130,7 @@ describe('SyncEngine.changeFeed', () => {
 
   it('resets to the start of the log for a position of another epoch, from beyond its end, or before collected tombstones', async () => {
     const retention = 60_000;
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), tombstoneRetentionMs: retention });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), tombstoneRetentionMs: retention });
     await a.putMany([
       { id: 'x', type: 't', data: 1 },
       { id: 'y', type: 't', data: 2 },
@@ -156,7 +156,7 @@ describe('SyncEngine.changeFeed', () => {
   });
 
   it('refuses bad arguments', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     for (const options of [{ limit: 0 }, { limit: 1001 }, { type: '' }, { after: { epoch: a.epoch, seq: -1 } }, { after: { epoch: 7, seq: 1 } }, { after: 'x:1' }]) {
       await expect(a.changeFeed(options as never)).rejects.toMatchObject({ code: 'invalid-argument' });
     }

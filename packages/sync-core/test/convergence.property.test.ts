@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareVectors, SyncError, type ConflictRecord, type ConflictResolver, type SyncEngine, type SyncItem } from '../src/index.js';
-import { allItems, FakeTime, Replicas } from './helpers.js';
+import { allItems, FakeTime, Replicas, storeAdapters, type StoreAdapter } from './helpers.js';
 
 type Op =
   | { readonly kind: 'put'; readonly r: number; readonly item: number; readonly value: number }
@@ -74,22 +74,24 @@ const concatenate: ConflictResolver = {
   },
 };
 
-async function run(input: { replicas: number; skewsMs: number[]; ops: Op[] }, resolver?: ConflictResolver): Promise<void> {
+async function run(adapter: StoreAdapter, input: { replicas: number; skewsMs: number[]; ops: Op[] }, resolver?: ConflictResolver): Promise<void> {
   const time = new FakeTime();
-  const replicas = new Replicas();
+  const replicas = new Replicas(adapter);
   // Each replica's clock: the shared time, its skew, and the steps it took so far.
   const stepsMs = input.skewsMs.map(() => 0);
   try {
-    const engines: SyncEngine[] = input.skewsMs.map((skew, i) =>
-      replicas.open(`r${i}`, {
+    const engines: SyncEngine[] = [];
+    for (const [i, skew] of input.skewsMs.entries()) {
+      const engine = await replicas.open(`r${i}`, {
         wallClockMicros: () => time.micros + (skew + stepsMs[i]!) * 1000,
         maxClockDriftMs: DRIFT_MS,
         // Clocks beyond the drift: changes are applied, their timestamps not adopted (issue #20).
         futureTimestamps: 'accept',
         pageMaxChanges: 2,
         resolver,
-      }),
-    );
+      });
+      engines.push(engine);
+    }
     const writes: Write[] = [];
     let groups: readonly number[] | undefined;
     for (const op of input.ops) {
@@ -186,26 +188,29 @@ async function run(input: { replicas: number; skewsMs: number[]; ops: Op[] }, re
   }
 }
 
-describe('SyncEngine convergence (property)', () => {
+// Over PostgreSQL every replica is a schema of a real server (created, migrated, locked): fewer runs.
+const runsOn = (adapter: StoreAdapter): number => Number(process.env.PROP_RUNS ?? 60) / (adapter.name === 'postgres' ? 4 : 1);
+
+describe.each(storeAdapters)('SyncEngine convergence (property, $name store)', (adapter) => {
   it('replicas end identical after a full exchange, nothing deleted comes back, every conflict is logged', async () => {
-    await fc.assert(fc.asyncProperty(scenario(), (input) => run(input)), { numRuns: Number(process.env.PROP_RUNS ?? 60) });
+    await fc.assert(fc.asyncProperty(scenario(), (input) => run(adapter, input)), { numRuns: runsOn(adapter) });
     expect(seen.conflicts).toBeGreaterThan(0);
     expect(seen.deletedItems).toBeGreaterThan(0);
     expect(seen.rules).toContain('lww');
     expect(seen.rules).toContain('delete-wins');
-  }, 120_000);
+  }, 300_000);
 
   it('replicas end identical, nothing deleted comes back, every conflict is logged, while clocks step both ways', async () => {
     const before = seen.conflicts;
-    await fc.assert(fc.asyncProperty(scenario({ clockSteps: true }), (input) => run(input)), { numRuns: Number(process.env.PROP_RUNS ?? 60) });
+    await fc.assert(fc.asyncProperty(scenario({ clockSteps: true }), (input) => run(adapter, input)), { numRuns: runsOn(adapter) });
     expect(seen.conflicts).toBeGreaterThan(before);
-  }, 120_000);
+  }, 300_000);
 
   it('replicas end identical even with a non-commutative merging resolver', async () => {
     await fc.assert(
-      fc.asyncProperty(scenario(), (input) => run(input, concatenate)),
-      { numRuns: Math.ceil(Number(process.env.PROP_RUNS ?? 60) / 2) },
+      fc.asyncProperty(scenario(), (input) => run(adapter, input, concatenate)),
+      { numRuns: Math.ceil(runsOn(adapter) / 2) },
     );
     expect(seen.rules).toContain('custom');
-  }, 120_000);
+  }, 300_000);
 });

@@ -34,7 +34,7 @@ function runAndKill(source: string, target: string, delayMs: number): Promise<'k
 describe('SyncEngine crash safety', () => {
   it('reopens consistent after SIGKILL while applying pages, and converges', async () => {
     expect(existsSync(built), 'run the package build first (dist/ is missing)').toBe(true);
-    const source = fresh.replicas.open('src');
+    const source = await fresh.replicas.open('src');
     const total = 20_000;
     for (let i = 0; i < total; i += 2000) {
       await source.putMany(Array.from({ length: 2000 }, (_, j) => ({ id: `item-${String(i + j).padStart(6, '0')}`, type: 't', data: { n: i + j, pad: 'p'.repeat(200) } })));
@@ -64,8 +64,8 @@ describe('SyncEngine crash safety', () => {
     }
     expect(killedMidway).toBeGreaterThan(0);
 
-    const sourceAgain = fresh.replicas.open('src');
-    const target = fresh.replicas.open('dst');
+    const sourceAgain = await fresh.replicas.open('src');
+    const target = await fresh.replicas.open('dst');
     const { createInMemoryTransport } = await import('../src/testing.js');
     const report = await target.syncWith('src', createInMemoryTransport(sourceAgain, 'dst'));
     expect(report.error).toBeNull();

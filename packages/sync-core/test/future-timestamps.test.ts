@@ -16,8 +16,8 @@ async function converged(...engines: SyncEngine[]): Promise<void> {
 
 describe("futureTimestamps: 'accept'", () => {
   it('applies changes stamped beyond the drift without adopting their timestamps', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(0), maxClockDriftMs: DRIFT_MS, futureTimestamps: 'accept' });
-    const ahead = fresh.replicas.open('ahead', { wallClockMicros: fresh.time.clock(DAY_AHEAD_MS), maxClockDriftMs: DRIFT_MS, futureTimestamps: 'accept' });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(0), maxClockDriftMs: DRIFT_MS, futureTimestamps: 'accept' });
+    const ahead = await fresh.replicas.open('ahead', { wallClockMicros: fresh.time.clock(DAY_AHEAD_MS), maxClockDriftMs: DRIFT_MS, futureTimestamps: 'accept' });
     await ahead.put({ id: 'memo', type: 't', data: 'written a day ahead' });
     await ahead.put({ id: 'other', type: 't', data: 1 });
     const events: FutureChangesAcceptedEvent[] = [];
@@ -42,16 +42,16 @@ describe("futureTimestamps: 'accept'", () => {
   });
 
   it("still refuses such a page with the default policy ('reject')", async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(0), maxClockDriftMs: DRIFT_MS });
-    const ahead = fresh.replicas.open('ahead', { wallClockMicros: fresh.time.clock(DAY_AHEAD_MS) });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(0), maxClockDriftMs: DRIFT_MS });
+    const ahead = await fresh.replicas.open('ahead', { wallClockMicros: fresh.time.clock(DAY_AHEAD_MS) });
     await ahead.put({ id: 'memo', type: 't', data: 1 });
     const report = await fresh.replicas.sync(a, ahead);
     expect(report.error?.code).toBe('clock-drift');
     expect(await a.get('memo')).toBeUndefined();
   });
 
-  it('refuses an unknown policy', () => {
-    expect(() => fresh.replicas.open('x', { futureTimestamps: 'adopt' as never })).toThrow(SyncError);
+  it('refuses an unknown policy', async () => {
+    await expect(fresh.replicas.open('x', { futureTimestamps: 'adopt' as never })).rejects.toThrow(SyncError);
   });
 
   it('lets a custom resolver keep the far-future version it was given, but not invent one', async () => {
@@ -60,8 +60,8 @@ describe("futureTimestamps: 'accept'", () => {
       const newer = local.hlc > remote.hlc ? local : remote;
       return Promise.resolve({ ...newer, hlc: invent ? `${String(fresh.time.micros + 2 * DAY_AHEAD_MS * 1000).padStart(16, '0')}-000000-a` : newer.hlc }) as never;
     };
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(0), maxClockDriftMs: DRIFT_MS, futureTimestamps: 'accept', resolveConflict });
-    const ahead = fresh.replicas.open('ahead', { wallClockMicros: fresh.time.clock(DAY_AHEAD_MS), futureTimestamps: 'accept' });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(0), maxClockDriftMs: DRIFT_MS, futureTimestamps: 'accept', resolveConflict });
+    const ahead = await fresh.replicas.open('ahead', { wallClockMicros: fresh.time.clock(DAY_AHEAD_MS), futureTimestamps: 'accept' });
     await a.put({ id: 'doc', type: 't', data: 'local' });
     await ahead.put({ id: 'doc', type: 't', data: 'ahead' });
     expect((await fresh.replicas.sync(a, ahead)).ok).toBe(true);
@@ -81,9 +81,9 @@ describe('a deletion concurrent with an edit from a node far ahead', () => {
   for (const order of ['deleter pulls first', 'editor pulls first'] as const) {
     it(`wins on every replica (${order})`, async () => {
       const config = { maxClockDriftMs: DRIFT_MS, futureTimestamps: 'accept' } as const;
-      const a = fresh.replicas.open('a', { ...config, wallClockMicros: fresh.time.clock(0) });
-      const c = fresh.replicas.open('c', { ...config, wallClockMicros: fresh.time.clock(0) });
-      const ahead = fresh.replicas.open('ahead', { ...config, wallClockMicros: fresh.time.clock(DAY_AHEAD_MS) });
+      const a = await fresh.replicas.open('a', { ...config, wallClockMicros: fresh.time.clock(0) });
+      const c = await fresh.replicas.open('c', { ...config, wallClockMicros: fresh.time.clock(0) });
+      const ahead = await fresh.replicas.open('ahead', { ...config, wallClockMicros: fresh.time.clock(DAY_AHEAD_MS) });
       await a.put({ id: 'doc', type: 'note', data: 'v1' });
       await fresh.replicas.sync(ahead, a);
       await fresh.replicas.sync(c, a);

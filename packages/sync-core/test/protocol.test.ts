@@ -34,8 +34,8 @@ function withValueVector(change: Record<string, unknown>, lost: unknown[]): void
 
 describe('SyncEngine.handleSyncRequest with hostile pages', () => {
   it('rejects malformed pages with a typed error and applies nothing', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
-    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock(), maxItemBytes: 10_000, pageMaxChanges: 50 });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = await fresh.replicas.open('b', { wallClockMicros: fresh.time.clock(), maxItemBytes: 10_000, pageMaxChanges: 50 });
     await a.putMany(Array.from({ length: 3 }, (_, i) => ({ id: `item-${i}`, type: 't', data: { i } })));
     const { page } = await pullFrom(a, 'b');
     type Mutable = Record<string, unknown> & { changes: Record<string, unknown>[] };
@@ -80,8 +80,8 @@ describe('SyncEngine.handleSyncRequest with hostile pages', () => {
   });
 
   it('rejects a page that starts after the cursor (a gap) but accepts an overlapping one', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
-    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = await fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.putMany(Array.from({ length: 4 }, (_, i) => ({ id: `item-${i}`, type: 't', data: i })));
     await fresh.replicas.sync(b, a);
     await a.put({ id: 'late', type: 't', data: 'late' });
@@ -112,8 +112,8 @@ describe('SyncEngine.handleSyncRequest with hostile pages', () => {
 describe('SyncEngine tombstone collection and full resync', () => {
   it('gives a peer that returns after the horizon a full resync, never a resurrected item', async () => {
     const retention = 60_000;
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), tombstoneRetentionMs: retention });
-    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock(), tombstoneRetentionMs: retention });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), tombstoneRetentionMs: retention });
+    const b = await fresh.replicas.open('b', { wallClockMicros: fresh.time.clock(), tombstoneRetentionMs: retention });
     await a.putMany([
       { id: 'x', type: 't', data: 'to be deleted' },
       { id: 'y', type: 't', data: 'stays' },
@@ -144,13 +144,13 @@ describe('SyncEngine tombstone collection and full resync', () => {
   });
 
   it('changes its epoch when it finds it was restored from a backup, so peers send back what it lost', async () => {
-    let a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
-    const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    let a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    const b = await fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.put({ id: 'old', type: 't', data: 1 });
     await fresh.replicas.sync(b, a);
     await a.dispose();
     copyFileSync(fresh.replicas.path('a'), `${fresh.replicas.path('a')}.bak`);
-    a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     await a.putMany([1, 2, 3].map((n) => ({ id: `new-${n}`, type: 't', data: n })));
     await fresh.replicas.sync(b, a);
     expect((await b.list()).items).toHaveLength(4);
@@ -159,7 +159,7 @@ describe('SyncEngine tombstone collection and full resync', () => {
     await a.dispose();
     for (const suffix of ['-wal', '-shm']) rmSync(fresh.replicas.path('a') + suffix, { force: true });
     copyFileSync(`${fresh.replicas.path('a')}.bak`, fresh.replicas.path('a'));
-    a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
     expect(a.epoch).toBe(epoch);
     const report = await fresh.replicas.sync(b, a);
     expect(report.ok).toBe(true);
@@ -170,7 +170,7 @@ describe('SyncEngine tombstone collection and full resync', () => {
   });
 
   it('prunes history beyond the retention settings', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), historyMaxVersions: 3 });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock(), historyMaxVersions: 3 });
     for (let i = 0; i < 10; i++) await a.put({ id: 'doc', type: 't', data: i });
     expect(await a.history('doc')).toHaveLength(9);
     expect(await a.collectGarbage()).toMatchObject({ historyEntriesPruned: 6 });
@@ -178,8 +178,8 @@ describe('SyncEngine tombstone collection and full resync', () => {
   });
 
   it('fully resyncs a peer whose database was wiped (new epoch) in both directions', async () => {
-    const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
-    let b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+    let b = await fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     await a.putMany(Array.from({ length: 5 }, (_, i) => ({ id: `a${i}`, type: 't', data: i })));
     await b.putMany(Array.from({ length: 5 }, (_, i) => ({ id: `b${i}`, type: 't', data: i })));
     await fresh.replicas.sync(b, a);
@@ -188,7 +188,7 @@ describe('SyncEngine tombstone collection and full resync', () => {
     const oldEpoch = b.epoch;
     await b.dispose();
     for (const suffix of ['', '-wal', '-shm']) rmSync(fresh.replicas.path('b') + suffix, { force: true });
-    b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+    b = await fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
     expect(b.epoch).not.toBe(oldEpoch);
 
     const fromWiped = await fresh.replicas.sync(b, a);

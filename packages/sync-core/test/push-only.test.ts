@@ -23,8 +23,8 @@ function recorded(from: SyncEngine, to: SyncEngine): { transport: SyncTransport;
 
 /** Two replicas in sync after one full round; `position` is b's position in a's log. */
 async function syncedPair(): Promise<{ a: SyncEngine; b: SyncEngine; position: PeerLogPosition }> {
-  const a = fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
-  const b = fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
+  const a = await fresh.replicas.open('a', { wallClockMicros: fresh.time.clock() });
+  const b = await fresh.replicas.open('b', { wallClockMicros: fresh.time.clock() });
   await a.put({ id: 'first', type: 't', data: 1 });
   await fresh.replicas.sync(a, b);
   return { a, b, position: { yourCursor: { epoch: a.epoch, seq: a.changeFeedEnd.seq, resyncing: false }, limits: LIMITS } };

@@ -50,8 +50,8 @@ export interface LostVersionRecord {
 
 /**
  * The conflicts a remote state absorbed elsewhere that this node has not logged yet: each lost
- * version whose timestamp `alreadyLogged` does not know, as a history row and the rule (the
- * default rule's, when it would have picked the remote state; else `custom`).
+ * version whose timestamp `alreadyLogged` does not know (once per timestamp), as a history row
+ * and the rule (the default rule's, when it would have picked the remote state; else `custom`).
  */
 export function unloggedLostVersions(change: ValidatedChange, alreadyLogged: (hlc: string) => boolean): LostVersionRecord[] {
   const winner: MergeState = {
@@ -64,8 +64,10 @@ export function unloggedLostVersions(change: ValidatedChange, alreadyLogged: (hl
     valueVector: change.valueVector ?? change.vector,
   };
   const records: LostVersionRecord[] = [];
+  const taken = new Set<string>();
   for (const version of change.lost ?? []) {
-    if (alreadyLogged(version.hlc)) continue;
+    if (taken.has(version.hlc) || alreadyLogged(version.hlc)) continue;
+    taken.add(version.hlc);
     const row = {
       id: change.id,
       type: change.type,

@@ -1,14 +1,10 @@
-import { changeToItem, parseVector, rowToItem, rowToMergeState, type ItemRow, type NewState } from '../item-rows.js';
+import { changeToItem, changeToMergeState, parseVector, rowToItem, rowToMergeState, type HistoryState, type ItemRow, type NewState } from '../item-rows.js';
 import type { ValidatedChange } from '../message-validator.js';
-import { changeToMergeState } from '../item-rows.js';
 import { decideMerge, type ConflictRule, type MergeDecision } from '../resolution.js';
 import type { SyncItem } from '../sync-item.js';
 import type { HistoryReason } from '../sync-types.js';
 import { joinVectors, vectorsEqual } from '../version-vector.js';
 import type { Resolution } from './conflict-resolver.js';
-
-/** The fields of an item state that a history entry keeps. */
-export type HistoryState = Pick<ItemRow, 'id' | 'type' | 'data' | 'version' | 'hlc' | 'node_id' | 'deleted' | 'vector'>;
 
 /** A superseded version to record, and why it was superseded. */
 export interface PlannedHistory {

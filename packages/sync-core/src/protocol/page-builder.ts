@@ -30,8 +30,9 @@ export interface BuiltPage {
 
 /**
  * Builds one page of this node's log from the rows after `request.after`, in log order. Pure:
- * `rows` is read only as far as the page needs; `lostVersions` gives a resolved state's absorbed
- * conflict losers (called only for rows with a value vector).
+ * `chunks` (rows in log order, in chunks) is read only as far as the page needs (the store's
+ * rows through the log end that `request.lastSeq` names); `lostVersions` gives a resolved state's absorbed conflict losers
+ * (called only for rows with a value vector).
  *
  * Nothing is sent that the receiver already has (a state it produced, or sent us verbatim);
  * a full resync still names such echoes (`echoIds`) so the receiver's sweep does not take
@@ -39,11 +40,11 @@ export interface BuiltPage {
  * change), or after examining twenty times `maxChanges` rows, so a long run of echoes still
  * ends a cheap page; the cursor then moves past them.
  */
-export function buildPage(
+export async function buildPage(
   request: PageRequest,
-  rows: Iterable<ItemRow>,
-  lostVersions: (row: ItemRow) => readonly ValidatedLostVersion[],
-): BuiltPage {
+  chunks: Iterable<readonly ItemRow[]> | AsyncIterable<readonly ItemRow[]>,
+  lostVersions: (row: ItemRow) => readonly ValidatedLostVersion[] | Promise<readonly ValidatedLostVersion[]>,
+): Promise<BuiltPage> {
   const { peerId, after, mode, limits, receiverCursor, suppressEchoes } = request;
   const changes: Change[] = [];
   const echoIds: string[] | undefined = mode === 'full' && suppressEchoes && receiverCursor !== null && receiverCursor.seq > 0 ? [] : undefined;
@@ -52,10 +53,11 @@ export function buildPage(
   let exhausted = true;
   const maxExamined = limits.maxChanges * 20;
   let examined = 0;
-  for (const row of rows) {
+  // Rows come in chunks so that only a chunk, not every row, costs an await.
+  scan: for await (const rows of chunks) for (const row of rows) {
     if (examined >= maxExamined || changes.length >= limits.maxChanges) {
       exhausted = false;
-      break;
+      break scan;
     }
     // A state the peer produced itself, or received from it verbatim, is at most as new as
     // the peer's own state. Only valid while the peer keeps the same epoch (markers are
@@ -66,13 +68,13 @@ export function buildPage(
         const size = row.id.length + 3;
         if (bytes + size > limits.maxBytes) {
           exhausted = false;
-          break;
+          break scan;
         }
         bytes += size;
         echoIds.push(row.id);
       }
     } else {
-      const lost = row.value_vector === null ? [] : lostVersions(row);
+      const lost = row.value_vector === null ? [] : await lostVersions(row);
       const size = estimateChangeBytes(row.id, row.type, row.data, row.vector, row.value_vector, lost);
       if (changes.length > 0 && bytes + size > limits.maxBytes) {
         exhausted = false;

@@ -1,6 +1,6 @@
 /**
- * The subset of a better-sqlite3 `Database` this package calls. Declared here (as kysely
- * does) so consumers need no better-sqlite3 type package and tests can pass any compatible handle.
+ * The subset of a better-sqlite3 `Database` this package calls. Declared here so consumers need
+ * no better-sqlite3 type package and tests can pass any compatible handle.
  */
 export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
@@ -22,6 +22,6 @@ export interface SqliteStatement {
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
   iterate(...params: unknown[]): IterableIterator<unknown>;
-  // better-sqlite3's `reader` tells a SELECT from a write; kysely's dialect needs it too.
+  // better-sqlite3's `reader` tells a SELECT from a write.
   readonly reader: boolean;
 }

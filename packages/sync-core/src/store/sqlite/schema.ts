@@ -1,4 +1,4 @@
-import { SyncError } from './errors.js';
+import { SyncError } from '../../errors.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 /**
@@ -93,61 +93,4 @@ export function migrate(db: SqliteDatabase): void {
       else db.prepare('UPDATE sync_schema SET version = ?').run(version + 1);
     })();
   }
-}
-
-/** Row shapes of the engine's tables, for typed queries through {@link SyncEngine.kysely}. */
-export interface SyncDatabase {
-  sync_items: {
-    id: string;
-    type: string;
-    data: string | null;
-    version: number;
-    hlc: string;
-    node_id: string;
-    deleted: number;
-    vector: string;
-    value_vector: string | null;
-    seq: number;
-    origin: string;
-    from_peer: string | null;
-  };
-  sync_history: {
-    id: number;
-    item_id: string;
-    type: string;
-    data: string | null;
-    version: number;
-    hlc: string;
-    node_id: string;
-    deleted: number;
-    vector: string;
-    reason: string;
-    recorded_at: number;
-  };
-  sync_conflicts: {
-    id: number;
-    item_id: string;
-    peer_id: string | null;
-    rule: string;
-    winner: string;
-    local: string;
-    remote: string;
-    result: string;
-    detected_at: number;
-    acknowledged_at: number | null;
-  };
-  sync_peers: {
-    peer_id: string;
-    epoch: string | null;
-    cursor: number;
-    resyncing: number;
-    sweep_through: number;
-    acked_epoch: string | null;
-    acked: number;
-    last_attempt: number | null;
-    last_success: number | null;
-    last_error_code: string | null;
-    last_error: string | null;
-    last_error_at: number | null;
-  };
 }

@@ -1,5 +1,6 @@
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
 
+
 /**
  * Every SQL statement of the engine, prepared once when it opens. Positional parameters: binding
  * a named-parameter object costs a property lookup per column on the hot paths.
@@ -26,7 +27,7 @@ export function prepareEngineStatements(db: SqliteDatabase) {
       `INSERT INTO sync_conflicts (item_id, peer_id, rule, winner, local, remote, result, detected_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    scanLog: p('SELECT * FROM sync_items WHERE seq > ? ORDER BY seq'),
+    scanLog: p('SELECT * FROM sync_items WHERE seq > ? AND seq <= ? ORDER BY seq'),
     feedRange: p('SELECT * FROM sync_items WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
     // `+type`: keeps SQLite on the seq index; the type index would make it sort every item of the type.
     feedRangeOfType: p('SELECT * FROM sync_items WHERE seq > ? AND seq <= ? AND +type = ? ORDER BY seq LIMIT ?'),
@@ -41,6 +42,7 @@ export function prepareEngineStatements(db: SqliteDatabase) {
     clearSeen: p('DELETE FROM sync_resync_seen WHERE peer_id = ?'),
     forgetFromPeer: p('UPDATE sync_items SET from_peer = NULL WHERE from_peer = ?'),
     forgetOrigin: p('UPDATE sync_items SET origin = ? WHERE origin = ?'),
+    liveUpTo: p('SELECT * FROM sync_items WHERE deleted = 0 AND seq <= ?'),
     sweepCandidates: p(
       `SELECT * FROM sync_items AS i WHERE i.deleted = 0 AND i.seq <= ?
          AND NOT EXISTS (SELECT 1 FROM sync_resync_seen AS s WHERE s.peer_id = ? AND s.item_id = i.id)`,
@@ -52,6 +54,9 @@ export function prepareEngineStatements(db: SqliteDatabase) {
     conflictLosers: p("SELECT * FROM sync_history WHERE item_id = ? AND reason = 'conflict-loser' ORDER BY id DESC LIMIT 64"),
     hasConflictLoser: p("SELECT 1 FROM sync_history WHERE item_id = ? AND hlc = ? AND reason = 'conflict-loser' LIMIT 1"),
     getHistory: p('SELECT * FROM sync_history WHERE id = ?'),
+    listHistory: p('SELECT * FROM sync_history WHERE item_id = ? ORDER BY id DESC LIMIT ?'),
+    listHistoryBefore: p('SELECT * FROM sync_history WHERE item_id = ? AND id < ? ORDER BY id DESC LIMIT ?'),
+    acknowledgeConflicts: p('UPDATE sync_conflicts SET acknowledged_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND acknowledged_at IS NULL'),
     expiredTombstones: p('SELECT id, seq FROM sync_items WHERE deleted = 1 AND hlc < ?'),
     deleteItem: p('DELETE FROM sync_items WHERE id = ?'),
     pruneHistoryAge: p('DELETE FROM sync_history WHERE recorded_at < ?'),
@@ -62,5 +67,5 @@ export function prepareEngineStatements(db: SqliteDatabase) {
   };
 }
 
-/** The engine's prepared statements, by name. */
+/** The SQLite store's prepared statements, by name. */
 export type EngineStatements = ReturnType<typeof prepareEngineStatements>;
