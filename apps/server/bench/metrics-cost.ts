@@ -2,18 +2,22 @@
 // processes (node dist/main.js, as `pnpm start` runs them) with TROSYN_METRICS on and off, side by
 // side in one run, interleaved request by request so that a neighbour's load hits both alike:
 //
-// 1. streamed completions, one at a time: tokens/s, and the server's CPU time per token (which
-//    hardly depends on other load on the machine);
-// 2. the LAN live write: a write through A's data API until its event arrives on B's change feed,
-//    on a pair of nodes with metrics on and a pair with metrics off (sealed sync, static peers).
+// 1. streamed completions, one at a time: tokens/s, and the server's CPU time per token;
+// 2. the LAN live write: a write through A's data API until its event arrives on B's change feed
+//    (sealed sync, static peers);
+// 3. the metrics' own CPU work per event, in this process.
 //
-// The metrics-on nodes are scraped every BENCH_METRICS_SCRAPE_MS (default 1000: fifteen times
-// Prometheus' default rate, a pessimistic load). Prints figures, asserts nothing. Traffic goes to
+// Two servers (pairs of nodes) per side, started on, off, off, on, and visited forward then
+// backward, so that neither side gains from its place in the start order or in a round: on this
+// 2-vCPU VM the first-started process measured slower, which an on-then-off design took for a cost.
+//
+// The metrics-on nodes are scraped every BENCH_METRICS_SCRAPE_MS (default 15000, Prometheus'
+// default interval; 1000 is a pessimistic load, and the server CPU of one scrape is printed). Prints figures, asserts nothing. Traffic goes to
 // 127.0.0.1 only; bounded in count, and stopped after 10 minutes whatever happens.
 //
 // Environment: BENCH_MODEL (default stories260K.gguf from TROSYN_TEST_MODELS_DIR, ../shared/models
-// or models/: at ~0.4 ms per token any per-token cost shows), BENCH_METRICS_REPS (runs per side,
-// default 21), BENCH_TOKENS (default 256), BENCH_METRICS_WRITES (writes per pair, default 100).
+// or models/: at ~0.4 ms per token any per-token cost shows), BENCH_METRICS_REPS (runs per server,
+// default 21), BENCH_TOKENS (default 256), BENCH_METRICS_WRITES (writes per side, default 100).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,7 +32,7 @@ const mainJs = path.join(serverDir, 'dist', 'main.js');
 const REPS = Number(process.env['BENCH_METRICS_REPS'] ?? 21);
 const TOKENS = Number(process.env['BENCH_TOKENS'] ?? 256);
 const WRITES = Number(process.env['BENCH_METRICS_WRITES'] ?? 100);
-const SCRAPE_MS = Number(process.env['BENCH_METRICS_SCRAPE_MS'] ?? 1000);
+const SCRAPE_MS = Number(process.env['BENCH_METRICS_SCRAPE_MS'] ?? 15_000);
 const TIMEOUT_MS = 10 * 60_000;
 const ADMIN_KEY = `bench-admin-${randomBytes(8).toString('hex')}`;
 const SECRET = `bench-${randomBytes(16).toString('hex')}`;
@@ -136,6 +140,7 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 
 function scrapeEvery(nodes: readonly Node[]): () => Promise<string> {
   const times: number[] = [];
   let running = true;
+  let wake: (() => void) | undefined;
   const loop = (async () => {
     while (running) {
       for (const node of nodes) {
@@ -145,11 +150,18 @@ function scrapeEvery(nodes: readonly Node[]): () => Promise<string> {
         await response.text();
         times.push(performance.now() - started);
       }
-      await sleep(SCRAPE_MS);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, SCRAPE_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   })();
   return async () => {
     running = false;
+    wake?.();
     await loop;
     return `${times.length} scrapes of the metrics-on node(s), ${fmt(median(times), 2)} ms each (median)`;
   };
@@ -188,38 +200,48 @@ async function streamCompletion(url: string, prompt: string): Promise<StreamRun>
 
 async function streamedTokens(modelPath: string): Promise<void> {
   const settings = { LLM_MODEL_PATH: modelPath, LLM_THREADS: '1', LLM_PARALLEL: '1', LLM_CONTEXT_SIZE: '1024' };
-  const on = await startNode('llm-on', { ...settings, TROSYN_METRICS: 'true' });
-  const off = await startNode('llm-off', { ...settings, TROSYN_METRICS: 'false' });
-  for (const node of [on, off]) {
+  // Two servers per side, started on, off, off, on, so that neither side gains from its place.
+  const nodes: { node: Node; side: 'on' | 'off'; runs: (StreamRun & { cpuMs: number })[] }[] = [];
+  for (const [name, side] of [['llm-on-1', 'on'], ['llm-off-1', 'off'], ['llm-off-2', 'off'], ['llm-on-2', 'on']] as const) {
+    nodes.push({ node: await startNode(name, { ...settings, TROSYN_METRICS: side === 'on' ? 'true' : 'false' }), side, runs: [] });
+  }
+  for (const { node } of nodes) {
     await waitFor(`${node.name}'s model`, async () => ((await (await fetch(`${node.url}/health`)).json()) as { model: { status: string } }).model.status === 'loaded');
     await streamCompletion(node.url, 'Warm up.');
   }
-  const stopScraping = scrapeEvery([on]);
-  const runs = { on: [] as StreamRun[], off: [] as StreamRun[] };
-  const cpuMs = { on: 0, off: 0 };
-  const rate = (run: StreamRun): number => (run.tokens * 1000) / run.ms;
+  const stopScraping = scrapeEvery(nodes.filter((entry) => entry.side === 'on').map((entry) => entry.node));
   for (let rep = 0; rep < REPS; rep++) {
-    // Alternate which side goes first; each side sees each prompt once (no KV-cache reuse across sides' runs).
-    const order = rep % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
-    for (const side of order) {
-      const node = side === 'on' ? on : off;
-      const before = processCpuMs(node.child.pid!);
-      runs[side].push(await streamCompletion(node.url, `Story ${rep + 1}. Once upon a time, there was a little`));
-      cpuMs[side] += processCpuMs(node.child.pid!) - before;
+    // Forward, then backward: each on server runs right before or after its off partner. Every
+    // server sees each prompt once (no KV-cache reuse).
+    for (const entry of rep % 2 === 0 ? nodes : [...nodes].reverse()) {
+      const before = processCpuMs(entry.node.child.pid!);
+      const run = await streamCompletion(entry.node.url, `Story ${rep + 1}. Once upon a time, there was a little`);
+      entry.runs.push({ ...run, cpuMs: processCpuMs(entry.node.child.pid!) - before });
     }
   }
   const scrapes = await stopScraping();
-  const tokensPerSecond = (side: 'on' | 'off') => median(runs[side].map(rate));
-  const cpuPerToken = (side: 'on' | 'off') => cpuMs[side] / runs[side].reduce((sum, run) => sum + run.tokens, 0);
-  console.log(`\nstreamed completions, ${path.basename(modelPath)}, ${TOKENS} tokens, ${REPS} runs per side, interleaved (medians); ${scrapes}`);
+  const rate = (run: StreamRun): number => (run.tokens * 1000) / run.ms;
+  const cpuPerToken = (runs: readonly (StreamRun & { cpuMs: number })[]): number => runs.reduce((sum, run) => sum + run.cpuMs, 0) / runs.reduce((sum, run) => sum + run.tokens, 0);
+  console.log(`\nstreamed completions, ${path.basename(modelPath)}, ${TOKENS} tokens, ${REPS} runs per server, interleaved (medians); ${scrapes}`);
   console.log('| server | tokens/s | server CPU ms per token |');
   console.log('|---|---:|---:|');
-  console.log(`| TROSYN_METRICS=false | ${fmt(tokensPerSecond('off'))} | ${fmt(cpuPerToken('off'), 3)} |`);
-  console.log(`| TROSYN_METRICS=true | ${fmt(tokensPerSecond('on'))} | ${fmt(cpuPerToken('on'), 3)} |`);
-  console.log(`| cost of metrics (ratio of medians) | ${cost(tokensPerSecond('off'), tokensPerSecond('on'), false)} | ${cost(cpuPerToken('off'), cpuPerToken('on'), true)} |`);
-  const pairs = runs.on.map((run, index) => [rate(run), rate(runs.off[index]!)] as const);
+  for (const { node, side, runs } of nodes) console.log(`| ${node.name} (TROSYN_METRICS=${side === 'on'}) | ${fmt(median(runs.map(rate)))} | ${fmt(cpuPerToken(runs), 3)} |`);
+  const sideRuns = (side: 'on' | 'off') => nodes.filter((entry) => entry.side === side).flatMap((entry) => entry.runs);
+  const [on, off] = [sideRuns('on'), sideRuns('off')];
+  console.log(`| cost of metrics (both servers of a side: ratio of medians) | ${cost(median(off.map(rate)), median(on.map(rate)), false)} | ${cost(cpuPerToken(off), cpuPerToken(on), true)} |`);
+  // on-1 ran next to off-1 and on-2 next to off-2 in every round.
+  const pairs = [0, 3].flatMap((onIndex) => nodes[onIndex]!.runs.map((run, rep) => [rate(run), rate(nodes[onIndex === 0 ? 1 : 2]!.runs[rep]!)] as const));
   console.log(`| cost of metrics (median of paired runs) | ${pairedCost(pairs, false)} | |`);
-  await Promise.all([stop(on), stop(off)]);
+  // What one scrape costs the scraped server, against a request that renders nothing (/health).
+  const scraped = nodes[0]!.node;
+  const serverCpuPerRequest = async (route: string): Promise<number> => {
+    const before = processCpuMs(scraped.child.pid!);
+    for (let i = 0; i < 300; i++) await (await fetch(`${scraped.url}${route}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
+    return (processCpuMs(scraped.child.pid!) - before) / 300;
+  };
+  await serverCpuPerRequest('/metrics'); // warm-up
+  console.log(`server CPU per request, 300 each: GET /metrics ${fmt(await serverCpuPerRequest('/metrics'), 2)} ms, GET /health ${fmt(await serverCpuPerRequest('/health'), 2)} ms`);
+  await Promise.all(nodes.map((entry) => stop(entry.node)));
 }
 
 /** B's change feed, read as it streams: resolves a waiter when the `change` event of an item id arrives. */
@@ -277,52 +299,64 @@ function post(url: string, body: unknown): Promise<number> {
   });
 }
 
-async function livePair(label: 'on' | 'off'): Promise<{ a: Node; b: Node }> {
+interface LivePair {
+  readonly name: string;
+  readonly side: 'on' | 'off';
+  readonly a: Node;
+  readonly b: Node;
+  readonly feed: Awaited<ReturnType<typeof openChangeFeed>>;
+  readonly latencies: number[];
+}
+
+async function livePair(name: string, side: 'on' | 'off'): Promise<LivePair> {
   const sync = { LAN_SYNC_ENABLED: 'true', LAN_SYNC_HOST: '127.0.0.1', LAN_SYNC_PORT: '0', LAN_SYNC_MDNS: 'false', LAN_SYNC_SHARED_SECRET: SECRET, LAN_SYNC_INTERVAL: '3600' };
-  const metrics = { TROSYN_METRICS: label === 'on' ? 'true' : 'false' };
-  const a = await startNode(`a-${label}`, { ...sync, ...metrics, LAN_SYNC_NODE_ID: `bench-a-${label}` });
-  const b = await startNode(`b-${label}`, { ...sync, ...metrics, LAN_SYNC_NODE_ID: `bench-b-${label}`, LAN_SYNC_PEERS: `127.0.0.1:${a.syncPort}` });
+  const metrics = { TROSYN_METRICS: side === 'on' ? 'true' : 'false' };
+  const a = await startNode(`a-${name}`, { ...sync, ...metrics, LAN_SYNC_NODE_ID: `bench-a-${name}` });
+  const b = await startNode(`b-${name}`, { ...sync, ...metrics, LAN_SYNC_NODE_ID: `bench-b-${name}`, LAN_SYNC_PEERS: `127.0.0.1:${a.syncPort}` });
   // B's first round with A; A's own handshake back to B comes with its first push (the warm-up writes).
-  await waitFor(`${label} pair to sync`, async () => {
+  await waitFor(`${name} pair to sync`, async () => {
     const status = (await (await fetch(`${b.url}/api/v1/sync/status`)).json()) as { peers: { last_sync_at: string | null; state: string }[] };
     return status.peers.some((peer) => peer.state === 'idle' && peer.last_sync_at !== null);
   });
-  return { a, b };
+  return { name, side, a, b, feed: await openChangeFeed(b.url), latencies: [] };
 }
 
 async function liveWrites(): Promise<void> {
-  const pairs = { on: await livePair('on'), off: await livePair('off') };
-  const feeds = { on: await openChangeFeed(pairs.on.b.url), off: await openChangeFeed(pairs.off.b.url) };
-  const write = async (side: 'on' | 'off', id: string, n: number): Promise<number> => {
+  // Two pairs per side, started on, off, off, on, so that neither side gains from its place.
+  const pairs: LivePair[] = [];
+  for (const [name, side] of [['on-1', 'on'], ['off-1', 'off'], ['off-2', 'off'], ['on-2', 'on']] as const) pairs.push(await livePair(name, side));
+  const write = async (pair: LivePair, id: string, n: number): Promise<number> => {
     const started = performance.now();
-    const seen = feeds[side].next(id);
-    const status = await post(`${pairs[side].a.url}/api/v1/items`, { id, type: 'live', data: { n, text: randomBytes(496).toString('hex') } });
+    const seen = pair.feed.next(id);
+    const status = await post(`${pair.a.url}/api/v1/items`, { id, type: 'live', data: { n, text: randomBytes(496).toString('hex') } });
     if (status !== 201) throw new Error(`POST → ${status}`);
     await seen;
     return performance.now() - started;
   };
   // Warm-up, not counted: A's handshake to B, sync streams, JIT.
-  for (let n = 0; n < 10; n++) for (const side of ['on', 'off'] as const) await write(side, `warm-${side}-${n}`, n);
-  const stopScraping = scrapeEvery([pairs.on.a, pairs.on.b]);
-  const latencies = { on: [] as number[], off: [] as number[] };
-  for (let n = 0; n < 2 * WRITES; n++) {
-    await sleep(20);
-    const side = n % 4 === 0 || n % 4 === 3 ? 'on' : 'off'; // on, off, off, on, …
-    latencies[side].push(await write(side, `live-${n}-${randomBytes(4).toString('hex')}`, n));
+  for (let n = 0; n < 10; n++) for (const pair of pairs) await write(pair, `warm-${pair.name}-${n}`, n);
+  const stopScraping = scrapeEvery(pairs.filter((pair) => pair.side === 'on').flatMap((pair) => [pair.a, pair.b]));
+  // Forward, then backward: each on pair writes right before or after its off partner.
+  const rounds = Math.ceil(WRITES / 2);
+  for (let round = 0; round < rounds; round++) {
+    for (const pair of round % 2 === 0 ? pairs : [...pairs].reverse()) {
+      await sleep(20);
+      pair.latencies.push(await write(pair, `live-${round}-${randomBytes(4).toString('hex')}`, round));
+    }
   }
   const scrapes = await stopScraping();
-  for (const feed of Object.values(feeds)) feed.close();
-  console.log(`\nLAN live write: a write on A until its event arrives on B's change feed, ${WRITES} per pair, interleaved (medians); ${scrapes}`);
+  for (const pair of pairs) pair.feed.close();
+  console.log(`\nLAN live write: a write on A until its event arrives on B's change feed, ${rounds} per pair, two pairs per side, interleaved (medians); ${scrapes}`);
   console.log('| pair | median ms | p90 ms |');
   console.log('|---|---:|---:|');
   const p90 = (values: readonly number[]) => [...values].sort((x, y) => x - y)[Math.min(values.length - 1, Math.floor(values.length * 0.9))]!;
-  console.log(`| TROSYN_METRICS=false | ${fmt(median(latencies.off), 2)} | ${fmt(p90(latencies.off), 2)} |`);
-  console.log(`| TROSYN_METRICS=true | ${fmt(median(latencies.on), 2)} | ${fmt(p90(latencies.on), 2)} |`);
-  console.log(`| cost of metrics (ratio of medians) | ${cost(median(latencies.off), median(latencies.on), true)} | |`);
-  // Writes go on, off, off, on, …: each `on` write is paired with its neighbour.
-  const paired = latencies.on.map((on, index) => [on, latencies.off[index]!] as const);
+  for (const pair of pairs) console.log(`| ${pair.name} (TROSYN_METRICS=${pair.side === 'on'}) | ${fmt(median(pair.latencies), 2)} | ${fmt(p90(pair.latencies), 2)} |`);
+  const all = (side: 'on' | 'off') => pairs.filter((pair) => pair.side === side).flatMap((pair) => pair.latencies);
+  console.log(`| cost of metrics (both pairs of a side: ratio of medians) | ${cost(median(all('off')), median(all('on')), true)} | |`);
+  // on-1 wrote next to off-1 and on-2 next to off-2 in every round.
+  const paired = [0, 3].flatMap((onIndex) => pairs[onIndex]!.latencies.map((on, round) => [on, pairs[onIndex === 0 ? 1 : 2]!.latencies[round]!] as const));
   console.log(`| cost of metrics (median of paired writes) | ${pairedCost(paired, true)} | |`);
-  await Promise.all([pairs.on.a, pairs.on.b, pairs.off.a, pairs.off.b].map(stop));
+  await Promise.all(pairs.flatMap((pair) => [pair.a, pair.b]).map(stop));
 }
 
 async function stop(node: Node): Promise<void> {
