@@ -7,4 +7,6 @@ cd "$(dirname "$0")"
 source scripts/bootstrap.sh
 pnpm install --frozen-lockfile
 pnpm build
+# Where the model comes from: the file, a LAN peer (fetched at start), or `pnpm model:pull`.
+node apps/server/dist/model-pull-lan.js --where || true
 exec pnpm start

@@ -44,6 +44,7 @@ describe('parseConfig', () => {
         tombstoneRetentionDays: 60, historyMaxVersions: 5, historyMaxAgeDays: 365, conflictResolverPath: '/repo/resolvers/merge.mjs',
       },
       upstream: undefined,
+      modelShare: { enabled: true, maxBytesPerSecond: undefined },
       dataDir: '/var/lib/trosyn',
     });
   });
@@ -61,6 +62,10 @@ describe('parseConfig', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads the model sharing settings', () => {
+    expect(parseConfig({ LLM_MODEL_SHARE: 'false', LLM_MODEL_SHARE_MAX_MBPS: '2.5' }, options).modelShare).toEqual({ enabled: false, maxBytesPerSecond: 2_500_000 });
   });
 
   it('reads the upstream engine, adds /v1 to a bare host:port, and forwards 8 requests at once by default', () => {
@@ -87,7 +92,7 @@ describe('parseConfig', () => {
     ['LAN_SYNC_TLS_CERT', 'cert.pem'], ['LAN_SYNC_TLS_KEY', 'key.pem'], ['LAN_SYNC_DEVICE_TIMEOUT', '20'], ['LAN_SYNC_MAX_CLOCK_DRIFT', 'ten'],
     ['LLM_CHAT_TEMPLATE', 'templates/absent.jinja'], ['LLM_CHAT_TEMPLATE', '/no/such/file'],
     ['LLM_UPSTREAM_URL', 'gpu.lan:8080'], ['LLM_UPSTREAM_URL', 'ftp://gpu.lan'], ['LLM_UPSTREAM_URL', 'http://user:pw@gpu.lan'], ['LLM_UPSTREAM_API_KEY', 'key-without-url'],
-    ['LLM_UPSTREAM_MODEL', 'model-without-url'],
+    ['LLM_UPSTREAM_MODEL', 'model-without-url'], ['LLM_MODEL_SHARE', 'maybe'], ['LLM_MODEL_SHARE_MAX_MBPS', '0'], ['LLM_MODEL_SHARE_MAX_MBPS', 'fast'],
     ['LAN_SYNC_TOMBSTONE_RETENTION_DAYS', '0'], ['LAN_SYNC_HISTORY_MAX_VERSIONS', 'all'], ['LAN_SYNC_HISTORY_MAX_AGE_DAYS', '-1'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     expect(() => parseConfig({ [variable]: value }, options)).toThrow(ConfigError);

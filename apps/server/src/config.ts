@@ -33,6 +33,14 @@ export interface UpstreamSettings {
   readonly timeoutMs: number;
 }
 
+/** Model distribution over the peer channel (`LLM_MODEL_SHARE*`). */
+export interface ModelShareSettings {
+  /** `LLM_MODEL_SHARE`: give the model file to peers, and fetch it from them when it is missing. */
+  readonly enabled: boolean;
+  /** `LLM_MODEL_SHARE_MAX_MBPS` (megabytes per second) in bytes per second; undefined: no cap. */
+  readonly maxBytesPerSecond: number | undefined;
+}
+
 /** A statically configured sync peer (`LAN_SYNC_PEERS`), for networks where multicast is blocked. */
 export interface StaticPeerAddress {
   readonly host: string;
@@ -101,6 +109,7 @@ export interface ServerConfig {
   readonly llm: LlmSettings;
   /** `LLM_UPSTREAM_URL` and friends; undefined: the node runs its own model (`LLM_MODEL_PATH`). */
   readonly upstream: UpstreamSettings | undefined;
+  readonly modelShare: ModelShareSettings;
   readonly lanSync: LanSyncSettings;
   /** `TROSYN_DATA_DIR` (absolute): the sync database (`sync.sqlite`) and the generated node id. */
   readonly dataDir: string;
@@ -300,6 +309,19 @@ function conflictResolverPath(env: Env, baseDir: string): string | undefined {
   return path === undefined ? undefined : resolve(baseDir, path);
 }
 
+function modelShare(env: Env): ModelShareSettings {
+  const value = raw(env, 'LLM_MODEL_SHARE_MAX_MBPS');
+  let maxBytesPerSecond: number | undefined;
+  if (value !== undefined) {
+    const parsed = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || parsed <= 0 || parsed > 100_000) {
+      throw new ConfigError('LLM_MODEL_SHARE_MAX_MBPS', `expected megabytes per second above 0 (e.g. 20 or 2.5), got ${JSON.stringify(value)}`);
+    }
+    maxBytesPerSecond = Math.round(parsed * 1_000_000);
+  }
+  return { enabled: boolean(env, 'LLM_MODEL_SHARE', true), maxBytesPerSecond };
+}
+
 function lanSync(env: Env, options: ParseConfigOptions): LanSyncSettings {
   const discoveryIntervalSeconds = integer(env, 'LAN_SYNC_DISCOVERY_INTERVAL', 30, 1, 86_400);
   const deviceTimeoutSeconds = integer(env, 'LAN_SYNC_DEVICE_TIMEOUT', 90, 1, 86_400);
@@ -366,6 +388,7 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
       chatTemplate: chatTemplate(env, options.baseDir),
     },
     upstream: upstreamSettings,
+    modelShare: modelShare(env),
     lanSync: lanSync(env, options),
     dataDir: resolve(options.baseDir, raw(env, 'TROSYN_DATA_DIR') ?? 'data'),
   };

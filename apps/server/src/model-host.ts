@@ -8,7 +8,7 @@ import { isModelUri } from './model-uri.js';
 export type ModelState =
   | { readonly status: 'loading'; readonly path: string; readonly download?: DownloadProgress; readonly detail?: string }
   | { readonly status: 'loaded'; readonly path: string; readonly info: ModelInfo }
-  | { readonly status: 'missing'; readonly path: string }
+  | { readonly status: 'missing'; readonly path: string; readonly askingPeers?: true }
   | { readonly status: 'error'; readonly path: string; readonly message: string };
 
 /** How far the download of a model URI (`hf:…`, `https://…`) has come, while it loads. */
@@ -46,6 +46,12 @@ export interface ModelHostConfig {
   readonly load: (modelPath: string, context: ModelLoadContext) => Promise<Engine>;
   /** Receives one line per state change. */
   readonly onStateChange?: (state: ModelState) => void;
+  /**
+   * Called when the model file is missing: gets it from elsewhere (LAN peers, `src/peer-models/`)
+   * and resolves true once it is in place, false when it gave up (the signal fired). It calls
+   * `onFound` when a source is found: the state goes from `missing` to `loading` then.
+   */
+  readonly fetchMissing?: (modelPath: string, context: ModelLoadContext, onFound: () => void) => Promise<boolean>;
 }
 
 /** Retry-After while the model loads: a small model loads in seconds. */
@@ -135,8 +141,9 @@ export class ModelHost {
       case 'missing':
         throw new ApiError(
           'model-not-loaded',
-          `No model is loaded: there is no model file at ${state.path}. Download the default model with \`pnpm model:pull\`, ` +
-            'or set LLM_MODEL_PATH to a GGUF file, then restart the server.',
+          `No model is loaded: there is no model file at ${state.path}. ` +
+            (state.askingPeers === true ? 'This node is asking its LAN peers for it and loads it as soon as one offers it; or download ' : 'Download ') +
+            'the default model with `pnpm model:pull`, or set LLM_MODEL_PATH to a GGUF file, then restart the server.',
           // No Retry-After: the SDKs would wait for it (twice) before the user sees this message.
           { shouldRetry: false },
         );
@@ -176,22 +183,31 @@ export class ModelHost {
   async #load(): Promise<void> {
     const path = this.#config.modelPath;
     this.#setState({ status: 'loading', path });
-    if (!isModelUri(path) && !(await fileExists(path))) {
-      this.#setState({ status: 'missing', path });
-      return;
-    }
-    const report = (detail: string): void => {
-      if (this.#state.status === 'loading') this.#state = { ...this.#state, detail };
+    const context: ModelLoadContext = {
+      // Progress updates the state quietly: `onStateChange` (the log) hears of loading and its end only.
+      onDownloadProgress: (progress) => {
+        if (this.#state.status === 'loading') this.#state = { ...this.#state, download: { ...progress } };
+      },
+      report: (detail) => {
+        if (this.#state.status === 'loading') this.#state = { ...this.#state, detail };
+      },
+      signal: this.#stopLoading.signal,
     };
+    if (!isModelUri(path) && !(await fileExists(path))) {
+      const fetchMissing = this.#config.fetchMissing;
+      this.#setState({ status: 'missing', path, ...(fetchMissing === undefined ? {} : { askingPeers: true as const }) });
+      if (fetchMissing === undefined) return;
+      try {
+        if (!(await fetchMissing(path, context, () => this.#setState({ status: 'loading', path })))) return;
+      } catch (error) {
+        this.#setState({ status: 'error', path, message: error instanceof Error ? error.message : String(error) });
+        return;
+      }
+      if (this.#disposed) return;
+      if (this.#state.status !== 'loading') this.#setState({ status: 'loading', path });
+    }
     try {
-      const engine = await this.#config.load(path, {
-        // Progress updates the state quietly: `onStateChange` (the log) hears of loading and its end only.
-        onDownloadProgress: (progress) => {
-          if (this.#state.status === 'loading') this.#state = { ...this.#state, download: { ...progress } };
-        },
-        report,
-        signal: this.#stopLoading.signal,
-      });
+      const engine = await this.#config.load(path, context);
       if (this.#disposed) {
         await engine.dispose();
         return;

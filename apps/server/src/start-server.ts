@@ -10,6 +10,7 @@ import type { Embedder } from './engine.js';
 import type { Logger } from './logger.js';
 import { createNodeMetrics } from './metrics/node-metrics.js';
 import { ModelHost, type ModelHostConfig } from './model-host.js';
+import { createModelSharing } from './peer-models/model-sharing.js';
 import { LanSyncService } from './sync/lan-sync-service.js';
 
 /** Options of {@link startServer}. */
@@ -77,6 +78,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const startedAt = performance.now();
   const tracker = new ActivityTracker();
   const shutdown = new AbortController();
+  const sharing = createModelSharing(config, logger);
+  const sync = await LanSyncService.start({
+    settings: config.lanSync,
+    dataDir: config.dataDir,
+    logger,
+    ...(sharing.peerRequests === undefined ? {} : { peerRequests: sharing.peerRequests }),
+    modelTransfer: () => sharing.transferStatus(),
+    ...(options.resolveConflict === undefined ? {} : { resolveConflict: options.resolveConflict }),
+  });
+  const fetchMissing = sharing.fetchMissing(sync);
   const model = new ModelHost({
     modelPath: config.upstream?.url ?? config.llm.modelPath,
     load: options.loadEngine,
@@ -84,6 +95,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       const level = state.status === 'error' ? 'error' : state.status === 'missing' ? 'warn' : 'info';
       logger.log(level, `model ${state.status}`, { path: state.path, ...(state.status === 'error' ? { error: state.message } : {}), ...(state.status === 'loaded' ? { id: state.info.id } : {}) });
     },
+    ...(fetchMissing === undefined ? {} : { fetchMissing }),
   });
   const embeddingPath = config.llm.embeddingModelPath;
   const loadEmbedder = options.loadEmbedder;
@@ -93,12 +105,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     onStateChange: (state) => {
       logger.log(state.status === 'error' ? 'error' : 'info', `embedding model ${state.status}`, { path: state.path, ...(state.status === 'error' ? { error: state.message } : {}) });
     },
-  });
-  const sync = await LanSyncService.start({
-    settings: config.lanSync,
-    dataDir: config.dataDir,
-    logger,
-    ...(options.resolveConflict === undefined ? {} : { resolveConflict: options.resolveConflict }),
   });
   const metrics = config.metrics ? createNodeMetrics({ model, sync }) : undefined;
   const app = createApp({ model, embeddings, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });

@@ -54,7 +54,13 @@ function modelReport(state: ModelState, runtime: EngineRuntime | undefined, back
         ...(state.detail === undefined ? {} : { detail: state.detail }),
       };
     case 'missing':
-      return { status: 'missing', path: state.path, hint: 'Download the default model with `pnpm model:pull`, or set LLM_MODEL_PATH to a GGUF file, then restart.' };
+      return {
+        status: 'missing',
+        path: state.path,
+        hint:
+          (state.askingPeers === true ? 'Asking the LAN peers for this file (it is fetched and loaded as soon as one offers it); or download ' : 'Download ') +
+          'the default model with `pnpm model:pull`, or set LLM_MODEL_PATH to a GGUF file, then restart.',
+      };
     case 'error':
       return { status: 'error', path: state.path, message: state.message };
   }

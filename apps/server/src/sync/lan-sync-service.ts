@@ -12,7 +12,7 @@ import {
   type SessionStore,
 } from '@trosyn/crypto';
 import { Discovery, type Peer } from '@trosyn/discovery';
-import { SyncEngine, type ConflictResolverFunction, type SyncRoundReport } from '@trosyn/sync-core';
+import { SyncEngine, type ConflictResolverFunction, type SyncResponder, type SyncResponse, type SyncRoundReport } from '@trosyn/sync-core';
 import type { LanSyncSettings } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ClockHealth, type ClockReport } from './clock-health.js';
@@ -60,6 +60,21 @@ export interface LanSyncServiceOptions {
   readonly resolveConflict?: ConflictResolverFunction;
   /** How often tombstones and history are collected (tests lower it). Default one hour. */
   readonly garbageCollectionIntervalMs?: number;
+  /**
+   * Requests of the peer channel that are not sync-core's (model sharing): answered here,
+   * sealed like sync messages, instead of by the sync engine.
+   */
+  readonly peerRequests?: PeerRequestHandler;
+  /** `model_transfer` of {@link LanSyncService.status}: a model fetched from peers (`src/peer-models/`). */
+  readonly modelTransfer?: () => object | null;
+}
+
+/** Answers requests of other kinds than sync on the sealed peer channel (see `src/peer-models/`). */
+export interface PeerRequestHandler {
+  /** Whether the (authenticated, opened) request is one of this handler's. */
+  handles(request: unknown): boolean;
+  /** The answer to seal; an `{ type: 'error' }` answer is sent with status 422, like sync's. */
+  answer(request: unknown, peerId: string): Promise<object>;
 }
 
 /** Why sync is off, when it is. */
@@ -107,6 +122,8 @@ export interface SyncStatusReport {
   readonly port: number | null;
   readonly clock: ClockReport;
   readonly peers: readonly PeerSyncStatus[];
+  /** The model file fetched from a peer over the peer channel (progress, rate, ETA); null when none was. */
+  readonly model_transfer?: object | null;
 }
 
 const iso = (date: Date | null | undefined): string | null => (date == null ? null : date.toISOString());
@@ -137,6 +154,7 @@ export class LanSyncService {
   readonly #stopGarbageCollection: () => void;
   #stopping: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  #modelTransfer: (() => object | null) | undefined;
 
   private constructor(
     engine: SyncEngine,
@@ -211,7 +229,9 @@ export class LanSyncService {
         return new LanSyncService(engine, settings.nodeName, logger, events, clock, stopGarbageCollection, undefined, { reason: 'weak-secret', message });
       }
       const runtime = await Runtime.start(engine, networkKey, events, options, clock);
-      return new LanSyncService(engine, settings.nodeName, logger, events, clock, stopGarbageCollection, runtime);
+      const service = new LanSyncService(engine, settings.nodeName, logger, events, clock, stopGarbageCollection, runtime);
+      service.#modelTransfer = options.modelTransfer;
+      return service;
     } catch (error) {
       stopGarbageCollection();
       await engine.dispose();
@@ -237,6 +257,15 @@ export class LanSyncService {
   /** The sync server's URL, when sync runs. */
   get syncUrl(): string | undefined {
     return this.#runtime?.server.url;
+  }
+
+  /**
+   * A sealed channel of its own (own handshake and session) to the peer at `address`
+   * (`host:port` of its sync port, as {@link peers} lists it), for requests beside sync
+   * (model transfer); undefined when sync is off. Close it when done.
+   */
+  openPeerChannel(address: string, expectedPeerNodeId: string | undefined): HttpSyncTransport | undefined {
+    return this.#runtime?.openChannel(address, expectedPeerNodeId);
   }
 
   /** Known peers (empty when sync is off). */
@@ -313,6 +342,7 @@ export class LanSyncService {
       port: this.syncPort ?? null,
       clock: this.#clock.report(Date.now()),
       peers,
+      model_transfer: this.#modelTransfer?.() ?? null,
     };
   }
 
@@ -389,6 +419,8 @@ class Runtime {
   readonly #timers: NodeJS.Timeout[];
   readonly #clockWatch: ClockStepWatch;
   readonly #logger: Logger;
+  /** A new sealed channel to a peer, beside the scheduler's. */
+  readonly openChannel: (address: string, expectedPeerNodeId: string | undefined) => HttpSyncTransport;
 
   private constructor(parts: {
     server: ListeningSyncServer;
@@ -400,7 +432,9 @@ class Runtime {
     timers: NodeJS.Timeout[];
     clockWatch: ClockStepWatch;
     logger: Logger;
+    openChannel: (address: string, expectedPeerNodeId: string | undefined) => HttpSyncTransport;
   }) {
+    this.openChannel = parts.openChannel;
     this.server = parts.server;
     this.scheduler = parts.scheduler;
     this.#discovery = parts.discovery;
@@ -434,8 +468,16 @@ class Runtime {
     const failureLimiter = createRateLimiter({ capacity: 5, refillPerSecond: 1 / 30 });
     // The scheduler needs the bound port; the server needs a way to tell the scheduler about inbound peers.
     const late: { scheduler?: SyncScheduler } = {};
+    const extra = options.peerRequests;
+    const responder: SyncResponder =
+      extra === undefined
+        ? engine
+        : {
+            handleSyncRequest: async (request, context) =>
+              extra.handles(request) ? ((await extra.answer(request, context.peerId)) as SyncResponse) : engine.handleSyncRequest(request, context),
+          };
     const app = createSyncApp({
-      responder: engine,
+      responder,
       handshake,
       sessions,
       nodeId: engine.nodeId,
@@ -532,7 +574,9 @@ class Runtime {
       }, MAINTENANCE_INTERVAL_MS),
     ];
     for (const timer of timers) timer.unref();
-    return new Runtime({ server, scheduler, discovery, networkKey, handshake, sessions, timers, clockWatch, logger });
+    const openChannel = (address: string, expectedPeerNodeId: string | undefined): HttpSyncTransport =>
+      new HttpSyncTransport({ url: `${tls === undefined ? 'http' : 'https'}://${address}`, networkKey, nodeId: engine.nodeId, expectedPeerNodeId, maxClockSkewMs, localSyncPort: server.port });
+    return new Runtime({ server, scheduler, discovery, networkKey, handshake, sessions, timers, clockWatch, logger, openChannel });
   }
 
   async stop(): Promise<void> {

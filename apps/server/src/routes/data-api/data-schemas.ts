@@ -243,6 +243,22 @@ export const syncStatusSchema = {
         },
       },
     },
+    model_transfer: {
+      type: ['object', 'null'],
+      description: 'The model file fetched from a LAN peer over the sealed peer channel (`LLM_MODEL_SHARE`): progress, rate, ETA; null when this node never missed its model.',
+      required: ['file', 'state', 'peer_id', 'peer_name', 'bytes', 'total_bytes', 'bytes_per_second', 'eta_seconds', 'sha256'],
+      properties: {
+        file: { type: 'string' },
+        state: { type: 'string', enum: ['waiting', 'fetching', 'done'] },
+        peer_id: { type: ['string', 'null'] },
+        peer_name: { type: ['string', 'null'] },
+        bytes: { type: 'integer' },
+        total_bytes: { type: ['integer', 'null'] },
+        bytes_per_second: { type: ['integer', 'null'] },
+        eta_seconds: { type: ['integer', 'null'] },
+        sha256: { type: ['string', 'null'] },
+      },
+    },
   },
 } as const;
 

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LogLevel, Logger } from '../logger.js';
+import type { ModelLoadContext } from '../model-host.js';
+import { testModelsDir } from '../../test/e2e/server-process.js';
+import { ModelFetcher, partPaths, type PeerChannel } from './model-fetcher.js';
+import type { ModelChunkRequest, ModelOfferRequest } from './model-share-protocol.js';
+import { ModelShareServer } from './model-share-server.js';
+
+const CHUNK = 64 * 1024;
+
+interface Logged {
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly fields: Record<string, unknown>;
+}
+
+let dir: string;
+let source: string;
+let target: string;
+let logs: Logged[];
+let logger: Logger;
+
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+function context(signal = new AbortController().signal): ModelLoadContext & { details: string[] } {
+  const details: string[] = [];
+  return { details, onDownloadProgress: () => undefined, report: (detail) => details.push(detail), signal };
+}
+
+/** A peer whose channel runs the real share server in-process (the sealing is the sync port's). */
+function peerChannel(server: ModelShareServer, tamper?: (response: Record<string, unknown>) => Record<string, unknown>): PeerChannel {
+  return {
+    request: async (message) => {
+      const response = (await server.answer(message as ModelOfferRequest | ModelChunkRequest, 'peer-1')) as unknown as Record<string, unknown>;
+      return tamper === undefined ? response : tamper(response);
+    },
+    close: () => undefined,
+  };
+}
+
+function fetcherFor(channel: PeerChannel): ModelFetcher {
+  return new ModelFetcher({ peers: () => [{ nodeId: 'peer-1', name: 'h1', address: '10.0.0.1:5000' }], openChannel: () => channel, logger, retryMs: 10 });
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'trosyn-model-fetch-'));
+  // The giver's model has the file name the asker wants, in another folder.
+  mkdirSync(join(dir, 'giver'));
+  source = join(dir, 'giver', 'model.gguf');
+  copyFileSync(resolve(testModelsDir(), 'stories260K.gguf'), source);
+  target = join(dir, 'model.gguf');
+  logs = [];
+  logger = { log: (level, message, fields = {}) => logs.push({ level, message, fields }) };
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+// The giver serves its own model file only, under the name the asker wants.
+const giver = (options: Partial<ConstructorParameters<typeof ModelShareServer>[0]> = {}): ModelShareServer =>
+  new ModelShareServer({ modelPath: source, nodeName: 'h1', enabled: true, maxBytesPerSecond: undefined, logger, chunkBytes: CHUNK, ...options });
+
+describe('ModelFetcher with the real share server', () => {
+  it('fetches the file chunk by chunk, checks it and renames it into place', async () => {
+    const ctx = context();
+    let found = 0;
+    const ok = await fetcherFor(peerChannel(giver())).fetch(target, ctx, () => (found += 1));
+    expect(ok).toBe(true);
+    expect(found).toBe(1);
+    expect(sha256(target)).toBe(sha256(source));
+    expect(existsSync(partPaths(target).part)).toBe(false);
+    expect(existsSync(partPaths(target).meta)).toBe(false);
+    expect(ctx.details.at(-1)).toMatch(/fetching model\.gguf from peer h1 \(10\.0\.0\.1:5000\): 1\.2 of 1\.2 MB, .* MB\/s, ETA 0 s/);
+    expect(logs.some((line) => line.fields['event'] === 'model-transfer-done')).toBe(true);
+  });
+
+  it('continues a partial file, cutting it at a chunk that does not match, and rejects a chunk the peer garbles', async () => {
+    const server = giver();
+    // A first run stopped after 10 chunks (as by SIGKILL), and chunk 9 was torn on disk.
+    const stop = new AbortController();
+    let chunks = 0;
+    const stopping: PeerChannel = {
+      request: async (message) => {
+        if ((message as { type: string }).type === 'model-chunk' && ++chunks === 10) stop.abort();
+        return server.answer(message as ModelChunkRequest, 'peer-1');
+      },
+      close: () => undefined,
+    };
+    expect(await fetcherFor(stopping).fetch(target, context(stop.signal), () => undefined)).toBe(false);
+    const { part } = partPaths(target);
+    expect(statSync(part).size).toBe(10 * CHUNK);
+    const bytes = readFileSync(part);
+    bytes[9 * CHUNK + 100] = bytes[9 * CHUNK + 100]! ^ 0xff;
+    writeFileSync(part, bytes);
+
+    // The peer garbles chunk 12 twice (a bad disk, a changed file): rejected and asked again.
+    let garbled = 0;
+    const garbling = peerChannel(server, (response) => {
+      if (response['type'] === 'model-chunk' && response['index'] === 12 && garbled < 2) {
+        garbled += 1;
+        const data = Buffer.from(response['data'] as string, 'base64');
+        data[0] = data[0]! ^ 0xff;
+        return { ...response, data: data.toString('base64') };
+      }
+      return response;
+    });
+    expect(await fetcherFor(garbling).fetch(target, context(), () => undefined)).toBe(true);
+    expect(sha256(target)).toBe(sha256(source));
+    const started = logs.filter((line) => line.fields['event'] === 'model-transfer-started').at(-1)!;
+    expect(started.fields['resumed_bytes']).toBe(9 * CHUNK);
+    const rejected = logs.filter((line) => line.fields['event'] === 'model-chunk-rejected');
+    expect(rejected.map((line) => [line.fields['source'], line.fields['index']])).toEqual([['disk', 9], ['peer', 12], ['peer', 12]]);
+  });
+
+  it('deletes a file whose whole sha256 is not the advertised one, and fetches it again', async () => {
+    const server = giver();
+    const real = (await server.answer({ type: 'model-offer', file: 'model.gguf' }, 'peer-1')) as { sha256: string };
+    // The first offer claims another sha256 for the same chunks; the second is the truth.
+    let offers = 0;
+    const lying = peerChannel(server, (response) => {
+      if (response['type'] === 'model-offer' && offers++ === 0) return { ...response, sha256: 'f'.repeat(64) };
+      return response;
+    });
+    // The chunk requests name the offer's sha256: the giver refuses the lie's, so serve by the truth.
+    const channel: PeerChannel = {
+      request: async (message) => {
+        const request = message as ModelChunkRequest;
+        if (request.type === 'model-chunk') return server.answer({ ...request, sha256: real.sha256 }, 'peer-1');
+        return lying.request(message);
+      },
+      close: () => undefined,
+    };
+    expect(await fetcherFor(channel).fetch(target, context(), () => undefined)).toBe(true);
+    expect(sha256(target)).toBe(real.sha256);
+    expect(logs.filter((line) => line.fields['event'] === 'model-rejected')).toHaveLength(1);
+    expect(logs.filter((line) => line.fields['event'] === 'model-transfer-done')).toHaveLength(1);
+  });
+
+  it('gets nothing from a node that does not share, and tells why', async () => {
+    const server = giver({ enabled: false });
+    expect(await server.answer({ type: 'model-offer', file: 'model.gguf' }, 'peer-1')).toEqual({
+      type: 'model-offer', available: false, file: 'model.gguf', reason: 'model sharing is off on this node (LLM_MODEL_SHARE=false)',
+    });
+    const sharing = giver();
+    expect(await sharing.answer({ type: 'model-offer', file: 'other.gguf' }, 'peer-1')).toMatchObject({ available: false, reason: "this node's model is model.gguf" });
+    expect(await sharing.answer({ type: 'model-chunk', file: 'model.gguf', sha256: 'x', index: 0 }, 'peer-1')).toMatchObject({ type: 'error', code: 'model-unavailable' });
+    expect(await sharing.answer({ type: 'model-chunk', file: 'model.gguf', sha256: sha256(source), index: 999 }, 'peer-1')).toMatchObject({ type: 'error', code: 'invalid-message' });
+  });
+
+  it('paces chunks to the bandwidth cap', async () => {
+    const server = giver({ maxBytesPerSecond: 4 * CHUNK });
+    const started = performance.now();
+    for (let index = 0; index < 6; index += 1) await server.answer({ type: 'model-chunk', file: 'model.gguf', sha256: sha256(source), index }, 'peer-1');
+    // Six chunks at four per second: the first goes at once, the sixth 1.25 s later.
+    expect(performance.now() - started).toBeGreaterThan(1200);
+  });
+});

@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Logger } from '../logger.js';
+import type { ModelLoadContext } from '../model-host.js';
+import { digestFile } from './model-digest.js';
+import type { ModelChunkResponse, ModelOfferResponse, ModelShareError } from './model-share-protocol.js';
+
+/** A sealed request/response channel to one authenticated peer (an `HttpSyncTransport`). */
+export interface PeerChannel {
+  request(message: object, options?: { signal?: AbortSignal }): Promise<unknown>;
+  close(): void;
+}
+
+/** A peer the fetcher may ask. */
+export interface ModelPeer {
+  readonly nodeId: string;
+  readonly name: string | undefined;
+  /** `host:port` of its sync port. */
+  readonly address: string;
+}
+
+/** A model transfer as `/api/v1/sync/status` shows it (`model_transfer`). */
+export interface ModelTransferStatus {
+  readonly file: string;
+  /** `waiting`: no peer offers the file (yet); `fetching`: a transfer runs; `done`: fetched and checked. */
+  readonly state: 'waiting' | 'fetching' | 'done';
+  readonly peer_id: string | null;
+  readonly peer_name: string | null;
+  readonly bytes: number;
+  readonly total_bytes: number | null;
+  readonly bytes_per_second: number | null;
+  readonly eta_seconds: number | null;
+  readonly sha256: string | null;
+}
+
+/** Construction config of {@link ModelFetcher}. */
+export interface ModelFetcherConfig {
+  /** The peers this node has authenticated with, now. */
+  readonly peers: () => readonly ModelPeer[];
+  /** Opens a sealed channel to a peer (its own session). */
+  readonly openChannel: (peer: ModelPeer) => PeerChannel;
+  readonly logger: Logger;
+  /** Pause between two rounds of asking when no peer has the model. Default 3 s. */
+  readonly retryMs?: number;
+}
+
+type Offer = Extract<ModelOfferResponse, { available: true }>;
+
+/** What a partial download is of: kept beside it, so a restart continues only the same file. */
+interface PartMeta {
+  readonly sha256: string;
+  readonly size: number;
+  readonly chunkBytes: number;
+}
+
+/** Tries per chunk before the peer is given up for this round. */
+const MAX_CHUNK_ATTEMPTS = 5;
+const PROGRESS_LOG_INTERVAL_MS = 2000;
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+
+const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(1);
+
+/** Partial-file paths of a model path: the bytes so far, and what they are of. */
+export function partPaths(modelPath: string): { readonly part: string; readonly meta: string } {
+  return { part: `${modelPath}.part`, meta: `${modelPath}.part.json` };
+}
+
+/**
+ * The receiving side of model distribution: asks the authenticated peers which of them has
+ * this node's model file (by file name), fetches it chunk by chunk over the sealed peer
+ * channel into `<model>.part`, checking every chunk against the sha256 the sender advertised
+ * and the whole file before it is renamed into place. A restart (even after SIGKILL) continues
+ * the partial file: its chunks are checked again and it is cut at the first bad one.
+ */
+export class ModelFetcher {
+  readonly #config: ModelFetcherConfig;
+  /** One channel per peer, kept between rounds of asking (a new one would mean a new handshake). */
+  readonly #channels = new Map<string, PeerChannel>();
+  #status: ModelTransferStatus | undefined;
+
+  constructor(config: ModelFetcherConfig) {
+    this.#config = config;
+  }
+
+  /** The transfer in progress or last finished; undefined before the model was ever missing. */
+  get status(): ModelTransferStatus | undefined {
+    return this.#status;
+  }
+
+  /**
+   * Resolves true once `modelPath` holds the verified model, false when `context.signal` fired.
+   * `onFound` is called when a peer offers it (the node then reports `loading` instead of `missing`).
+   */
+  async fetch(modelPath: string, context: ModelLoadContext, onFound: () => void): Promise<boolean> {
+    const file = basename(modelPath);
+    const { logger } = this.#config;
+    let announced = false;
+    try {
+      return await this.#fetchLoop(modelPath, file, context, onFound, () => {
+        if (!announced) logger.log('warn', 'no model file; asking the LAN peers for it', { event: 'model-wanted', file, peers: this.#config.peers().length });
+        announced = true;
+      });
+    } finally {
+      for (const channel of this.#channels.values()) channel.close();
+      this.#channels.clear();
+    }
+  }
+
+  async #fetchLoop(modelPath: string, file: string, context: ModelLoadContext, onFound: () => void, announce: () => void): Promise<boolean> {
+    const { logger } = this.#config;
+    for (;;) {
+      if (context.signal.aborted) return false;
+      const found = await this.#findOffer(file, context.signal);
+      if (found === undefined) {
+        this.#status = { file, state: 'waiting', peer_id: null, peer_name: null, bytes: 0, total_bytes: null, bytes_per_second: null, eta_seconds: null, sha256: null };
+        announce();
+        await sleep(this.#config.retryMs ?? 3000, context.signal);
+        continue;
+      }
+      onFound();
+      const { channel, offer } = found;
+      const peer = { ...found.peer, name: found.peer.name ?? offer.nodeName };
+      try {
+        await this.#transfer(modelPath, peer, channel, offer, context);
+        return true;
+      } catch (error) {
+        if (context.signal.aborted) return false;
+        logger.log('warn', 'model transfer interrupted; will ask the peers again', { event: 'model-transfer-failed', peer_id: peer.nodeId, error: error instanceof Error ? error.message : String(error) });
+        context.report(`the transfer of ${file} from ${peer.name ?? peer.nodeId} failed (${error instanceof Error ? error.message : String(error)}); asking the peers again`);
+        // A fresh session next time: the failure may have been the channel's.
+        channel.close();
+        this.#channels.delete(peer.nodeId);
+        await sleep(1000, context.signal);
+      }
+    }
+  }
+
+  async #findOffer(file: string, signal: AbortSignal): Promise<{ peer: ModelPeer; channel: PeerChannel; offer: Offer } | undefined> {
+    for (const peer of this.#config.peers()) {
+      let channel = this.#channels.get(peer.nodeId);
+      if (channel === undefined) {
+        channel = this.#config.openChannel(peer);
+        this.#channels.set(peer.nodeId, channel);
+      }
+      try {
+        const offer = (await channel.request({ type: 'model-offer', file }, { signal })) as ModelOfferResponse;
+        if (offer.type === 'model-offer' && offer.available) return { peer, channel, offer };
+      } catch (error) {
+        if (signal.aborted) return undefined;
+        this.#config.logger.log('info', 'peer could not be asked for the model', { event: 'model-offer-failed', peer_id: peer.nodeId, error: error instanceof Error ? error.message : String(error) });
+        channel.close();
+        this.#channels.delete(peer.nodeId);
+      }
+    }
+    return undefined;
+  }
+
+  async #transfer(modelPath: string, peer: ModelPeer, channel: PeerChannel, offer: Offer, context: ModelLoadContext): Promise<void> {
+    const { logger } = this.#config;
+    const { part, meta } = partPaths(modelPath);
+    const file = basename(modelPath);
+    const handle = await this.#openPart(part, meta, offer);
+    const resumedBytes = await this.#verifiedPrefix(handle, offer).catch(async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
+    try {
+      const first = resumedBytes / offer.chunkBytes;
+      logger.log('info', 'fetching the model from a peer', {
+        event: 'model-transfer-started', peer_id: peer.nodeId, peer_name: peer.name, address: peer.address, file, bytes: offer.size, sha256: offer.sha256, resumed_bytes: resumedBytes,
+      });
+      const startedAt = performance.now();
+      let lastLog = startedAt;
+      let bytes = resumedBytes;
+      for (let index = first; index < offer.chunkSha256.length; index += 1) {
+        // Stops between chunks on dispose (shutdown): the partial file stays for the next start.
+        context.signal.throwIfAborted();
+        const data = await this.#chunk(channel, peer, offer, index, file, context.signal);
+        await handle.write(data, 0, data.length, index * offer.chunkBytes);
+        bytes += data.length;
+        const seconds = (performance.now() - startedAt) / 1000;
+        const rate = seconds > 0 ? (bytes - resumedBytes) / seconds : 0;
+        const eta = rate > 0 ? Math.ceil((offer.size - bytes) / rate) : null;
+        context.onDownloadProgress({ downloadedBytes: bytes, totalBytes: offer.size });
+        this.#status = {
+          file, state: 'fetching', peer_id: peer.nodeId, peer_name: peer.name ?? null, bytes, total_bytes: offer.size, bytes_per_second: Math.round(rate), eta_seconds: eta, sha256: offer.sha256,
+        };
+        context.report(`fetching ${file} from peer ${peer.name ?? peer.nodeId} (${peer.address}): ${megabytes(bytes)} of ${megabytes(offer.size)} MB, ${megabytes(rate)} MB/s, ETA ${eta ?? '?'} s`);
+        if (performance.now() - lastLog >= PROGRESS_LOG_INTERVAL_MS) {
+          lastLog = performance.now();
+          logger.log('info', 'model transfer progress', { event: 'model-transfer-progress', peer_id: peer.nodeId, bytes, total_bytes: offer.size, bytes_per_second: Math.round(rate), eta_seconds: eta });
+        }
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // The whole file against the advertised sha256, read back from disk: what gets loaded.
+    const digest = await digestFile(part, offer.chunkBytes);
+    if (digest.sha256 !== offer.sha256 || digest.size !== offer.size) {
+      await rm(part, { force: true });
+      await rm(meta, { force: true });
+      logger.log('error', 'fetched model rejected: its sha256 is not the one the peer advertised', { event: 'model-rejected', peer_id: peer.nodeId, expected: offer.sha256, actual: digest.sha256 });
+      throw new Error(`the fetched file's sha256 ${digest.sha256} is not the advertised ${offer.sha256}`);
+    }
+    await rename(part, modelPath);
+    await rm(meta, { force: true });
+    this.#status = { file, state: 'done', peer_id: peer.nodeId, peer_name: peer.name ?? null, bytes: offer.size, total_bytes: offer.size, bytes_per_second: null, eta_seconds: 0, sha256: offer.sha256 };
+    logger.log('info', 'model fetched from a peer', { event: 'model-transfer-done', peer_id: peer.nodeId, file, bytes: offer.size, sha256: offer.sha256, resumed_bytes: resumedBytes });
+  }
+
+  /** Opens the partial file, starting it anew when it is of another file (or there is none). */
+  async #openPart(part: string, meta: string, offer: Offer): Promise<FileHandle> {
+    const wanted: PartMeta = { sha256: offer.sha256, size: offer.size, chunkBytes: offer.chunkBytes };
+    let previous: PartMeta | undefined;
+    try {
+      previous = JSON.parse(await readFile(meta, 'utf8')) as PartMeta;
+    } catch {
+      previous = undefined;
+    }
+    const same = previous?.sha256 === wanted.sha256 && previous.size === wanted.size && previous.chunkBytes === wanted.chunkBytes;
+    if (!same) {
+      await rm(part, { force: true });
+      await writeFile(meta, JSON.stringify(wanted));
+    }
+    return open(part, same && (await stat(part).catch(() => undefined)) !== undefined ? 'r+' : 'w+');
+  }
+
+  /** Bytes of the partial file that hold verified whole chunks; cut there (a torn or corrupt chunk is fetched again). */
+  async #verifiedPrefix(handle: FileHandle, offer: Offer): Promise<number> {
+    const { size } = await handle.stat();
+    const buffer = Buffer.allocUnsafe(offer.chunkBytes);
+    let good = 0;
+    for (let index = 0; index < offer.chunkSha256.length; index += 1) {
+      const offset = index * offer.chunkBytes;
+      const length = Math.min(offer.chunkBytes, offer.size - offset);
+      if (offset + length > size) break;
+      const { bytesRead } = await handle.read(buffer, 0, length, offset);
+      if (bytesRead !== length || sha256(buffer.subarray(0, length)) !== offer.chunkSha256[index]) {
+        if (offset + length <= size) this.#config.logger.log('warn', 'partial model chunk on disk does not match; fetching it again', { event: 'model-chunk-rejected', index, source: 'disk' });
+        break;
+      }
+      good = offset + length;
+    }
+    if (good < size) await handle.truncate(good);
+    return good;
+  }
+
+  async #chunk(channel: PeerChannel, peer: ModelPeer, offer: Offer, index: number, file: string, signal: AbortSignal): Promise<Buffer> {
+    const expected = Math.min(offer.chunkBytes, offer.size - index * offer.chunkBytes);
+    for (let attempt = 1; ; attempt += 1) {
+      const response = (await channel.request({ type: 'model-chunk', file, sha256: offer.sha256, index }, { signal })) as ModelChunkResponse | ModelShareError;
+      if (response.type === 'error') throw new Error(`${peer.name ?? peer.nodeId} refused chunk ${index}: ${response.message}`);
+      const data = Buffer.from(response.data, 'base64');
+      if (response.index === index && data.length === expected && sha256(data) === offer.chunkSha256[index]) return data;
+      this.#config.logger.log('warn', 'model chunk rejected: it does not match the advertised sha256; fetching it again', { event: 'model-chunk-rejected', source: 'peer', peer_id: peer.nodeId, index, attempt });
+      if (attempt >= MAX_CHUNK_ATTEMPTS) throw new Error(`chunk ${index} from ${peer.name ?? peer.nodeId} failed its sha256 check ${attempt} times`);
+      await sleep(500 * attempt, signal);
+      signal.throwIfAborted();
+    }
+  }
+}

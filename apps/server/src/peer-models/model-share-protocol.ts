@@ -1,0 +1,58 @@
+/**
+ * The model-sharing messages of the peer channel. They travel as the plaintext of sealed
+ * requests on the sync port, exactly like sync-core's messages (same session, same sealing,
+ * same replay protection; see `src/sync/sync-server.ts`), told apart by their `type`.
+ */
+
+/** Which file the asker needs: the file name of its `LLM_MODEL_PATH` (never a path). */
+export interface ModelOfferRequest {
+  readonly type: 'model-offer';
+  readonly file: string;
+}
+
+/** What a peer can give: the file's size, sha256 and the sha256 of every chunk. */
+export type ModelOfferResponse =
+  | {
+      readonly type: 'model-offer';
+      readonly available: true;
+      readonly file: string;
+      /** The giver's `LAN_SYNC_NODE_NAME`, for progress lines. */
+      readonly nodeName: string;
+      readonly size: number;
+      readonly sha256: string;
+      readonly chunkBytes: number;
+      readonly chunkSha256: readonly string[];
+    }
+  | { readonly type: 'model-offer'; readonly available: false; readonly file: string; readonly reason: string };
+
+/** One chunk of the offered file, by index; `sha256` pins the version the asker has started. */
+export interface ModelChunkRequest {
+  readonly type: 'model-chunk';
+  readonly file: string;
+  readonly sha256: string;
+  readonly index: number;
+}
+
+/** The chunk's bytes (base64 inside the sealed JSON). */
+export interface ModelChunkResponse {
+  readonly type: 'model-chunk';
+  readonly index: number;
+  readonly data: string;
+}
+
+/** A refusal, in sync-core's error shape so the sync server logs and seals it like one. */
+export interface ModelShareError {
+  readonly type: 'error';
+  readonly protocol: number;
+  readonly code: 'model-unavailable' | 'invalid-message';
+  readonly message: string;
+}
+
+/** Size of one chunk: large enough to keep the channel busy, small enough to bound memory. */
+export const MODEL_CHUNK_BYTES = 1024 * 1024;
+
+/** Whether a request on the peer channel is a model-sharing one (else it is sync-core's). */
+export function isModelShareRequest(request: unknown): request is ModelOfferRequest | ModelChunkRequest {
+  const type = (request as { type?: unknown } | null)?.type;
+  return type === 'model-offer' || type === 'model-chunk';
+}
