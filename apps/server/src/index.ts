@@ -22,3 +22,7 @@ export { createSyncApp, listenSyncServer, type InboundPeer, type ListeningSyncSe
 export { SYNC_PATHS } from './sync/sync-paths.js';
 export { LanSyncError, type LanSyncErrorCode } from './sync/errors.js';
 export type { DataApiDependencies } from './routes/data-api/data-api-dependencies.js';
+export { ModelShareServer, type ModelShareServerConfig } from './peer-models/model-share-server.js';
+export { ModelFetcher, partPaths, type ModelFetcherConfig, type ModelPeer, type ModelTransferStatus, type PeerChannel } from './peer-models/model-fetcher.js';
+export { isModelShareRequest, MODEL_CHUNK_BYTES } from './peer-models/model-share-protocol.js';
+export { UpstreamEngine } from './upstream/upstream-engine.js';

@@ -1,0 +1,154 @@
+// `pnpm --filter @trosyn/server bench:model-transfer` (after `pnpm build`): a model file sent
+// from one process to another over the sealed peer channel (handshake, AES-256-GCM sealed
+// frames on the sync stream, 1 MiB chunks checked by sha256, written to disk, whole file checked)
+// against a plain TCP copy of the same file between the same two processes (no encryption, no
+// checks, streamed to disk). Prints MB/s side by side, the ratio (target ≥ 70 %) and each
+// process's peak RSS; asserts nothing. 127.0.0.1 only; every process started here is killed.
+//
+//   BENCH_MODEL_FILE   the file (default: the 178 MB synthetic Gemma 3 270M of the test models)
+//   BENCH_MODEL_RUNS   alternating runs of each (default 2)
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type * as ServerModule from '../src/index.js';
+
+const serverDir = path.resolve(import.meta.dirname, '..');
+const { isModelShareRequest, LanSyncService, ModelFetcher, ModelShareServer, parseConfig, silentLogger } = (await import(path.join(serverDir, 'dist', 'index.js'))) as typeof ServerModule;
+type ModelShareServer = ServerModule.ModelShareServer;
+const modelsDir = process.env['TROSYN_TEST_MODELS_DIR'] ?? path.resolve(serverDir, '../../../shared/models');
+const FILE = process.env['BENCH_MODEL_FILE'] ?? path.join(modelsDir, 'synthetic-gemma3-270m-q4_k_m.gguf');
+const RUNS = Number(process.env['BENCH_MODEL_RUNS'] ?? 2);
+const TIMEOUT_MS = 5 * 60_000;
+
+type Message = Record<string, unknown> & { readonly type: string };
+
+function lanSettings(role: string, secret: string, dir: string) {
+  return parseConfig(
+    { LAN_SYNC_PORT: '0', LAN_SYNC_HOST: '127.0.0.1', LAN_SYNC_MDNS: 'false', LAN_SYNC_SHARED_SECRET: secret, LAN_SYNC_NODE_NAME: role, LAN_SYNC_INTERVAL: '3600' },
+    { baseDir: dir, hostname: role },
+  ).lanSync;
+}
+
+const peakRssMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+const rssMb = (): number => Math.round(process.memoryUsage.rss() / 1048576);
+
+// The giver: a sync port answering model requests for FILE, and a plain TCP port sending FILE.
+async function giver(secret: string, dir: string): Promise<void> {
+  const share = new ModelShareServer({ modelPath: FILE, nodeName: 'giver', enabled: true, maxBytesPerSecond: undefined, logger: silentLogger });
+  const sync = await LanSyncService.start({
+    settings: lanSettings('giver', secret, dir), dataDir: dir, logger: silentLogger,
+    peerRequests: { handles: isModelShareRequest, answer: (request, peerId) => share.answer(request as Parameters<ModelShareServer['answer']>[0], peerId) },
+  });
+  const tcp = net.createServer((socket) => void pipeline(createReadStream(FILE), socket).catch(() => undefined));
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  const baseline = rssMb();
+  process.on('message', (message: Message) => {
+    if (message.type === 'rss') process.send!({ type: 'rss', baseline, peak: peakRssMb() });
+  });
+  process.send!({ type: 'ready', syncPort: sync.syncPort, tcpPort: (tcp.address() as net.AddressInfo).port });
+}
+
+// The fetcher: runs each transfer when told, reports time and peak RSS.
+async function fetcher(secret: string, dir: string): Promise<void> {
+  const sync = await LanSyncService.start({ settings: lanSettings('fetcher', secret, dir), dataDir: dir, logger: silentLogger });
+  const baseline = rssMb();
+  process.on('message', (message: Message) => {
+    void (async () => {
+      const target = path.join(dir, `copy-${String(message['run'])}.gguf`);
+      const started = performance.now();
+      if (message.type === 'sealed') {
+        const address = `127.0.0.1:${String(message['syncPort'])}`;
+        const probe = sync.openPeerChannel(address, undefined)!;
+        const nodeId = await probe.connect();
+        probe.close();
+        const fetcher = new ModelFetcher({ peers: () => [{ nodeId, name: 'giver', address }], openChannel: (peer) => sync.openPeerChannel(peer.address, peer.nodeId)!, logger: silentLogger });
+        const context = { signal: new AbortController().signal, report: () => undefined, onDownloadProgress: () => undefined };
+        // The file name is the giver's: ask for the same name in a folder of this run.
+        const runDir = mkdtempSync(path.join(dir, 'run-'));
+        const ok = await fetcher.fetch(path.join(runDir, path.basename(FILE)), context, () => undefined);
+        if (!ok) throw new Error('the sealed transfer did not complete');
+        rmSync(runDir, { recursive: true, force: true });
+      } else {
+        const socket = net.connect(Number(message['tcpPort']), '127.0.0.1');
+        await pipeline(socket, createWriteStream(target));
+        rmSync(target, { force: true });
+      }
+      process.send!({ type: 'done', seconds: (performance.now() - started) / 1000, baseline, peak: peakRssMb() });
+    })().catch((error: unknown) => process.send!({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
+  });
+  process.send!({ type: 'ready' });
+}
+
+function next(child: ChildProcess, type: string): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: Message): void => {
+      if (message.type === 'error') reject(new Error(String(message['message'])));
+      else if (message.type === type) {
+        child.off('message', onMessage);
+        resolve(message);
+      }
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`a benchmark process exited (${code})`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const role = process.argv[2];
+  if (role === 'giver' || role === 'fetcher') {
+    await (role === 'giver' ? giver : fetcher)(process.argv[3]!, process.argv[4]!);
+    return;
+  }
+  if (!existsSync(FILE)) throw new Error(`${FILE} is missing: set BENCH_MODEL_FILE or TROSYN_TEST_MODELS_DIR.`);
+  const size = statSync(FILE).size;
+  const secret = `bench-${randomBytes(16).toString('hex')}`;
+  const root = mkdtempSync(path.join(tmpdir(), 'trosyn-bench-model-'));
+  const children: ChildProcess[] = [];
+  const deadline = setTimeout(() => {
+    process.stderr.write('model transfer benchmark: timed out\n');
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(1);
+  }, TIMEOUT_MS);
+  try {
+    const start = (name: string): ChildProcess => {
+      const dir = path.join(root, name);
+      const child = fork(import.meta.filename, [name, secret, dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      children.push(child);
+      return child;
+    };
+    const giverProcess = start('giver');
+    const fetcherProcess = start('fetcher');
+    const [ports] = await Promise.all([next(giverProcess, 'ready'), next(fetcherProcess, 'ready')]);
+    const results: { kind: 'sealed' | 'tcp'; seconds: number; peak: number; baseline: number }[] = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      for (const kind of ['sealed', 'tcp'] as const) {
+        const done = next(fetcherProcess, 'done');
+        fetcherProcess.send({ ...ports, type: kind, run });
+        const answer = await done;
+        results.push({ kind, seconds: Number(answer['seconds']), peak: Number(answer['peak']), baseline: Number(answer['baseline']) });
+      }
+    }
+    const giverRss = await (async () => {
+      const answer = next(giverProcess, 'rss');
+      giverProcess.send({ type: 'rss' });
+      return answer;
+    })();
+    const mbps = (seconds: number): number => size / 1e6 / seconds;
+    const best = (kind: 'sealed' | 'tcp'): number => Math.max(...results.filter((r) => r.kind === kind).map((r) => mbps(r.seconds)));
+    process.stdout.write(`\nModel transfer between two processes on 127.0.0.1: ${path.basename(FILE)}, ${(size / 1e6).toFixed(1)} MB, ${RUNS} alternating runs each\n`);
+    for (const result of results) process.stdout.write(`  ${result.kind.padEnd(6)} ${mbps(result.seconds).toFixed(1).padStart(7)} MB/s  (${result.seconds.toFixed(2)} s)\n`);
+    process.stdout.write(`  best: sealed peer channel ${best('sealed').toFixed(1)} MB/s vs plain TCP ${best('tcp').toFixed(1)} MB/s = ${((best('sealed') / best('tcp')) * 100).toFixed(0)} % (target ≥ 70 %)\n`);
+    const sealedPeak = Math.max(...results.filter((r) => r.kind === 'sealed').map((r) => r.peak));
+    process.stdout.write(`  peak RSS: fetcher ${sealedPeak} MB after the sealed runs (${results[0]!.baseline} MB at rest), giver ${String(giverRss['peak'])} MB (${String(giverRss['baseline'])} MB at rest); file ${(size / 1048576).toFixed(0)} MiB, chunk 1 MiB\n`);
+  } finally {
+    clearTimeout(deadline);
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();
