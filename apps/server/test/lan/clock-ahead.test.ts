@@ -34,7 +34,7 @@ describe('a node whose clock runs ahead of its peers', { timeout: 240_000 }, () 
   }, 120_000);
   afterAll(async () => cluster?.dispose());
 
-  it('syncs as usual 200 s ahead (within the drift) and reports the offset', async () => {
+  it('syncs as usual 200 s ahead and 200 s behind (within the drift) and reports the offset', async () => {
     fast.stepClock('+200s');
     await fast.waitForLog((line) => line.event === 'clock-stepped', { timeoutMs: 10_000 });
     await fast.createItem({ id: 'within', type: 'within-drift', data: { n: 1 } });
@@ -46,6 +46,14 @@ describe('a node whose clock runs ahead of its peers', { timeout: 240_000 }, () 
     const fastId = (await fast.syncStatus()).node_id;
     const seenByB = (await b.syncStatus()).peers.find((peer) => peer.peer_id === fastId);
     expect(seenByB?.clock_offset_ms).toBeLessThan(-150_000);
+    const fromLine = fast.logs.length;
+    fast.stepClock('-200s');
+    await fast.waitForLog((line) => line.event === 'clock-stepped' && (line['step_ms'] as number) < -350_000, { fromIndex: fromLine, timeoutMs: 10_000 });
+    await c.createItem({ id: 'within-c', type: 'within-drift', data: { n: 3 } });
+    await fast.createItem({ id: 'within-behind', type: 'within-drift', data: { n: 4 } });
+    await waitForConvergence(all, { type: 'within-drift', count: 4, timeoutMs: 15_000 });
+    const behind = await waitForClock(fast, (report) => report.peers_compared === 2 && report.offset_ms! < -150_000);
+    expect(behind.status).toBe('ok');
     fast.stepClock('+0');
     await waitForClock(fast, (report) => report.status === 'ok' && Math.abs(report.offset_ms!) < 50_000);
   });
