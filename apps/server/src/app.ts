@@ -131,7 +131,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.route('/', responsesRoute({ ...routeDeps, store: data === undefined ? undefined : new ResponseStore(data.engine) }));
   const startedAt = deps.startedAt ?? performance.now();
   const syncHealth = data === undefined ? {} : { sync: () => data.health() };
-  app.route('/', healthRoute({ model: deps.model, tracker, startedAt, ...syncHealth }));
+  app.route('/', healthRoute({ model: deps.model, tracker, startedAt, embeddingModel: () => embeddings.state, ...syncHealth }));
   app.route('/', adminRoute({
     model: deps.model, recentRequests, version: deps.version ?? '0.0.0', startedAt, ...syncHealth,
     adminKeyConfigured: config.adminKey !== undefined, apiKeyConfigured: config.apiKey !== undefined,

@@ -156,3 +156,22 @@ describe('POST /v1/embeddings with a dedicated embedding model', () => {
     expect(error.message).toContain('LLM_EMBEDDING_MODEL_PATH');
   });
 });
+
+describe('GET /health with a dedicated embedding model', () => {
+  it('reports it loaded (id, dimensions), or failed with the path, which makes the node degraded', async () => {
+    const engine = new FakeEngine();
+    const model = ModelHost.fromEngine(engine);
+    const loaded = new EmbeddingHost({ chat: model, dedicated: { path: '/models/nomic-embed.gguf', load: async () => new FakeEmbedder('nomic-embed', 16) } });
+    await loaded.start();
+    const ok = await json(await createApp({ model, embeddings: loaded }).request('/health'));
+    expect(ok.status).toBe('ok');
+    expect(ok.embedding_model).toEqual({ status: 'loaded', path: '/models/nomic-embed.gguf', id: 'nomic-embed', dimensions: 16, context_size: 512 });
+    const failed = new EmbeddingHost({ chat: model, dedicated: { path: '/models/broken.gguf', load: () => Promise.reject(new Error('not a GGUF file')) } });
+    await failed.start();
+    const degraded = await json(await createApp({ model, embeddings: failed }).request('/health'));
+    expect(degraded.status).toBe('degraded');
+    expect(degraded.embedding_model).toEqual({ status: 'error', path: '/models/broken.gguf', message: 'not a GGUF file' });
+    const none = await json(await createApp({ model }).request('/health'));
+    expect(none.embedding_model).toBeUndefined();
+  });
+});

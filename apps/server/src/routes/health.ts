@@ -3,6 +3,7 @@ import type { ActivityTracker } from '../activity-tracker.js';
 import type { EngineBackend, EngineRuntime } from '../engine.js';
 import type { ModelHost, ModelState } from '../model-host.js';
 import type { AppEnv } from '../request-scope.js';
+import type { EmbeddingModelState } from '../embedding-host.js';
 import type { SyncHealth } from '../sync/lan-sync-service.js';
 
 /** What `/health` needs. */
@@ -13,6 +14,19 @@ export interface HealthRouteDependencies {
   readonly startedAt: number;
   /** The `sync` section (enabled, node id, peers); absent when the app runs without a data store. */
   readonly sync?: () => SyncHealth;
+  /** The dedicated embedding model's state (`LLM_EMBEDDING_MODEL_PATH`); undefined: the chat model embeds. */
+  readonly embeddingModel?: () => EmbeddingModelState | undefined;
+}
+
+function embeddingModelReport(state: EmbeddingModelState): object {
+  switch (state.status) {
+    case 'loaded':
+      return { status: 'loaded', path: state.path, id: state.info.id, dimensions: state.info.dimensions, context_size: state.info.contextSize };
+    case 'loading':
+      return { status: 'loading', path: state.path };
+    case 'error':
+      return { status: 'error', path: state.path, message: state.message };
+  }
 }
 
 function backendReport(backend: EngineBackend): object {
@@ -68,7 +82,8 @@ function modelReport(state: ModelState, runtime: EngineRuntime | undefined, back
 
 /**
  * `GET /health`: always 200 while the process serves (a liveness check), with `status` `ok`
- * (model loaded), `degraded` (no model, or its upstream is down: LLM routes answer 503) or `draining` (shutting down).
+ * (model loaded), `degraded` (no model, or its upstream is down: LLM routes answer 503; or the dedicated
+ * embedding model failed to load) or `draining` (shutting down).
  * Reads only in-memory counters, so it stays fast while the model is busy.
  */
 export function healthRoute(deps: HealthRouteDependencies): Hono<AppEnv> {
@@ -78,7 +93,8 @@ export function healthRoute(deps: HealthRouteDependencies): Hono<AppEnv> {
     const stats = engine?.stats();
     const backend = engine?.backend?.();
     const serving = state.status === 'loaded' && backend?.status !== 'down';
-    const status = deps.tracker.draining ? 'draining' : serving ? 'ok' : 'degraded';
+    const embedding = deps.embeddingModel?.();
+    const status = deps.tracker.draining ? 'draining' : serving && embedding?.status !== 'error' ? 'ok' : 'degraded';
     return c.json({
       status,
       model: modelReport(state, engine?.runtime, backend),
@@ -86,6 +102,7 @@ export function healthRoute(deps: HealthRouteDependencies): Hono<AppEnv> {
       slots: { total: stats?.slots ?? 0, in_use: stats?.slotsInUse ?? 0 },
       queue: { depth: stats?.queueDepth ?? 0, max: stats?.maxQueue ?? 0 },
       requests_in_flight: deps.tracker.active,
+      ...(embedding === undefined ? {} : { embedding_model: embeddingModelReport(embedding) }),
       ...(deps.sync === undefined ? {} : { sync: deps.sync() }),
     });
   });

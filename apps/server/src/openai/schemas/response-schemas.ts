@@ -216,5 +216,18 @@ export const healthResponseSchema = {
     slots: { type: 'object', properties: { total: { type: 'integer' }, in_use: { type: 'integer' } } },
     queue: { type: 'object', properties: { depth: { type: 'integer' }, max: { type: 'integer' } } },
     requests_in_flight: { type: 'integer', description: 'Including this one.' },
+    embedding_model: {
+      type: 'object',
+      description: 'Only with `LLM_EMBEDDING_MODEL_PATH`: the dedicated embedding model.',
+      required: ['status', 'path'],
+      properties: {
+        status: { type: 'string', enum: ['loaded', 'loading', 'error'] },
+        path: { type: 'string' },
+        id: { type: 'string' },
+        dimensions: { type: 'integer' },
+        context_size: { type: 'integer' },
+        message: { type: 'string' },
+      },
+    },
   },
 } as const;
