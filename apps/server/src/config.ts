@@ -113,6 +113,18 @@ export interface ServerConfig {
   readonly lanSync: LanSyncSettings;
   /** `TROSYN_DATA_DIR` (absolute): the sync database (`sync.sqlite`) and the generated node id. */
   readonly dataDir: string;
+  /**
+   * `TROSYN_STORE_URL` (a `postgres://` URL) and `TROSYN_STORE_SCHEMA`: keep the replica in
+   * PostgreSQL instead of `sync.sqlite`. Undefined: SQLite.
+   */
+  readonly store: StoreSettings | undefined;
+}
+
+/** Where a hub node keeps its replica in PostgreSQL. */
+export interface StoreSettings {
+  readonly url: string;
+  /** The schema of the `sync_*` tables: one per node sharing a database. */
+  readonly schema: string;
 }
 
 /** An environment variable with an invalid value. The message names the variable. */
@@ -322,6 +334,20 @@ function modelShare(env: Env): ModelShareSettings {
   return { enabled: boolean(env, 'LLM_MODEL_SHARE', true), maxBytesPerSecond };
 }
 
+function storeSettings(env: Env): StoreSettings | undefined {
+  const url = raw(env, 'TROSYN_STORE_URL');
+  const schema = raw(env, 'TROSYN_STORE_SCHEMA');
+  if (url === undefined) {
+    if (schema !== undefined) throw new ConfigError('TROSYN_STORE_SCHEMA', 'is set but TROSYN_STORE_URL is not (the schema is one of a PostgreSQL store)');
+    return undefined;
+  }
+  if (!/^postgres(ql)?:\/\/./.test(url)) throw new ConfigError('TROSYN_STORE_URL', 'expected a postgres:// URL (postgres://user:password@host:port/database)');
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new ConfigError('TROSYN_STORE_SCHEMA', `expected a lower-case SQL name ([a-z_][a-z0-9_]*, at most 63 characters), got ${JSON.stringify(schema)}`);
+  }
+  return { url, schema: schema ?? 'trosyn_sync' };
+}
+
 function lanSync(env: Env, options: ParseConfigOptions): LanSyncSettings {
   const discoveryIntervalSeconds = integer(env, 'LAN_SYNC_DISCOVERY_INTERVAL', 30, 1, 86_400);
   const deviceTimeoutSeconds = integer(env, 'LAN_SYNC_DEVICE_TIMEOUT', 90, 1, 86_400);
@@ -391,6 +417,7 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
     modelShare: modelShare(env),
     lanSync: lanSync(env, options),
     dataDir: resolve(options.baseDir, raw(env, 'TROSYN_DATA_DIR') ?? 'data'),
+    store: storeSettings(env),
   };
   return Object.freeze(config);
 }

@@ -82,6 +82,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const sync = await LanSyncService.start({
     settings: config.lanSync,
     dataDir: config.dataDir,
+    store: config.store,
     logger,
     ...(sharing.peerRequests === undefined ? {} : { peerRequests: sharing.peerRequests }),
     modelTransfer: () => sharing.transferStatus(),

@@ -13,3 +13,4 @@ export {
 } from './testing/in-memory-transport.js';
 export { runSyncTransportTests, type SyncTransportTestSetup, type ConnectedTransport } from './testing/transport-contract.js';
 export { runSyncStoreTests, type SyncStoreTestSetup } from './testing/store-contract.js';
+export { startTestPostgres, type TestPostgres } from './testing/postgres-cluster.js';

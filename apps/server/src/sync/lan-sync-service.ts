@@ -12,8 +12,8 @@ import {
   type SessionStore,
 } from '@trosyn/crypto';
 import { Discovery, type Peer } from '@trosyn/discovery';
-import { SyncEngine, type ConflictResolverFunction, type SyncResponder, type SyncResponse, type SyncRoundReport } from '@trosyn/sync-core';
-import type { LanSyncSettings } from '../config.js';
+import { SyncEngine, type ConflictResolverFunction, type SyncResponder, type SyncResponse, type SyncRoundReport, type SyncStore } from '@trosyn/sync-core';
+import type { LanSyncSettings, StoreSettings } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ClockHealth, type ClockReport } from './clock-health.js';
 import { ClockStepWatch } from './clock-step-watch.js';
@@ -21,6 +21,7 @@ import { startGarbageCollection } from './garbage-collection.js';
 import { loadConflictResolver } from './load-conflict-resolver.js';
 import { HttpSyncTransport } from './http-sync-transport.js';
 import { loadOrCreateNodeId } from './node-identity.js';
+import { openStore } from './open-store.js';
 import { SyncRuntimeEvents } from './sync-runtime-events.js';
 import { pickPeerHost, SyncScheduler, type PeerSnapshot, type RoundOutcome } from './sync-scheduler.js';
 import { createSyncApp, listenSyncServer, type ListeningSyncServer } from './sync-server.js';
@@ -48,6 +49,8 @@ export interface LanSyncServiceOptions {
   readonly settings: LanSyncSettings;
   /** `TROSYN_DATA_DIR`: the database and the generated node id live here. */
   readonly dataDir: string;
+  /** `TROSYN_STORE_URL`/`TROSYN_STORE_SCHEMA`: the replica in PostgreSQL instead of `<dataDir>/sync.sqlite`. */
+  readonly store?: StoreSettings | undefined;
   readonly logger: Logger;
   /** Argon2id cost of the network key (tests lower it; every node must use the same). */
   readonly keyOptions?: NetworkKeyOptions;
@@ -150,6 +153,8 @@ export class LanSyncService {
   readonly #disabledReason: SyncDisabledReason | undefined;
   readonly #disabledMessage: string | undefined;
   readonly #runtime: Runtime | undefined;
+  /** The PostgreSQL store (`TROSYN_STORE_URL`), closed after the engine; SQLite's closes with the engine. */
+  readonly #store: SyncStore | undefined;
   readonly #clock: ClockHealth;
   readonly #stopGarbageCollection: () => void;
   #stopping: Promise<void> | undefined;
@@ -158,6 +163,7 @@ export class LanSyncService {
 
   private constructor(
     engine: SyncEngine,
+    store: SyncStore | undefined,
     nodeName: string,
     logger: Logger,
     events: SyncRuntimeEvents,
@@ -167,6 +173,7 @@ export class LanSyncService {
     disabled?: { reason: SyncDisabledReason; message: string },
   ) {
     this.engine = engine;
+    this.#store = store;
     this.nodeName = nodeName;
     this.events = events;
     this.#logger = logger;
@@ -192,14 +199,12 @@ export class LanSyncService {
       const source = options.resolveConflict !== undefined ? 'the resolveConflict option' : settings.conflictResolverPath;
       logger.log('info', 'custom conflict resolver', { event: 'conflict-resolver', source, name: resolveConflict.name || 'anonymous' });
     }
-    const engine = new SyncEngine({
-      database: join(options.dataDir, SYNC_DATABASE_FILE),
+    const common = {
       nodeId: identity.nodeId,
       maxClockDriftMs: settings.maxClockDriftSeconds * 1000,
       pageMaxChanges: PAGE_MAX_CHANGES,
       pageMaxBytes: PAGE_MAX_BYTES,
       maxItemBytes: MAX_ITEM_BYTES,
-      cacheSizeKiB: CACHE_SIZE_KIB,
       // A peer whose clock ran ahead rejoins at once: its changes are applied, their timestamps
       // not adopted (the README's Clocks section says why and what it costs).
       futureTimestamps: 'accept',
@@ -207,14 +212,22 @@ export class LanSyncService {
       historyMaxVersions: settings.historyMaxVersions,
       historyMaxAgeMs: settings.historyMaxAgeDays * DAY_MS,
       ...(resolveConflict === undefined ? {} : { resolveConflict }),
-    });
+    } as const;
+    const store = options.store === undefined ? undefined : await openStore(options.store, logger);
+    let engine: SyncEngine;
+    try {
+      engine = new SyncEngine(store === undefined ? { ...common, database: join(options.dataDir, SYNC_DATABASE_FILE), cacheSizeKiB: CACHE_SIZE_KIB } : { ...common, store });
+    } catch (error) {
+      await store?.close();
+      throw error;
+    }
     const events = new SyncRuntimeEvents();
     const clock = watchClockHealth(engine, settings, logger);
     const stopGarbageCollection = startGarbageCollection(engine, logger, options.garbageCollectionIntervalMs);
     try {
       if (!settings.enabled) {
         logger.log('info', 'LAN sync disabled (LAN_SYNC_ENABLED=false); the data API works locally', { event: 'sync-disabled', node_id: engine.nodeId });
-        return new LanSyncService(engine, settings.nodeName, logger, events, clock, stopGarbageCollection, undefined, { reason: 'disabled', message: 'LAN_SYNC_ENABLED is false' });
+        return new LanSyncService(engine, store, settings.nodeName, logger, events, clock, stopGarbageCollection, undefined, { reason: 'disabled', message: 'LAN_SYNC_ENABLED is false' });
       }
       let networkKey: NetworkKey;
       try {
@@ -226,15 +239,16 @@ export class LanSyncService {
           'Set the same long random secret on every node, e.g. LAN_SYNC_SHARED_SECRET="$(openssl rand -base64 32)" in the environment or the .env file, and restart ' +
           '(or set LAN_SYNC_ENABLED=false to silence this).';
         logger.log('error', message, { event: 'sync-disabled', reason: 'weak-secret', node_id: engine.nodeId });
-        return new LanSyncService(engine, settings.nodeName, logger, events, clock, stopGarbageCollection, undefined, { reason: 'weak-secret', message });
+        return new LanSyncService(engine, store, settings.nodeName, logger, events, clock, stopGarbageCollection, undefined, { reason: 'weak-secret', message });
       }
       const runtime = await Runtime.start(engine, networkKey, events, options, clock);
-      const service = new LanSyncService(engine, settings.nodeName, logger, events, clock, stopGarbageCollection, runtime);
+      const service = new LanSyncService(engine, store, settings.nodeName, logger, events, clock, stopGarbageCollection, runtime);
       service.#modelTransfer = options.modelTransfer;
       return service;
     } catch (error) {
       stopGarbageCollection();
       await engine.dispose();
+      await store?.close();
       throw error;
     }
   }
@@ -370,6 +384,7 @@ export class LanSyncService {
       await this.stopSync();
       this.#stopGarbageCollection();
       await this.engine.dispose();
+      await this.#store?.close();
       this.#logger.log('info', 'sync database closed', { event: 'sync-closed' });
     })());
   }
