@@ -34,6 +34,9 @@ describe('toErrorResponse', () => {
       unexpected: false,
     });
     expect(toErrorResponse(error, { promptParam: 'input' }).body.error.param).toBe('text.format.schema');
+    const tool = new FakeLlmError('unsupported-schema', 'm', { param: 'tools[2].parameters', keyword: 'minimum', path: '/properties/n/minimum' });
+    expect(toErrorResponse(tool, { promptParam: 'messages' }).body.error.param).toBe('tools[2].function.parameters');
+    expect(toErrorResponse(tool, { promptParam: 'input' }).body.error.param).toBe('tools[2].parameters');
   });
 
   it('answers a grammar-constrained answer that breaks its schema as a logged 500, never a 200', () => {

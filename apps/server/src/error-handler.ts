@@ -70,7 +70,10 @@ const engineErrorMappings: Readonly<Record<string, Mapping>> = {
 // Engine parameter names that differ from the wire's (the engine speaks camelCase options). The
 // schema lives in `text.format` on the Responses API, whose prompt field is `input`.
 function wireParam(engineParam: string, context: ErrorContext): string {
-  if (engineParam === 'responseFormat.schema') return context.promptParam === 'input' ? 'text.format.schema' : 'response_format.json_schema.schema';
+  const responses = context.promptParam === 'input';
+  if (engineParam === 'responseFormat.schema') return responses ? 'text.format.schema' : 'response_format.json_schema.schema';
+  const tool = /^tools\[(\d+)\]\.parameters$/.exec(engineParam);
+  if (tool !== null && !responses) return `tools[${tool[1]}].function.parameters`;
   return engineParam;
 }
 

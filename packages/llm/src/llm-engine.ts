@@ -27,6 +27,7 @@ import { StopHoldback } from './stop-holdback.js';
 import { chooseThreads } from './thread-default.js';
 import { checkStructuredAnswer, ResponseFormatGrammars } from './response-format-grammars.js';
 import { ToolCallCollector } from './tool-call-collector.js';
+import { checkToolCallArguments, checkToolParameters } from './tool-parameter-checks.js';
 import { MAX_TOP_LOGPROBS, TokenProbabilities } from './token-probabilities.js';
 import type {
   ChatDelta,
@@ -511,6 +512,7 @@ export class LlmEngine {
     const history = toChatHistory(request.messages);
     const toolChoice = resolveToolChoice(request.toolChoice, request.tools);
     const functions = toolChoice === 'none' ? undefined : toFunctions(request.tools, toolChoice);
+    const toolChecks = functions === undefined ? new Map() : checkToolParameters(request.tools);
     if (functions !== undefined && sampling.responseFormat.type !== 'text') {
       throw invalidRequest('responseFormat', 'responseFormat cannot be combined with tools; send one or the other.');
     }
@@ -562,6 +564,7 @@ export class LlmEngine {
         const names = Object.keys(functions ?? {});
         const toolCalls = collector.calls(result.functionCalls, cut, forced && names.length === 1 ? names[0] : undefined);
         const finishReason: FinishReason = cut ? 'length' : toolCalls.length > 0 ? 'tool_calls' : 'stop';
+        if (finishReason === 'tool_calls') checkToolCallArguments(toolCalls, toolChecks, this.#log);
         if (finishReason === 'stop') checkStructuredAnswer(result.response, format, this.#log);
         return {
           text: result.response,

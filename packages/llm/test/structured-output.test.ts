@@ -77,6 +77,13 @@ describe('LlmEngine structured output (stories260K-chat, whose template stops on
     expect(whole.finishReason).toBe('tool_calls');
     expect(JSON.parse(whole.toolCalls[0]?.arguments ?? '')).toHaveProperty('city');
   });
+
+  // #14: the function-calling grammar ignores bounds; a tool that relies on them is refused, not ignored.
+  it('refuses a tool whose parameters use a keyword tool calls cannot enforce', async () => {
+    const bounded: ToolDefinition = { name: 'rate', parameters: { type: 'object', properties: { stars: { type: 'integer', minimum: 0, maximum: 5 } } } };
+    const error = await engine.chat({ messages: [{ role: 'user', content: 'Rate it.' }], tools: [weather, bounded], toolChoice: 'required' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'unsupported-schema', details: { param: 'tools[1].parameters', keyword: 'minimum', path: '/properties/stars/minimum' } });
+  });
 });
 
 // Gemma-shaped (Gemma 4 template, 262,144-token vocabulary, random weights). The issue's own
