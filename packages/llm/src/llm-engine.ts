@@ -317,13 +317,17 @@ export class LlmEngine {
   }
 
   /**
-   * The prompt a chat request's messages become (the chat format's rendering, special tokens as
-   * their text, e.g. `<bos><start_of_turn>user\n…`): what the model sees before it answers.
+   * The prompt a chat request's messages (and tools) become (the chat format's rendering, special
+   * tokens as their text, e.g. `<bos><start_of_turn>user\n…`): what the model sees before it answers.
    */
-  renderChatPrompt(messages: readonly ChatMessage[]): string {
+  renderChatPrompt(messages: readonly ChatMessage[], tools?: readonly ToolDefinition[]): string {
     this.#assertOpen();
     const { model, lib } = this.#native;
-    const state = this.#native.chatWrapper.generateContextState({ chatHistory: toChatHistory(messages) });
+    const functions = toFunctions(tools, 'auto');
+    const state = this.#native.chatWrapper.generateContextState({
+      chatHistory: toChatHistory(messages),
+      ...(functions === undefined ? {} : { availableFunctions: functions, documentFunctionParams: true }),
+    });
     return state.contextText.values
       .map((value) => {
         if (typeof value === 'string') return value;

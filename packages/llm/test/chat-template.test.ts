@@ -50,6 +50,19 @@ describe('LlmEngine chat prompt = the GGUF Jinja template rendering', () => {
     }
   });
 
+  // Gemma 3n's template has no tool support (llama.cpp's server then sends no tools at all); the
+  // tools are described in the template's first user turn by node-llama-cpp's generic text.
+  it('describes tools inside the template\'s own turns when the template has no tool support (gemma3n)', async () => {
+    const engine = await LlmEngine.load({ modelPath: testModel('synthetic-gemma3n-tiny.gguf'), contextSize: 1024 });
+    try {
+      const tool = { name: 'get_weather', description: 'Current weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } };
+      const prompt = engine.renderChatPrompt([{ role: 'user', content: 'Weather in Oslo?' }], [tool]);
+      expect(prompt).toMatch(/^<bos><start_of_turn>user\n[\s\S]*get_weather[\s\S]*Weather in Oslo\?<end_of_turn>\n<start_of_turn>model\n$/);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it('renders a supplied template (LLM_CHAT_TEMPLATE) the same way, and names it configured', async () => {
     const engine = await LlmEngine.load({ modelPath: testModel('stories260K.gguf'), contextSize: 512, chatTemplate: storiesTemplate });
     try {
