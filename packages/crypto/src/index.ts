@@ -46,7 +46,8 @@ export {
 } from './handshake-messages.js';
 export { createInitiator, type Initiator, type InitiatorConfig, type InitiatorState } from './initiator.js';
 export { createResponder, DEFAULT_MAX_PENDING_HANDSHAKES, type HandshakeResult, type Responder, type ResponderConfig } from './responder.js';
-export { parseEnvelope, type Envelope, type OpenedMessage, type ParsedEnvelope, type Session, type SessionRole } from './session.js';
+export { parseEnvelope, type Envelope, type OpenedMessage, type Session, type SessionRole } from './session.js';
+export type { ParsedEnvelope } from './parsed-envelope.js';
 export { parseSealedFrame, SEALED_FRAME_HEADER_BYTES, SEALED_FRAME_MAX_AD_BYTES } from './sealed-frame.js';
 export { DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW } from './replay-window.js';
 export { createSessionStore, DEFAULT_MAX_SESSIONS, type OpenedEnvelope, type SessionStore, type SessionStoreConfig } from './session-store.js';

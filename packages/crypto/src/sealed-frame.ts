@@ -2,7 +2,7 @@ import { AES_256_GCM_TAG_BYTES } from './aes-256-gcm.js';
 import { encodeBase64Url } from './base64url.js';
 import { CryptoError } from './errors.js';
 import { PROTOCOL_VERSION, SESSION_ID_BYTES } from './handshake-messages.js';
-import type { ParsedEnvelope } from './session.js';
+import type { ParsedEnvelope } from './parsed-envelope.js';
 
 /**
  * The binary form of a sealed message, for transports that carry bytes (HTTP bodies, sockets).

@@ -6,6 +6,7 @@ import { CryptoError } from './errors.js';
 import { messageRecord, nonNegativeIntegerField, PROTOCOL_VERSION, SESSION_ID_BYTES, timestampField } from './handshake-messages.js';
 import { lengthPrefixed } from './length-prefixed.js';
 import { ReplayWindow } from './replay-window.js';
+import type { ParsedEnvelope } from './parsed-envelope.js';
 import { encodeSealedFrame, parseSealedFrame, SEALED_FRAME_MAX_AD_BYTES, type SealedParts } from './sealed-frame.js';
 
 /** Which side of the handshake a session was made on. */
@@ -45,17 +46,6 @@ export interface OpenedMessage {
   readonly associatedData: Buffer | undefined;
   readonly sequence: number;
   readonly timestamp: number;
-}
-
-/** An envelope after validation, binary fields decoded. */
-export interface ParsedEnvelope {
-  readonly sessionId: Buffer;
-  readonly sessionIdText: string;
-  readonly sequence: number;
-  readonly timestamp: number;
-  readonly associatedData: Buffer | undefined;
-  readonly ciphertext: Buffer;
-  readonly tag: Buffer;
 }
 
 /** Everything a {@link Session} is built from; produced by the handshake. */

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { limitRequestBody } from '../body-limit.js';
 import { LanSyncError } from './errors.js';
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
+import type { Refused, RefusalStatus, SealedAnswer } from './sealed-answer.js';
 import { SyncStreamServer } from './sync-stream-server.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_CLOCK_HEADER, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
 
@@ -59,22 +60,10 @@ export interface SyncServerDependencies {
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
 
 interface Refusal {
-  readonly status: 400 | 401 | 403 | 409 | 413 | 429 | 503;
+  readonly status: RefusalStatus;
   /** Whether the failure counts against the address (a wrong key, a forgery, a replay). */
   readonly countsAsFailure: boolean;
 }
-
-/** A sealed request that was refused: what to answer, and whether it was a failed authentication. */
-export interface Refused {
-  readonly kind: 'refused';
-  readonly status: Refusal['status'];
-  readonly code: string;
-  readonly message: string;
-  readonly countsAsFailure: boolean;
-}
-
-/** What answering one sealed request came to: the sealed response (200, or 422 for a sync error), or a refusal. */
-export type SealedAnswer = { readonly kind: 'sealed'; readonly status: 200 | 422; readonly body: Buffer } | Refused;
 
 // The one table of sync-port statuses for crypto refusals.
 const refusals: Partial<Record<CryptoErrorCode, Refusal>> = {

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { RateLimiter } from '@trosyn/crypto';
 import type { Logger } from '../logger.js';
 import { LanSyncError } from './errors.js';
-import type { SealedAnswer } from './sync-server.js';
+import type { SealedAnswer } from './sealed-answer.js';
 import { encodeRefusal, encodeStreamFrame, STREAM_FRAME_SEALED, StreamFrameReader, SYNC_STREAM_PATH, SYNC_STREAM_PROTOCOL, type StreamFrame } from './sync-stream.js';
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 
