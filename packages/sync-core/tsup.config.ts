@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/testing.ts", "src/postgres.ts"],
+  entry: ["src/index.ts", "src/primitives.ts", "src/testing.ts", "src/postgres.ts"],
   format: ['esm'],
   dts: true,
   sourcemap: true,

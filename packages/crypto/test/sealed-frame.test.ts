@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSessionStore, parseSealedFrame, SEALED_FRAME_HEADER_BYTES } from '../src/index.js';
+import { createSessionStore, SEALED_FRAME_HEADER_BYTES } from '../src/index.js';
+import { parseSealedFrame } from '../src/primitives.js';
 import { expectCode, manualClock, sessionPair, wire } from './helpers.js';
 
 describe('sealed frames (Session.sealFrame / openFrame)', () => {

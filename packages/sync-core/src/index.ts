@@ -1,6 +1,9 @@
 /**
- * `@trosyn/sync-core`: a last-write-wins replication engine over SQLite with a hybrid logical
- * clock, version vectors, tombstones, history, a conflict log and transport-agnostic delta sync.
+ * `@trosyn/sync-core`: a last-write-wins replication engine over a store port (SQLite by default)
+ * with a hybrid logical clock, version vectors, tombstones, history, a conflict log and
+ * transport-agnostic delta sync. The engine, the resolver, the transport and store interfaces
+ * and the errors; the building blocks are in `@trosyn/sync-core/primitives`, test helpers in
+ * `@trosyn/sync-core/testing`, the PostgreSQL store in `@trosyn/sync-core/postgres`.
  * @packageDocumentation
  */
 export { SyncEngine } from './sync-engine.js';
@@ -22,8 +25,9 @@ export {
   type SyncRequest,
   type SyncResponse,
 } from './messages.js';
-export { parseSyncRequest, parseSyncResponse, parseChangePage, type ValidationLimits } from './message-validator.js';
 export type { JsonValue, SyncItem } from './sync-item.js';
+export type { VersionVector } from './version-vector.js';
+export type { FutureTimestampPolicy } from './future-timestamps.js';
 export type {
   SyncEngineConfig,
   PutInput,
@@ -57,11 +61,6 @@ export {
   type ConflictResolverContext,
   type ConflictResolverFunction,
 } from './merge/conflict-resolver.js';
-export { HybridLogicalClock, encodeHlc, decodeHlc, compareHlc, isValidHlc, type HlcTimestamp, type HybridLogicalClockConfig } from './hlc.js';
-export { futureTimestampPolicy, scanPageTimestamps, type FutureTimestampPolicy, type PageTimestamps } from './future-timestamps.js';
-export { createSystemWallClock, systemWallClockMicros, type WallClockSources } from './system-wall-clock.js';
-export { compareVectors, joinVectors, type VersionVector, type CausalOrder } from './version-vector.js';
-export { isValidNodeId } from './node-id.js';
 export type { SqliteDatabase, SqliteStatement } from './store/sqlite/sqlite-database.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 export type { SyncStore, ItemQuery, ConflictQuery } from './store/sync-store.js';

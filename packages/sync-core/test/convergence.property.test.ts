@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareVectors, SyncError, type ConflictRecord, type ConflictResolver, type SyncEngine, type SyncItem } from '../src/index.js';
+import { SyncError, type ConflictRecord, type ConflictResolver, type SyncEngine, type SyncItem } from '../src/index.js';
+import { compareVectors } from '../src/primitives.js';
 import { allItems, FakeTime, Replicas, storeAdapters, type StoreAdapter } from './helpers.js';
 
 type Op =

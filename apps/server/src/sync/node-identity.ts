@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isValidNodeId } from '@trosyn/sync-core';
+import { isValidNodeId } from '@trosyn/sync-core/primitives';
 
 /** Where the node id lives, and whether this start created it. */
 export interface NodeIdentity {

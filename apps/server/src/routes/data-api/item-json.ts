@@ -1,4 +1,5 @@
-import { decodeHlc, type ConflictRecord, type HistoryEntry, type SyncItem } from '@trosyn/sync-core';
+import type { ConflictRecord, HistoryEntry, SyncItem } from '@trosyn/sync-core';
+import { decodeHlc } from '@trosyn/sync-core/primitives';
 
 /** Wall time of an HLC timestamp as an ISO string. */
 function hlcToIso(hlc: string): string {
