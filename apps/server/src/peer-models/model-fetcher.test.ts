@@ -31,15 +31,16 @@ function context(signal = new AbortController().signal): ModelLoadContext & { de
   return { details, onDownloadProgress: () => undefined, report: (detail) => details.push(detail), signal };
 }
 
+const asBytes = (answer: unknown): Buffer => (Buffer.isBuffer(answer) ? answer : Buffer.from(JSON.stringify(answer)));
+
 /** A peer whose channel runs the real share server in-process (the sealing is the sync port's). */
-function peerChannel(server: ModelShareServer, tamper?: (response: Record<string, unknown>) => Record<string, unknown>): PeerChannel {
-  return {
-    request: async (message) => {
-      const response = (await server.answer(message as ModelOfferRequest | ModelChunkRequest, 'peer-1')) as unknown as Record<string, unknown>;
-      return tamper === undefined ? response : tamper(response);
-    },
-    close: () => undefined,
+function peerChannel(server: ModelShareServer, tamper?: (answer: unknown, request: ModelOfferRequest | ModelChunkRequest) => unknown): PeerChannel {
+  const answer = async (message: object): Promise<unknown> => {
+    const request = message as ModelOfferRequest | ModelChunkRequest;
+    const response = await server.answer(request, 'peer-1');
+    return tamper === undefined ? response : tamper(response, request);
   };
+  return { request: answer, requestRaw: async (message) => asBytes(await answer(message)), close: () => undefined };
 }
 
 function fetcherFor(channel: PeerChannel): ModelFetcher {
@@ -79,40 +80,42 @@ describe('ModelFetcher with the real share server', () => {
 
   it('continues a partial file, cutting it at a chunk that does not match, and rejects a chunk the peer garbles', async () => {
     const server = giver();
-    // A first run stopped after 10 chunks (as by SIGKILL), and chunk 9 was torn on disk.
+    // A first run stopped after ten chunks were answered (as by SIGKILL; with chunks in flight,
+    // fewer are on disk), and the last whole one was torn on disk.
     const stop = new AbortController();
     let chunks = 0;
-    const stopping: PeerChannel = {
-      request: async (message) => {
-        if ((message as { type: string }).type === 'model-chunk' && ++chunks === 10) stop.abort();
-        return server.answer(message as ModelChunkRequest, 'peer-1');
-      },
-      close: () => undefined,
-    };
+    const stopping = peerChannel(server, (answer, request) => {
+      if (request.type === 'model-chunk' && ++chunks === 10) stop.abort();
+      return answer;
+    });
     expect(await fetcherFor(stopping).fetch(target, context(stop.signal), () => undefined)).toBe(false);
     const { part } = partPaths(target);
-    expect(statSync(part).size).toBe(10 * CHUNK);
+    const partial = statSync(part).size;
+    const total = Math.ceil(statSync(source).size / CHUNK);
+    expect(partial % CHUNK).toBe(0);
+    expect(partial).toBeGreaterThanOrEqual(2 * CHUNK);
+    const lastWhole = partial / CHUNK - 1;
     const bytes = readFileSync(part);
-    bytes[9 * CHUNK + 100] = bytes[9 * CHUNK + 100]! ^ 0xff;
+    bytes[lastWhole * CHUNK + 100] = bytes[lastWhole * CHUNK + 100]! ^ 0xff;
     writeFileSync(part, bytes);
 
-    // The peer garbles chunk 12 twice (a bad disk, a changed file): rejected and asked again.
+    // The peer garbles the last chunk twice (a bad disk, a changed file): rejected and asked again.
     let garbled = 0;
-    const garbling = peerChannel(server, (response) => {
-      if (response['type'] === 'model-chunk' && response['index'] === 12 && garbled < 2) {
+    const garbling = peerChannel(server, (answer, request) => {
+      if (request.type === 'model-chunk' && request.index === total - 1 && garbled < 2 && Buffer.isBuffer(answer)) {
         garbled += 1;
-        const data = Buffer.from(response['data'] as string, 'base64');
-        data[0] = data[0]! ^ 0xff;
-        return { ...response, data: data.toString('base64') };
+        const copy = Buffer.from(answer);
+        copy[5] = copy[5]! ^ 0xff; // the first byte of the chunk's data, after the 5-byte header
+        return copy;
       }
-      return response;
+      return answer;
     });
     expect(await fetcherFor(garbling).fetch(target, context(), () => undefined)).toBe(true);
     expect(sha256(target)).toBe(sha256(source));
     const started = logs.filter((line) => line.fields['event'] === 'model-transfer-started').at(-1)!;
-    expect(started.fields['resumed_bytes']).toBe(9 * CHUNK);
+    expect(started.fields['resumed_bytes']).toBe(lastWhole * CHUNK);
     const rejected = logs.filter((line) => line.fields['event'] === 'model-chunk-rejected');
-    expect(rejected.map((line) => [line.fields['source'], line.fields['index']])).toEqual([['disk', 9], ['peer', 12], ['peer', 12]]);
+    expect(rejected.map((line) => [line.fields['source'], line.fields['index']])).toEqual([['disk', lastWhole], ['peer', total - 1], ['peer', total - 1]]);
   });
 
   it('deletes a file whose whole sha256 is not the advertised one, and fetches it again', async () => {
@@ -120,16 +123,13 @@ describe('ModelFetcher with the real share server', () => {
     const real = (await server.answer({ type: 'model-offer', file: 'model.gguf' }, 'peer-1')) as { sha256: string };
     // The first offer claims another sha256 for the same chunks; the second is the truth.
     let offers = 0;
-    const lying = peerChannel(server, (response) => {
-      if (response['type'] === 'model-offer' && offers++ === 0) return { ...response, sha256: 'f'.repeat(64) };
-      return response;
-    });
+    const lying = peerChannel(server, (answer, request) => (request.type === 'model-offer' && offers++ === 0 ? { ...(answer as object), sha256: 'f'.repeat(64) } : answer));
     // The chunk requests name the offer's sha256: the giver refuses the lie's, so serve by the truth.
     const channel: PeerChannel = {
-      request: async (message) => {
+      request: (message) => lying.request(message),
+      requestRaw: async (message) => {
         const request = message as ModelChunkRequest;
-        if (request.type === 'model-chunk') return server.answer({ ...request, sha256: real.sha256 }, 'peer-1');
-        return lying.request(message);
+        return request.type === 'model-chunk' ? asBytes(await server.answer({ ...request, sha256: real.sha256 }, 'peer-1')) : lying.requestRaw(message);
       },
       close: () => undefined,
     };

@@ -4,11 +4,13 @@ import { basename } from 'node:path';
 import type { Logger } from '../logger.js';
 import type { ModelLoadContext } from '../model-host.js';
 import { digestFile } from './model-digest.js';
-import type { ModelChunkResponse, ModelOfferResponse, ModelShareError } from './model-share-protocol.js';
+import { decodeChunkAnswer, type ModelOfferResponse } from './model-share-protocol.js';
 
 /** A sealed request/response channel to one authenticated peer (an `HttpSyncTransport`). */
 export interface PeerChannel {
   request(message: object, options?: { signal?: AbortSignal }): Promise<unknown>;
+  /** The opened answer's bytes, unparsed (chunks are binary). */
+  requestRaw(message: object, options?: { signal?: AbortSignal }): Promise<Buffer>;
   close(): void;
 }
 
@@ -54,6 +56,8 @@ interface PartMeta {
   readonly chunkBytes: number;
 }
 
+/** Chunk requests on the wire at once (memory stays at a few chunks). */
+const CHUNKS_IN_FLIGHT = 4;
 /** Tries per chunk before the peer is given up for this round. */
 const MAX_CHUNK_ATTEMPTS = 5;
 const PROGRESS_LOG_INTERVAL_MS = 2000;
@@ -179,10 +183,21 @@ export class ModelFetcher {
       const startedAt = performance.now();
       let lastLog = startedAt;
       let bytes = resumedBytes;
+      // A few chunks are asked for ahead, so the giver reads and seals the next ones while this
+      // node checks and writes the current one; they are still written in order.
+      const inFlight = new Map<number, Promise<Buffer>>();
+      const ask = (index: number): void => {
+        if (index >= offer.chunkSha256.length || inFlight.has(index)) return;
+        const pending = this.#chunk(channel, peer, offer, index, file, context.signal);
+        pending.catch(() => undefined); // awaited in order below; a failure ahead is reported there
+        inFlight.set(index, pending);
+      };
       for (let index = first; index < offer.chunkSha256.length; index += 1) {
         // Stops between chunks on dispose (shutdown): the partial file stays for the next start.
         context.signal.throwIfAborted();
-        const data = await this.#chunk(channel, peer, offer, index, file, context.signal);
+        for (let ahead = index; ahead < index + CHUNKS_IN_FLIGHT; ahead += 1) ask(ahead);
+        const data = await inFlight.get(index)!;
+        inFlight.delete(index);
         await handle.write(data, 0, data.length, index * offer.chunkBytes);
         bytes += data.length;
         const seconds = (performance.now() - startedAt) / 1000;
@@ -256,9 +271,9 @@ export class ModelFetcher {
   async #chunk(channel: PeerChannel, peer: ModelPeer, offer: Offer, index: number, file: string, signal: AbortSignal): Promise<Buffer> {
     const expected = Math.min(offer.chunkBytes, offer.size - index * offer.chunkBytes);
     for (let attempt = 1; ; attempt += 1) {
-      const response = (await channel.request({ type: 'model-chunk', file, sha256: offer.sha256, index }, { signal })) as ModelChunkResponse | ModelShareError;
-      if (response.type === 'error') throw new Error(`${peer.name ?? peer.nodeId} refused chunk ${index}: ${response.message}`);
-      const data = Buffer.from(response.data, 'base64');
+      const response = decodeChunkAnswer(await channel.requestRaw({ type: 'model-chunk', file, sha256: offer.sha256, index }, { signal }));
+      if ('type' in response) throw new Error(`${peer.name ?? peer.nodeId} refused chunk ${index}: ${response.message}`);
+      const { data } = response;
       if (response.index === index && data.length === expected && sha256(data) === offer.chunkSha256[index]) return data;
       this.#config.logger.log('warn', 'model chunk rejected: it does not match the advertised sha256; fetching it again', { event: 'model-chunk-rejected', source: 'peer', peer_id: peer.nodeId, index, attempt });
       if (attempt >= MAX_CHUNK_ATTEMPTS) throw new Error(`chunk ${index} from ${peer.name ?? peer.nodeId} failed its sha256 check ${attempt} times`);

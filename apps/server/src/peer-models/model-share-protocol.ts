@@ -33,11 +33,33 @@ export interface ModelChunkRequest {
   readonly index: number;
 }
 
-/** The chunk's bytes (base64 inside the sealed JSON). */
-export interface ModelChunkResponse {
-  readonly type: 'model-chunk';
-  readonly index: number;
-  readonly data: string;
+/**
+ * A chunk travels as binary plaintext of the sealed answer, not JSON: {@link CHUNK_MARKER}, the
+ * chunk's index (uint32, big-endian), then its bytes. A refusal is JSON ({@link ModelShareError}),
+ * which starts with `{`.
+ */
+export const CHUNK_MARKER = 0x01;
+const CHUNK_HEADER_BYTES = 5;
+
+/** The binary answer carrying chunk `index`. */
+export function encodeChunk(index: number, data: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + data.length);
+  frame[0] = CHUNK_MARKER;
+  frame.writeUInt32BE(index, 1);
+  frame.set(data, CHUNK_HEADER_BYTES);
+  return frame;
+}
+
+/** A chunk answer's index and bytes (a view, no copy), or the peer's JSON refusal. */
+export function decodeChunkAnswer(answer: Buffer): { readonly index: number; readonly data: Buffer } | ModelShareError {
+  if (answer.length >= CHUNK_HEADER_BYTES && answer[0] === CHUNK_MARKER) {
+    return { index: answer.readUInt32BE(1), data: answer.subarray(CHUNK_HEADER_BYTES) };
+  }
+  try {
+    return JSON.parse(answer.toString('utf8')) as ModelShareError;
+  } catch {
+    return { type: 'error', protocol: 0, code: 'invalid-message', message: 'the answer is neither a chunk nor JSON' };
+  }
 }
 
 /** A refusal, in sync-core's error shape so the sync server logs and seals it like one. */

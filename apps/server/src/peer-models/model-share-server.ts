@@ -5,8 +5,8 @@ import type { Logger } from '../logger.js';
 import { ModelDigestCache } from './model-digest.js';
 import {
   MODEL_CHUNK_BYTES,
+  encodeChunk,
   type ModelChunkRequest,
-  type ModelChunkResponse,
   type ModelOfferRequest,
   type ModelOfferResponse,
   type ModelShareError,
@@ -52,8 +52,8 @@ export class ModelShareServer {
     this.#digests = new ModelDigestCache(this.#chunkBytes);
   }
 
-  /** Answers one model-sharing request of the authenticated peer `peerId`. */
-  async answer(request: ModelOfferRequest | ModelChunkRequest, peerId: string): Promise<ModelOfferResponse | ModelChunkResponse | ModelShareError> {
+  /** Answers one model-sharing request of the authenticated peer `peerId`; a chunk comes as binary ({@link encodeChunk}). */
+  async answer(request: ModelOfferRequest | ModelChunkRequest, peerId: string): Promise<ModelOfferResponse | Buffer | ModelShareError> {
     if (typeof request.file !== 'string') return refusal('invalid-message', "'file' must be a file name");
     return request.type === 'model-offer' ? this.#offer(request) : this.#chunk(request, peerId);
   }
@@ -70,7 +70,7 @@ export class ModelShareServer {
     }
   }
 
-  async #chunk(request: ModelChunkRequest, peerId: string): Promise<ModelChunkResponse | ModelShareError> {
+  async #chunk(request: ModelChunkRequest, peerId: string): Promise<Buffer | ModelShareError> {
     const offer = await this.#offer({ type: 'model-offer', file: request.file });
     if (!offer.available) return refusal('model-unavailable', offer.reason);
     if (offer.sha256 !== request.sha256) return refusal('model-unavailable', `this node's ${request.file} changed: its sha256 is now ${offer.sha256}`);
@@ -88,7 +88,7 @@ export class ModelShareServer {
     try {
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await file.read(buffer, 0, length, offset);
-      return { type: 'model-chunk', index: request.index, data: buffer.subarray(0, bytesRead).toString('base64') };
+      return encodeChunk(request.index, buffer.subarray(0, bytesRead));
     } finally {
       await file.close();
     }

@@ -221,7 +221,16 @@ export class HttpSyncTransport implements SyncTransport {
     return true;
   }
 
-  async #send(plaintext: string, signal: AbortSignal | undefined): Promise<unknown> {
+  /**
+   * Sends one request that is not sync-core's (model transfer, see `src/peer-models/`) and
+   * resolves with the opened answer's bytes, unparsed: such an answer may be binary.
+   */
+  async requestRaw(message: object, options: SyncTransportRequestOptions = {}): Promise<Buffer> {
+    options.signal?.throwIfAborted();
+    return (await this.#send(JSON.stringify(message), options.signal, true)) as Buffer;
+  }
+
+  async #send(plaintext: string, signal: AbortSignal | undefined, raw = false): Promise<unknown> {
     let renewed = false;
     let resent = false;
     for (;;) {
@@ -244,7 +253,7 @@ export class HttpSyncTransport implements SyncTransport {
         if (opened.associatedData?.toString('utf8') !== responseAssociatedData(sequence)) {
           throw new LanSyncError('malformed-frame', `response from ${this.url} is not bound to request ${sequence}`);
         }
-        return JSON.parse(opened.plaintext.toString('utf8')) as unknown;
+        return raw ? opened.plaintext : (JSON.parse(opened.plaintext.toString('utf8')) as unknown);
       }
       const { status, remote } = answer;
       if (status === 401 && remote !== undefined && SESSION_EXPIRED_CODES.has(remote.code) && !renewed) {

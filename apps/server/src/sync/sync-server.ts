@@ -176,7 +176,8 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     await new Promise((resolve) => setImmediate(resolve));
     let body: Buffer;
     try {
-      body = session.sealFrame(JSON.stringify(response), responseAssociatedData(message.sequence));
+      // A binary answer (a model chunk, see `src/peer-models/`) is sealed as is: no JSON, no base64.
+      body = session.sealFrame(response instanceof Uint8Array ? response : JSON.stringify(response), responseAssociatedData(message.sequence));
     } catch (error) {
       // The session expired or was removed meanwhile (purged, or the server is stopping): refused
       // as an unknown session, so the requester runs a new handshake and asks again. What was
