@@ -32,7 +32,10 @@ describe('POST /v1/chat/completions', () => {
       max_tokens: 50, max_completion_tokens: 20, temperature: 0.5, top_p: 0.9, top_k: 40, min_p: 0.05, n: 1, stop: 'END', seed: 42,
       presence_penalty: 0.5, frequency_penalty: -0.5, logit_bias: { '13': -100 }, user: 'u1', some_future_field: { x: 1 },
       response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' } } },
-      tools: [{ type: 'function', function: { name: 'weather', description: 'Weather of a city', parameters: { type: 'object' } } }],
+      tools: [
+        { type: 'function', function: { name: 'weather', description: 'Weather of a city', parameters: { type: 'object' } } },
+        { type: 'function', function: { name: 'rate', parameters: { type: 'object' }, strict: true } },
+      ],
       tool_choice: { type: 'function', function: { name: 'weather' } },
     });
     expect(response.status).toBe(200);
@@ -48,7 +51,7 @@ describe('POST /v1/chat/completions', () => {
       maxTokens: 20, temperature: 0.5, topP: 0.9, topK: 40, minP: 0.05, stop: ['END'], seed: 42,
       presencePenalty: 0.5, frequencyPenalty: -0.5, logitBias: { '13': -100 },
       responseFormat: { type: 'json_schema', schema: { type: 'object' }, name: 'answer' },
-      tools: [{ name: 'weather', description: 'Weather of a city', parameters: { type: 'object' } }],
+      tools: [{ name: 'weather', description: 'Weather of a city', parameters: { type: 'object' } }, { name: 'rate', parameters: { type: 'object' }, strict: true }],
       toolChoice: { name: 'weather' },
     });
     expect(request.signal).toBeInstanceOf(AbortSignal);

@@ -123,7 +123,7 @@ describe('POST /v1/responses', () => {
       ],
       maxTokens: 20, temperature: 0.5, topP: 0.9, topK: 40, minP: 0.05, seed: 42, stop: ['END'], presencePenalty: 0.5, frequencyPenalty: -0.5,
       responseFormat: { type: 'json_schema', schema: { type: 'object' }, name: 'answer' },
-      tools: [{ name: 'weather', description: 'Weather of a city', parameters: { type: 'object' } }],
+      tools: [{ name: 'weather', description: 'Weather of a city', parameters: { type: 'object' }, strict: true }],
       toolChoice: { name: 'weather' },
     });
   });

@@ -169,6 +169,12 @@ export interface ToolDefinition {
   readonly name: string;
   readonly description?: string;
   readonly parameters?: Readonly<Record<string, unknown>>;
+  /**
+   * OpenAI's `strict`: the arguments must match `parameters` exactly. A strict tool whose
+   * parameters use a keyword the function-calling grammar cannot enforce is refused
+   * (`unsupported-schema`); a non-strict one is accepted and such keywords are best effort.
+   */
+  readonly strict?: boolean;
 }
 
 /** `auto`: the model decides; `none`: no tools; `required` / `{name}`: a call is forced by grammar. */

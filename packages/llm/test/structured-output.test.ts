@@ -78,11 +78,17 @@ describe('LlmEngine structured output (stories260K-chat, whose template stops on
     expect(JSON.parse(whole.toolCalls[0]?.arguments ?? '')).toHaveProperty('city');
   });
 
-  // #14: the function-calling grammar ignores bounds; a tool that relies on them is refused, not ignored.
-  it('refuses a tool whose parameters use a keyword tool calls cannot enforce', async () => {
-    const bounded: ToolDefinition = { name: 'rate', parameters: { type: 'object', properties: { stars: { type: 'integer', minimum: 0, maximum: 5 } } } };
-    const error = await engine.chat({ messages: [{ role: 'user', content: 'Rate it.' }], tools: [weather, bounded], toolChoice: 'required' }).catch((caught: unknown) => caught);
+  // #14: the function-calling grammar ignores bounds; a strict tool that relies on them is refused,
+  // not ignored; a non-strict one (zod's .min() in every AI SDK tool) is served, bounds best effort.
+  it('refuses a strict tool whose parameters use a keyword tool calls cannot enforce, and serves a non-strict one', async () => {
+    const parameters = { type: 'object', properties: { stars: { type: 'integer', minimum: 0, maximum: 5 } }, required: ['stars'] };
+    const strict: ToolDefinition = { name: 'rate', parameters, strict: true };
+    const error = await engine.chat({ messages: [{ role: 'user', content: 'Rate it.' }], tools: [weather, strict], toolChoice: 'required' }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'unsupported-schema', details: { param: 'tools[1].parameters', keyword: 'minimum', path: '/properties/stars/minimum' } });
+    const loose: ToolDefinition = { name: 'rate', parameters };
+    const served = await engine.chat({ messages: [{ role: 'user', content: 'Rate it.' }], tools: [loose], toolChoice: 'required', temperature: 0, maxTokens: 200 });
+    expect(served.finishReason).toBe('tool_calls');
+    expect(Number.isInteger((JSON.parse(served.toolCalls[0]?.arguments ?? '') as { stars: unknown }).stars)).toBe(true);
   });
 });
 

@@ -89,6 +89,7 @@ export function mapChatRequest(body: ChatCompletionBody): ChatRequest {
     name: tool.function.name,
     ...(tool.function.description === undefined ? {} : { description: tool.function.description }),
     ...(tool.function.parameters === undefined ? {} : { parameters: tool.function.parameters }),
+    ...(tool.function.strict === true ? { strict: true } : {}),
   }));
   const toolChoice = mapToolChoice(body, tools);
   const responseFormat = mapResponseFormat(body.response_format);

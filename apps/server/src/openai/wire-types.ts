@@ -52,6 +52,7 @@ export interface ToolBody {
     readonly name: string;
     readonly description?: string;
     readonly parameters?: Readonly<Record<string, unknown>>;
+    readonly strict?: boolean | null;
   };
 }
 

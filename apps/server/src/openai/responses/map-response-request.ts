@@ -56,6 +56,7 @@ function mapTools(tools: readonly ToolBody[]): { definitions: ToolDefinition[]; 
       name: tool.name,
       ...(tool.description == null ? {} : { description: tool.description }),
       ...(tool.parameters == null ? {} : { parameters: tool.parameters }),
+      ...(tool.strict === true ? { strict: true } : {}),
     });
     echoed.push({ type: 'function', name: tool.name, description: tool.description ?? null, parameters: tool.parameters ?? null, strict: tool.strict ?? null });
   }
