@@ -5,7 +5,7 @@
  */
 export { createApp, type AppConfig, type AppDependencies } from './app.js';
 export { ActivityTracker } from './activity-tracker.js';
-export { ConfigError, DEFAULT_MODEL_PATH, parseConfig, type LanSyncSettings, type LlmSettings, type ParseConfigOptions, type ServerConfig } from './config.js';
+export { ConfigError, DEFAULT_MODEL_PATH, parseConfig, type LanSyncSettings, type LlmSettings, type ParseConfigOptions, type ServerConfig, type StoreSettings } from './config.js';
 export type * from './engine.js';
 export { toErrorResponse, type ErrorContext, type ErrorResponse, type OpenAiErrorBody } from './error-handler.js';
 export { ApiError, isEngineError, type ApiErrorCode, type ApiErrorOptions } from './errors.js';
@@ -18,6 +18,7 @@ export { startServer, type RunningServer, type StartServerOptions } from './star
 export { LanSyncService, SYNC_DATABASE_FILE, type LanSyncServiceOptions, type PeerSyncStatus, type SyncHealth, type SyncStatusReport } from './sync/lan-sync-service.js';
 export { HttpSyncTransport, type HttpSyncTransportConfig } from './sync/http-sync-transport.js';
 export { SyncScheduler, type PeerSnapshot, type PeerState, type PeerTarget, type PeerTransport, type RoundOutcome, type SyncSchedulerConfig } from './sync/sync-scheduler.js';
+export { deferForInbound, pickPeerHost, retryDelayMs, stateAfterFailure, withJitter, INBOUND_QUIET_MS, type BackoffSettings, type Deferral } from './sync/round-policy.js';
 export { createSyncApp, listenSyncServer, type InboundPeer, type ListeningSyncServer, type SyncServerDependencies } from './sync/sync-server.js';
 export { SYNC_PATHS } from './sync/sync-paths.js';
 export { LanSyncError, type LanSyncErrorCode } from './sync/errors.js';

@@ -23,7 +23,8 @@ import { HttpSyncTransport } from './http-sync-transport.js';
 import { loadOrCreateNodeId } from './node-identity.js';
 import { openStore } from './open-store.js';
 import { SyncRuntimeEvents } from './sync-runtime-events.js';
-import { pickPeerHost, SyncScheduler, type PeerSnapshot, type RoundOutcome } from './sync-scheduler.js';
+import { pickPeerHost } from './round-policy.js';
+import { SyncScheduler, type PeerSnapshot, type RoundOutcome } from './sync-scheduler.js';
 import { createSyncApp, listenSyncServer, type ListeningSyncServer } from './sync-server.js';
 
 /** File name of the sync database in the data directory. */

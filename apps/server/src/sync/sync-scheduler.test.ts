@@ -19,7 +19,7 @@ interface Network {
   readonly down: Set<number>;
 }
 
-function setup(selfId: string, peers: Record<number, string>, options: { intervalMs?: number; backoffBaseMs?: number; backoffMaxMs?: number } = {}) {
+function setup(selfId: string, peers: Record<number, string>, options: { intervalMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; now?: () => number } = {}) {
   const network: Network = { engines: new Map(), transports: [], down: new Set() };
   const engine = new SyncEngine({ database: ':memory:', nodeId: selfId });
   network.engines.set(selfId, engine);
@@ -50,7 +50,15 @@ function setup(selfId: string, peers: Record<number, string>, options: { interva
       },
     };
   };
-  const scheduler = new SyncScheduler({ engine, logger, createTransport, intervalMs: options.intervalMs ?? 60_000, backoffBaseMs: options.backoffBaseMs ?? 20, backoffMaxMs: options.backoffMaxMs ?? 200 });
+  const scheduler = new SyncScheduler({
+    engine,
+    logger,
+    createTransport,
+    intervalMs: options.intervalMs ?? 60_000,
+    backoffBaseMs: options.backoffBaseMs ?? 20,
+    backoffMaxMs: options.backoffMaxMs ?? 200,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   scheduler.start();
   cleanups.push(async () => {
     await scheduler.dispose();
@@ -189,5 +197,21 @@ describe('SyncScheduler', () => {
     await engine.put({ id: 'live', type: 't', data: 1 });
     await waitFor('live push despite inbound activity', async () => (await peer('peer-b').get('live')) !== undefined, 200);
     expect(rounds().length).toBeGreaterThan(before);
+  });
+
+  it('decides by its injected clock: a discovered peer that is syncing with us waits until that clock moves on', async () => {
+    let now = 1_000_000;
+    const { engine, scheduler, peer, rounds } = setup('self', { 5001: 'peer-b' }, { now: () => now });
+    await peer('peer-b').put({ id: 'there', type: 't', data: 1 });
+    scheduler.inboundActivity('peer-b');
+    scheduler.discovered('peer-b', 'B', target(5001));
+    // Retried every INBOUND_QUIET_MS of real time, but the injected clock stands still: deferred.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(rounds()).toHaveLength(0);
+    expect(await engine.get('there')).toBeUndefined();
+    now += 300;
+    await waitFor('the round once the clock moved', async () => (await engine.get('there')) !== undefined);
+    expect(scheduler.peers()[0]).toMatchObject({ nodeId: 'peer-b', failures: 0 });
+    expect(rounds()[0]).toMatchObject({ reason: 'interval', ok: true });
   });
 });

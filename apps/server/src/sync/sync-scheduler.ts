@@ -1,7 +1,8 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { PeerSyncer, type PeerLogPosition, type SyncEngine, type SyncRoundReport, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
 import type { Logger } from '../logger.js';
 import { LanSyncError } from './errors.js';
+import { deferForInbound, INBOUND_QUIET_MS, retryDelayMs, stateAfterFailure, withJitter } from './round-policy.js';
 
 /** Where a peer became known from. */
 export type PeerSource = 'mdns' | 'static' | 'inbound';
@@ -85,6 +86,10 @@ export interface SyncSchedulerConfig {
   readonly backoffBaseMs?: number;
   /** Longest retry delay. Default 60 s. */
   readonly backoffMaxMs?: number;
+  /** Wall clock in ms (`Date.now` by default); injected by tests. Timers still use real time. */
+  readonly now?: () => number;
+  /** Source of the retry and interval jitter in [0, 1) (`Math.random` by default). */
+  readonly random?: () => number;
 }
 
 interface Entry {
@@ -111,9 +116,6 @@ interface Entry {
   /** Whether a request from the peer already brought a retry forward since the last success. */
   retriedOnInbound: boolean;
 }
-
-// A peer that sent a request this recently is considered to be in a round with us.
-const INBOUND_QUIET_MS = 250;
 
 const addressOf = (target: PeerTarget): string => (isIPv6(target.host) ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`);
 
@@ -151,7 +153,7 @@ export class SyncScheduler {
   #disposed = false;
 
   constructor(config: SyncSchedulerConfig) {
-    this.#config = Object.freeze({ pushDebounceMs: 0, backoffBaseMs: 1000, backoffMaxMs: 60_000, ...config });
+    this.#config = Object.freeze({ pushDebounceMs: 0, backoffBaseMs: 1000, backoffMaxMs: 60_000, now: Date.now, random: Math.random, ...config });
   }
 
   /** Starts listening to the engine's changes. */
@@ -239,7 +241,7 @@ export class SyncScheduler {
    * pages a second time in the other direction.
    */
   inboundActivity(nodeId: string): void {
-    this.#lastInbound.set(nodeId, Date.now());
+    this.#lastInbound.set(nodeId, this.#config.now());
     // A peer we back off from reaches us: whatever failed may have healed on its side (its clock
     // was corrected, it restarted). Retried once per run of failures, so two nodes failing
     // each other's rounds do not ping-pong without backoff.
@@ -412,14 +414,18 @@ export class SyncScheduler {
       return { address, nodeId: entry.nodeId, report: undefined, error: { code: entry.state === 'self' ? 'self' : 'offline', message: `peer ${address} is ${entry.state}` } };
     }
     const signal = this.#abort.signal;
-    if (reason !== 'push' && reason !== 'queued' && reason !== 'sync-now' && entry.nodeId !== undefined && Date.now() - (this.#lastInbound.get(entry.nodeId) ?? 0) < INBOUND_QUIET_MS) {
-      entry.deferredSince ??= Date.now();
-      if (Date.now() - entry.deferredSince < this.#config.intervalMs) {
-        this.#schedule(entry, INBOUND_QUIET_MS);
-        return { address, nodeId: entry.nodeId, report: undefined, error: { code: 'deferred', message: `peer ${entry.nodeId} is running a round with us` } };
-      }
+    const deferral = deferForInbound({
+      reason,
+      lastInboundAt: entry.nodeId === undefined ? undefined : this.#lastInbound.get(entry.nodeId),
+      deferredSince: entry.deferredSince,
+      now: this.#config.now(),
+      intervalMs: this.#config.intervalMs,
+    });
+    entry.deferredSince = deferral.deferredSince;
+    if (deferral.defer) {
+      this.#schedule(entry, INBOUND_QUIET_MS);
+      return { address, nodeId: entry.nodeId, report: undefined, error: { code: 'deferred', message: `peer ${entry.nodeId} is running a round with us` } };
     }
-    entry.deferredSince = undefined;
     try {
       if (!entry.transport.connected) {
         if (!entry.authenticated) entry.state = 'connecting';
@@ -482,24 +488,25 @@ export class SyncScheduler {
     entry.failures = 0;
     entry.retriedOnInbound = false;
     entry.lastError = null;
-    entry.lastSyncAt = Date.now();
+    entry.lastSyncAt = this.#config.now();
     if (entry.state === 'syncing' || entry.state === 'connecting') entry.state = 'idle';
     if (entry.state !== 'offline') this.#schedule(entry, this.#jitter(this.#config.intervalMs));
   }
 
   #failed(entry: Entry, info: { code: string; message: string }, error?: unknown): void {
     entry.failures += 1;
-    entry.lastError = { ...info, at: Date.now() };
+    entry.lastError = { ...info, at: this.#config.now() };
     const remoteCode = error instanceof LanSyncError ? error.remoteCode : undefined;
-    if (remoteCode === 'unexpected-peer' && error instanceof LanSyncError && error.code === 'handshake-refused' && entry.source === 'static') {
+    const next = stateAfterFailure({ code: error instanceof LanSyncError ? error.code : undefined, remoteCode, staticPeer: entry.source === 'static' });
+    if (next === 'self') {
       // The responder refused a hello carrying its own node id: this address is this node.
       entry.state = 'self';
       entry.nextAttemptAt = null;
       this.#config.logger.log('info', 'configured peer is this node; not syncing with it', { event: 'peer-is-self', address: addressOf(entry.target) });
       return;
     }
-    const refused = remoteCode === 'authentication-failed' || remoteCode === 'rate-limited';
-    if (entry.state !== 'offline') entry.state = refused ? 'refused' : 'backoff';
+    const refused = next === 'refused';
+    if (entry.state !== 'offline') entry.state = next;
     this.#config.logger.log('warn', 'sync with peer failed', {
       event: 'sync-failed',
       peer_id: entry.nodeId,
@@ -510,16 +517,13 @@ export class SyncScheduler {
       failures: entry.failures,
     });
     if (entry.state === 'offline') return;
-    const delay = refused
-      ? this.#config.backoffMaxMs
-      : Math.min(this.#config.backoffMaxMs, this.#config.backoffBaseMs * 2 ** Math.min(entry.failures - 1, 30));
-    this.#schedule(entry, this.#jitter(delay));
+    this.#schedule(entry, this.#jitter(retryDelayMs(entry.failures, refused, this.#config)));
   }
 
   #schedule(entry: Entry, delayMs: number): void {
     this.#clearTimer(entry);
     if (this.#disposed || entry.removed) return;
-    entry.nextAttemptAt = Date.now() + delayMs;
+    entry.nextAttemptAt = this.#config.now() + delayMs;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
       entry.nextAttemptAt = null;
@@ -533,14 +537,8 @@ export class SyncScheduler {
     entry.timer = undefined;
   }
 
-  // ±10 %: peers started together do not keep syncing in lockstep.
   #jitter(ms: number): number {
-    return Math.round(ms * (0.9 + Math.random() * 0.2));
+    return withJitter(ms, this.#config.random());
   }
 }
 
-/** Picks the address to reach a discovered peer: the packet's IPv4 source, else an announced one. */
-export function pickPeerHost(source: string, addresses: readonly string[]): string {
-  if (isIPv4(source)) return source;
-  return addresses.find((address) => isIPv4(address)) ?? addresses[0] ?? source;
-}

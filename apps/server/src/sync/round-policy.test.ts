@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { deferForInbound, INBOUND_QUIET_MS, pickPeerHost, retryDelayMs, stateAfterFailure, withJitter } from './round-policy.js';
+
+const backoff = { backoffBaseMs: 1000, backoffMaxMs: 60_000 };
+
+describe('round policy', () => {
+  it('doubles the retry delay per failure up to the cap; a refusal waits the longest at once', () => {
+    expect([1, 2, 3, 4, 6, 7, 8, 100].map((failures) => retryDelayMs(failures, false, backoff))).toEqual([1000, 2000, 4000, 8000, 32_000, 60_000, 60_000, 60_000]);
+    expect(retryDelayMs(1, true, backoff)).toBe(60_000);
+    expect(retryDelayMs(0, false, backoff)).toBe(1000);
+  });
+
+  it('jitters by ±10 %', () => {
+    expect(withJitter(1000, 0)).toBe(900);
+    expect(withJitter(1000, 0.5)).toBe(1000);
+    expect(withJitter(1000, 0.999_999)).toBe(1100);
+  });
+
+  it('defers a scheduled round while the peer runs one with us, never a live one, and at most one interval', () => {
+    const at = (now: number, reason = 'interval', deferredSince?: number) => deferForInbound({ reason, lastInboundAt: 10_000, deferredSince, now, intervalMs: 30_000 });
+    expect(at(10_100)).toEqual({ defer: true, deferredSince: 10_100 });
+    expect(at(10_000 + INBOUND_QUIET_MS)).toEqual({ defer: false, deferredSince: undefined });
+    for (const reason of ['push', 'queued', 'sync-now']) expect(at(10_100, reason).defer).toBe(false);
+    // Waiting since long ago: the peer keeps syncing with us, but our round is due.
+    expect(at(10_100, 'interval', 10_100 - 30_000)).toEqual({ defer: false, deferredSince: undefined });
+    expect(at(10_100, 'interval', 9_000)).toEqual({ defer: true, deferredSince: 9_000 });
+    expect(deferForInbound({ reason: 'interval', lastInboundAt: undefined, deferredSince: undefined, now: 100, intervalMs: 30_000 }).defer).toBe(false);
+  });
+
+  it('tells this node, a refusal and a plain failure apart', () => {
+    expect(stateAfterFailure({ code: 'handshake-refused', remoteCode: 'unexpected-peer', staticPeer: true })).toBe('self');
+    expect(stateAfterFailure({ code: 'handshake-refused', remoteCode: 'unexpected-peer', staticPeer: false })).toBe('backoff');
+    expect(stateAfterFailure({ code: 'handshake-refused', remoteCode: 'authentication-failed', staticPeer: true })).toBe('refused');
+    expect(stateAfterFailure({ code: 'remote-error', remoteCode: 'rate-limited', staticPeer: false })).toBe('refused');
+    expect(stateAfterFailure({ code: undefined, remoteCode: undefined, staticPeer: false })).toBe('backoff');
+  });
+
+  it('reaches a discovered peer by its IPv4 source, else an announced address', () => {
+    expect(pickPeerHost('192.168.1.20', ['fe80::1'])).toBe('192.168.1.20');
+    expect(pickPeerHost('fe80::2', ['fe80::1', '10.0.0.5'])).toBe('10.0.0.5');
+    expect(pickPeerHost('fe80::2', ['fe80::1'])).toBe('fe80::1');
+    expect(pickPeerHost('fe80::2', [])).toBe('fe80::2');
+  });
+});

@@ -1,0 +1,73 @@
+import { isIPv4 } from 'node:net';
+
+// The scheduler's decisions that depend only on numbers and times: when to retry, whether a
+// scheduled round waits for the peer's own, what a failure makes of a peer. Pure: every time
+// is passed in, so they are tested without timers or a real clock.
+
+/** A peer that sent a request this recently is considered to be in a round with us. */
+export const INBOUND_QUIET_MS = 250;
+
+/** The retry delays of {@link retryDelayMs}. */
+export interface BackoffSettings {
+  /** First retry delay after a failure; doubles per failure. */
+  readonly backoffBaseMs: number;
+  /** Longest retry delay. */
+  readonly backoffMaxMs: number;
+}
+
+/**
+ * How long to wait before retrying a peer after its `failures`-th failure in a row: doubling from
+ * the base, capped; a peer that refused us (wrong secret, rate limit) waits the longest at once.
+ */
+export function retryDelayMs(failures: number, refused: boolean, settings: BackoffSettings): number {
+  if (refused) return settings.backoffMaxMs;
+  return Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** Math.min(Math.max(failures, 1) - 1, 30));
+}
+
+/** ±10 %: peers started together do not keep syncing in lockstep. `random` in [0, 1). */
+export function withJitter(ms: number, random: number): number {
+  return Math.round(ms * (0.9 + random * 0.2));
+}
+
+/** Whether a requested round waits, and since when rounds with this peer have been waiting. */
+export interface Deferral {
+  readonly defer: boolean;
+  readonly deferredSince: number | undefined;
+}
+
+/**
+ * Whether a round for `reason` waits because the peer is running a round with us (it sent a
+ * request within {@link INBOUND_QUIET_MS}): that round moves changes both ways, so ours would
+ * send the same pages again. Live pushes, queued rounds and explicit "sync now" never wait, and
+ * no round waits longer than one interval (a peer that keeps syncing with us still gets ours).
+ */
+export function deferForInbound(input: {
+  readonly reason: string;
+  readonly lastInboundAt: number | undefined;
+  readonly deferredSince: number | undefined;
+  readonly now: number;
+  readonly intervalMs: number;
+}): Deferral {
+  const { reason, lastInboundAt, now } = input;
+  const urgent = reason === 'push' || reason === 'queued' || reason === 'sync-now';
+  if (urgent || lastInboundAt === undefined || now - lastInboundAt >= INBOUND_QUIET_MS) return { defer: false, deferredSince: undefined };
+  const deferredSince = input.deferredSince ?? now;
+  if (now - deferredSince < input.intervalMs) return { defer: true, deferredSince };
+  return { defer: false, deferredSince: undefined };
+}
+
+/**
+ * What a failed round makes of a peer: `self` when a configured address refused a hello carrying
+ * its own node id (the address is this node), `refused` when it refused our credentials or rate
+ * limited us, else `backoff`.
+ */
+export function stateAfterFailure(failure: { readonly code: string | undefined; readonly remoteCode: string | undefined; readonly staticPeer: boolean }): 'self' | 'refused' | 'backoff' {
+  if (failure.remoteCode === 'unexpected-peer' && failure.code === 'handshake-refused' && failure.staticPeer) return 'self';
+  return failure.remoteCode === 'authentication-failed' || failure.remoteCode === 'rate-limited' ? 'refused' : 'backoff';
+}
+
+/** Picks the address to reach a discovered peer: the packet's IPv4 source, else an announced one. */
+export function pickPeerHost(source: string, addresses: readonly string[]): string {
+  if (isIPv4(source)) return source;
+  return addresses.find((address) => isIPv4(address)) ?? addresses[0] ?? source;
+}
