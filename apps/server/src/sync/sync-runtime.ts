@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { createRateLimiter, createResponder, createSessionStore, type NetworkKey, type Responder, type SessionStore } from '@trosyn/crypto';
+import { Discovery, type Peer } from '@trosyn/discovery';
+import type { SyncEngine, SyncResponder, SyncResponse } from '@trosyn/sync-core';
+import type { LanSyncSettings } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { ClockHealth } from './clock-health.js';
+import { ClockStepWatch } from './clock-step-watch.js';
+import { HttpSyncTransport } from './http-sync-transport.js';
+import { pickPeerHost } from './round-policy.js';
+import type { SyncRuntimeEvents } from './sync-runtime-events.js';
+import { SyncScheduler } from './sync-scheduler.js';
+import { createSyncApp, listenSyncServer, type ListeningSyncServer } from './sync-server.js';
+
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+/** Answers requests of other kinds than sync on the sealed peer channel (see `src/peer-models/`). */
+export interface PeerRequestHandler {
+  /** Whether the (authenticated, opened) request is one of this handler's. */
+  handles(request: unknown): boolean;
+  /** The answer to seal; an `{ type: 'error' }` answer is sent with status 422, like sync's. */
+  answer(request: unknown, peerId: string): Promise<object>;
+}
+
+/** What {@link SyncRuntime.start} needs besides the engine and the key. */
+export interface SyncRuntimeOptions {
+  readonly settings: LanSyncSettings;
+  readonly logger: Logger;
+  /** Largest sealed message the sync port reads (a page and its sealing). */
+  readonly maxMessageBytes: number;
+  /** Requests of other kinds than sync on the sealed peer channel. */
+  readonly peerRequests?: PeerRequestHandler | undefined;
+  /** mDNS UDP port (tests only). */
+  readonly mdnsPort?: number | undefined;
+}
+
+/**
+ * The running network side of a node's sync: the sync port (handshakes, sealed requests, rate
+ * limits), the scheduler with its transports, mDNS discovery, the clock-step watch and the
+ * periodic purge of expired sessions. Started by {@link LanSyncService} once the engine and
+ * the network key are ready.
+ */
+export class SyncRuntime {
+  readonly server: ListeningSyncServer;
+  readonly scheduler: SyncScheduler;
+  readonly #discovery: Discovery | undefined;
+  readonly #networkKey: NetworkKey;
+  readonly #handshake: Responder;
+  readonly #sessions: SessionStore;
+  readonly #timers: NodeJS.Timeout[];
+  readonly #clockWatch: ClockStepWatch;
+  readonly #logger: Logger;
+  /** A new sealed channel to a peer, beside the scheduler's. */
+  readonly openChannel: (address: string, expectedPeerNodeId: string | undefined) => HttpSyncTransport;
+
+  private constructor(parts: {
+    server: ListeningSyncServer;
+    scheduler: SyncScheduler;
+    discovery: Discovery | undefined;
+    networkKey: NetworkKey;
+    handshake: Responder;
+    sessions: SessionStore;
+    timers: NodeJS.Timeout[];
+    clockWatch: ClockStepWatch;
+    logger: Logger;
+    openChannel: (address: string, expectedPeerNodeId: string | undefined) => HttpSyncTransport;
+  }) {
+    this.openChannel = parts.openChannel;
+    this.server = parts.server;
+    this.scheduler = parts.scheduler;
+    this.#discovery = parts.discovery;
+    this.#networkKey = parts.networkKey;
+    this.#handshake = parts.handshake;
+    this.#sessions = parts.sessions;
+    this.#timers = parts.timers;
+    this.#clockWatch = parts.clockWatch;
+    this.#logger = parts.logger;
+  }
+
+  static async start(engine: SyncEngine, networkKey: NetworkKey, events: SyncRuntimeEvents, options: SyncRuntimeOptions, clock: ClockHealth): Promise<SyncRuntime> {
+    const { settings, logger } = options;
+    const maxClockSkewMs = settings.maxClockDriftSeconds * 1000;
+    let tls: { cert: Buffer; key: Buffer } | undefined;
+    if (settings.tls !== undefined) {
+      const read = (path: string, variable: string): Buffer => {
+        try {
+          return readFileSync(path);
+        } catch (error) {
+          throw new Error(`${variable}: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+        }
+      };
+      tls = { cert: read(settings.tls.certPath, 'LAN_SYNC_TLS_CERT'), key: read(settings.tls.keyPath, 'LAN_SYNC_TLS_KEY') };
+    }
+    const handshake = createResponder({ networkKey, nodeId: engine.nodeId, maxClockSkewMs });
+    const sessions = createSessionStore();
+    // A peer handshakes once per session (10 min) or after a restart: 20 at once, then 1 per second.
+    const handshakeLimiter = createRateLimiter({ capacity: 20, refillPerSecond: 1 });
+    // 5 failed authentications, then one more per 30 s: a wrong secret is reported, guessing is slow.
+    const failureLimiter = createRateLimiter({ capacity: 5, refillPerSecond: 1 / 30 });
+    // The scheduler needs the bound port; the server needs a way to tell the scheduler about inbound peers.
+    const late: { scheduler?: SyncScheduler } = {};
+    const extra = options.peerRequests;
+    const responder: SyncResponder =
+      extra === undefined
+        ? engine
+        : {
+            handleSyncRequest: async (request, context) =>
+              extra.handles(request) ? ((await extra.answer(request, context.peerId)) as SyncResponse) : engine.handleSyncRequest(request, context),
+          };
+    const app = createSyncApp({
+      responder,
+      handshake,
+      sessions,
+      nodeId: engine.nodeId,
+      nodeName: settings.nodeName,
+      logger,
+      handshakeLimiter,
+      failureLimiter,
+      maxMessageBytes: options.maxMessageBytes,
+      onInboundPeer: (peer) => late.scheduler?.inbound(peer.nodeId, peer.address.replace(/^::ffff:/, ''), peer.port, tls !== undefined),
+      onInboundRequest: (peerId) => late.scheduler?.inboundActivity(peerId),
+      onEvent: events.emit,
+      onPeerClock: (sample) => clock.record(sample, Date.now()),
+    });
+    let server: ListeningSyncServer;
+    try {
+      server = await listenSyncServer(app, { host: settings.host, port: settings.port, tls });
+    } catch (error) {
+      handshake.dispose();
+      sessions.dispose();
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'EADDRINUSE' ? `port ${settings.port} is already in use (set LAN_SYNC_PORT)` : code === 'EADDRNOTAVAIL' ? `address ${settings.host} is not on this machine (set LAN_SYNC_HOST)` : (error as Error).message;
+      throw new Error(`cannot listen for LAN sync on ${settings.host}:${settings.port}: ${reason}`, { cause: error });
+    }
+    logger.log('info', 'LAN sync listening', { event: 'sync-listening', url: server.url, port: server.port, node_id: engine.nodeId, node_name: settings.nodeName, tls: tls !== undefined, mdns: settings.mdns, static_peers: settings.peers.length });
+
+    const scheduler = new SyncScheduler({
+      engine,
+      logger,
+      intervalMs: settings.intervalSeconds * 1000,
+      createTransport: (target, expectedPeerNodeId) =>
+        new HttpSyncTransport({
+          url: `${target.tls ? 'https' : 'http'}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
+          networkKey,
+          nodeId: engine.nodeId,
+          expectedPeerNodeId,
+          maxClockSkewMs,
+          localSyncPort: server.port,
+          onEvent: events.emit,
+          onPeerClock: (offsetMs) => clock.record({ peer: expectedPeerNodeId ?? `${target.host}:${target.port}`, offsetMs }, Date.now()),
+        }),
+    });
+    late.scheduler = scheduler;
+    scheduler.start();
+    for (const peer of settings.peers) scheduler.addStaticPeer({ host: peer.host, port: peer.port, tls: tls !== undefined });
+
+    let discovery: Discovery | undefined;
+    if (settings.mdns) {
+      discovery = new Discovery({
+        nodeId: engine.nodeId,
+        nodeName: settings.nodeName,
+        port: server.port,
+        tls: tls !== undefined,
+        discoveryInterval: settings.discoveryIntervalSeconds * 1000,
+        deviceTimeout: settings.deviceTimeoutSeconds * 1000,
+        ...(settings.mdnsInterface === undefined ? {} : { interface: settings.mdnsInterface }),
+        ...(options.mdnsPort === undefined ? {} : { mdnsPort: options.mdnsPort }),
+      });
+      const target = (peer: Peer) => ({ host: pickPeerHost(peer.source, peer.addresses), port: peer.port, tls: peer.tls });
+      discovery.on('peer-up', (peer) => scheduler.discovered(peer.nodeId, peer.name, target(peer)));
+      discovery.on('peer-updated', (peer) => scheduler.discovered(peer.nodeId, peer.name, target(peer)));
+      discovery.on('peer-down', (peer, reason) => {
+        logger.log('info', 'peer down', { event: 'peer-down', peer_id: peer.nodeId, reason });
+        scheduler.lost(peer.nodeId);
+      });
+      discovery.on('conflict', (conflict) => logger.log('warn', 'two nodes claim one node id', { event: 'node-id-conflict', node_id: conflict.nodeId, claimant: conflict.claimant.source }));
+      discovery.on('warning', (error) => logger.log('warn', 'discovery warning', { event: 'discovery-warning', error: error.message }));
+      try {
+        await discovery.start();
+        logger.log('info', 'mDNS discovery started', { event: 'discovery-started', interface: settings.mdnsInterface ?? 'all', instance: discovery.instance });
+      } catch (error) {
+        // Static peers still work; say why discovery does not.
+        logger.log('error', 'mDNS discovery could not start; only LAN_SYNC_PEERS are synced', { event: 'discovery-failed', error: (error as Error).message });
+        discovery = undefined;
+      }
+    }
+
+    // The HLC follows a stepped system clock by itself; peers backed off from while the clock was
+    // wrong (handshakes out of the clock window) are retried at once, and the new handshakes
+    // measure the clocks' offsets again.
+    const clockWatch = new ClockStepWatch({
+      onStep: (stepMs) => {
+        const retried = scheduler.clockStepped();
+        logger.log('warn', 'the system clock stepped; handshaking again with every peer', { event: 'clock-stepped', step_ms: Math.round(stepMs), peers_retried: retried });
+      },
+    });
+    clockWatch.start();
+
+    const timers = [
+      setInterval(() => {
+        sessions.purgeExpired();
+        handshake.purgeExpired();
+        handshakeLimiter.prune();
+        failureLimiter.prune();
+      }, MAINTENANCE_INTERVAL_MS),
+    ];
+    for (const timer of timers) timer.unref();
+    const openChannel = (address: string, expectedPeerNodeId: string | undefined): HttpSyncTransport =>
+      new HttpSyncTransport({ url: `${tls === undefined ? 'http' : 'https'}://${address}`, networkKey, nodeId: engine.nodeId, expectedPeerNodeId, maxClockSkewMs, localSyncPort: server.port });
+    return new SyncRuntime({ server, scheduler, discovery, networkKey, handshake, sessions, timers, clockWatch, logger, openChannel });
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#clockWatch.stop();
+    // Goodbye first, so peers drop us at once rather than after LAN_SYNC_DEVICE_TIMEOUT.
+    await Promise.allSettled([this.#discovery?.dispose(), this.scheduler.dispose()]);
+    await this.server.close();
+    this.#sessions.dispose();
+    this.#handshake.dispose();
+    this.#networkKey.dispose();
+    this.#logger.log('info', 'LAN sync stopped', { event: 'sync-stopped' });
+  }
+}
