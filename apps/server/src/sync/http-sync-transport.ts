@@ -1,12 +1,12 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
-import { type LogCursor, type PageLimits, type PeerLogPosition, type PullRequest, type SyncRequest, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
+import type { PeerLogPosition, PullRequest, SyncRequest, SyncTransport, SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
+import { nextPull, observeAnswer, peerLogPosition, type PeerLogView } from './peer-log-view.js';
+import { abortable, parseErrorBody, SyncHttpClient } from './sync-http-client.js';
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 import { SyncStreamConnection, type StreamAnswer } from './sync-stream-connection.js';
 import { STREAM_FRAME_HEADER_BYTES } from './sync-stream.js';
-import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_CLOCK_HEADER, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
+import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS } from './sync-paths.js';
 
 /** Construction config of {@link HttpSyncTransport}. */
 export interface HttpSyncTransportConfig {
@@ -43,14 +43,6 @@ export interface HttpSyncTransportConfig {
   readonly onPeerClock?: ((offsetMs: number) => void) | undefined;
 }
 
-interface HttpAnswer {
-  readonly status: number;
-  readonly contentType: string;
-  /** The peer's clock when it answered (`x-trosyn-clock-ms`), if it sent it. */
-  readonly peerClockMs: number | undefined;
-  readonly body: Buffer;
-}
-
 /** A sealed request's answer, however it travelled: the sealed response, or the peer's refusal. */
 type MessageAnswer = { readonly sealed: Buffer } | { readonly status: number; readonly remote: { code: string; message: string } | undefined };
 
@@ -84,15 +76,14 @@ export class HttpSyncTransport implements SyncTransport {
   readonly #config: Required<Omit<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'streams' | 'onEvent' | 'onPeerClock'>> &
     Pick<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'onEvent' | 'onPeerClock'> & { readonly streams: boolean };
   readonly #url: URL;
-  readonly #agent: HttpAgent;
-  readonly #request: typeof httpRequest;
+  readonly #http: SyncHttpClient;
   #session: Session | undefined;
   #handshaking: Promise<Session> | undefined;
   #closed = false;
   /** A pull request sent ahead of the engine (see {@link HttpSyncTransport.request}), keyed by its JSON. */
   #prefetch: { readonly key: string; readonly response: Promise<unknown> } | undefined;
   /** What the peer last told us: its cursor into our log and the pages it accepts. */
-  #peerView: { readonly yourCursor: LogCursor | null; readonly limits: PageLimits } | undefined;
+  #peerView: PeerLogView | undefined;
   #bytesSent = 0;
   #bytesReceived = 0;
   #stream: SyncStreamConnection | undefined;
@@ -110,11 +101,7 @@ export class HttpSyncTransport implements SyncTransport {
       renewBeforeMs: config.renewBeforeMs ?? 10_000,
       streams: config.streams ?? true,
     });
-    const https = this.#url.protocol === 'https:';
-    // One connection is enough for a peer: a round is sequential, a live push rarely overlaps it.
-    const agentOptions = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 4, maxFreeSockets: 2, scheduling: 'lifo' as const };
-    this.#agent = https ? new HttpsAgent({ ...agentOptions, rejectUnauthorized: false }) : new HttpAgent(agentOptions);
-    this.#request = https ? (httpsRequest as unknown as typeof httpRequest) : httpRequest;
+    this.#http = new SyncHttpClient({ url: this.#url, timeoutMs: this.#config.timeoutMs, maxResponseBytes: this.#config.maxResponseBytes, localSyncPort: config.localSyncPort });
   }
 
   /** The peer's sync URL. */
@@ -139,7 +126,8 @@ export class HttpSyncTransport implements SyncTransport {
 
   /** Bytes of HTTP bodies and stream frames sent and received so far (handshakes and sealed frames). */
   get bytes(): { readonly sent: number; readonly received: number } {
-    return { sent: this.#bytesSent, received: this.#bytesReceived };
+    const http = this.#http.bytes;
+    return { sent: this.#bytesSent + http.sent, received: this.#bytesReceived + http.received };
   }
 
   /**
@@ -176,7 +164,7 @@ export class HttpSyncTransport implements SyncTransport {
     } else {
       response = await this.#send(plaintext, options.signal);
     }
-    this.#observe(response);
+    this.#peerView = observeAnswer(this.#peerView, response);
     if (message.type === 'pull' && this.#prefetchNext(message, response)) {
       // http.request hands a request to its (kept-alive) socket on process.nextTick, and the
       // engine goes from here to applying the page in one run of promise continuations, which
@@ -195,25 +183,13 @@ export class HttpSyncTransport implements SyncTransport {
    * it cannot continue, with nothing applied, and the scheduler then runs a full round.
    */
   peerLogPosition(): PeerLogPosition | undefined {
-    const view = this.#peerView;
-    if (view === undefined || view.yourCursor === null || view.yourCursor.resyncing) return undefined;
-    return { yourCursor: view.yourCursor, limits: view.limits };
-  }
-
-  #observe(response: unknown): void {
-    const r = response as { type?: unknown; yourCursor?: LogCursor | null; limits?: PageLimits; cursor?: LogCursor } | null;
-    if (r === null || typeof r !== 'object') return;
-    if (r.type === 'pull-page' && r.limits !== undefined && r.yourCursor !== undefined) this.#peerView = { yourCursor: r.yourCursor, limits: r.limits };
-    else if (r.type === 'push-ack' && r.cursor !== undefined && this.#peerView !== undefined) this.#peerView = { ...this.#peerView, yourCursor: r.cursor };
+    return peerLogPosition(this.#peerView);
   }
 
   /** Sends the pull that will follow `response`, if more pages follow; returns whether it did. */
   #prefetchNext(message: PullRequest, response: unknown): boolean {
-    const page = (response as { type?: unknown; page?: { hasMore?: unknown; through?: unknown; epoch?: unknown; mode?: unknown } } | null)?.page;
-    if ((response as { type?: unknown }).type !== 'pull-page' || page?.hasMore !== true || typeof page.through !== 'number' || typeof page.epoch !== 'string') return false;
-    // Mirrors the cursor the engine commits with the page: same epoch → max(old, through).
-    const seq = message.cursor.epoch === page.epoch ? Math.max(message.cursor.seq, page.through) : page.through;
-    const next: PullRequest = { ...message, cursor: { epoch: page.epoch, seq, resyncing: page.mode === 'full' } };
+    const next = nextPull(message, response);
+    if (next === undefined) return false;
     const key = JSON.stringify(next);
     const pending = this.#send(key, undefined);
     pending.catch(() => undefined);
@@ -288,7 +264,7 @@ export class HttpSyncTransport implements SyncTransport {
       }
       return { status: answer.refusal.status, remote: { code: answer.refusal.code, message: answer.refusal.message } };
     }
-    const answer = await this.#post(SYNC_PATHS.messages, frame, SEALED_FRAME_MEDIA_TYPE, signal);
+    const answer = await this.#http.post(SYNC_PATHS.messages, frame, SEALED_FRAME_MEDIA_TYPE, signal);
     if (answer.contentType.startsWith(SEALED_FRAME_MEDIA_TYPE)) return { sealed: answer.body };
     return { status: answer.status, remote: parseErrorBody(answer.body) };
   }
@@ -341,7 +317,7 @@ export class HttpSyncTransport implements SyncTransport {
     this.resetSession();
     this.#stream?.close();
     this.#stream = undefined;
-    this.#agent.destroy();
+    this.#http.destroy();
   }
 
   #dropSession(session: Session): void {
@@ -394,7 +370,7 @@ export class HttpSyncTransport implements SyncTransport {
 
   async #postJson(path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
     const sentAt = Date.now();
-    const answer = await this.#post(path, Buffer.from(JSON.stringify(body)), 'application/json', signal);
+    const answer = await this.#http.post(path, Buffer.from(JSON.stringify(body)), 'application/json', signal);
     // The peer read its clock somewhere in the round trip: assume the middle.
     if (answer.peerClockMs !== undefined) this.#config.onPeerClock?.((sentAt + Date.now()) / 2 - answer.peerClockMs);
     if (answer.status !== 200) {
@@ -410,110 +386,7 @@ export class HttpSyncTransport implements SyncTransport {
       throw new LanSyncError('malformed-frame', `${this.url} answered the handshake with invalid JSON`, { cause: error });
     }
   }
-
-  async #post(path: string, body: Buffer, contentType: string, signal: AbortSignal | undefined): Promise<HttpAnswer> {
-    try {
-      return await this.#postOnce(path, body, contentType, signal);
-    } catch (error) {
-      // A kept-alive connection the peer closed meanwhile (it restarted, or its idle timeout hit):
-      // the request never reached it, so sending it once more on a fresh connection is safe (Node's
-      // documented pattern, `request.reusedSocket`). A duplicate would be refused as a replay anyway.
-      if (!(error instanceof StaleConnectionError)) throw error;
-      return this.#postOnce(path, body, contentType, signal);
-    }
-  }
-
-  #postOnce(path: string, body: Buffer, contentType: string, signal: AbortSignal | undefined): Promise<HttpAnswer> {
-    signal?.throwIfAborted();
-    return new Promise<HttpAnswer>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: unknown): void => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        reject(error);
-      };
-      const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': body.length };
-      if (path !== SYNC_PATHS.messages && this.#config.localSyncPort !== undefined) headers[SYNC_PORT_HEADER] = this.#config.localSyncPort;
-      const request = this.#request(new URL(path, this.#url), { method: 'POST', agent: this.#agent, headers, timeout: this.#config.timeoutMs });
-      const onAbort = (): void => {
-        request.destroy();
-        fail(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      request.on('timeout', () => {
-        request.destroy();
-        fail(new LanSyncError('timeout', `${this.url} did not answer ${path} within ${this.#config.timeoutMs} ms`));
-      });
-      request.on('error', (error: NodeJS.ErrnoException) => {
-        const stale = request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
-        fail(new (stale ? StaleConnectionError : LanSyncError)('unreachable', `${this.url}: ${error.message}`, { cause: error }));
-      });
-      request.on('response', (response: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > this.#config.maxResponseBytes) {
-            request.destroy();
-            fail(new LanSyncError('malformed-frame', `${this.url} sent more than ${this.#config.maxResponseBytes} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('error', (error) => fail(new LanSyncError('unreachable', `${this.url}: ${error.message}`, { cause: error })));
-        response.on('end', () => {
-          if (settled) return;
-          settled = true;
-          signal?.removeEventListener('abort', onAbort);
-          this.#bytesReceived += size;
-          const peerClock = Number(response.headers[SYNC_CLOCK_HEADER]);
-          resolve({
-            status: response.statusCode ?? 0,
-            contentType: String(response.headers['content-type'] ?? ''),
-            peerClockMs: Number.isFinite(peerClock) && peerClock > 0 ? peerClock : undefined,
-            body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
-          });
-        });
-      });
-      this.#bytesSent += body.length;
-      request.end(body);
-    });
-  }
 }
-
-/** A reused keep-alive connection was closed by the peer before it answered. */
-class StaleConnectionError extends LanSyncError {}
 
 /** The sync stream closed while a request waited for its answer. */
 class StreamBrokenError extends LanSyncError {}
-
-function parseErrorBody(body: Buffer): { code: string; message: string } | undefined {
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof parsed.error?.code === 'string') return { code: parsed.error.code, message: String(parsed.error.message ?? '') };
-  } catch {
-    // not JSON: the status alone says what happened
-  }
-  return undefined;
-}
-
-/** `promise`, rejected early with the signal's reason when it aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}
