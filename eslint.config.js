@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 /** One flat config for the whole monorepo; each package runs `eslint .` from its own folder. */
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '.tools/**', '**/coverage/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '.tools/**', '**/coverage/**', '**/.llama-server/**', '**/.bench-models/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
