@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deferForInbound, INBOUND_QUIET_MS, pickPeerHost, retryDelayMs, stateAfterFailure, withJitter } from './round-policy.js';
+import { addPushTargets, deferForInbound, INBOUND_QUIET_MS, pickPeerHost, queuedReason, receivesPush, retryDelayMs, stateAfterFailure, withJitter } from './round-policy.js';
 
 const backoff = { backoffBaseMs: 1000, backoffMaxMs: 60_000 };
 
@@ -40,5 +40,28 @@ describe('round policy', () => {
     expect(pickPeerHost('fe80::2', ['fe80::1', '10.0.0.5'])).toBe('10.0.0.5');
     expect(pickPeerHost('fe80::2', ['fe80::1'])).toBe('fe80::1');
     expect(pickPeerHost('fe80::2', [])).toBe('fe80::2');
+  });
+
+  it('coalesces pushes: a local change to every peer, a received one to every other peer', () => {
+    const peers = [
+      { key: 'mdns:b', nodeId: 'b' },
+      { key: 'mdns:c', nodeId: 'c' },
+      { key: 'static:10.0.0.9:5000', nodeId: undefined },
+    ];
+    expect(addPushTargets(undefined, undefined, peers)).toBe('all');
+    const fromB = addPushTargets(undefined, 'b', peers);
+    expect([...(fromB as Set<string>)].sort()).toEqual(['mdns:c', 'static:10.0.0.9:5000']);
+    expect([...(addPushTargets(fromB, 'c', peers) as Set<string>)].sort()).toEqual(['mdns:b', 'mdns:c', 'static:10.0.0.9:5000']);
+    expect(addPushTargets('all', 'b', peers)).toBe('all');
+    expect(addPushTargets(fromB, undefined, peers)).toBe('all');
+  });
+
+  it('pushes only to peers it can reach, and runs one full round for mixed queued requests', () => {
+    for (const state of ['idle', 'syncing', 'connecting']) expect(receivesPush(state, 'mdns')).toBe(true);
+    for (const state of ['backoff', 'refused', 'offline', 'self', 'candidate']) expect(receivesPush(state, 'mdns')).toBe(false);
+    expect(receivesPush('candidate', 'inbound')).toBe(true);
+    expect(queuedReason(undefined, 'push')).toBe('push');
+    expect(queuedReason('push', 'push')).toBe('push');
+    expect(queuedReason('push', 'interval')).toBe('queued');
   });
 });

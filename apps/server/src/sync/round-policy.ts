@@ -66,6 +66,33 @@ export function stateAfterFailure(failure: { readonly code: string | undefined; 
   return failure.remoteCode === 'authentication-failed' || failure.remoteCode === 'rate-limited' ? 'refused' : 'backoff';
 }
 
+/** Peers a coalesced push goes to: every peer, or these entry keys. */
+export type PushTargets = 'all' | ReadonlySet<string>;
+
+/**
+ * Adds a change to the pending push: a local change (`from` undefined) goes to every peer; one
+ * received from a peer goes to every other peer (`peers`: entry key and node id of each).
+ */
+export function addPushTargets(pending: PushTargets | undefined, from: string | undefined, peers: Iterable<{ readonly key: string; readonly nodeId: string | undefined }>): PushTargets {
+  if (from === undefined || pending === 'all') return 'all';
+  const targets = new Set(pending ?? []);
+  for (const peer of peers) if (peer.nodeId !== from) targets.add(peer.key);
+  return targets;
+}
+
+/**
+ * Whether a peer gets a live push now: only one we can reach (in a round, idle, connecting, or
+ * a candidate that reached us); a refused or backing-off peer gets the change with its next attempt.
+ */
+export function receivesPush(state: string, source: string): boolean {
+  return state === 'idle' || state === 'syncing' || state === 'connecting' || (state === 'candidate' && source === 'inbound');
+}
+
+/** The reason of the one round queued behind a running one: mixed requests (a push and a periodic round) run a full round. */
+export function queuedReason(queued: string | undefined, reason: string): string {
+  return queued === undefined || queued === reason ? reason : 'queued';
+}
+
 /** Picks the address to reach a discovered peer: the packet's IPv4 source, else an announced one. */
 export function pickPeerHost(source: string, addresses: readonly string[]): string {
   if (isIPv4(source)) return source;

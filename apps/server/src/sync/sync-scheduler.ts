@@ -2,7 +2,7 @@ import { isIPv6 } from 'node:net';
 import { PeerSyncer, type PeerLogPosition, type SyncEngine, type SyncRoundReport, type SyncTransport, type SyncTransportRequestOptions } from '@trosyn/sync-core';
 import type { Logger } from '../logger.js';
 import { LanSyncError } from './errors.js';
-import { deferForInbound, INBOUND_QUIET_MS, retryDelayMs, stateAfterFailure, withJitter } from './round-policy.js';
+import { addPushTargets, deferForInbound, INBOUND_QUIET_MS, queuedReason, receivesPush, retryDelayMs, stateAfterFailure, withJitter, type PushTargets } from './round-policy.js';
 
 /** Where a peer became known from. */
 export type PeerSource = 'mdns' | 'static' | 'inbound';
@@ -146,7 +146,7 @@ export class SyncScheduler {
   readonly #abort = new AbortController();
   /** A pending push: a debounce timer, or `'microtask'` when one is queued. */
   #pushTimer: NodeJS.Timeout | 'microtask' | undefined;
-  #pushTo: Set<string> | 'all' | undefined;
+  #pushTo: PushTargets | undefined;
   #unsubscribe: (() => void) | undefined;
   /** When each peer last sent us a sync request (it was running a round with us). */
   readonly #lastInbound = new Map<string, number>();
@@ -354,11 +354,7 @@ export class SyncScheduler {
 
   #schedulePush(from: string | undefined): void {
     if (this.#disposed) return;
-    if (from === undefined || this.#pushTo === 'all') this.#pushTo = 'all';
-    else {
-      this.#pushTo ??= new Set();
-      for (const entry of this.#entries.values()) if (entry.nodeId !== from) this.#pushTo.add(entry.key);
-    }
+    this.#pushTo = addPushTargets(this.#pushTo, from, this.#entries.values());
     if (this.#pushTimer !== undefined) return;
     const flush = (): void => {
       if (this.#disposed) return;
@@ -367,10 +363,7 @@ export class SyncScheduler {
       this.#pushTo = undefined;
       for (const entry of this.#entries.values()) {
         if (targets !== 'all' && !targets?.has(entry.key)) continue;
-        // Only peers we can reach: a refused or backing-off peer gets the change with its next attempt.
-        if (entry.state === 'idle' || entry.state === 'syncing' || entry.state === 'connecting' || (entry.state === 'candidate' && entry.source === 'inbound')) {
-          void this.#request(entry, 'push');
-        }
+        if (receivesPush(entry.state, entry.source)) void this.#request(entry, 'push');
       }
     };
     if (this.#config.pushDebounceMs > 0) this.#pushTimer = setTimeout(flush, this.#config.pushDebounceMs);
@@ -389,9 +382,8 @@ export class SyncScheduler {
         resolve = r;
       });
       entry.queued = { promise, resolve, reason };
-    } else if (entry.queued.reason !== reason) {
-      // Mixed requests (a push and a periodic round): run a full round.
-      entry.queued.reason = 'queued';
+    } else {
+      entry.queued.reason = queuedReason(entry.queued.reason, reason);
     }
     return entry.queued.promise;
   }
