@@ -55,6 +55,11 @@ export interface SyncServerDependencies {
    * is judged: a hello refused for its timestamp still tells how far the clocks are apart.
    */
   readonly onPeerClock?: (sample: { readonly peer: string; readonly offsetMs: number }) => void;
+  /**
+   * This node's wall clock in ms (`Date.now` by default), sent to peers (`x-trosyn-clock-ms`) and
+   * compared with their hellos' timestamps; inject it with the handshake's `clock` in tests.
+   */
+  readonly now?: () => number;
 }
 
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
@@ -98,6 +103,7 @@ function errorBody(code: string, message: string): object {
  * authentications are counted per address and logged (`auth-failed`, then `suspicious`).
  */
 export function createSyncApp(deps: SyncServerDependencies): Hono {
+  const now = deps.now ?? Date.now;
   const { logger } = deps;
   const emit: SyncRuntimeEventSink = deps.onEvent ?? (() => undefined);
   const app = new Hono();
@@ -226,7 +232,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
   // the handshake is refused for its timestamp.
   app.use(async function stampClock(c, next) {
     await next();
-    c.res.headers.set(SYNC_CLOCK_HEADER, String(Date.now()));
+    c.res.headers.set(SYNC_CLOCK_HEADER, String(now()));
   });
 
   app.get(SYNC_PATHS.info, (c) =>
@@ -247,7 +253,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     try {
       const hello = await readHandshakeBody(c);
       const { nodeId, timestamp } = (typeof hello === 'object' && hello !== null ? hello : {}) as { nodeId?: unknown; timestamp?: unknown };
-      if (typeof nodeId === 'string' && typeof timestamp === 'number' && Number.isFinite(timestamp)) deps.onPeerClock?.({ peer: nodeId, offsetMs: Date.now() - timestamp });
+      if (typeof nodeId === 'string' && typeof timestamp === 'number' && Number.isFinite(timestamp)) deps.onPeerClock?.({ peer: nodeId, offsetMs: now() - timestamp });
       return c.json(deps.handshake.handleHello(hello));
     } catch (error) {
       return refuse(c, address, error, 'hello');

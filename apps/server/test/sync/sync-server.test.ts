@@ -25,7 +25,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function node(options: { engine?: SyncEngine; port?: number; tls?: { cert: Buffer; key: Buffer }; clock?: () => number; sessionTtlMs?: number } = {}) {
+async function node(
+  options: { engine?: SyncEngine; port?: number; tls?: { cert: Buffer; key: Buffer }; clock?: () => number; sessionTtlMs?: number; onPeerClock?: (sample: { peer: string; offsetMs: number }) => void } = {},
+) {
   const engine = options.engine ?? new SyncEngine({ database: ':memory:', nodeId: 'server-node' });
   const logs: Line[] = [];
   const logger: Logger = { log: (level, _message, fields = {}) => logs.push({ level, fields }) };
@@ -41,6 +43,8 @@ async function node(options: { engine?: SyncEngine; port?: number; tls?: { cert:
     handshakeLimiter: createRateLimiter({ capacity: 50, refillPerSecond: 50 }),
     failureLimiter: createRateLimiter({ capacity: 3, refillPerSecond: 0.01 }),
     maxMessageBytes: 64 * 1024,
+    ...(options.clock === undefined ? {} : { now: options.clock }),
+    ...(options.onPeerClock === undefined ? {} : { onPeerClock: options.onPeerClock }),
   });
   const server = await listenSyncServer(app, { host: '127.0.0.1', port: options.port ?? 0, tls: options.tls });
   const stop = async (): Promise<void> => {
@@ -122,6 +126,22 @@ describe('sync server', () => {
       expect(await engine.get(`written-${streams}`)).toMatchObject({ version: 1, data: 'once' });
     }
     expect(events('sync-server-error')).toEqual([]);
+  });
+
+  it("reads the time from its injected clock: the clock header it sends, and each hello's offset", async () => {
+    const samples: { peer: string; offsetMs: number }[] = [];
+    // This node's clock runs 10 s behind the real one (within the handshake's allowed skew).
+    const { server } = await node({ clock: () => Date.now() - 10_000, onPeerClock: (sample) => samples.push(sample) });
+    const measured: number[] = [];
+    const transport = new HttpSyncTransport({ url: server.url, networkKey, nodeId: 'client-node', onPeerClock: (offsetMs) => measured.push(offsetMs) });
+    cleanups.push(() => transport.close());
+    expect(await transport.connect()).toBe('server-node');
+    expect(samples).toHaveLength(1);
+    expect(samples[0]!.peer).toBe('client-node');
+    expect(Math.abs(samples[0]!.offsetMs + 10_000)).toBeLessThan(2_000);
+    // The client, on the real clock, sees the server 10 s behind: itself 10 s ahead of it.
+    expect(measured.length).toBeGreaterThan(0);
+    for (const offset of measured) expect(Math.abs(offset - 10_000)).toBeLessThan(2_000);
   });
 
   it('tells who it is without authentication, and nothing secret', async () => {
