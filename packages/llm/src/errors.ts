@@ -9,7 +9,8 @@
  * - `aborted`: the request's `AbortSignal` fired (queued or mid-generation).
  * - `disposed`: the engine was disposed before or during the call.
  * - `invalid-request`: a parameter is out of range or malformed (details: `param`).
- * - `generation-failed`: llama.cpp or node-llama-cpp failed while generating (see `cause`).
+ * - `generation-failed`: llama.cpp or node-llama-cpp failed while generating (see `cause`;
+ *   details: `sampler`, llama.cpp's message, when the sampler failed — e.g. a model with NaN logits).
  * - `unsupported-schema`: a JSON schema uses a keyword the grammar cannot enforce (details:
  *   `param`, `keyword`, `path` — a JSON pointer into the schema). Refused before generating.
  * - `output-invalid`: a grammar-constrained answer ended but does not match its format or

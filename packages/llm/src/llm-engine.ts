@@ -22,6 +22,7 @@ import { checkModelFile, isModelUri, modelHint } from './model-file.js';
 import { GenerationMeter, type GenerationEvent } from './generation-meter.js';
 import { describeGguf } from './model-info.js';
 import { resolveSampling, type ResolvedSampling } from './sampling-options.js';
+import { SamplingFailureGuard } from './sampling-failure-guard.js';
 import { abortedError, SlotPool } from './slot-pool.js';
 import { StopHoldback } from './stop-holdback.js';
 import { chooseThreads } from './thread-default.js';
@@ -75,6 +76,7 @@ interface Native {
   readonly model: LlamaModel;
   readonly context: LlamaContext;
   readonly chatWrapper: ChatWrapper;
+  readonly samplingGuard: SamplingFailureGuard | undefined;
 }
 
 /** What a finished generation reports before it is shaped into a result. */
@@ -194,6 +196,8 @@ export class LlmEngine {
       throw error;
     }
     const chatWrapper = chatFormat.wrapper;
+    const samplingGuard = SamplingFailureGuard.install(context, (failure) => log('warn', `sampling failed: ${failure.message}`));
+    if (samplingGuard === undefined) log('warn', 'this node-llama-cpp has no known sampling hook: a failing sampler may crash the process');
     const slots: Slot[] = [];
     for (let index = 0; index < settings.parallel; index++) slots.push({ index, sequence: context.getSequence() });
     const metadata = model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } };
@@ -228,7 +232,7 @@ export class LlmEngine {
         // Bounds logit-bias token ids; an id past the vocabulary must never reach llama.cpp.
         vocabularySize: metadata.tokenizer?.ggml?.tokens?.length ?? 0,
       }),
-      { lib, llama, model, context, chatWrapper },
+      { lib, llama, model, context, chatWrapper, samplingGuard },
       slots,
       log,
     );
@@ -651,8 +655,7 @@ export class LlmEngine {
       return await work(slot, signal);
     } catch (error) {
       if (signal.aborted) throw this.#abortError(requestSignal, error);
-      if (error instanceof LlmError) throw error;
-      throw new LlmError('generation-failed', `Generation failed: ${errorMessage(error)}`, {}, { cause: error });
+      throw this.#generationError(error);
     } finally {
       this.#pool.release(slot);
     }
@@ -661,7 +664,15 @@ export class LlmEngine {
   #abortError(requestSignal: AbortSignal | undefined, error: unknown): LlmError {
     if (requestSignal?.aborted === true) return abortedError(requestSignal);
     if (this.#disposeController.signal.aborted) return new LlmError('disposed', 'The LLM engine was disposed during the request.', {}, { cause: error });
+    return this.#generationError(error);
+  }
+
+  #generationError(error: unknown): LlmError {
     if (error instanceof LlmError) return error;
+    const failure = this.#native.samplingGuard?.explain(error);
+    if (failure !== undefined) {
+      return new LlmError('generation-failed', `Generation failed: ${failure.explanation} (${failure.message}).`, { sampler: failure.message }, { cause: error });
+    }
     return new LlmError('generation-failed', `Generation failed: ${errorMessage(error)}`, {}, { cause: error });
   }
 }
