@@ -34,6 +34,14 @@ export interface UpstreamSettings {
 }
 
 /** Model distribution over the peer channel (`LLM_MODEL_SHARE*`). */
+/**
+ * `LLM_POOL`: whether generation may be served by peers (pooled inference, `src/pool/`).
+ * `off`: never; `fallback` (default): only when this node has no such model, or every slot is
+ * busy and its queue non-empty while a peer has a free slot; `balance`: also spread
+ * conversations over the nodes serving the model, each conversation kept on one node.
+ */
+export type PoolMode = 'off' | 'fallback' | 'balance';
+
 export interface ModelShareSettings {
   /** `LLM_MODEL_SHARE`: give the model file to peers, and fetch it from them when it is missing. */
   readonly enabled: boolean;
@@ -110,6 +118,7 @@ export interface ServerConfig {
   /** `LLM_UPSTREAM_URL` and friends; undefined: the node runs its own model (`LLM_MODEL_PATH`). */
   readonly upstream: UpstreamSettings | undefined;
   readonly modelShare: ModelShareSettings;
+  readonly pool: PoolMode;
   readonly lanSync: LanSyncSettings;
   /** `TROSYN_DATA_DIR` (absolute): the sync database (`sync.sqlite`) and the generated node id. */
   readonly dataDir: string;
@@ -334,6 +343,12 @@ function modelShare(env: Env): ModelShareSettings {
   return { enabled: boolean(env, 'LLM_MODEL_SHARE', true), maxBytesPerSecond };
 }
 
+function poolMode(env: Env): PoolMode {
+  const value = raw(env, 'LLM_POOL') ?? 'fallback';
+  if (value !== 'off' && value !== 'fallback' && value !== 'balance') throw new ConfigError('LLM_POOL', `expected off, fallback or balance, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 function storeSettings(env: Env): StoreSettings | undefined {
   const url = raw(env, 'TROSYN_STORE_URL');
   const schema = raw(env, 'TROSYN_STORE_SCHEMA');
@@ -415,6 +430,7 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
     },
     upstream: upstreamSettings,
     modelShare: modelShare(env),
+    pool: poolMode(env),
     lanSync: lanSync(env, options),
     dataDir: resolve(options.baseDir, raw(env, 'TROSYN_DATA_DIR') ?? 'data'),
     store: storeSettings(env),

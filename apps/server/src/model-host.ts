@@ -23,6 +23,24 @@ export interface LoadedModel {
   readonly info: ModelInfo;
   /** OpenAI's `system_fingerprint`: changes when the model file or context size changes. */
   readonly fingerprint: string;
+  /** The node that serves the request (`X-Trosyn-Served-By`), when pooled inference chose it. */
+  readonly servedBy?: string;
+}
+
+/** What a generation request tells the pool before it runs (see {@link ModelHost.choose}). */
+export interface PoolHint {
+  /** The request's `model`. */
+  readonly model?: string | undefined;
+  /** The conversation's key (`LLM_POOL=balance` keeps one conversation on one node). */
+  readonly affinity?: string | undefined;
+}
+
+/** Pooled inference, as the model host uses it (`src/pool/`). */
+export interface ModelPool {
+  /** This node's model or a peer's for the request; undefined: none (the host answers as without a pool). */
+  choose(local: LoadedModel | undefined, hint: PoolHint): LoadedModel | undefined;
+  /** The models peers serve, with the serving node's name. */
+  peerModels(): readonly { readonly id: string; readonly ownedBy: string }[];
 }
 
 /** What a loader may use while it works: progress for `/health`, and a stop signal. */
@@ -90,6 +108,7 @@ export class ModelHost {
   #disposed = false;
   readonly #stateListeners = new Set<(state: ModelState) => void>();
   readonly #stopLoading = new AbortController();
+  #pool: ModelPool | undefined;
 
   constructor(config: ModelHostConfig) {
     this.#config = Object.freeze({ ...config });
@@ -127,6 +146,24 @@ export class ModelHost {
   start(): Promise<void> {
     this.#loading ??= this.#load();
     return this.#loading;
+  }
+
+  /** Lets generation go to peers (`LLM_POOL`, `src/pool/`): {@link ModelHost.choose} asks it. */
+  attachPool(pool: ModelPool): void {
+    this.#pool = pool;
+  }
+
+  /** The models peers serve (empty without a pool). */
+  peerModels(): readonly { readonly id: string; readonly ownedBy: string }[] {
+    return this.#pool?.peerModels() ?? [];
+  }
+
+  /**
+   * Where a generation runs: this node's model or a peer's (pooled inference), chosen per
+   * request; without a pool, or when no node serves the model, as {@link ModelHost.require}.
+   */
+  choose(hint: PoolHint): LoadedModel {
+    return this.#pool?.choose(this.#loaded, hint) ?? this.require();
   }
 
   /** The loaded model, or throws the {@link ApiError} (503) that explains why there is none. */

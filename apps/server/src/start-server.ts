@@ -11,6 +11,8 @@ import type { Logger } from './logger.js';
 import { createNodeMetrics } from './metrics/node-metrics.js';
 import { ModelHost, type ModelHostConfig } from './model-host.js';
 import { createModelSharing } from './peer-models/model-sharing.js';
+import { createPooledInference } from './pool/pooled-inference.js';
+import type { PeerRequestHandler } from './sync/lan-sync-service.js';
 import { LanSyncService } from './sync/lan-sync-service.js';
 
 /** Options of {@link startServer}. */
@@ -79,12 +81,25 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const tracker = new ActivityTracker();
   const shutdown = new AbortController();
   const sharing = createModelSharing(config, logger);
+  const pool = createPooledInference({
+    mode: config.pool,
+    nodeName: config.lanSync.nodeName,
+    modelFile: config.upstream === undefined ? config.llm.modelPath : undefined,
+    modelAliases: config.modelAliases,
+    logger,
+  });
+  const handlers = [sharing.peerRequests, pool.peerRequests].filter((handler): handler is PeerRequestHandler => handler !== undefined);
   const sync = await LanSyncService.start({
     settings: config.lanSync,
     dataDir: config.dataDir,
     store: config.store,
     logger,
-    ...(sharing.peerRequests === undefined ? {} : { peerRequests: sharing.peerRequests }),
+    peerRequests: {
+      handles: (request) => handlers.some((handler) => handler.handles(request)),
+      answer: (request, peerId) => handlers.find((handler) => handler.handles(request))!.answer(request, peerId),
+    },
+    streamRequests: pool.streamRequests,
+    isQuietRequest: (request) => pool.peerRequests.handles(request),
     modelTransfer: () => sharing.transferStatus(),
     ...(options.resolveConflict === undefined ? {} : { resolveConflict: options.resolveConflict }),
   });
@@ -98,6 +113,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     },
     ...(fetchMissing === undefined ? {} : { fetchMissing }),
   });
+  pool.attach(sync, model);
   const embeddingPath = config.llm.embeddingModelPath;
   const loadEmbedder = options.loadEmbedder;
   const embeddings = new EmbeddingHost({
@@ -130,6 +146,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     tracker.drain();
+    pool.close();
     const syncStopped = sync.stopSync();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -5,6 +5,8 @@ import { mergeChoiceStreams, type ChoiceStreamItem } from '../choices/merge-choi
 import { runChoices } from '../choices/run-choices.js';
 import type { ChatDelta, ChatRequest } from '../engine.js';
 import { ChatChunkEncoder } from '../openai/chat-chunk-encoder.js';
+import { conversationKey } from '../pool/pool-choice.js';
+import { SERVED_BY_HEADER } from '../pool/served-by.js';
 import { buildChatCompletion } from '../openai/chat-completion-response.js';
 import { mapChatRequest } from '../openai/map-chat-request.js';
 import { createRequestValidator } from '../openai/request-validator.js';
@@ -24,7 +26,8 @@ export function chatCompletionsRoute(deps: GenerationRouteDependencies): Hono<Ap
     const body = validate(await readJsonBody(c));
     const request = mapChatRequest(body);
     const plan = planChoices(1, body.n ?? 1, request.seed);
-    const loaded = deps.model.require();
+    const loaded = deps.model.choose({ model: body.model, affinity: conversationKey(request.messages) });
+    if (loaded.servedBy !== undefined) c.header(SERVED_BY_HEADER, loaded.servedBy);
     resolveModel(body.model, loaded.info, deps.modelAliases);
     const meta = createResponseMeta('chatcmpl', loaded.info.id, loaded.fingerprint);
     const scope = c.var.scope;
@@ -69,6 +72,7 @@ export function chatCompletionsRoute(deps: GenerationRouteDependencies): Hono<Ap
       promptParam: 'messages',
       keepAliveMs: deps.sseKeepAliveMs,
       abort,
+      ...(loaded.servedBy === undefined ? {} : { headers: { [SERVED_BY_HEADER]: loaded.servedBy } }),
     });
   });
 }

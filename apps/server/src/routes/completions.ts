@@ -13,6 +13,7 @@ import { createResponseMeta } from '../openai/response-meta.js';
 import { completionRequestSchema } from '../openai/schemas/completion-request-schema.js';
 import type { CompletionBody } from '../openai/wire-types.js';
 import { readJsonBody } from '../read-json-body.js';
+import { SERVED_BY_HEADER } from '../pool/served-by.js';
 import type { AppEnv } from '../request-scope.js';
 import type { GenerationRouteDependencies } from './route-dependencies.js';
 import { streamGeneration } from './stream-generation.js';
@@ -27,7 +28,8 @@ export function completionsRoute(deps: GenerationRouteDependencies): Hono<AppEnv
     const body = validate(await readJsonBody(c));
     const mapped = mapCompletionRequest(body);
     const plan = planChoices(mapped.requests.length, mapped.n, mapped.requests[0]?.seed);
-    const loaded = deps.model.require();
+    const loaded = deps.model.choose({ model: body.model });
+    if (loaded.servedBy !== undefined) c.header(SERVED_BY_HEADER, loaded.servedBy);
     resolveModel(body.model, loaded.info, deps.modelAliases);
     const meta = createResponseMeta('cmpl', loaded.info.id, loaded.fingerprint);
     const scope = c.var.scope;
@@ -74,6 +76,7 @@ export function completionsRoute(deps: GenerationRouteDependencies): Hono<AppEnv
       promptParam: 'prompt',
       keepAliveMs: deps.sseKeepAliveMs,
       abort,
+      ...(loaded.servedBy === undefined ? {} : { headers: { [SERVED_BY_HEADER]: loaded.servedBy } }),
     });
   });
 }

@@ -10,9 +10,14 @@ export function toOpenAiModel(info: Pick<ModelInfo, 'id' | 'loadedAt'>): object 
   return { id: info.id, object: 'model', created: Math.floor(info.loadedAt.getTime() / 1000), owned_by: 'trosyn' };
 }
 
+/** OpenAI's `Model` object for a model a peer serves (`owned_by`: the peer's node name). */
+function toPeerModel(peer: { readonly id: string; readonly ownedBy: string }): object {
+  return { id: peer.id, object: 'model', created: 0, owned_by: peer.ownedBy };
+}
+
 /**
- * `GET /v1/models` (the loaded model and, once loaded, the dedicated embedding model; an empty
- * list while there is none) and `GET /v1/models/{id}` (404 `model_not_found` for any other id;
+ * `GET /v1/models` (the loaded model and, once loaded, the dedicated embedding model, then the
+ * models LAN peers serve with `LLM_POOL`; an empty list while there is none) and `GET /v1/models/{id}` (404 `model_not_found` for any other id;
  * aliases are accepted).
  */
 export function modelsRoute(deps: { readonly model: ModelHost; readonly modelAliases: readonly string[]; readonly embeddings?: EmbeddingHost }): Hono<AppEnv> {
@@ -25,7 +30,14 @@ export function modelsRoute(deps: { readonly model: ModelHost; readonly modelAli
     .get('/v1/models', (c) => {
       const info = loadedInfo();
       const embedding = embeddingModel();
-      const data = [...(info === undefined ? [] : [toOpenAiModel(info)]), ...(embedding === undefined || embedding.id === info?.id ? [] : [toOpenAiModel(embedding)])];
+      const data: object[] = [...(info === undefined ? [] : [toOpenAiModel(info)]), ...(embedding === undefined || embedding.id === info?.id ? [] : [toOpenAiModel(embedding)])];
+      // Models of peers (pooled inference, LLM_POOL): reachable through this node.
+      const listed = new Set([info?.id, embedding?.id]);
+      for (const peer of deps.model.peerModels()) {
+        if (listed.has(peer.id)) continue;
+        listed.add(peer.id);
+        data.push(toPeerModel(peer));
+      }
       return c.json({ object: 'list', data });
     })
     .get('/v1/models/:id{.+}', (c) => {
@@ -34,6 +46,8 @@ export function modelsRoute(deps: { readonly model: ModelHost; readonly modelAli
       if (info !== undefined && (id === info.id || deps.modelAliases.includes(id))) return c.json(toOpenAiModel(info));
       const embedding = embeddingModel();
       if (embedding !== undefined && id === embedding.id) return c.json(toOpenAiModel(embedding));
+      const peer = deps.model.peerModels().find((candidate) => candidate.id === id);
+      if (peer !== undefined) return c.json(toPeerModel(peer));
       throw new ApiError('model-not-found', `The model '${id}' does not exist.${info === undefined ? ' No model is loaded on this node (see GET /health).' : ` This node serves '${info.id}'.`}`, { param: 'model' });
     });
 }

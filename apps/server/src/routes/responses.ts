@@ -13,6 +13,7 @@ import { finishedResponse, outputItemsOf, type ResponseHead } from '../openai/re
 import type { ResponseStore, StoredResponse } from '../openai/responses/response-store.js';
 import type { CreateResponseBody, ResponseItem, ResponseObject } from '../openai/responses/response-wire-types.js';
 import { readJsonBody } from '../read-json-body.js';
+import { SERVED_BY_HEADER } from '../pool/served-by.js';
 import type { AppEnv } from '../request-scope.js';
 import { engineCall } from './data-api/engine-call.js';
 import { integerQuery } from './data-api/items-route.js';
@@ -80,7 +81,8 @@ export function responsesRoute(deps: ResponsesRouteDependencies): Hono<AppEnv> {
     .post('/v1/responses', async (c) => {
       const body = validate(await readJsonBody(c));
       const mapped = mapResponseRequest(body);
-      const loaded = deps.model.require();
+      const loaded = deps.model.choose({ model: body.model });
+      if (loaded.servedBy !== undefined) c.header(SERVED_BY_HEADER, loaded.servedBy);
       resolveModel(body.model, loaded.info, deps.modelAliases);
       const ids = new ResponseIds();
       const { previous, input } = await assembleConversation(body, ids, store);
@@ -114,6 +116,7 @@ export function responsesRoute(deps: ResponsesRouteDependencies): Hono<AppEnv> {
         promptParam: 'input',
         keepAliveMs: deps.sseKeepAliveMs,
         abort,
+      ...(loaded.servedBy === undefined ? {} : { headers: { [SERVED_BY_HEADER]: loaded.servedBy } }),
         sse: { namedEvents: true, errorEvent: (error) => events.errorEvent(error) },
       });
     })

@@ -25,6 +25,8 @@ export interface StreamGenerationOptions<T extends EngineDelta> {
    * stream's own `error` event instead of a `{"error": …}` payload.
    */
   readonly sse?: { readonly namedEvents: true; readonly errorEvent: (body: OpenAiErrorBody) => object };
+  /** Extra response headers (`X-Trosyn-Served-By`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function streamGeneration<T extends EngineDelta>(options: StreamGen
   const { scope, abort } = options;
   const end = scope.deferEnd();
   try {
-    return await createSseResponse<T>({
+    const response = await createSseResponse<T>({
       source: options.source,
       encode: (delta) => {
         if (delta.type === 'done') scope.usage = delta.usage;
@@ -51,6 +53,8 @@ export async function streamGeneration<T extends EngineDelta>(options: StreamGen
       onCancel: () => abort.abort(new Error('client disconnected')),
       onEnd: (error) => end(error === undefined ? 'completed' : abort.signal.aborted ? 'client-disconnected' : 'error'),
     });
+    for (const [name, value] of Object.entries(options.headers ?? {})) response.headers.set(name, value);
+    return response;
   } catch (error) {
     end('error');
     throw error;

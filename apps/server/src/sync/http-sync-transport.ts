@@ -6,7 +6,16 @@ import { abortable, parseErrorBody, SyncHttpClient } from './sync-http-client.js
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 import { SyncStreamConnection, type StreamAnswer } from './sync-stream-connection.js';
 import { STREAM_FRAME_HEADER_BYTES } from './sync-stream.js';
-import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS } from './sync-paths.js';
+import { SealedStreamClient, readSealedStream } from './sealed-stream-client.js';
+import {
+  POOL_REQUEST_ASSOCIATED_DATA,
+  REQUEST_ASSOCIATED_DATA,
+  responseAssociatedData,
+  SEALED_FRAME_MEDIA_TYPE,
+  SEALED_STREAM_MEDIA_TYPE,
+  streamFrameAssociatedData,
+  SYNC_PATHS,
+} from './sync-paths.js';
 
 /** Construction config of {@link HttpSyncTransport}. */
 export interface HttpSyncTransportConfig {
@@ -89,6 +98,8 @@ export class HttpSyncTransport implements SyncTransport {
   #stream: SyncStreamConnection | undefined;
   #streamOpening: Promise<SyncStreamConnection | undefined> | undefined;
   #streamRetryAt = 0;
+  /** Connections of streamed answers (`requestStream`): one each, never limited by the sync agent's sockets. */
+  #streamClient: SealedStreamClient | undefined;
 
   constructor(config: HttpSyncTransportConfig) {
     this.#url = new URL(config.url);
@@ -206,6 +217,60 @@ export class HttpSyncTransport implements SyncTransport {
     return (await this.#send(JSON.stringify(message), options.signal, true)) as Buffer;
   }
 
+  /**
+   * Sends one pooled generation request (`POST /sync/v1/pool/generate`, see `src/pool/`) and
+   * yields the messages of the peer's streamed answer as they arrive, opened and checked in
+   * order. Aborting `signal` (or returning early) closes the connection, which tells the peer to
+   * stop. A session the peer no longer knows is renewed once, before anything was answered.
+   * Use one stream per session at a time (a channel of its own): frames of concurrent streams
+   * would count against one replay window.
+   */
+  async *requestStream(message: object, signal: AbortSignal | undefined): AsyncGenerator<unknown> {
+    const plaintext = JSON.stringify(message);
+    for (let renewed = false; ; renewed = true) {
+      signal?.throwIfAborted();
+      const session = await this.#ensureSession(signal);
+      const sequence = session.sealedCount;
+      const frame = session.sealFrame(plaintext, POOL_REQUEST_ASSOCIATED_DATA);
+      this.#streamClient ??= new SealedStreamClient(this.#url);
+      const response = await this.#streamClient.post(SYNC_PATHS.poolGenerate, frame, signal);
+      this.#bytesSent += frame.length;
+      if (!String(response.headers['content-type'] ?? '').startsWith(SEALED_STREAM_MEDIA_TYPE)) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of response) chunks.push(chunk as Buffer);
+        const remote = parseErrorBody(Buffer.concat(chunks));
+        if (response.statusCode === 401 && remote !== undefined && SESSION_EXPIRED_CODES.has(remote.code) && !renewed) {
+          this.#dropSession(session);
+          continue;
+        }
+        throw new LanSyncError('http-status', `${this.url} answered ${response.statusCode}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
+          status: response.statusCode ?? 0,
+          ...(remote === undefined ? {} : { remoteCode: remote.code }),
+        });
+      }
+      let index = 0;
+      try {
+        for await (const sealed of readSealedStream(response, this.#config.maxResponseBytes)) {
+          this.#bytesReceived += sealed.length;
+          const opened = session.openFrame(sealed);
+          if (opened.associatedData?.toString('utf8') !== streamFrameAssociatedData(sequence, index)) {
+            throw new LanSyncError('malformed-frame', `frame ${index} from ${this.url} is not bound to request ${sequence}`);
+          }
+          index += 1;
+          yield JSON.parse(opened.plaintext.toString('utf8')) as unknown;
+        }
+      } catch (error) {
+        if (signal?.aborted === true) throw signal.reason;
+        if (error instanceof LanSyncError || error instanceof Error && error.name === 'CryptoError') throw error;
+        throw new LanSyncError('unreachable', `${this.url} cut the streamed answer: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      } finally {
+        // Early return (the consumer stopped): closing the connection tells the peer to stop.
+        if (!response.complete) response.destroy();
+      }
+      return;
+    }
+  }
+
   async #send(plaintext: string, signal: AbortSignal | undefined, raw = false): Promise<unknown> {
     let renewed = false;
     let resent = false;
@@ -318,6 +383,7 @@ export class HttpSyncTransport implements SyncTransport {
     this.#stream?.close();
     this.#stream = undefined;
     this.#http.destroy();
+    this.#streamClient?.destroy();
   }
 
   #dropSession(session: Session): void {

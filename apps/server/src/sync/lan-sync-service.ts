@@ -10,6 +10,7 @@ import type { HttpSyncTransport } from './http-sync-transport.js';
 import { loadConflictResolver } from './load-conflict-resolver.js';
 import { loadOrCreateNodeId } from './node-identity.js';
 import { openStore } from './open-store.js';
+import type { StreamRequestHandler } from './sealed-stream-route.js';
 import { SyncRuntime, type PeerRequestHandler } from './sync-runtime.js';
 import { SyncRuntimeEvents } from './sync-runtime-events.js';
 import { watchClockHealth } from './watch-clock-health.js';
@@ -56,6 +57,10 @@ export interface LanSyncServiceOptions {
    * sealed like sync messages, instead of by the sync engine.
    */
   readonly peerRequests?: PeerRequestHandler;
+  /** Sealed requests that are not part of a sync round (pool status polls): they do not defer this node's rounds. */
+  readonly isQuietRequest?: (request: unknown) => boolean;
+  /** Streamed requests of the peer channel (`POST /sync/v1/pool/generate`): pooled inference, `src/pool/`. */
+  readonly streamRequests?: StreamRequestHandler;
   /** `model_transfer` of {@link LanSyncService.status}: a model fetched from peers (`src/peer-models/`). */
   readonly modelTransfer?: () => object | null;
 }

@@ -8,7 +8,26 @@ export const SYNC_PATHS = Object.freeze({
   proof: '/sync/v1/handshake/proof',
   /** `POST` sealed frame: a sync-core request → a sealed sync-core response. */
   messages: '/sync/v1/messages',
+  /**
+   * `POST` sealed frame: a pooled generation request (`src/pool/`) → a streamed answer, a chunked
+   * body of sealed frames, each prefixed with its length (uint32, big-endian).
+   */
+  poolGenerate: '/sync/v1/pool/generate',
 });
+
+/** Media type of a body that is a sequence of length-prefixed sealed frames (a streamed answer). */
+export const SEALED_STREAM_MEDIA_TYPE = 'application/x-trosyn-sealed-stream';
+
+/** Associated data of a pooled generation request: binds it to its route. */
+export const POOL_REQUEST_ASSOCIATED_DATA = 'POST /sync/v1/pool/generate';
+
+/**
+ * Associated data of frame `index` of the streamed answer to the request with sequence
+ * `sequence`: frames cannot be swapped, dropped from the middle, or moved to another answer.
+ */
+export function streamFrameAssociatedData(sequence: number, index: number): string {
+  return `stream ${sequence} ${index}`;
+}
 
 /** Media type of a body that is a `@trosyn/crypto` sealed frame (`Session.sealFrame`). */
 export const SEALED_FRAME_MEDIA_TYPE = 'application/x-trosyn-sealed';

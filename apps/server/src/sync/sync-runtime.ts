@@ -1,3 +1,4 @@
+import type { StreamRequestHandler } from './sealed-stream-route.js';
 import { readFileSync } from 'node:fs';
 import { createRateLimiter, createResponder, createSessionStore, type NetworkKey, type Responder, type SessionStore } from '@trosyn/crypto';
 import { Discovery, type Peer } from '@trosyn/discovery';
@@ -30,6 +31,10 @@ export interface SyncRuntimeOptions {
   readonly maxMessageBytes: number;
   /** Requests of other kinds than sync on the sealed peer channel. */
   readonly peerRequests?: PeerRequestHandler | undefined;
+  /** Sealed requests that are not part of a sync round (pool status polls): not counted as a peer syncing with us. */
+  readonly isQuietRequest?: ((request: unknown) => boolean) | undefined;
+  /** Streamed requests of the peer channel (`POST /sync/v1/pool/generate`, `src/pool/`). */
+  readonly streamRequests?: StreamRequestHandler | undefined;
   /** mDNS UDP port (tests only). */
   readonly mdnsPort?: number | undefined;
 }
@@ -121,6 +126,8 @@ export class SyncRuntime {
       onInboundRequest: (peerId) => late.scheduler?.inboundActivity(peerId),
       onEvent: events.emit,
       onPeerClock: (sample) => clock.record(sample, Date.now()),
+      ...(options.streamRequests === undefined ? {} : { streamRequests: options.streamRequests }),
+      ...(options.isQuietRequest === undefined ? {} : { isQuietRequest: options.isQuietRequest }),
     });
     let server: ListeningSyncServer;
     try {

@@ -13,6 +13,7 @@ import { LanSyncError } from './errors.js';
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 import type { Refused, RefusalStatus, SealedAnswer } from './sealed-answer.js';
 import { SyncStreamServer } from './sync-stream-server.js';
+import { createSealedStreamRoute, type StreamRequestHandler } from './sealed-stream-route.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_CLOCK_HEADER, SYNC_PATHS, SYNC_PORT_HEADER } from './sync-paths.js';
 
 /** A peer that completed a handshake with this node (it initiated). */
@@ -60,6 +61,10 @@ export interface SyncServerDependencies {
    * compared with their hellos' timestamps; inject it with the handshake's `clock` in tests.
    */
   readonly now?: () => number;
+  /** Sealed requests that are not part of a sync round (pool status polls): not reported to `onInboundRequest`. */
+  readonly isQuietRequest?: (request: unknown) => boolean;
+  /** Answers `POST /sync/v1/pool/generate` (pooled inference, `src/pool/`); the route answers 404 without it. */
+  readonly streamRequests?: StreamRequestHandler;
 }
 
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
@@ -154,7 +159,6 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
       return refusal(address, error, route);
     }
     const { session, message } = opened;
-    deps.onInboundRequest?.(session.peerNodeId);
     if (message.associatedData?.toString('utf8') !== REQUEST_ASSOCIATED_DATA) {
       return refusal(address, new CryptoError('tampered', 'sealed request is bound to another purpose'), route);
     }
@@ -165,6 +169,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     } catch {
       request = undefined;
     }
+    if (deps.isQuietRequest?.(request) !== true) deps.onInboundRequest?.(session.peerNodeId);
     if (request === undefined) {
       response = { type: 'error', protocol: SYNC_PROTOCOL_VERSION, code: 'invalid-message', message: 'sealed request is not JSON' };
     } else {
@@ -212,6 +217,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     [SYNC_PATHS.hello, limitFor(SYNC_PATHS.hello, MAX_HANDSHAKE_BYTES)],
     [SYNC_PATHS.proof, limitFor(SYNC_PATHS.proof, MAX_HANDSHAKE_BYTES)],
     [SYNC_PATHS.messages, limitFor(SYNC_PATHS.messages, deps.maxMessageBytes)],
+    [SYNC_PATHS.poolGenerate, limitFor(SYNC_PATHS.poolGenerate, deps.maxMessageBytes)],
   ]);
   // Other routes take no body: whatever a request to them carries is refused past a handshake's size.
   const otherRoutesLimit = limitFor('this route', MAX_HANDSHAKE_BYTES);
@@ -284,6 +290,16 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     if (answer.kind === 'refused') return c.json(errorBody(answer.code, answer.message), answer.status);
     return new Response(answer.body, { status: answer.status, headers: { 'content-type': SEALED_FRAME_MEDIA_TYPE } });
   });
+
+  if (deps.streamRequests !== undefined) {
+    const streamed = createSealedStreamRoute({
+      sessions: deps.sessions,
+      handler: deps.streamRequests,
+      logger,
+      refused: (address, error) => refusal(address, error, 'pool'),
+    });
+    app.post(SYNC_PATHS.poolGenerate, (c) => streamed(c, addressOf(c)));
+  }
 
   app.notFound((c) => c.json(errorBody('route-not-found', `No sync route ${c.req.method} ${c.req.path}.`), 404));
   app.onError((error, c) => {

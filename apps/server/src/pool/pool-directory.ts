@@ -1,0 +1,123 @@
+import type { Logger } from '../logger.js';
+import type { HttpSyncTransport } from '../sync/http-sync-transport.js';
+import type { LanSyncService } from '../sync/lan-sync-service.js';
+import type { PoolAdvertisement, PoolStatusResponse } from './pool-protocol.js';
+
+/** How often each authenticated peer is asked what it serves. */
+const STATUS_INTERVAL_MS = 1000;
+/** An advertisement older than this is ignored (the peer stopped answering). */
+const STALE_AFTER_MS = 5000;
+/** Channels kept open per peer for forwarded streams when idle. */
+const IDLE_CHANNELS_PER_PEER = 4;
+
+/** A peer's advertisement and when it was received. */
+export interface PeerAdvertisement {
+  readonly advert: PoolAdvertisement;
+  readonly receivedAt: number;
+}
+
+/**
+ * What the authenticated peers serve, kept current: every second each authenticated peer gets
+ * a sealed `pool-status` request carrying this node's advertisement and answers with its own,
+ * so both sides learn in one round trip. Also lends sealed channels to forward generations on
+ * (one stream per channel at a time, see `HttpSyncTransport.requestStream`).
+ */
+export class PoolDirectory {
+  readonly #sync: LanSyncService;
+  readonly #self: () => PoolAdvertisement;
+  readonly #logger: Logger;
+  readonly #adverts = new Map<string, PeerAdvertisement>();
+  readonly #statusChannels = new Map<string, HttpSyncTransport>();
+  readonly #idle = new Map<string, HttpSyncTransport[]>();
+  readonly #timer: NodeJS.Timeout;
+  #polling = false;
+  #closed = false;
+
+  constructor(sync: LanSyncService, self: () => PoolAdvertisement, logger: Logger) {
+    this.#sync = sync;
+    this.#self = self;
+    this.#logger = logger;
+    this.#timer = setInterval(() => void this.#poll(), STATUS_INTERVAL_MS).unref();
+  }
+
+  /** Records a peer's advertisement (from its own status request, or our poll's answer). */
+  record(advert: PoolAdvertisement): void {
+    const known = this.#adverts.get(advert.nodeId);
+    if (known === undefined) this.#logger.log('info', 'pool peer seen', { event: 'pool-peer', peer_id: advert.nodeId, peer_name: advert.nodeName, models: advert.models.map((model) => model.id) });
+    this.#adverts.set(advert.nodeId, { advert, receivedAt: Date.now() });
+  }
+
+  /** The current advertisements of authenticated peers (stale ones left out). */
+  peers(): PeerAdvertisement[] {
+    const now = Date.now();
+    return [...this.#adverts.values()].filter((entry) => now - entry.receivedAt < STALE_AFTER_MS);
+  }
+
+  /** A sealed channel to `nodeId` for one stream, or undefined when the peer is no longer known. */
+  borrow(nodeId: string): { readonly channel: HttpSyncTransport; release(): void } | undefined {
+    const idle = this.#idle.get(nodeId) ?? [];
+    let channel = idle.pop();
+    if (channel === undefined) {
+      const address = this.#addressOf(nodeId);
+      if (address === undefined) return undefined;
+      channel = this.#sync.openPeerChannel(address, nodeId);
+      if (channel === undefined) return undefined;
+    }
+    const borrowed = channel;
+    return {
+      channel: borrowed,
+      release: () => {
+        const list = this.#idle.get(nodeId) ?? [];
+        if (this.#closed || list.length >= IDLE_CHANNELS_PER_PEER) borrowed.close();
+        else {
+          list.push(borrowed);
+          this.#idle.set(nodeId, list);
+        }
+      },
+    };
+  }
+
+  /** Stops polling and closes every channel. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const channel of this.#statusChannels.values()) channel.close();
+    for (const list of this.#idle.values()) for (const channel of list) channel.close();
+    this.#statusChannels.clear();
+    this.#idle.clear();
+  }
+
+  #addressOf(nodeId: string): string | undefined {
+    return this.#sync.peers().find((peer) => peer.nodeId === nodeId && peer.authenticated && !['self', 'refused', 'offline'].includes(peer.state))?.address;
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling || this.#closed || !this.#sync.enabled) return;
+    this.#polling = true;
+    try {
+      const peers = this.#sync.peers().filter((peer) => peer.authenticated && peer.nodeId !== undefined && !['self', 'refused', 'offline'].includes(peer.state));
+      const request = { type: 'pool-status', node: this.#self() };
+      await Promise.all(
+        peers.map(async (peer) => {
+          const nodeId = peer.nodeId!;
+          let channel = this.#statusChannels.get(nodeId);
+          if (channel === undefined) {
+            channel = this.#sync.openPeerChannel(peer.address, nodeId);
+            if (channel === undefined) return;
+            this.#statusChannels.set(nodeId, channel);
+          }
+          try {
+            const answer = JSON.parse((await channel.requestRaw(request, { signal: AbortSignal.timeout(STATUS_INTERVAL_MS * 3) })).toString('utf8')) as Partial<PoolStatusResponse>;
+            if (answer.type === 'pool-status' && answer.node !== undefined && answer.node.nodeId === nodeId) this.record(answer.node);
+          } catch {
+            // An older node, or one that went away: its advertisement goes stale. A new channel next time.
+            channel.close();
+            this.#statusChannels.delete(nodeId);
+          }
+        }),
+      );
+    } finally {
+      this.#polling = false;
+    }
+  }
+}

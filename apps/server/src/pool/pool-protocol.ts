@@ -1,0 +1,66 @@
+/**
+ * The pooled-inference messages of the peer channel. `pool-status` travels like the model
+ * sharing messages (the plaintext of a sealed request on the sync port, answered sealed);
+ * `pool-generate` is sent to `POST /sync/v1/pool/generate` and answered by a stream of sealed
+ * {@link PoolStreamItem}s, token by token.
+ */
+import type { ChatDelta, ChatRequest, ChatResult, CompletionDelta, CompletionRequest, CompletionResult } from '../engine.js';
+
+/** One model a node serves, with its occupancy when the advertisement was made. */
+export interface PoolModel {
+  readonly id: string;
+  /** sha256 of the GGUF file, once the node has hashed it (it is hashed in the background); null before. */
+  readonly sha256: string | null;
+  readonly contextSize: number;
+  readonly slots: number;
+  readonly slotsFree: number;
+  readonly queueDepth: number;
+  readonly maxQueue: number;
+}
+
+/** What a node serves (`LLM_POOL` other than `off`); empty `models` while it has none loaded. */
+export interface PoolAdvertisement {
+  readonly nodeId: string;
+  readonly nodeName: string;
+  readonly models: readonly PoolModel[];
+}
+
+/** Asks a peer what it serves, telling it what this node serves (both learn in one round trip). */
+export interface PoolStatusRequest {
+  readonly type: 'pool-status';
+  readonly node: PoolAdvertisement;
+}
+
+/** The answer to a {@link PoolStatusRequest}. */
+export interface PoolStatusResponse {
+  readonly type: 'pool-status';
+  readonly node: PoolAdvertisement;
+}
+
+/** A generation forwarded to a peer: the engine request as the routes made it (without its signal). */
+export type PoolGenerateRequest =
+  | { readonly type: 'pool-generate'; readonly model: string; readonly kind: 'chat'; readonly stream: boolean; readonly request: Omit<ChatRequest, 'signal'> }
+  | { readonly type: 'pool-generate'; readonly model: string; readonly kind: 'completion'; readonly stream: boolean; readonly request: Omit<CompletionRequest, 'signal'> };
+
+/** An error of the serving node, carried so the asking node answers exactly as it would. */
+export type PoolError =
+  | { readonly family: 'engine'; readonly code: string; readonly message: string; readonly details: Readonly<Record<string, unknown>> }
+  | {
+      readonly family: 'api';
+      readonly code: string;
+      readonly message: string;
+      readonly param: string | null;
+      readonly retryAfterSeconds: number | undefined;
+      readonly shouldRetry: boolean | undefined;
+    };
+
+/** One message of a streamed generation answer: deltas, then a result (non-streamed) or nothing more; or an error. */
+export type PoolStreamItem =
+  | { readonly type: 'delta'; readonly delta: ChatDelta | CompletionDelta }
+  | { readonly type: 'result'; readonly result: ChatResult | CompletionResult }
+  | { readonly type: 'error'; readonly error: PoolError };
+
+/** Whether a request on the peer channel is a pool status one. */
+export function isPoolStatusRequest(request: unknown): request is PoolStatusRequest {
+  return (request as { type?: unknown } | null)?.type === 'pool-status';
+}

@@ -1,0 +1,126 @@
+import type { PoolMode } from '../config.js';
+import { ApiError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { LoadedModel, ModelHost, PoolHint } from '../model-host.js';
+import { ModelDigestCache } from '../peer-models/model-digest.js';
+import type { StreamRequestHandler } from '../sync/sealed-stream-route.js';
+import type { LanSyncService, PeerRequestHandler } from '../sync/lan-sync-service.js';
+import { PeerEngine } from './peer-engine.js';
+import { choosePoolTarget, type PoolCandidate } from './pool-choice.js';
+import { PoolDirectory } from './pool-directory.js';
+import { servePoolGeneration } from './pool-generation-server.js';
+import { isPoolStatusRequest, type PoolAdvertisement, type PoolModel } from './pool-protocol.js';
+
+/** Construction config of {@link createPooledInference}. */
+export interface PooledInferenceConfig {
+  readonly mode: PoolMode;
+  readonly nodeName: string;
+  /** The local model file (hashed in the background for the advertisement); undefined with an upstream. */
+  readonly modelFile: string | undefined;
+  readonly modelAliases: readonly string[];
+  readonly logger: Logger;
+}
+
+/** Pooled inference, as the node composes it (see {@link createPooledInference}). */
+export interface PooledInference {
+  /** Given to `LanSyncService.start`: answers peers' `pool-status` requests. */
+  readonly peerRequests: PeerRequestHandler;
+  /** Given to `LanSyncService.start`: serves peers' forwarded generations. */
+  readonly streamRequests: StreamRequestHandler;
+  /** Once sync and the model host exist: starts advertising and lets the routes forward. */
+  attach(sync: LanSyncService, model: ModelHost): void;
+  close(): void;
+}
+
+/**
+ * Pooled inference (`LLM_POOL`): each node advertises what it serves to its authenticated
+ * peers (`pool-directory.ts`), `/v1/models` lists the LAN's models, and the generation routes
+ * run a request locally or on the best peer (`pool-choice.ts`) through a {@link PeerEngine}
+ * over the sealed peer channel. A node always serves peers' forwarded requests with its own
+ * model, also with `LLM_POOL=off` (which only stops it from forwarding and advertising).
+ */
+export function createPooledInference(config: PooledInferenceConfig): PooledInference {
+  let sync: LanSyncService | undefined;
+  let host: ModelHost | undefined;
+  let directory: PoolDirectory | undefined;
+  const digests = new ModelDigestCache(1024 * 1024);
+  let sha256: string | null = null;
+  let hashing = false;
+
+  const advertisement = (): PoolAdvertisement => {
+    const base = { nodeId: sync?.nodeId ?? '', nodeName: config.nodeName };
+    if (config.mode === 'off' || host?.state.status !== 'loaded') return { ...base, models: [] };
+    const { engine, info } = host.require();
+    if (sha256 === null && !hashing && config.modelFile !== undefined) {
+      hashing = true;
+      digests.digest(config.modelFile).then((digest) => (sha256 = digest.sha256), () => undefined);
+    }
+    const stats = engine.stats();
+    const model: PoolModel = { id: info.id, sha256, contextSize: info.contextSize, slots: stats.slots, slotsFree: Math.max(0, stats.slots - stats.slotsInUse), queueDepth: stats.queueDepth, maxQueue: stats.maxQueue };
+    return { ...base, models: [model] };
+  };
+
+  const matches = (id: string, requested: string): boolean => requested === id || requested === `${id}.gguf`;
+
+  const candidatesFor = (modelId: string | undefined): (PoolCandidate & { readonly model: PoolModel })[] =>
+    (directory?.peers() ?? []).flatMap(({ advert }) => {
+      const model = advert.models.find((candidate) => modelId === undefined || matches(candidate.id, modelId));
+      return model === undefined ? [] : [{ nodeId: advert.nodeId, nodeName: advert.nodeName, self: false, model }];
+    });
+
+  const choose = (local: LoadedModel | undefined, hint: PoolHint): LoadedModel | undefined => {
+    const localServes = local !== undefined && (hint.model === undefined || matches(local.info.id, hint.model) || config.modelAliases.includes(hint.model));
+    const peers = config.mode === 'off' ? [] : candidatesFor(localServes ? local.info.id : hint.model);
+    const target = choosePoolTarget({ mode: config.mode, local: localServes ? local.engine.stats() : undefined, peers, affinity: hint.affinity, selfId: sync?.nodeId ?? '' });
+    if (target === 'local') return { ...local!, servedBy: config.nodeName };
+    if (target === undefined) {
+      if (local !== undefined) return { ...local, servedBy: config.nodeName };
+      const lan = [...new Set((directory?.peers() ?? []).flatMap(({ advert }) => advert.models.map((model) => model.id)))];
+      // Peers serve other models: the request names one no node has (the client's typo, as OpenAI answers it).
+      if (hint.model !== undefined && lan.length > 0) {
+        throw new ApiError('model-not-found', `The model '${hint.model}' does not exist. This node has no model; its LAN peers serve: ${lan.join(', ')} (see GET /v1/models).`, { param: 'model' });
+      }
+      return undefined;
+    }
+    const peer = target as PoolCandidate & { readonly model: PoolModel };
+    const engine = new PeerEngine({
+      nodeId: peer.nodeId,
+      nodeName: peer.nodeName,
+      model: peer.model,
+      borrow: () => {
+        const lent = directory?.borrow(peer.nodeId);
+        if (lent === undefined) throw new Error(`peer ${peer.nodeName} is no longer reachable`);
+        return lent;
+      },
+    });
+    config.logger.log('info', 'forwarding a generation to a peer', { event: 'pool-forward', peer_id: peer.nodeId, peer_name: peer.nodeName, model: peer.model.id, local: localServes ? 'busy' : 'no-model' });
+    return { engine, info: engine.info, fingerprint: `fp_peer_${peer.model.sha256?.slice(0, 10) ?? peer.nodeId.slice(0, 10)}`, servedBy: peer.nodeName };
+  };
+
+  return {
+    peerRequests: {
+      handles: isPoolStatusRequest,
+      answer: async (request) => {
+        const asker = (request as { node?: PoolAdvertisement }).node;
+        if (asker !== undefined && typeof asker.nodeId === 'string' && Array.isArray(asker.models)) directory?.record(asker);
+        return { type: 'pool-status', node: advertisement() };
+      },
+    },
+    streamRequests: {
+      answer: (request, peerId, signal) => {
+        if (host === undefined) throw new Error('the model host is not attached yet');
+        return servePoolGeneration(host, request, peerId, signal, config.logger);
+      },
+    },
+    attach: (lanSync, model) => {
+      sync = lanSync;
+      host = model;
+      model.attachPool({
+        choose,
+        peerModels: () => (directory?.peers() ?? []).flatMap(({ advert }) => advert.models.map((candidate) => ({ id: candidate.id, ownedBy: advert.nodeName }))),
+      });
+      if (config.mode !== 'off' && lanSync.enabled) directory = new PoolDirectory(lanSync, advertisement, config.logger);
+    },
+    close: () => directory?.close(),
+  };
+}

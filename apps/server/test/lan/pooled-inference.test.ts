@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testModelsDir } from '../e2e/server-process.js';
+import { LanCluster } from './lan-cluster.js';
+import { SYNC_PORT, type LanNode } from './lan-node.js';
+import { PacketCapture } from './packet-capture.js';
+
+// h1 serves a model; h3 has none (and does not fetch one: LLM_MODEL_SHARE=false) with
+// LLM_POOL=fallback, so what h3 is asked is served by h1 over the sealed peer channel. h2 joins
+// later with the same model: with h1's only slot busy and a request queued, h1 forwards to h2.
+
+const SUBNET = 17;
+// Random weights, but a real model's shape, tokenizer and chat template: slow enough on this
+// machine for a generation to be caught mid-stream.
+const MODEL = 'synthetic-gemma3-270m-q4_k_m';
+const SERVED_BY = 'x-trosyn-served-by';
+// The model's end-of-sequence token, banned where a generation must run long.
+const NO_EOS = { '1': -100 };
+
+interface Health {
+  model: { status: string };
+  slots: { total: number; in_use: number };
+  queue: { depth: number };
+}
+
+interface ChatCompletion {
+  choices: { message: { content: string | null; tool_calls?: { function: { name: string; arguments: string } }[] }; finish_reason: string }[];
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}
+
+/** The JSON payloads of an SSE body. */
+function sseEvents(body: string): unknown[] {
+  return body
+    .split('\n')
+    .filter((line) => line.startsWith('data: ') && line !== 'data: [DONE]')
+    .map((line) => JSON.parse(line.slice(6)) as unknown);
+}
+
+describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, () => {
+  let cluster: LanCluster;
+  let h1: LanNode;
+  let h2: LanNode;
+  let h3: LanNode;
+
+  const until = async (what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  };
+  const health = (node: LanNode): Promise<Health> => node.apiOk<Health>('GET', '/health');
+  const post = (node: LanNode, path: string, json: unknown, timeoutMs = 60_000) =>
+    node.config.agent.fetch(`${node.apiUrl}${path}`, { method: 'POST', json, timeoutMs });
+  const chat = async (node: LanNode, json: Record<string, unknown>): Promise<{ status: number; servedBy: string | undefined; body: ChatCompletion }> => {
+    const response = await post(node, '/v1/chat/completions', json);
+    return { status: response.status, servedBy: response.headers[SERVED_BY], body: JSON.parse(response.body) as ChatCompletion };
+  };
+
+  beforeAll(async () => {
+    const model = resolve(testModelsDir(), `${MODEL}.gguf`);
+    const h1Address = `10.214.${SUBNET}.1:${SYNC_PORT}`;
+    const common = { LAN_SYNC_MDNS: 'false', LLM_THREADS: '1', LLM_POOL: 'fallback' };
+    cluster = await LanCluster.create({
+      nodes: [
+        { env: { ...common, LLM_MODEL_PATH: model, LLM_PARALLEL: '1', LAN_SYNC_PEERS: '' } },
+        { env: { ...common, LLM_MODEL_PATH: model, LAN_SYNC_PEERS: h1Address } },
+        { env: { ...common, LLM_MODEL_SHARE: 'false', LAN_SYNC_PEERS: h1Address } },
+      ],
+      subnet: SUBNET,
+      start: false,
+    });
+    [h1, h2, h3] = cluster.nodes as [LanNode, LanNode, LanNode];
+    await Promise.all([h1.start(), h3.start()]);
+    await until('h1 to load its model', async () => (await health(h1)).model.status === 'loaded');
+    await until('h3 to list h1\'s model', async () => (await h3.apiOk<{ data: unknown[] }>('GET', '/v1/models')).data.length > 0, 30_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+
+  it('lists the models of the LAN in /v1/models, owned by the serving node', async () => {
+    const models = await h3.apiOk<{ data: { id: string; owned_by: string }[] }>('GET', '/v1/models');
+    expect(models.data).toEqual([expect.objectContaining({ id: MODEL, object: 'model', owned_by: 'node-1' })]);
+    expect(await h3.apiOk('GET', `/v1/models/${MODEL}`)).toMatchObject({ id: MODEL, owned_by: 'node-1' });
+    expect((await health(h3)).model.status).toBe('missing');
+  });
+
+  it('serves a chat through h3 on h1, with the same answer and usage as h1 gives itself', async () => {
+    const request = { model: MODEL, messages: [{ role: 'user', content: 'Tell me a story.' }], max_tokens: 24, temperature: 0, seed: 7 };
+    const forwarded = await chat(h3, request);
+    expect(forwarded.status, JSON.stringify(forwarded.body)).toBe(200);
+    expect(forwarded.servedBy).toBe('node-1');
+    const local = await chat(h1, request);
+    expect(local.servedBy).toBe('node-1');
+    expect(forwarded.body.choices[0]!.message.content).toBe(local.body.choices[0]!.message.content);
+    // The same tokens; only the cached part of the prompt differs (h1's cache now holds it).
+    expect({ ...forwarded.body.usage, prompt_tokens_details: undefined }).toEqual({ ...local.body.usage, prompt_tokens_details: undefined });
+    expect(h1.logsWhere((line) => line.event === 'pool-served' && line['outcome'] === 'completed').length).toBeGreaterThan(0);
+    expect(h3.logsWhere((line) => line.event === 'pool-forward' && line['peer_name'] === 'node-1').length).toBeGreaterThan(0);
+  });
+
+  it('streams a forwarded chat token by token, with the usage chunk', async () => {
+    const request = { model: MODEL, messages: [{ role: 'user', content: 'Tell me a story.' }], max_tokens: 24, temperature: 0, seed: 7, stream: true, stream_options: { include_usage: true } };
+    const response = await post(h3, '/v1/chat/completions', request);
+    expect(response.status).toBe(200);
+    expect(response.headers[SERVED_BY]).toBe('node-1');
+    const events = sseEvents(response.body) as { choices: { delta: { content?: string } }[]; usage?: { completion_tokens: number } | null }[];
+    const texts = events.flatMap((event) => event.choices.map((choice) => choice.delta.content ?? '')).filter((text) => text !== '');
+    expect(texts.length).toBeGreaterThan(3);
+    const whole = await chat(h3, { ...request, stream: false, stream_options: undefined });
+    expect(texts.join('')).toBe(whole.body.choices[0]!.message.content);
+    expect(events.at(-1)!.usage).toEqual(expect.objectContaining({ completion_tokens: whole.body.usage.completion_tokens }));
+  });
+
+  it('forwards tools and a JSON schema', async () => {
+    const tools = await chat(h3, {
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string', enum: ['Oslo', 'Paris'] } }, required: ['city'] } } }],
+      tool_choice: 'required',
+      max_tokens: 64,
+    });
+    expect(tools.status, JSON.stringify(tools.body)).toBe(200);
+    expect(tools.servedBy).toBe('node-1');
+    expect(tools.body.choices[0]!.finish_reason).toBe('tool_calls');
+    const call = tools.body.choices[0]!.message.tool_calls![0]!;
+    expect(call.function.name).toBe('get_weather');
+    expect(['Oslo', 'Paris']).toContain((JSON.parse(call.function.arguments) as { city: string }).city);
+
+    const schema = { type: 'object', properties: { color: { enum: ['red', 'green', 'blue'] }, happy: { type: 'boolean' } }, required: ['color', 'happy'], additionalProperties: false };
+    const json = await chat(h3, { model: MODEL, messages: [{ role: 'user', content: 'Pick.' }], response_format: { type: 'json_schema', json_schema: { name: 'pick', schema } }, max_tokens: 64 });
+    expect(json.status, JSON.stringify(json.body)).toBe(200);
+    expect(json.servedBy).toBe('node-1');
+    const picked = JSON.parse(json.body.choices[0]!.message.content!) as { color: string; happy: boolean };
+    expect(['red', 'green', 'blue']).toContain(picked.color);
+    expect(typeof picked.happy).toBe('boolean');
+  });
+
+  it('answers a peer\'s error as h1 would, and checks the client\'s request on h3', async () => {
+    const overflow = await post(h3, '/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: 'word '.repeat(5000) }], max_tokens: 4 });
+    const direct = await post(h1, '/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: 'word '.repeat(5000) }], max_tokens: 4 });
+    expect(overflow.status).toBe(direct.status);
+    expect(JSON.parse(overflow.body)).toEqual(JSON.parse(direct.body));
+    const unknown = await post(h3, '/v1/chat/completions', { model: 'no-such-model', messages: [{ role: 'user', content: 'Hi' }] });
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: 'model_not_found', param: 'model' } });
+  });
+
+  it('stops h1\'s generation and frees its slot at once when h3\'s client aborts mid-stream', async () => {
+    const before = h1.logs.length;
+    const aborted = post(h3, '/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: 'Tell me a long story.' }], max_tokens: 1900, logit_bias: NO_EOS, stream: true }, 1500);
+    await until('h1 to be generating for h3', async () => (await health(h1)).slots.in_use === 1, 10_000);
+    await expect(aborted).rejects.toThrow();
+    const served = await h1.waitForLog((line) => line.event === 'pool-served' && line['stream'] === true, { fromIndex: before, timeoutMs: 5000 });
+    expect(served['outcome']).toBe('aborted');
+    await until('h1\'s slot to be free', async () => (await health(h1)).slots.in_use === 0, 2000);
+  });
+
+  it('holds no prompt or answer in clear on the wire', async () => {
+    const marker = `PROMPT-MARKER-${randomBytes(8).toString('hex')}`;
+    const capture = await PacketCapture.start(cluster.lan, join(h1.config.dataDir, '..', 'pool.pcap'), `tcp port ${SYNC_PORT}`);
+    let answer: string;
+    try {
+      const forwarded = await chat(h3, { model: MODEL, messages: [{ role: 'user', content: `${marker} tell a story` }], max_tokens: 48, temperature: 0 });
+      expect(forwarded.servedBy).toBe('node-1');
+      answer = forwarded.body.choices[0]!.message.content!;
+      const streamed = await post(h3, '/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: `${marker} again` }], max_tokens: 48, stream: true });
+      expect(streamed.headers[SERVED_BY]).toBe('node-1');
+    } finally {
+      const wire = await capture.stop();
+      expect(wire.packets).toBeGreaterThan(0);
+      for (const needle of [marker, answer!.slice(0, 24)]) {
+        expect(needle.length).toBeGreaterThan(16);
+        for (const form of [Buffer.from(needle), Buffer.from(needle, 'utf16le'), Buffer.from(Buffer.from(needle).toString('base64').slice(4, -4))]) {
+          expect(wire.bytes.includes(form), `'${needle}' on the wire`).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('forwards from h1 to h2 while h1\'s slot is busy and its queue is not empty', async () => {
+    await h2.start();
+    await until('h2 to load its model', async () => (await health(h2)).model.status === 'loaded');
+    await until('h1 to know h2', () => h1.logsWhere((line) => line.event === 'pool-peer' && line['peer_name'] === 'node-2').length > 0, 30_000);
+    // Advertisements go every second: two rounds, and h1 knows h2's model is loaded.
+    await new Promise((done) => setTimeout(done, 2500));
+    const long = { model: MODEL, messages: [{ role: 'user', content: 'A long story.' }], max_tokens: 1900, logit_bias: NO_EOS, stream: true };
+    const first = post(h1, '/v1/chat/completions', long, 20_000).catch(() => undefined);
+    await until('h1\'s slot to be busy', async () => (await health(h1)).slots.in_use === 1, 10_000);
+    const second = post(h1, '/v1/chat/completions', long, 20_000).catch(() => undefined);
+    await until('a request in h1\'s queue', async () => (await health(h1)).queue.depth === 1, 10_000);
+    // h1 tells h2 its occupancy every second; h2's own advertisement says its slots are free.
+    const third = await chat(h1, { model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8 });
+    expect(third.status).toBe(200);
+    expect(third.servedBy).toBe('node-2');
+    expect(h1.logsWhere((line) => line.event === 'pool-forward' && line['local'] === 'busy').length).toBe(1);
+    await Promise.all([first, second]);
+  });
+});
