@@ -45,6 +45,7 @@ describe('parseConfig', () => {
       },
       upstream: undefined,
       modelShare: { enabled: true, maxBytesPerSecond: undefined },
+      pool: 'fallback',
       dataDir: '/var/lib/trosyn',
     });
   });
@@ -62,6 +63,10 @@ describe('parseConfig', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads LLM_POOL', () => {
+    for (const mode of ['off', 'fallback', 'balance']) expect(parseConfig({ LLM_POOL: mode }, options).pool).toBe(mode);
   });
 
   it('reads the model sharing settings', () => {
@@ -92,7 +97,7 @@ describe('parseConfig', () => {
     ['LAN_SYNC_TLS_CERT', 'cert.pem'], ['LAN_SYNC_TLS_KEY', 'key.pem'], ['LAN_SYNC_DEVICE_TIMEOUT', '20'], ['LAN_SYNC_MAX_CLOCK_DRIFT', 'ten'],
     ['LLM_CHAT_TEMPLATE', 'templates/absent.jinja'], ['LLM_CHAT_TEMPLATE', '/no/such/file'],
     ['LLM_UPSTREAM_URL', 'gpu.lan:8080'], ['LLM_UPSTREAM_URL', 'ftp://gpu.lan'], ['LLM_UPSTREAM_URL', 'http://user:pw@gpu.lan'], ['LLM_UPSTREAM_API_KEY', 'key-without-url'],
-    ['LLM_UPSTREAM_MODEL', 'model-without-url'], ['LLM_MODEL_SHARE', 'maybe'], ['LLM_MODEL_SHARE_MAX_MBPS', '0'], ['LLM_MODEL_SHARE_MAX_MBPS', 'fast'],
+    ['LLM_UPSTREAM_MODEL', 'model-without-url'], ['LLM_MODEL_SHARE', 'maybe'], ['LLM_MODEL_SHARE_MAX_MBPS', '0'], ['LLM_MODEL_SHARE_MAX_MBPS', 'fast'], ['LLM_POOL', 'always'],
     ['LAN_SYNC_TOMBSTONE_RETENTION_DAYS', '0'], ['LAN_SYNC_HISTORY_MAX_VERSIONS', 'all'], ['LAN_SYNC_HISTORY_MAX_AGE_DAYS', '-1'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     expect(() => parseConfig({ [variable]: value }, options)).toThrow(ConfigError);
