@@ -4,6 +4,7 @@ import { createApp } from '../src/app.js';
 import { ModelHost } from '../src/model-host.js';
 import { chatCompletionRequestSchema } from '../src/openai/schemas/chat-completion-request-schema.js';
 import { assertMatchesSpec } from './openai-spec.js';
+import { FakeEngine } from './fake-engine.js';
 import { json, testApp } from './test-app.js';
 
 describe('GET /v1/models', () => {
@@ -12,6 +13,22 @@ describe('GET /v1/models', () => {
     const body = await json(await app.request('/v1/models'));
     assertMatchesSpec('ListModelsResponse', body);
     expect(body).toEqual({ object: 'list', data: [{ id: 'fake-model', object: 'model', created: 1767323045, owned_by: 'trosyn' }] });
+  });
+
+  it('lists the models LAN peers serve, owned by their node, and names the serving node on generations', async () => {
+    const host = ModelHost.fromEngine(new FakeEngine());
+    host.attachPool({ choose: (local) => (local === undefined ? undefined : { ...local, servedBy: 'front-desk' }), peerModels: () => [{ id: 'fake-model', ownedBy: 'office-2' }, { id: 'big-model', ownedBy: 'gpu-box' }] });
+    const app = createApp({ model: host, config: { sseKeepAliveMs: 1000 }, logger: { log: () => undefined } });
+    const body = await json(await app.request('/v1/models'));
+    assertMatchesSpec('ListModelsResponse', body);
+    expect(body.data.map((model: { id: string; owned_by: string }) => [model.id, model.owned_by])).toEqual([['fake-model', 'trosyn'], ['big-model', 'gpu-box']]);
+    expect(await json(await app.request('/v1/models/big-model'))).toMatchObject({ id: 'big-model', owned_by: 'gpu-box' });
+    const chat = { method: 'POST', headers: { 'content-type': 'application/json' } };
+    const whole = await app.request('/v1/chat/completions', { ...chat, body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] }) });
+    expect(whole.headers.get('x-trosyn-served-by')).toBe('front-desk');
+    const streamed = await app.request('/v1/chat/completions', { ...chat, body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], stream: true }) });
+    expect(streamed.headers.get('x-trosyn-served-by')).toBe('front-desk');
+    await streamed.text();
   });
 
   it('retrieves the model by id and 404s others', async () => {

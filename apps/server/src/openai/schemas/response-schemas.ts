@@ -150,7 +150,10 @@ export const modelSchema = {
     id: { type: 'string', description: "The model file's name without `.gguf`." },
     object: { type: 'string', enum: ['model'] },
     created: { type: 'integer', description: 'Unix seconds of when the model was loaded.' },
-    owned_by: { type: 'string', enum: ['trosyn'] },
+    owned_by: {
+      type: 'string',
+      description: "`trosyn` for this node's own models; for a model a LAN peer serves (pooled inference, `LLM_POOL`), that peer's node name (`LAN_SYNC_NODE_NAME`).",
+    },
   },
 } as const;
 
