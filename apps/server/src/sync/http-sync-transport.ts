@@ -2,20 +2,12 @@ import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
 import type { PeerLogPosition, PullRequest, SyncRequest, SyncTransport, SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
 import { nextPull, observeAnswer, peerLogPosition, type PeerLogView } from './peer-log-view.js';
-import { abortable, parseErrorBody, SyncHttpClient } from './sync-http-client.js';
+import { abortable, parseErrorBody, SESSION_EXPIRED_CODES, SyncHttpClient } from './sync-http-client.js';
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 import { SyncStreamConnection, type StreamAnswer } from './sync-stream-connection.js';
 import { STREAM_FRAME_HEADER_BYTES } from './sync-stream.js';
-import { SealedStreamClient, readSealedStream } from './sealed-stream-client.js';
-import {
-  POOL_REQUEST_ASSOCIATED_DATA,
-  REQUEST_ASSOCIATED_DATA,
-  responseAssociatedData,
-  SEALED_FRAME_MEDIA_TYPE,
-  SEALED_STREAM_MEDIA_TYPE,
-  streamFrameAssociatedData,
-  SYNC_PATHS,
-} from './sync-paths.js';
+import { SealedStreamClient } from './sealed-stream-client.js';
+import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS } from './sync-paths.js';
 
 /** Construction config of {@link HttpSyncTransport}. */
 export interface HttpSyncTransportConfig {
@@ -55,7 +47,6 @@ export interface HttpSyncTransportConfig {
 /** A sealed request's answer, however it travelled: the sealed response, or the peer's refusal. */
 type MessageAnswer = { readonly sealed: Buffer } | { readonly status: number; readonly remote: { code: string; message: string } | undefined };
 
-const SESSION_EXPIRED_CODES = new Set(['unknown-session', 'session-expired', 'wrong-session']);
 // A peer that does not offer sync streams is asked again after this long.
 const STREAM_RETRY_MS = 60_000;
 
@@ -230,44 +221,19 @@ export class HttpSyncTransport implements SyncTransport {
     for (let renewed = false; ; renewed = true) {
       signal?.throwIfAborted();
       const session = await this.#ensureSession(signal);
-      const sequence = session.sealedCount;
-      const frame = session.sealFrame(plaintext, POOL_REQUEST_ASSOCIATED_DATA);
       this.#streamClient ??= new SealedStreamClient(this.#url);
-      const response = await this.#streamClient.post(SYNC_PATHS.poolGenerate, frame, signal);
-      this.#bytesSent += frame.length;
-      if (!String(response.headers['content-type'] ?? '').startsWith(SEALED_STREAM_MEDIA_TYPE)) {
-        const chunks: Buffer[] = [];
-        for await (const chunk of response) chunks.push(chunk as Buffer);
-        const remote = parseErrorBody(Buffer.concat(chunks));
-        if (response.statusCode === 401 && remote !== undefined && SESSION_EXPIRED_CODES.has(remote.code) && !renewed) {
-          this.#dropSession(session);
-          continue;
-        }
-        throw new LanSyncError('http-status', `${this.url} answered ${response.statusCode}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
-          status: response.statusCode ?? 0,
-          ...(remote === undefined ? {} : { remoteCode: remote.code }),
-        });
-      }
-      let index = 0;
-      try {
-        for await (const sealed of readSealedStream(response, this.#config.maxResponseBytes)) {
-          this.#bytesReceived += sealed.length;
-          const opened = session.openFrame(sealed);
-          if (opened.associatedData?.toString('utf8') !== streamFrameAssociatedData(sequence, index)) {
-            throw new LanSyncError('malformed-frame', `frame ${index} from ${this.url} is not bound to request ${sequence}`);
-          }
-          index += 1;
-          yield JSON.parse(opened.plaintext.toString('utf8')) as unknown;
-        }
-      } catch (error) {
-        if (signal?.aborted === true) throw signal.reason;
-        if (error instanceof LanSyncError || error instanceof Error && error.name === 'CryptoError') throw error;
-        throw new LanSyncError('unreachable', `${this.url} cut the streamed answer: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      } finally {
-        // Early return (the consumer stopped): closing the connection tells the peer to stop.
-        if (!response.complete) response.destroy();
-      }
-      return;
+      const outcome = yield* this.#streamClient.exchange(session, plaintext, {
+        signal,
+        maxFrameBytes: this.#config.maxResponseBytes,
+        mayRenew: !renewed,
+        count: (sent, received) => {
+          this.#bytesSent += sent;
+          this.#bytesReceived += received;
+        },
+      });
+      if (outcome === 'answered') return;
+      // The peer no longer knows the session (it restarted): nothing ran; handshake again, once.
+      this.#dropSession(session);
     }
   }
 

@@ -3,7 +3,20 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { LanSyncError } from './errors.js';
 import { STREAM_LENGTH_BYTES } from './sealed-stream-route.js';
-import { SEALED_FRAME_MEDIA_TYPE } from './sync-paths.js';
+import type { Session } from '@trosyn/crypto';
+import { parseErrorBody, SESSION_EXPIRED_CODES } from './sync-http-client.js';
+import { POOL_REQUEST_ASSOCIATED_DATA, SEALED_FRAME_MEDIA_TYPE, SEALED_STREAM_MEDIA_TYPE, streamFrameAssociatedData, SYNC_PATHS } from './sync-paths.js';
+
+/** Options of {@link SealedStreamClient.exchange}. */
+export interface ExchangeOptions {
+  readonly signal: AbortSignal | undefined;
+  /** Largest sealed frame accepted. */
+  readonly maxFrameBytes: number;
+  /** Whether an unknown or expired session may be answered with `renew` (once per request). */
+  readonly mayRenew: boolean;
+  /** Counts bytes sent and received. */
+  readonly count: (sent: number, received: number) => void;
+}
 
 /**
  * The sealed frames of a streamed answer (`sealed-stream-route.ts`), each yielded as soon as it
@@ -55,6 +68,50 @@ export class SealedStreamClient {
       request.on('response', resolve);
       request.end(frame);
     });
+  }
+
+  /**
+   * Sends `plaintext` sealed by `session` to `POST /sync/v1/pool/generate` and yields the opened
+   * messages of the streamed answer, each checked against its request and position. Returns
+   * `renew` when the peer refused the session as unknown or expired (nothing ran) and `mayRenew`,
+   * else throws the refusal. Aborting `signal`, or returning early, closes the connection.
+   */
+  async *exchange(session: Session, plaintext: string, options: ExchangeOptions): AsyncGenerator<unknown, 'answered' | 'renew'> {
+    const { signal } = options;
+    const sequence = session.sealedCount;
+    const frame = session.sealFrame(plaintext, POOL_REQUEST_ASSOCIATED_DATA);
+    const response = await this.post(SYNC_PATHS.poolGenerate, frame, signal);
+    options.count(frame.length, 0);
+    if (!String(response.headers['content-type'] ?? '').startsWith(SEALED_STREAM_MEDIA_TYPE)) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      const remote = parseErrorBody(Buffer.concat(chunks));
+      if (response.statusCode === 401 && remote !== undefined && SESSION_EXPIRED_CODES.has(remote.code) && options.mayRenew) return 'renew';
+      throw new LanSyncError('http-status', `${this.#url.origin} answered ${response.statusCode}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
+        status: response.statusCode ?? 0,
+        ...(remote === undefined ? {} : { remoteCode: remote.code }),
+      });
+    }
+    let index = 0;
+    try {
+      for await (const sealed of readSealedStream(response, options.maxFrameBytes)) {
+        options.count(0, sealed.length);
+        const opened = session.openFrame(sealed);
+        if (opened.associatedData?.toString('utf8') !== streamFrameAssociatedData(sequence, index)) {
+          throw new LanSyncError('malformed-frame', `frame ${index} from ${this.#url.origin} is not bound to request ${sequence}`);
+        }
+        index += 1;
+        yield JSON.parse(opened.plaintext.toString('utf8')) as unknown;
+      }
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      if (error instanceof LanSyncError || (error instanceof Error && error.name === 'CryptoError')) throw error;
+      throw new LanSyncError('unreachable', `${this.#url.origin} cut the streamed answer: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    } finally {
+      // Early return (the consumer stopped): closing the connection tells the peer to stop.
+      if (!response.complete) response.destroy();
+    }
+    return 'answered';
   }
 
   /** Closes every connection. */

@@ -136,6 +136,9 @@ export class SyncHttpClient {
 /** A reused keep-alive connection was closed by the peer before it answered. */
 class StaleConnectionError extends LanSyncError {}
 
+/** Refusal codes of a session the peer no longer knows: a new handshake and one retry mend them. */
+export const SESSION_EXPIRED_CODES: ReadonlySet<string> = new Set(['unknown-session', 'session-expired', 'wrong-session']);
+
 /** The JSON error body of a refusal (`{ error: { code, message } }`), if it is one. */
 export function parseErrorBody(body: Buffer): { code: string; message: string } | undefined {
   try {
