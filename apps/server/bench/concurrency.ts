@@ -12,7 +12,8 @@
 // Environment: BENCH_MODEL (GGUF; default the synthetic gemma3 270M from TROSYN_TEST_MODELS_DIR or
 // ../shared/models), BENCH_THREADS (default 2), BENCH_PARALLEL (slots and concurrent clients, default 4),
 // BENCH_TOKENS (default 64), BENCH_ROUNDS (default 3), LLAMA_SERVER_BIN (default
-// packages/llm/.llama-server/build/bin/llama-server), BENCH_SKIP_TROSYN=1 / BENCH_SKIP_LLAMA_SERVER=1.
+// packages/llm/.llama-server/build/bin/llama-server), LLAMA_SERVER_ARGS (extra arguments, space-separated, e.g.
+// `--no-repack` for a build whose AMX kernels crash), BENCH_SKIP_TROSYN=1 / BENCH_SKIP_LLAMA_SERVER=1.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -165,19 +166,29 @@ async function startTrosyn(modelPath: string): Promise<Target> {
   }, serverDir);
   child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(`${url}/health`, child, async (response) => ((await response.json()) as { model?: { status?: string } }).model?.status === 'loaded');
-  return { name: 'Trosyn', url, child };
+  const target = { name: 'Trosyn', url, child };
+  await waitReady(`${url}/health`, child, async (response) => ((await response.json()) as { model?: { status?: string } }).model?.status === 'loaded')
+    .catch(async (error: unknown) => {
+      await stop(target);
+      throw error;
+    });
+  return target;
 }
 
 async function startLlamaServer(modelPath: string): Promise<Target> {
   const port = await freePort();
   // -c is the whole KV cache, split between the -np slots: the same context per slot as Trosyn's.
   const args = ['-m', modelPath, '--host', '127.0.0.1', '--port', String(port), '-t', String(threads), '-tb', String(threads),
-    '-np', String(parallel), '-c', String(contextPerSlot * parallel), '--no-webui'];
+    '-np', String(parallel), '-c', String(contextPerSlot * parallel), '--no-webui',
+    ...(process.env['LLAMA_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '')];
   const child = startProcess('llama-server', llamaServerBin, args, { PATH: process.env['PATH'] ?? '' }, repoRoot);
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(`${url}/health`, child, async (response) => response.ok);
-  return { name: 'llama-server', url, child };
+  const target = { name: 'llama-server', url, child };
+  await waitReady(`${url}/health`, child, async (response) => response.ok).catch(async (error: unknown) => {
+    await stop(target);
+    throw error;
+  });
+  return target;
 }
 
 async function stop(target: Target): Promise<void> {
@@ -199,7 +210,7 @@ const load = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
   const modelPath = findModel();
-  console.log(`concurrency: ${path.basename(modelPath)}, threads ${threads}, ${parallel} slots, ${maxTokens}-token streamed completions, ` +
+  console.log(`concurrency: ${path.basename(modelPath)}, llama-server args ${JSON.stringify(process.env['LLAMA_SERVER_ARGS'] ?? '')}, threads ${threads}, ${parallel} slots, ${maxTokens}-token streamed completions, ` +
     `temperature 0, ${rounds} interleaved rounds; load average at start ${load()}`);
   const targets: Target[] = [];
   try {
