@@ -109,10 +109,11 @@ export class PoolDirectory {
           try {
             const answer = JSON.parse((await channel.requestRaw(request, { signal: AbortSignal.timeout(STATUS_INTERVAL_MS * 3) })).toString('utf8')) as Partial<PoolStatusResponse>;
             if (answer.type === 'pool-status' && answer.node !== undefined && answer.node.nodeId === nodeId) this.record(answer.node);
-          } catch {
-            // An older node, or one that went away: its advertisement goes stale. A new channel next time.
-            channel.close();
-            this.#statusChannels.delete(nodeId);
+          } catch (error) {
+            // A slow, restarting or older peer: its advertisement goes stale. The channel is kept (it
+            // renews its own session when the peer asks for it): a new channel per failed poll
+            // would spend the peer's handshake allowance for this address, shared with sync.
+            if ((error as { code?: unknown }).code === 'closed') this.#statusChannels.delete(nodeId);
           }
         }),
       );
