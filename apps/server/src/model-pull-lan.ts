@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CryptoError, deriveNetworkKey } from '@trosyn/crypto';
 import { ConfigError, parseConfig, type StaticPeerAddress } from './config.js';
-import { silentLogger } from './logger.js';
+import type { Logger } from './logger.js';
 import type { ModelLoadContext } from './model-host.js';
 import { ModelFetcher, type ModelPeer } from './peer-models/model-fetcher.js';
 import { HttpSyncTransport } from './sync/http-sync-transport.js';
@@ -110,23 +110,44 @@ async function main(): Promise<void> {
   }
   if (reachable.length === 0) fail('No peer could be reached and authenticated (check the addresses and LAN_SYNC_SHARED_SECRET).');
 
+  // --wait bounds every stretch without progress, not only the wait for an offer: a peer that
+  // keeps serving a chunk that fails its check would otherwise be asked again forever.
   const stop = new AbortController();
-  const waiting = setTimeout(() => stop.abort(), args.waitSeconds * 1000);
+  let idle: NodeJS.Timeout | undefined;
+  const rearm = (): void => {
+    clearTimeout(idle);
+    idle = setTimeout(() => stop.abort(), args.waitSeconds * 1000);
+  };
+  rearm();
   let bar: { startedAt: number; startBytes: number } | undefined;
+  let offered = false;
+  let lastFailure: string | undefined;
   const context: ModelLoadContext = {
     signal: stop.signal,
     report: () => undefined,
     onDownloadProgress: ({ downloadedBytes, totalBytes }) => {
+      rearm();
       bar ??= { startedAt: performance.now(), startBytes: downloadedBytes };
       process.stderr.write(progressBar(downloadedBytes, totalBytes, bar.startedAt, bar.startBytes));
     },
   };
   process.stdout.write(`Asking ${reachable.map((peer) => peer.address).join(', ')} for ${modelPath}\n`);
-  const fetcher = new ModelFetcher({ peers: () => reachable, openChannel, logger: silentLogger, retryMs: 2000 });
-  const fetched = await fetcher.fetch(modelPath, context, () => clearTimeout(waiting));
+  // The fetcher's log stays silent; only why a transfer failed is kept, to say it when giving up.
+  const logger: Logger = {
+    log: (_level, _message, fields) => {
+      if (fields?.['event'] === 'model-transfer-failed') lastFailure = String(fields['error']);
+    },
+  };
+  const fetcher = new ModelFetcher({ peers: () => reachable, openChannel, logger, retryMs: 2000 });
+  const fetched = await fetcher.fetch(modelPath, context, () => {
+    if (!offered) rearm();
+    offered = true;
+  });
+  clearTimeout(idle);
   networkKey.dispose();
   process.stderr.write('\n');
-  if (!fetched) fail(`No peer offered ${modelPath} within ${args.waitSeconds} s (a peer shares its own LLM_MODEL_PATH file of the same name, unless LLM_MODEL_SHARE=false).`);
+  if (!fetched && !offered) fail(`No peer offered ${modelPath} within ${args.waitSeconds} s (a peer shares its own LLM_MODEL_PATH file of the same name, unless LLM_MODEL_SHARE=false).`);
+  if (!fetched) fail(`Gave up on ${modelPath}: no progress for ${args.waitSeconds} s${lastFailure === undefined ? '' : `; the last transfer failed: ${lastFailure}`}. The partial file is kept; run it again to continue.`);
   const status = fetcher.status;
   process.stdout.write(`Model ready: ${modelPath} (sha256 ${status?.sha256 ?? '?'}, from ${status?.peer_name ?? status?.peer_id ?? 'a peer'})\n`);
 }

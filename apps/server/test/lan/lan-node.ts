@@ -143,6 +143,11 @@ export class LanNode {
     return this.#logs;
   }
 
+  /** The number of the current (or last) run: 1 for the first start, one more at each start. */
+  get run(): number {
+    return this.#run;
+  }
+
   /** The process id of the current run (`undefined` before the first start). */
   get pid(): number | undefined {
     return this.#child?.pid;
