@@ -165,11 +165,18 @@ describe('the console', () => {
     const watched = await openSignedIn();
     const { page } = watched;
     await showView(watched, 'Conflicts');
-    // Filtered by item: only that item's conflict is listed.
-    await page.getByTestId('conflict-item-filter').fill('budget-q3');
-    await page.getByTestId('conflict-item-filter').press('Enter');
-    await poll(() => page.getByTestId('conflict').count()).toBe(1);
-    const entry = page.locator('[data-testid="conflict"][data-item-id="budget-q3"]');
+    // Filtered by item: only that item's conflicts are listed (how many entries one item gets
+    // depends on which side's round met the other's version first, so the test counts them).
+    const logged = await a.api<ConflictList>('GET', '/api/v1/conflicts?unacknowledged=true&item_id=budget-q3', undefined, ADMIN_KEY);
+    const ofQ3 = logged.data.length;
+    expect(ofQ3).toBeGreaterThan(0);
+    const filter = page.getByTestId('conflict-item-filter');
+    await filter.fill('budget-q3');
+    await filter.press('Enter');
+    await filter.blur();
+    const others = page.locator('[data-testid="conflict"]:not([data-item-id="budget-q3"])');
+    await poll(async () => [await others.count(), await page.getByTestId('conflict').count()]).toEqual([0, ofQ3]);
+    const entry = page.locator('[data-testid="conflict"][data-item-id="budget-q3"]').first();
     await entry.getByRole('button', { name: /budget-q3/ }).click();
     const diff = entry.getByTestId('version-diff');
     await diff.waitFor();
@@ -178,13 +185,15 @@ describe('the console', () => {
     expect(await diff.textContent()).toMatch(/"budget-q3 \(revised\)"/);
     expect(await diff.locator('tr.differs').count()).toBeGreaterThanOrEqual(3);
     await watched.screenshot('view-conflicts-diff');
+    // One acknowledged on its own: it leaves the unacknowledged list.
     await entry.getByTestId('acknowledge-one').click();
-    await page.getByTestId('no-conflicts').waitFor();
+    await poll(() => page.getByTestId('conflict').count()).toBe(ofQ3 - 1);
 
-    // The other two, selected together.
-    await page.getByTestId('conflict-item-filter').fill('');
-    await page.getByTestId('conflict-item-filter').press('Enter');
-    await poll(() => page.getByTestId('conflict').count()).toBe(2);
+    // The rest, selected together.
+    await filter.fill('');
+    await filter.press('Enter');
+    await filter.blur();
+    await poll(async () => (await page.getByTestId('conflict').count()) >= 2).toBe(true);
     await page.getByRole('button', { name: 'Select all shown' }).click();
     await page.getByTestId('acknowledge-selected').click();
     await page.getByTestId('no-conflicts').waitFor();
