@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertCompletionChunkMatchesSpec, assertMatchesSpec, loadOpenAiSpec } from '../openai-spec.js';
-import { startServerProcess, testModelsDir, type ServerProcess } from './server-process.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
+import { openAiClientOf, storiesModelEnv } from './stories-model.js';
 
 const MODEL = 'stories260K-chat';
 
@@ -12,10 +12,10 @@ let client: OpenAI;
 beforeAll(async () => {
   loadOpenAiSpec();
   server = await startServerProcess({
-    env: { LLM_MODEL_PATH: resolve(testModelsDir(), `${MODEL}.gguf`), LLM_THREADS: '1', LLM_CONTEXT_SIZE: '512', LLM_PARALLEL: '2' },
+    env: storiesModelEnv({ contextSize: 512, parallel: 2 }),
     waitForModel: true,
   });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
+  client = openAiClientOf(server, { timeoutMs: 60_000 });
 });
 
 afterAll(async () => {

@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertMatchesSpec, loadOpenAiSpec } from '../openai-spec.js';
 import { startServerProcess, testModelsDir, type ServerProcess } from './server-process.js';
+import { openAiClientOf, storiesModelEnv } from './stories-model.js';
 
 const cat = 'The little cat sat on the mat.';
 const similarCat = 'The small cat sat on the rug.';
@@ -15,15 +16,13 @@ beforeAll(async () => {
   loadOpenAiSpec();
   server = await startServerProcess({
     env: {
-      LLM_MODEL_PATH: resolve(testModelsDir(), 'stories260K-chat.gguf'),
+      ...storiesModelEnv({ contextSize: 256 }),
       // A dedicated embedding model: here the plain stories260K file, so that it has its own id.
       LLM_EMBEDDING_MODEL_PATH: resolve(testModelsDir(), 'stories260K.gguf'),
-      LLM_THREADS: '1',
-      LLM_CONTEXT_SIZE: '256',
     },
     waitForModel: true,
   });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
+  client = openAiClientOf(server, { timeoutMs: 60_000 });
   // The embedding model loads in the background too.
   for (let attempt = 0; attempt < 100; attempt++) {
     const models = await client.models.list();

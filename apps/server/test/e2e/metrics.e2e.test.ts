@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import OpenAI, { BadRequestError } from 'openai';
+import { BadRequestError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition, promtoolCheck, sampleValue, type Sample } from '../promtool.js';
-import { startServerProcess, testModelsDir, type ServerProcess } from './server-process.js';
+import { eventually, startServerProcess, syncPortOf, type ServerProcess } from './server-process.js';
+import { openAiClientOf, storiesModelEnv } from './stories-model.js';
 
 // Three real nodes on 127.0.0.1 (mDNS off, static peers only): A with the model and both keys,
 // B without a model that syncs with A, C with another shared secret that A must refuse.
@@ -22,22 +23,6 @@ const syncEnv = (nodeId: string, secret = SECRET) => ({
   LAN_SYNC_NODE_ID: nodeId,
   LAN_SYNC_SHARED_SECRET: secret,
 });
-
-function syncPortOf(node: ServerProcess): number {
-  const line = node.stdout.find((entry) => entry.includes('"event":"sync-listening"'));
-  if (line === undefined) throw new Error(`no sync-listening line: ${node.stderr.join('\n')}`);
-  return (JSON.parse(line) as { port: number }).port;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
 
 async function scrape(node: ServerProcess, headers: Record<string, string> = {}): Promise<{ text: string; samples: Sample[] }> {
   const response = await fetch(`${node.url}/metrics`, { headers });
@@ -62,10 +47,7 @@ describe('/metrics of real nodes after a known workload', () => {
   beforeAll(async () => {
     a = await startServerProcess({
       env: {
-        LLM_MODEL_PATH: resolve(testModelsDir(), `${MODEL}.gguf`),
-        LLM_THREADS: '1',
-        LLM_CONTEXT_SIZE: '1024',
-        LLM_PARALLEL: '1',
+        ...storiesModelEnv({ contextSize: 1024, parallel: 1 }),
         TROSYN_API_KEY: API_KEY,
         TROSYN_ADMIN_KEY: ADMIN_KEY,
         ...syncEnv('node-a'),
@@ -76,7 +58,7 @@ describe('/metrics of real nodes after a known workload', () => {
   }, 120_000);
 
   it('counts generation requests, tokens and their timings, and HTTP requests by route and status', async () => {
-    const client = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: API_KEY, maxRetries: 0, timeout: 30_000 });
+    const client = openAiClientOf(a, { apiKey: API_KEY, timeoutMs: 30_000 });
     const messages = [{ role: 'user' as const, content: 'Tell me a story about a dog.' }];
     const count = (prompt: number, completion: number) => {
       usage.prompt += prompt;
@@ -140,14 +122,14 @@ describe('/metrics of real nodes after a known workload', () => {
       const status = (await (await fetch(`${node.url}/api/v1/sync/status`)).json()) as { peers: { peer_id: string; last_sync_at: string | null }[] };
       return status.peers.some((entry) => entry.peer_id === peer && entry.last_sync_at !== null) ? true : undefined;
     };
-    await waitFor('B to sync with A', () => synced(b, 'node-a'));
+    await eventually('B to sync with A', () => synced(b, 'node-a'));
     const before = (await scrape(b)).samples;
     const appliedBefore = sampleValue(before, 'trosyn_sync_applied_changes_total', { peer: 'node-a' }) ?? 0;
 
     for (let i = 0; i < 5; i++) expect((await put(a, `memo-${i}`, { n: i }, bearer(API_KEY))).status).toBe(200);
-    await waitFor('the five memos on B', async () => ((await fetch(`${b.url}/api/v1/items/memo-4`)).status === 200 ? true : undefined));
+    await eventually('the five memos on B', async () => ((await fetch(`${b.url}/api/v1/items/memo-4`)).status === 200 ? true : undefined));
     const scrapeA = () => scrape(a, bearer(ADMIN_KEY));
-    await waitFor("B's acknowledgement of A's log", async () => (sampleValue((await scrapeA()).samples, 'trosyn_sync_pending_changes', { peer: 'node-b' }) === 0 ? true : undefined));
+    await eventually("B's acknowledgement of A's log", async () => (sampleValue((await scrapeA()).samples, 'trosyn_sync_pending_changes', { peer: 'node-b' }) === 0 ? true : undefined));
 
     const onA = await scrapeA();
     const onB = await scrape(b); // loopback, no admin key on B
@@ -182,7 +164,7 @@ describe('/metrics of real nodes after a known workload', () => {
     cleanups.push(() => c.stop());
     expect((await fetch(`${c.url}/metrics`)).status).toBe(404); // TROSYN_METRICS=false
     const refusals = () => c.stderr.filter((line) => line.includes('"event":"sync-failed"') && line.includes('"remote_code":"authentication-failed"')).length;
-    await waitFor("A's refusal of C", async () => (refusals() > 0 ? true : undefined));
+    await eventually("A's refusal of C", async () => (refusals() > 0 ? true : undefined));
     let samples = (await scrape(a, bearer(ADMIN_KEY))).samples;
     expect(sampleValue(samples, 'trosyn_sync_authentication_failures_total', { code: 'authentication-failed' })).toBe(refusals());
     expect(sampleValue(samples, 'trosyn_sync_handshakes_total', { direction: 'inbound', outcome: 'authentication-failed' })).toBe(refusals());

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import OpenAI, { APIUserAbortError, AuthenticationError, BadRequestError, NotFoundError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertCompletionChunkMatchesSpec, assertMatchesSpec, loadOpenAiSpec } from '../openai-spec.js';
-import { startServerProcess, testModelsDir, type ServerProcess } from './server-process.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
+import { openAiClientOf, storiesModelEnv } from './stories-model.js';
 
 const API_KEY = 'e2e-test-key-123';
 const MODEL = 'stories260K-chat';
@@ -13,18 +13,10 @@ let client: OpenAI;
 beforeAll(async () => {
   loadOpenAiSpec();
   server = await startServerProcess({
-    env: {
-      LLM_MODEL_PATH: resolve(testModelsDir(), `${MODEL}.gguf`),
-      // threads: 1 is 15–20 times faster than 2 for this tiny model (models README).
-      LLM_THREADS: '1',
-      LLM_CONTEXT_SIZE: '1024',
-      LLM_PARALLEL: '2',
-      TROSYN_API_KEY: API_KEY,
-    },
+    env: { ...storiesModelEnv({ contextSize: 1024, parallel: 2 }), TROSYN_API_KEY: API_KEY },
     waitForModel: true,
   });
-  // No retries: a 503 must surface, not be retried behind the test's back.
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: API_KEY, maxRetries: 0, timeout: 30_000 });
+  client = openAiClientOf(server, { apiKey: API_KEY, timeoutMs: 30_000 });
 });
 
 afterAll(async () => {

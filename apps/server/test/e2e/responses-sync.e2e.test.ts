@@ -1,8 +1,9 @@
-import { resolve } from 'node:path';
-import OpenAI, { NotFoundError } from 'openai';
+import type OpenAI from 'openai';
+import { NotFoundError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertMatchesSpec, assertResponseEventMatchesSpec, loadOpenAiSpec } from '../openai-spec.js';
-import { startServerProcess, testModelsDir, type ServerProcess } from './server-process.js';
+import { eventually, startServerProcess, syncPortOf, type ServerProcess } from './server-process.js';
+import { openAiClientOf, storiesModelEnv } from './stories-model.js';
 
 // Two office nodes as real server processes on 127.0.0.1, syncing over LAN sync (static peer, no
 // mDNS): a conversation started on one continues on the other with previous_response_id.
@@ -16,9 +17,7 @@ let clientB: OpenAI;
 
 function nodeEnv(name: string): Record<string, string> {
   return {
-    LLM_MODEL_PATH: resolve(testModelsDir(), `${MODEL}.gguf`),
-    LLM_THREADS: '1',
-    LLM_CONTEXT_SIZE: '1024',
+    ...storiesModelEnv({ contextSize: 1024 }),
     LAN_SYNC_ENABLED: 'true',
     LAN_SYNC_MDNS: 'false',
     LAN_SYNC_HOST: '127.0.0.1',
@@ -28,33 +27,14 @@ function nodeEnv(name: string): Record<string, string> {
   };
 }
 
-function syncPortOf(server: ServerProcess): number {
-  for (const line of server.stdout) {
-    const fields = JSON.parse(line) as { event?: string; port?: number };
-    if (fields.event === 'sync-listening' && fields.port !== undefined) return fields.port;
-  }
-  throw new Error('the node logged no sync-listening line');
-}
-
-/** Polls until `probe` returns a value (sync pushes at once, but over a real socket). */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
-
 const retrieved = (client: OpenAI, id: string) => client.responses.retrieve(id).catch((error: unknown) => (error instanceof NotFoundError ? undefined : Promise.reject(error)));
 
 beforeAll(async () => {
   loadOpenAiSpec();
   b = await startServerProcess({ env: nodeEnv('B'), waitForModel: true });
   a = await startServerProcess({ env: { ...nodeEnv('A'), LAN_SYNC_PEERS: `127.0.0.1:${syncPortOf(b)}` }, waitForModel: true });
-  clientA = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 30_000 });
-  clientB = new OpenAI({ baseURL: `${b.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 30_000 });
+  clientA = openAiClientOf(a, { timeoutMs: 30_000 });
+  clientB = openAiClientOf(b, { timeoutMs: 30_000 });
 });
 
 afterAll(async () => {

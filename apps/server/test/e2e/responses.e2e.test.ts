@@ -1,11 +1,12 @@
-import { resolve } from 'node:path';
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, stepCountIs, streamText, tool } from 'ai';
-import OpenAI, { BadRequestError, NotFoundError } from 'openai';
+import type OpenAI from 'openai';
+import { BadRequestError, NotFoundError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { assertMatchesSpec, assertResponseEventMatchesSpec, loadOpenAiSpec } from '../openai-spec.js';
-import { startServerProcess, testModelsDir, type ServerProcess } from './server-process.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
+import { openAiClientOf, storiesModelEnv } from './stories-model.js';
 
 // The Responses API on a real model (stories260K with a chat template in the GGUF), driven by
 // the official `openai` client and by the Vercel AI SDK's default `openai(model)`.
@@ -18,10 +19,10 @@ let client: OpenAI;
 beforeAll(async () => {
   loadOpenAiSpec();
   server = await startServerProcess({
-    env: { LLM_MODEL_PATH: resolve(testModelsDir(), `${MODEL}.gguf`), LLM_THREADS: '1', LLM_CONTEXT_SIZE: '1024', LLM_PARALLEL: '2' },
+    env: storiesModelEnv({ contextSize: 1024, parallel: 2 }),
     waitForModel: true,
   });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 30_000 });
+  client = openAiClientOf(server, { timeoutMs: 30_000 });
 });
 
 afterAll(async () => {

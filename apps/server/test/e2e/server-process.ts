@@ -77,7 +77,8 @@ export async function runServerToExit(env: Readonly<Record<string, string>>): Pr
   return { code, stderr: stderr.join('\n') };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
+/** Polls `probe` until it returns a value, failing with `timed out waiting for <what>` after `timeoutMs`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -100,7 +101,7 @@ export async function startServerProcess(options: StartOptions): Promise<ServerP
     return code;
   };
   try {
-    const url = await waitFor('the server to listen', () => {
+    const url = await eventually('the server to listen', () => {
       if (exitCode !== undefined) throw new Error(`server exited with ${exitCode}: ${stderr.join('\n')}`);
       for (const line of stdout) {
         if (line.includes('"msg":"listening"')) return (JSON.parse(line) as { url: string }).url;
@@ -108,7 +109,7 @@ export async function startServerProcess(options: StartOptions): Promise<ServerP
       return undefined;
     }, 20_000);
     if (options.waitForModel === true) {
-      await waitFor('the model to load', async () => {
+      await eventually('the model to load', async () => {
         const health = (await (await fetch(`${url}/health`)).json()) as { model: { status: string; message?: string } };
         if (health.model.status === 'error' || health.model.status === 'missing') throw new Error(`model ${health.model.status}: ${health.model.message ?? ''}`);
         return health.model.status === 'loaded' ? true : undefined;
@@ -119,4 +120,11 @@ export async function startServerProcess(options: StartOptions): Promise<ServerP
     await stop('SIGKILL');
     throw error;
   }
+}
+
+/** The LAN sync port a node logged in its `sync-listening` line (the node listens on port 0). */
+export function syncPortOf(node: ServerProcess): number {
+  const line = node.stdout.find((entry) => entry.includes('"event":"sync-listening"'));
+  if (line === undefined) throw new Error(`no sync-listening line: ${node.stderr.join('\n')}`);
+  return (JSON.parse(line) as { port: number }).port;
 }

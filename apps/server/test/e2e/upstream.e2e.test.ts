@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import OpenAI, { AuthenticationError, BadRequestError, InternalServerError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertMatchesSpec, loadOpenAiSpec } from '../openai-spec.js';
-import { startServerProcess, testModelsDir, type ServerProcess } from './server-process.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
+import { openAiClientOf, storiesModelEnv } from './stories-model.js';
 
 // A node with LLM_UPSTREAM_URL pointed at a second real server process must behave, for the
 // official client, like a node with the model loaded itself.
@@ -20,10 +20,7 @@ let client: OpenAI;
 let direct: OpenAI;
 
 const upstreamEnv = (port: number): Record<string, string> => ({
-  LLM_MODEL_PATH: resolve(testModelsDir(), `${MODEL}.gguf`),
-  LLM_THREADS: '1',
-  LLM_CONTEXT_SIZE: '1024',
-  LLM_PARALLEL: '2',
+  ...storiesModelEnv({ contextSize: 1024, parallel: 2 }),
   TROSYN_API_KEY: UPSTREAM_KEY,
   TROSYN_PORT: String(port),
 });
@@ -53,8 +50,8 @@ beforeAll(async () => {
     env: { LLM_UPSTREAM_URL: upstream.url, LLM_UPSTREAM_API_KEY: UPSTREAM_KEY, TROSYN_API_KEY: NODE_KEY, LLM_MODEL_PATH: '/nowhere/none.gguf' },
     waitForModel: true,
   });
-  client = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: NODE_KEY, maxRetries: 0, timeout: 30_000 });
-  direct = new OpenAI({ baseURL: `${upstream.url}/v1`, apiKey: UPSTREAM_KEY, maxRetries: 0, timeout: 30_000 });
+  client = openAiClientOf(node, { apiKey: NODE_KEY, timeoutMs: 30_000 });
+  direct = openAiClientOf(upstream, { apiKey: UPSTREAM_KEY, timeoutMs: 30_000 });
 }, 120_000);
 
 afterAll(async () => {
