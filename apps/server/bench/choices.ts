@@ -6,32 +6,21 @@
 // Environment: BENCH_MODEL (GGUF path; default: the synthetic 270M model from
 // TROSYN_TEST_MODELS_DIR, ../shared/models or models/, else stories260K), BENCH_REPS (default 5),
 // BENCH_TOKENS (default 32), BENCH_THREADS (default 1).
-import { existsSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { LlmEngine } from '@trosyn/llm';
 import type * as ServerModule from '../src/index.js';
+import { findBenchModel } from './bench-model.ts';
 
 // The built app (Node's type stripping cannot load `src/` with its `.js` specifiers).
 const { createApp, ModelHost } = (await import(path.resolve(import.meta.dirname, '..', 'dist', 'index.js'))) as typeof ServerModule;
 
-const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..');
 const reps = Number(process.env['BENCH_REPS'] ?? 5);
 const maxTokens = Number(process.env['BENCH_TOKENS'] ?? 32);
 const threads = Number(process.env['BENCH_THREADS'] ?? 1);
 const n = 4;
-
-function findModel(): string {
-  const explicit = process.env['BENCH_MODEL'];
-  if (explicit !== undefined) return path.resolve(explicit);
-  const dirs = [process.env['TROSYN_TEST_MODELS_DIR'], path.join(repoRoot, '..', 'shared', 'models'), path.join(repoRoot, 'models')];
-  for (const name of ['synthetic-gemma3-270m-q4_k_m.gguf', 'stories260K.gguf']) {
-    for (const dir of dirs) if (dir !== undefined && existsSync(path.join(dir, name))) return path.join(dir, name);
-  }
-  throw new Error('No benchmark model found: set BENCH_MODEL or TROSYN_TEST_MODELS_DIR.');
-}
 
 interface Timed {
   readonly ms: number;
@@ -40,7 +29,7 @@ interface Timed {
 
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-const modelPath = findModel();
+const modelPath = findBenchModel(['synthetic-gemma3-270m-q4_k_m.gguf', 'stories260K.gguf']);
 const engine = await LlmEngine.load({ modelPath, threads, parallel: n, contextSize: 1024 });
 const server = createAdaptorServer({ fetch: createApp({ model: ModelHost.fromEngine(engine) }).fetch }) as HttpServer;
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

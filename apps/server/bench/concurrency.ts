@@ -19,6 +19,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { findBenchModel } from './bench-model.ts';
+import { median } from './bench-stats.ts';
 
 const serverDir = path.resolve(import.meta.dirname, '..');
 const repoRoot = path.resolve(serverDir, '..', '..');
@@ -28,16 +30,6 @@ const maxTokens = Number(process.env['BENCH_TOKENS'] ?? 64);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const contextPerSlot = 2048;
 const llamaServerBin = process.env['LLAMA_SERVER_BIN'] ?? path.join(repoRoot, 'packages', 'llm', '.llama-server', 'build', 'bin', 'llama-server');
-
-function findModel(): string {
-  const explicit = process.env['BENCH_MODEL'];
-  if (explicit !== undefined) return path.resolve(explicit);
-  for (const dir of [process.env['TROSYN_TEST_MODELS_DIR'], path.join(repoRoot, '..', 'shared', 'models'), path.join(repoRoot, 'models')]) {
-    const file = dir === undefined ? undefined : path.join(dir, 'synthetic-gemma3-270m-q4_k_m.gguf');
-    if (file !== undefined && existsSync(file)) return file;
-  }
-  throw new Error('No benchmark model: set BENCH_MODEL or TROSYN_TEST_MODELS_DIR (synthetic-gemma3-270m-q4_k_m.gguf).');
-}
 
 interface Stream {
   readonly startMs: number;
@@ -199,17 +191,12 @@ async function stop(target: Target): Promise<void> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 const stat = (values: readonly number[], digits: number): string =>
   `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
 const load = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
-  const modelPath = findModel();
+  const modelPath = findBenchModel(['synthetic-gemma3-270m-q4_k_m.gguf']);
   console.log(`concurrency: ${path.basename(modelPath)}, llama-server args ${JSON.stringify(process.env['LLAMA_SERVER_ARGS'] ?? '')}, threads ${threads}, ${parallel} slots, ${maxTokens}-token streamed completions, ` +
     `temperature 0, ${rounds} interleaved rounds; load average at start ${load()}`);
   const targets: Target[] = [];

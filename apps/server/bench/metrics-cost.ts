@@ -25,6 +25,8 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as ServerModule from '../src/index.js';
+import { findBenchModel } from './bench-model.ts';
+import { fmt, median } from './bench-stats.ts';
 
 const serverDir = path.resolve(import.meta.dirname, '..');
 const repoRoot = path.resolve(serverDir, '..', '..');
@@ -36,14 +38,6 @@ const SCRAPE_MS = Number(process.env['BENCH_METRICS_SCRAPE_MS'] ?? 15_000);
 const TIMEOUT_MS = 10 * 60_000;
 const ADMIN_KEY = `bench-admin-${randomBytes(8).toString('hex')}`;
 const SECRET = `bench-${randomBytes(16).toString('hex')}`;
-
-function findModel(): string {
-  const explicit = process.env['BENCH_MODEL'];
-  if (explicit !== undefined) return path.resolve(explicit);
-  const dirs = [process.env['TROSYN_TEST_MODELS_DIR'], path.join(repoRoot, '..', 'shared', 'models'), path.join(repoRoot, 'models')];
-  for (const dir of dirs) if (dir !== undefined && existsSync(path.join(dir, 'stories260K.gguf'))) return path.join(dir, 'stories260K.gguf');
-  throw new Error('No benchmark model: set BENCH_MODEL or TROSYN_TEST_MODELS_DIR.');
-}
 
 // The environment assignments and Node flags of the start script, so the nodes run as `pnpm start` runs them.
 const startCommand = (() => {
@@ -108,12 +102,6 @@ async function startNode(name: string, env: Readonly<Record<string, string>>): P
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const fmt = (value: number, digits = 1): string => value.toFixed(digits);
 const cost = (off: number, on: number, lowerIsBetter: boolean): string => `${fmt(((lowerIsBetter ? on - off : off - on) / off) * 100, 2)} %`;
 // The median of the on/off ratios of neighbouring runs: a load that drifts during the run hits
 // both runs of a pair alike, so this is steadier than the ratio of the two medians.
@@ -437,7 +425,7 @@ async function workPerEvent(): Promise<void> {
 async function main(): Promise<void> {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`pnpm build\` first.`);
   console.log(`metrics cost benchmark (TROSYN_METRICS on vs off), scrapes every ${SCRAPE_MS} ms`);
-  await streamedTokens(findModel());
+  await streamedTokens(findBenchModel(['stories260K.gguf']));
   await liveWrites();
   await workPerEvent();
 }

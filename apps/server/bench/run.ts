@@ -8,7 +8,7 @@
 // TROSYN_TEST_MODELS_DIR, ../shared/models or models/, else stories260K), BENCH_REPS (default 7),
 // BENCH_TOKENS (default 64), BENCH_THREADS (default 1), BENCH_PARALLEL (slots, default 4).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Server as HttpServer } from 'node:http';
@@ -16,6 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { LlmEngine } from '@trosyn/llm';
 import type * as ServerModule from '../src/index.js';
+import { findBenchModel } from './bench-model.ts';
+import { fmt, median } from './bench-stats.ts';
 
 // The built app (this script runs with Node's type stripping, which cannot load `src/` with its
 // `.js` import specifiers); typed from the sources.
@@ -31,29 +33,13 @@ const contextSize = 2048;
 const concurrencyTokens = 32;
 const promptFor = (run: number): string => `Story ${run + 1}. Once upon a time, there was a little`;
 
-function findModel(): string {
-  const explicit = process.env['BENCH_MODEL'];
-  if (explicit !== undefined) return path.resolve(explicit);
-  const dirs = [process.env['TROSYN_TEST_MODELS_DIR'], path.join(repoRoot, '..', 'shared', 'models'), path.join(repoRoot, 'models')];
-  for (const name of ['synthetic-gemma3-270m-q4_k_m.gguf', 'stories260K.gguf']) {
-    for (const dir of dirs) if (dir !== undefined && existsSync(path.join(dir, name))) return path.join(dir, name);
-  }
-  throw new Error('No benchmark model: set BENCH_MODEL or TROSYN_TEST_MODELS_DIR.');
-}
-
 interface Run {
   readonly ttftMs: number;
   readonly totalMs: number;
   readonly tokens: number;
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const tps = (run: Run): number => (run.tokens * 1000) / run.totalMs;
-const fmt = (value: number, digits = 1): string => value.toFixed(digits);
 
 async function directRun(engine: LlmEngine, prompt: string, tokens: number): Promise<Run> {
   const start = performance.now();
@@ -164,7 +150,7 @@ async function stop(server: Server): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const modelPath = findModel();
+  const modelPath = findBenchModel(['synthetic-gemma3-270m-q4_k_m.gguf', 'stories260K.gguf']);
   console.log(`model ${path.basename(modelPath)}, ${maxTokens} tokens per run, ${reps} runs, threads ${threads}, ${parallel} slots, temperature 0`);
   const settings = { LLM_MODEL_PATH: modelPath, LLM_THREADS: String(threads), LLM_PARALLEL: String(parallel), LLM_CONTEXT_SIZE: String(contextSize) };
 
