@@ -57,6 +57,9 @@ export function ConflictsView(props: { readonly session: Session }) {
   const { api } = props.session;
   const [onlyUnacknowledged, setOnlyUnacknowledged] = useState(true);
   const [itemId, setItemId] = useState('');
+  // What is typed, applied to the list on Enter or blur: a controlled input without its own
+  // draft was reset to the applied value by every poll's re-render, wiping what was being typed.
+  const [itemIdDraft, setItemIdDraft] = useState('');
   const [pages, setPages] = useState(1);
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const [actionError, setActionError] = useState<Error | undefined>(undefined);
@@ -101,7 +104,14 @@ export function ConflictsView(props: { readonly session: Session }) {
           <input type="checkbox" checked={onlyUnacknowledged} onChange={(event) => setOnlyUnacknowledged(event.currentTarget.checked)} /> unacknowledged only
         </label>
         <label>
-          item id <input type="search" value={itemId} placeholder="any item" onChange={(event) => setItemId(event.currentTarget.value)} data-testid="conflict-item-filter" />
+          item id <input
+            type="search"
+            value={itemIdDraft}
+            placeholder="any item"
+            onInput={(event) => setItemIdDraft(event.currentTarget.value)}
+            onChange={(event) => setItemId(event.currentTarget.value)}
+            data-testid="conflict-item-filter"
+          />
         </label>
         <button disabled={selected.size === 0} onClick={() => void acknowledge([...selected])} data-testid="acknowledge-selected">
           Acknowledge {selected.size} selected

@@ -12,6 +12,8 @@ const PAGE = 50;
 export function ItemsView(props: { readonly session: Session }) {
   const { api } = props.session;
   const [type, setType] = useState('');
+  // What is typed, applied on Enter, blur or a pick from the list (see the conflicts filter).
+  const [typeDraft, setTypeDraft] = useState('');
   const [includeDeleted, setIncludeDeleted] = useState(true);
   const [pages, setPages] = useState(1);
   const [search, setSearch] = useState('');
@@ -56,8 +58,9 @@ export function ItemsView(props: { readonly session: Session }) {
             type{' '}
             <input
               list="item-types"
-              value={type}
+              value={typeDraft}
               placeholder="all types"
+              onInput={(event) => setTypeDraft(event.currentTarget.value)}
               onChange={(event) => (setType(event.currentTarget.value), setPages(1))}
               data-testid="type-filter"
             />

@@ -172,6 +172,10 @@ describe('the console', () => {
     expect(ofQ3).toBeGreaterThan(0);
     const filter = page.getByTestId('conflict-item-filter');
     await filter.fill('budget-q3');
+    // Regression: the list's next poll re-rendered the controlled input with the applied value,
+    // wiping what was typed before Enter. Let a poll land between typing and Enter.
+    await page.waitForResponse((response) => response.url().includes('/api/v1/conflicts?'), { timeout: 15_000 });
+    expect(await filter.inputValue()).toBe('budget-q3');
     await filter.press('Enter');
     await filter.blur();
     const others = page.locator('[data-testid="conflict"]:not([data-item-id="budget-q3"])');
