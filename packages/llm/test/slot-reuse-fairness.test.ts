@@ -5,14 +5,14 @@ import { testModel } from './test-models.js';
 // #19: a request given a previously used slot must first erase that slot's KV cache, which takes
 // node-llama-cpp's context lock. Its batch dispatcher held that lock for as long as any other
 // sequence kept generating, so a request arriving while others streamed got its first token only
-// after they had all finished (12–20 s on the 270M model). The patch in patches/ hands the lock
-// back after every decode; the late request now starts while the long ones are still streaming. (With a
+// after they had all finished (figures in the llm README). The patch in patches/ hands the lock back
+// after every decode; the late request now starts while the long ones are still streaming. (With a
 // single other stream the dispatcher happened to find its queue empty between tokens; two are needed.)
 describe('LlmEngine slot reuse while other slots stream', () => {
   it('serves a request on a used slot before the running long generations end', async () => {
     const engine = await LlmEngine.load({ modelPath: testModel('synthetic-gemma3-270m-q4_k_m.gguf'), threads: 1, parallel: 3, contextSize: 512 });
     try {
-      // Both slots hold an earlier prompt, so whichever the late request gets must be erased first.
+      // Every slot holds an earlier prompt, so whichever the late request gets must be erased first.
       await Promise.all(['Alpha beta gamma', 'Delta epsilon zeta', 'Eta theta iota'].map((prompt) => engine.complete({ prompt, maxTokens: 2, temperature: 0 })));
       let longDone = false;
       let lateDone = false;

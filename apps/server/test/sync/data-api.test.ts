@@ -9,6 +9,7 @@ import { parseConfig } from '../../src/config.js';
 import { ModelHost } from '../../src/model-host.js';
 import { LanSyncService } from '../../src/sync/lan-sync-service.js';
 import { FakeEngine } from '../fake-engine.js';
+import { dataApiCaller } from './data-api-caller.js';
 import { assertSchema } from './published-schema.js';
 
 // Every response is checked against the schema the OpenAPI document publishes for it.
@@ -25,15 +26,7 @@ async function dataApp(apiKey?: string, adminKey?: string) {
   const sync = await LanSyncService.start({ settings: config.lanSync, dataDir, logger: { log: () => undefined } });
   cleanups.push(() => sync.close());
   const app = createApp({ model: ModelHost.fromEngine(new FakeEngine()), data: sync, config: { apiKey, adminKey } });
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await app.request(path, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- checked against the published schemas
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  const call = dataApiCaller(app);
   return { app, sync, call };
 }
 

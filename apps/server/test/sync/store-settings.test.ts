@@ -11,6 +11,7 @@ import type { LogFields, Logger } from '../../src/logger.js';
 import { ModelHost } from '../../src/model-host.js';
 import { LanSyncService, type LanSyncServiceOptions } from '../../src/sync/lan-sync-service.js';
 import { FakeEngine } from '../fake-engine.js';
+import { dataApiCaller } from './data-api-caller.js';
 
 // Issue #20: the seed's "registering the custom engine with the LAN sync service" without a fork
 // (LAN_SYNC_CONFLICT_RESOLVER, or the resolveConflict option), retention settings, and garbage
@@ -30,11 +31,7 @@ async function startStore(env: Record<string, string>, options: Partial<LanSyncS
   const sync = await LanSyncService.start({ settings: config.lanSync, dataDir, logger, ...options });
   cleanups.push(() => sync.close());
   const app = createApp({ model: ModelHost.fromEngine(new FakeEngine()), data: sync });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await app.request(path, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test reads the fields it checks
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  const call = dataApiCaller(app);
   return { sync, logs, call };
 }
 
