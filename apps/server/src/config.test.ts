@@ -11,7 +11,7 @@ describe('parseConfig', () => {
     const config = parseConfig({}, options);
     expect(config).toMatchObject({
       host: '127.0.0.1', port: 8000, apiKey: undefined, adminKey: undefined, metrics: true, corsOrigins: [], bodyLimitBytes: 4194304, shutdownTimeoutMs: 10000,
-      llm: { modelPath: '/repo/models/gemma-3n-e2b.gguf', contextSize: 2048, gpuLayers: 0, threads: undefined, parallel: 1, maxQueue: 32 },
+      llm: { modelPath: '/repo/models/gemma-3n-e2b.gguf', contextSize: 2048, gpuLayers: 0, threads: undefined, parallel: 1, maxQueue: 32, batchSize: undefined },
       lanSync: {
         enabled: true, port: 5000, host: '0.0.0.0', nodeId: undefined, nodeName: 'office-pc', discoveryIntervalSeconds: 30, deviceTimeoutSeconds: 90,
         sharedSecret: undefined, peers: [], mdns: true, mdnsInterface: undefined, intervalSeconds: 30, maxClockDriftSeconds: 600, tls: undefined,
@@ -25,7 +25,7 @@ describe('parseConfig', () => {
     const config = parseConfig({
       TROSYN_HOST: '0.0.0.0', TROSYN_PORT: '9000', TROSYN_API_KEY: 'secret-key', TROSYN_ADMIN_KEY: 'admin-secret', TROSYN_METRICS: 'off', TROSYN_CORS_ORIGINS: 'http://a.lan:3000, http://b.lan',
       TROSYN_MODEL_ALIASES: 'gpt-4o,gpt-4o-mini', TROSYN_BODY_LIMIT: '2048', TROSYN_SHUTDOWN_TIMEOUT: '3', TROSYN_SSE_KEEPALIVE_MS: '500',
-      LLM_MODEL_PATH: '/abs/model.gguf', LLM_CONTEXT_SIZE: '4096', LLM_N_GPU_LAYERS: '10', LLM_THREADS: '2', LLM_PARALLEL: '4', LLM_MAX_QUEUE: '0', LLM_CHAT_TEMPLATE: 'chatML',
+      LLM_MODEL_PATH: '/abs/model.gguf', LLM_CONTEXT_SIZE: '4096', LLM_N_GPU_LAYERS: '10', LLM_THREADS: '2', LLM_PARALLEL: '4', LLM_MAX_QUEUE: '0', LLM_BATCH_SIZE: '32', LLM_CHAT_TEMPLATE: 'chatML',
       LAN_SYNC_ENABLED: 'false', LAN_SYNC_PORT: '5001', LAN_SYNC_NODE_ID: 'node-1', LAN_SYNC_NODE_NAME: 'Front desk', LAN_SYNC_DISCOVERY_INTERVAL: '10', LAN_SYNC_DEVICE_TIMEOUT: '30',
       LAN_SYNC_HOST: '10.0.0.2', LAN_SYNC_SHARED_SECRET: 's3cret-for-tests', LAN_SYNC_PEERS: '10.0.0.3:5000, pc-b.lan:5001,[fe80::1]:5002',
       LAN_SYNC_MDNS: 'false', LAN_SYNC_MDNS_INTERFACE: '10.0.0.2', LAN_SYNC_INTERVAL: '5', LAN_SYNC_MAX_CLOCK_DRIFT: '120',
@@ -35,7 +35,7 @@ describe('parseConfig', () => {
     expect(config).toEqual({
       host: '0.0.0.0', port: 9000, apiKey: 'secret-key', adminKey: 'admin-secret', metrics: false, corsOrigins: ['http://a.lan:3000', 'http://b.lan'], modelAliases: ['gpt-4o', 'gpt-4o-mini'],
       bodyLimitBytes: 2048, shutdownTimeoutMs: 3000, sseKeepAliveMs: 500,
-      llm: { modelPath: '/abs/model.gguf', contextSize: 4096, gpuLayers: 10, threads: 2, parallel: 4, maxQueue: 0, chatTemplate: { builtIn: 'chatML' } },
+      llm: { modelPath: '/abs/model.gguf', contextSize: 4096, gpuLayers: 10, threads: 2, parallel: 4, maxQueue: 0, batchSize: 32, chatTemplate: { builtIn: 'chatML' } },
       lanSync: {
         enabled: false, port: 5001, host: '10.0.0.2', nodeId: 'node-1', nodeName: 'Front desk', discoveryIntervalSeconds: 10, deviceTimeoutSeconds: 30,
         sharedSecret: 's3cret-for-tests', peers: [{ host: '10.0.0.3', port: 5000 }, { host: 'pc-b.lan', port: 5001 }, { host: 'fe80::1', port: 5002 }],
@@ -91,7 +91,7 @@ describe('parseConfig', () => {
 
   it.each([
     ['TROSYN_PORT', 'eighty'], ['TROSYN_PORT', '70000'], ['LLM_CONTEXT_SIZE', '2k'], ['LLM_N_GPU_LAYERS', '-1'],
-    ['LLM_PARALLEL', '0'], ['LAN_SYNC_ENABLED', 'maybe'], ['TROSYN_CORS_ORIGINS', 'office.lan'], ['TROSYN_API_KEY', 'short'], ['TROSYN_ADMIN_KEY', 'short'], ['TROSYN_METRICS', 'maybe'],
+    ['LLM_PARALLEL', '0'], ['LLM_BATCH_SIZE', '0'], ['LLM_BATCH_SIZE', '32 tokens'], ['LLM_BATCH_SIZE', '-64'], ['LAN_SYNC_ENABLED', 'maybe'], ['TROSYN_CORS_ORIGINS', 'office.lan'], ['TROSYN_API_KEY', 'short'], ['TROSYN_ADMIN_KEY', 'short'], ['TROSYN_METRICS', 'maybe'],
     ['TROSYN_HOST', 'http://x'], ['LAN_SYNC_PORT', '1.5'], ['LAN_SYNC_NODE_ID', 'has space'], ['LAN_SYNC_NODE_ID', 'x'.repeat(65)],
     ['LAN_SYNC_PEERS', '10.0.0.3'], ['LAN_SYNC_PEERS', '10.0.0.3:99999'], ['LAN_SYNC_MDNS_INTERFACE', 'eth0'], ['LAN_SYNC_INTERVAL', '0'],
     ['LAN_SYNC_TLS_CERT', 'cert.pem'], ['LAN_SYNC_TLS_KEY', 'key.pem'], ['LAN_SYNC_DEVICE_TIMEOUT', '20'], ['LAN_SYNC_MAX_CLOCK_DRIFT', 'ten'],

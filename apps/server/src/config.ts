@@ -12,6 +12,8 @@ export interface LlmSettings {
   readonly threads: number | undefined;
   readonly parallel: number;
   readonly maxQueue: number;
+  /** `LLM_BATCH_SIZE`: tokens per decode call; undefined: node-llama-cpp's default. */
+  readonly batchSize: number | undefined;
   /** `LLM_EMBEDDING_MODEL_PATH` (absolute): a GGUF for `/v1/embeddings`; undefined: the chat model embeds. */
   readonly embeddingModelPath: string | undefined;
   /** `LLM_CHAT_TEMPLATE`: a Jinja template read from a file, a built-in format name, or undefined (the GGUF's own). */
@@ -425,6 +427,7 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
       // An upstream (vLLM, llama-server) batches many requests; one slot would serialise them.
       parallel: integer(env, 'LLM_PARALLEL', upstreamSettings === undefined ? 1 : 8, 1, 256),
       maxQueue: integer(env, 'LLM_MAX_QUEUE', 32, 0, 100_000),
+      batchSize: optionalInteger(env, 'LLM_BATCH_SIZE', 1, 1_048_576),
       embeddingModelPath: embeddingModelPath(env, options.baseDir),
       chatTemplate: chatTemplate(env, options.baseDir),
     },

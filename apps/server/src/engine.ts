@@ -143,6 +143,8 @@ export interface EngineRuntime {
   readonly threads?: number;
   /** `configured` (`LLM_THREADS`) or `model-size` (the default rule). */
   readonly threadsSource?: 'configured' | 'model-size';
+  /** Tokens per decode call (`LLM_BATCH_SIZE`, else node-llama-cpp's default). */
+  readonly batchSize?: number;
 }
 
 /** What one request to the engine came to, reported once it is over. Times in milliseconds from the call. */

@@ -21,6 +21,7 @@ export async function loadLlmEngine(
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
     parallel: settings.parallel,
     maxQueue: settings.maxQueue,
+    ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
     ...(settings.chatTemplate === undefined
       ? {}
       : 'template' in settings.chatTemplate

@@ -63,7 +63,7 @@ export class FakeEngine implements Engine {
     fileSizeBytes: 4096,
     loadedAt: new Date('2026-01-02T03:04:05Z'),
   };
-  readonly runtime: EngineRuntime = { threads: 1, threadsSource: 'model-size', chatWrapper: 'JinjaTemplate', chatFormatSource: 'gguf' };
+  readonly runtime: EngineRuntime = { threads: 1, threadsSource: 'model-size', batchSize: 512, chatWrapper: 'JinjaTemplate', chatFormatSource: 'gguf' };
   readonly requests: (ChatRequest | CompletionRequest)[] = [];
   script: FakeScript = { pieces: ['Hello', ' world'] };
   aborted = 0;

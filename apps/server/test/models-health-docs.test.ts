@@ -57,7 +57,7 @@ describe('GET /health', () => {
     expect(body.status).toBe('ok');
     expect(body.model).toMatchObject({
       status: 'loaded', id: 'fake-model', context_size: 512, has_chat_template: true,
-      threads: 1, threads_source: 'model-size', chat_format: 'JinjaTemplate', chat_format_source: 'gguf',
+      threads: 1, threads_source: 'model-size', batch_size: 512, chat_format: 'JinjaTemplate', chat_format_source: 'gguf',
     });
     expect(body.slots).toEqual({ total: 2, in_use: 1 });
     expect(body.queue).toEqual({ depth: 1, max: 8 });

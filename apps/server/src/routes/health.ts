@@ -55,6 +55,7 @@ function modelReport(state: ModelState, runtime: EngineRuntime | undefined, back
           : {
               threads: runtime.threads ?? null,
               threads_source: runtime.threadsSource ?? null,
+              batch_size: runtime.batchSize ?? null,
               chat_format: runtime.chatWrapper,
               chat_format_source: runtime.chatFormatSource ?? null,
             }),
