@@ -1,6 +1,7 @@
-import { createInitiator, type NetworkKey, type Session } from '@trosyn/crypto';
+import type { NetworkKey } from '@trosyn/crypto';
 import type { PeerLogPosition, PullRequest, SyncRequest, SyncTransport, SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
+import { OutboundSession } from './outbound-session.js';
 import { nextPull, observeAnswer, peerLogPosition, type PeerLogView } from './peer-log-view.js';
 import { abortable, parseErrorBody, SESSION_EXPIRED_CODES, SyncHttpClient } from './sync-http-client.js';
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
@@ -42,6 +43,11 @@ export interface HttpSyncTransportConfig {
    * ms, from the peer's `x-trosyn-clock-ms` and the round trip), refused handshakes included.
    */
   readonly onPeerClock?: ((offsetMs: number) => void) | undefined;
+  /**
+   * Wall clock in ms (`Date.now` by default): the handshake's and the session's clock, session
+   * renewal and the stream retry. Injected by tests (with the peer's clock) to move time.
+   */
+  readonly now?: (() => number) | undefined;
 }
 
 /** A sealed request's answer, however it travelled: the sealed response, or the peer's refusal. */
@@ -73,12 +79,10 @@ const STREAM_RETRY_MS = 60_000;
  * ```
  */
 export class HttpSyncTransport implements SyncTransport {
-  readonly #config: Required<Omit<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'streams' | 'onEvent' | 'onPeerClock'>> &
-    Pick<HttpSyncTransportConfig, 'expectedPeerNodeId' | 'localSyncPort' | 'onEvent' | 'onPeerClock'> & { readonly streams: boolean };
+  readonly #config: { readonly timeoutMs: number; readonly maxResponseBytes: number; readonly streams: boolean; readonly now: () => number };
   readonly #url: URL;
   readonly #http: SyncHttpClient;
-  #session: Session | undefined;
-  #handshaking: Promise<Session> | undefined;
+  readonly #session: OutboundSession;
   #closed = false;
   /** A pull request sent ahead of the engine (see {@link HttpSyncTransport.request}), keyed by its JSON. */
   #prefetch: { readonly key: string; readonly response: Promise<unknown> } | undefined;
@@ -95,15 +99,20 @@ export class HttpSyncTransport implements SyncTransport {
   constructor(config: HttpSyncTransportConfig) {
     this.#url = new URL(config.url);
     if (this.#url.protocol !== 'http:' && this.#url.protocol !== 'https:') throw new TypeError(`sync peer URL must be http: or https:, got ${config.url}`);
-    this.#config = Object.freeze({
-      ...config,
-      maxClockSkewMs: config.maxClockSkewMs ?? 30_000,
-      timeoutMs: config.timeoutMs ?? 30_000,
-      maxResponseBytes: config.maxResponseBytes ?? 64 * 1024 * 1024,
-      renewBeforeMs: config.renewBeforeMs ?? 10_000,
-      streams: config.streams ?? true,
-    });
+    const now = config.now ?? Date.now;
+    this.#config = Object.freeze({ timeoutMs: config.timeoutMs ?? 30_000, maxResponseBytes: config.maxResponseBytes ?? 64 * 1024 * 1024, streams: config.streams ?? true, now });
     this.#http = new SyncHttpClient({ url: this.#url, timeoutMs: this.#config.timeoutMs, maxResponseBytes: this.#config.maxResponseBytes, localSyncPort: config.localSyncPort });
+    this.#session = new OutboundSession({
+      http: this.#http,
+      networkKey: config.networkKey,
+      nodeId: config.nodeId,
+      expectedPeerNodeId: config.expectedPeerNodeId,
+      maxClockSkewMs: config.maxClockSkewMs ?? 30_000,
+      renewBeforeMs: config.renewBeforeMs ?? 10_000,
+      now,
+      onEvent: config.onEvent,
+      onPeerClock: config.onPeerClock,
+    });
   }
 
   /** The peer's sync URL. */
@@ -113,12 +122,12 @@ export class HttpSyncTransport implements SyncTransport {
 
   /** The authenticated peer node id, once a handshake succeeded. */
   get peerNodeId(): string | undefined {
-    return this.#session?.peerNodeId;
+    return this.#session.peerNodeId;
   }
 
   /** Whether a live session is held. */
   get connected(): boolean {
-    return this.#session !== undefined && !this.#session.disposed && !this.#session.isExpired();
+    return this.#session.connected;
   }
 
   /** Whether sync requests currently travel on a sync stream (rather than one HTTP request each). */
@@ -137,7 +146,7 @@ export class HttpSyncTransport implements SyncTransport {
    * peer's node id.
    */
   async connect(options: SyncTransportRequestOptions = {}): Promise<string> {
-    return (await this.#ensureSession(options.signal)).peerNodeId;
+    return (await this.#session.ensure(options.signal)).peerNodeId;
   }
 
   /**
@@ -220,7 +229,7 @@ export class HttpSyncTransport implements SyncTransport {
     const plaintext = JSON.stringify(message);
     for (let renewed = false; ; renewed = true) {
       signal?.throwIfAborted();
-      const session = await this.#ensureSession(signal);
+      const session = await this.#session.ensure(signal);
       this.#streamClient ??= new SealedStreamClient(this.#url);
       const outcome = yield* this.#streamClient.exchange(session, plaintext, {
         signal,
@@ -233,7 +242,7 @@ export class HttpSyncTransport implements SyncTransport {
       });
       if (outcome === 'answered') return;
       // The peer no longer knows the session (it restarted): nothing ran; handshake again, once.
-      this.#dropSession(session);
+      this.#session.drop(session);
     }
   }
 
@@ -241,7 +250,7 @@ export class HttpSyncTransport implements SyncTransport {
     let renewed = false;
     let resent = false;
     for (;;) {
-      const session = await this.#ensureSession(signal);
+      const session = await this.#session.ensure(signal);
       const sequence = session.sealedCount;
       const frame = session.sealFrame(plaintext, REQUEST_ASSOCIATED_DATA);
       let answer: MessageAnswer;
@@ -266,7 +275,7 @@ export class HttpSyncTransport implements SyncTransport {
       if (status === 401 && remote !== undefined && SESSION_EXPIRED_CODES.has(remote.code) && !renewed) {
         // The peer restarted or dropped the session: nothing was applied; handshake again and retry once.
         renewed = true;
-        this.#dropSession(session);
+        this.#session.drop(session);
         continue;
       }
       throw new LanSyncError('http-status', `${this.url} answered ${status}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
@@ -307,7 +316,7 @@ export class HttpSyncTransport implements SyncTransport {
    */
   #openStream(): Promise<SyncStreamConnection | undefined> {
     if (this.#stream?.open === true) return Promise.resolve(this.#stream);
-    if (!this.#config.streams || this.#closed || Date.now() < this.#streamRetryAt) return Promise.resolve(undefined);
+    if (!this.#config.streams || this.#closed || this.#config.now() < this.#streamRetryAt) return Promise.resolve(undefined);
     this.#streamOpening ??= SyncStreamConnection.open(this.#url, { timeoutMs: this.#config.timeoutMs, maxFrameBytes: this.#config.maxResponseBytes })
       .then(
         (stream) => {
@@ -324,7 +333,7 @@ export class HttpSyncTransport implements SyncTransport {
         (error: unknown) => {
           // A peer that answered without a stream (an older node) is asked again in a minute; an
           // unreachable one at the next request (it may be back by then, with streams).
-          if (error instanceof LanSyncError && error.code === 'http-status') this.#streamRetryAt = Date.now() + STREAM_RETRY_MS;
+          if (error instanceof LanSyncError && error.code === 'http-status') this.#streamRetryAt = this.#config.now() + STREAM_RETRY_MS;
           return undefined;
         },
       )
@@ -337,7 +346,7 @@ export class HttpSyncTransport implements SyncTransport {
   /** Forgets the session (the next request handshakes again). */
   resetSession(): void {
     this.#peerView = undefined;
-    if (this.#session !== undefined) this.#dropSession(this.#session);
+    this.#session.reset();
   }
 
   /** Closes kept-alive connections and wipes the session. Idempotent; later requests reject with `closed`. */
@@ -345,78 +354,12 @@ export class HttpSyncTransport implements SyncTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#prefetch = undefined;
-    this.resetSession();
+    this.#peerView = undefined;
+    this.#session.close();
     this.#stream?.close();
     this.#stream = undefined;
     this.#http.destroy();
     this.#streamClient?.destroy();
-  }
-
-  #dropSession(session: Session): void {
-    if (this.#session === session) this.#session = undefined;
-    session.dispose();
-  }
-
-  async #ensureSession(signal: AbortSignal | undefined): Promise<Session> {
-    if (this.#closed) throw new LanSyncError('closed', `transport to ${this.url} is closed`);
-    const session = this.#session;
-    if (session !== undefined && !session.disposed && session.expiresAt - Date.now() > this.#config.renewBeforeMs) return session;
-    if (session !== undefined) this.#dropSession(session);
-    // Concurrent requests share one handshake.
-    this.#handshaking ??= this.#handshake(signal).finally(() => {
-      this.#handshaking = undefined;
-    });
-    return this.#handshaking;
-  }
-
-  async #handshake(signal: AbortSignal | undefined): Promise<Session> {
-    const initiator = createInitiator({
-      networkKey: this.#config.networkKey,
-      nodeId: this.#config.nodeId,
-      maxClockSkewMs: this.#config.maxClockSkewMs,
-      ...(this.#config.expectedPeerNodeId === undefined ? {} : { expectedPeerNodeId: this.#config.expectedPeerNodeId }),
-    });
-    let outcome = 'error';
-    try {
-      const challenge = await this.#postJson(SYNC_PATHS.hello, initiator.hello(), signal);
-      const proof = initiator.handleChallenge(challenge);
-      const confirm = await this.#postJson(SYNC_PATHS.proof, proof, signal);
-      const session = initiator.handleConfirm(confirm);
-      if (this.#closed) {
-        session.dispose();
-        throw new LanSyncError('closed', `transport to ${this.url} is closed`);
-      }
-      this.#session = session;
-      outcome = 'ok';
-      return session;
-    } catch (error) {
-      // The peer's refusal code when it sent one (`authentication-failed`: another secret), else ours.
-      const { remoteCode, code } = (error ?? {}) as { remoteCode?: unknown; code?: unknown };
-      outcome = typeof remoteCode === 'string' ? remoteCode : typeof code === 'string' ? code : 'error';
-      throw error;
-    } finally {
-      initiator.dispose();
-      this.#config.onEvent?.({ type: 'handshake', direction: 'outbound', outcome });
-    }
-  }
-
-  async #postJson(path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
-    const sentAt = Date.now();
-    const answer = await this.#http.post(path, Buffer.from(JSON.stringify(body)), 'application/json', signal);
-    // The peer read its clock somewhere in the round trip: assume the middle.
-    if (answer.peerClockMs !== undefined) this.#config.onPeerClock?.((sentAt + Date.now()) / 2 - answer.peerClockMs);
-    if (answer.status !== 200) {
-      const remote = parseErrorBody(answer.body);
-      throw new LanSyncError('handshake-refused', `${this.url} refused the handshake: ${answer.status}${remote === undefined ? '' : ` ${remote.code}: ${remote.message}`}`, {
-        status: answer.status,
-        ...(remote === undefined ? {} : { remoteCode: remote.code }),
-      });
-    }
-    try {
-      return JSON.parse(answer.body.toString('utf8')) as unknown;
-    } catch (error) {
-      throw new LanSyncError('malformed-frame', `${this.url} answered the handshake with invalid JSON`, { cause: error });
-    }
   }
 }
 

@@ -14,7 +14,8 @@ import type { StreamRequestHandler } from './sealed-stream-route.js';
 import { SyncRuntime, type PeerRequestHandler } from './sync-runtime.js';
 import { SyncRuntimeEvents } from './sync-runtime-events.js';
 import { watchClockHealth } from './watch-clock-health.js';
-import type { PeerSnapshot, RoundOutcome } from './sync-scheduler.js';
+import type { PeerSnapshot } from './peer-registry.js';
+import type { RoundOutcome } from './sync-scheduler.js';
 
 /** File name of the sync database in the data directory. */
 export const SYNC_DATABASE_FILE = 'sync.sqlite';

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SyncEngine } from '@trosyn/sync-core';
 import { createInMemoryTransport, type InMemoryTransport } from '@trosyn/sync-core/testing';
 import type { LogFields, Logger } from '../logger.js';
-import { SyncScheduler, type PeerTarget, type PeerTransport } from './sync-scheduler.js';
+import { ManualClock } from './manual-clock.js';
+import type { PeerTarget } from './peer-registry.js';
+import { SyncScheduler, type PeerTransport } from './sync-scheduler.js';
 
 // Real engines (in-memory SQLite) behind sync-core's in-memory transport, so the scheduler's
 // decisions (when to run which round) are tested without sockets; HTTP has its own tests.
@@ -19,7 +21,7 @@ interface Network {
   readonly down: Set<number>;
 }
 
-function setup(selfId: string, peers: Record<number, string>, options: { intervalMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; now?: () => number } = {}) {
+function setup(selfId: string, peers: Record<number, string>, options: { intervalMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; pushDebounceMs?: number; clock?: ManualClock } = {}) {
   const network: Network = { engines: new Map(), transports: [], down: new Set() };
   const engine = new SyncEngine({ database: ':memory:', nodeId: selfId });
   network.engines.set(selfId, engine);
@@ -57,7 +59,9 @@ function setup(selfId: string, peers: Record<number, string>, options: { interva
     intervalMs: options.intervalMs ?? 60_000,
     backoffBaseMs: options.backoffBaseMs ?? 20,
     backoffMaxMs: options.backoffMaxMs ?? 200,
-    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.pushDebounceMs === undefined ? {} : { pushDebounceMs: options.pushDebounceMs }),
+    // Virtual time: the clock and the timers move only when the test advances them; no jitter.
+    ...(options.clock === undefined ? {} : { now: options.clock.now, timers: options.clock, random: () => 0.5 }),
   });
   scheduler.start();
   cleanups.push(async () => {
@@ -76,6 +80,15 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** Lets in-flight rounds (promise continuations and immediates, no timers) run until `probe` holds. */
+async function until(what: string, probe: () => Promise<boolean> | boolean): Promise<void> {
+  for (let turn = 0; turn < 20_000; turn++) {
+    if (await probe()) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`never happened: ${what}`);
 }
 
 const target = (port: number): PeerTarget => ({ host: '127.0.0.1', port, tls: false });
@@ -199,18 +212,73 @@ describe('SyncScheduler', () => {
     expect(rounds().length).toBeGreaterThan(before);
   });
 
-  it('decides by its injected clock: a discovered peer that is syncing with us waits until that clock moves on', async () => {
-    let now = 1_000_000;
-    const { engine, scheduler, peer, rounds } = setup('self', { 5001: 'peer-b' }, { now: () => now });
+});
+
+// The same scheduler in virtual time: a ManualClock is its clock and its timers, so these tests
+// state exact delays and never wait for real time.
+describe('SyncScheduler in virtual time', () => {
+  it('backs off from an unreachable peer exactly (base, doubling, capped), then runs periodic rounds', async () => {
+    const clock = new ManualClock(1_000_000);
+    const { scheduler, network, peer, engine, rounds } = setup('self', { 5001: 'peer-b' }, { clock, backoffBaseMs: 1000, backoffMaxMs: 4000, intervalMs: 60_000 });
+    network.down.add(5001);
+    await engine.put({ id: 'waiting', type: 't', data: 1 });
+    scheduler.addStaticPeer(target(5001));
+    const status = () => scheduler.peers()[0]!;
+    await until('first failure', () => status().failures === 1);
+    const retries: number[] = [];
+    for (const expectedFailures of [2, 3, 4, 5]) {
+      const delay = status().nextAttemptAt!.getTime() - clock.now();
+      retries.push(delay);
+      await clock.advance(delay - 1);
+      expect(status().failures).toBe(expectedFailures - 1); // not a millisecond early
+      await clock.advance(1);
+      await until(`failure ${expectedFailures}`, () => status().failures === expectedFailures);
+    }
+    expect(retries).toEqual([1000, 2000, 4000, 4000]);
+    expect(status()).toMatchObject({ state: 'backoff', source: 'static' });
+    network.down.delete(5001);
+    await clock.advance(4000);
+    await until('recovered', async () => (await peer('peer-b').get('waiting')) !== undefined && status().state === 'idle');
+    expect(status()).toMatchObject({ failures: 0, lastError: null, nextAttemptAt: new Date(clock.now() + 60_000) });
+    const afterRecovery = rounds().length;
+    await clock.advance(59_999);
+    expect(rounds()).toHaveLength(afterRecovery);
+    await clock.advance(1);
+    await until('periodic round', () => rounds().length === afterRecovery + 1);
+    expect(rounds().at(-1)).toMatchObject({ reason: 'interval', ok: true });
+  });
+
+  it('holds local writes for the push debounce window and sends them in one round', async () => {
+    const clock = new ManualClock(0);
+    const { scheduler, engine, peer, rounds } = setup('self', { 5001: 'peer-b' }, { clock, pushDebounceMs: 100 });
+    scheduler.discovered('peer-b', 'B', target(5001));
+    await until('idle', () => scheduler.peers()[0]?.state === 'idle');
+    const before = rounds().length;
+    for (let i = 0; i < 3; i++) {
+      await engine.put({ id: `w${i}`, type: 't', data: i });
+      await clock.advance(30);
+    }
+    expect(rounds()).toHaveLength(before);
+    expect(await peer('peer-b').get('w0')).toBeUndefined();
+    await clock.advance(10);
+    await until('pushed', () => rounds().length === before + 1);
+    expect(rounds().at(-1)).toMatchObject({ reason: 'push', pushed: 3 });
+    expect(await peer('peer-b').get('w2')).toBeDefined();
+  });
+
+  it('defers a discovered peer that is syncing with us until its requests have been quiet for 250 ms', async () => {
+    const clock = new ManualClock(1_000_000);
+    const { engine, scheduler, peer, rounds } = setup('self', { 5001: 'peer-b' }, { clock });
     await peer('peer-b').put({ id: 'there', type: 't', data: 1 });
     scheduler.inboundActivity('peer-b');
     scheduler.discovered('peer-b', 'B', target(5001));
-    // Retried every INBOUND_QUIET_MS of real time, but the injected clock stands still: deferred.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await clock.advance(200);
+    scheduler.inboundActivity('peer-b'); // still busy: the retry at 250 ms is deferred again
+    await clock.advance(250);
     expect(rounds()).toHaveLength(0);
     expect(await engine.get('there')).toBeUndefined();
-    now += 300;
-    await waitFor('the round once the clock moved', async () => (await engine.get('there')) !== undefined);
+    await clock.advance(250);
+    await until('the round once the peer is quiet', async () => (await engine.get('there')) !== undefined);
     expect(scheduler.peers()[0]).toMatchObject({ nodeId: 'peer-b', failures: 0 });
     expect(rounds()[0]).toMatchObject({ reason: 'interval', ok: true });
   });

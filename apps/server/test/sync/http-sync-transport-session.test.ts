@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRateLimiter, createResponder, createSessionStore, deriveNetworkKey, MIN_PWHASH_MEM_LIMIT, MIN_PWHASH_OPS_LIMIT } from '@trosyn/crypto';
+import { SyncEngine } from '@trosyn/sync-core';
+import { silentLogger } from '../../src/logger.js';
+import { HttpSyncTransport } from '../../src/sync/http-sync-transport.js';
+import { createSyncApp, listenSyncServer } from '../../src/sync/sync-server.js';
+
+// The transport's session lifetime in virtual time: both ends read one injected clock, over real
+// HTTP on 127.0.0.1, so expiry and renewal are reached without waiting ten minutes.
+const networkKey = await deriveNetworkKey('session-renewal secret, not the default', { opsLimit: MIN_PWHASH_OPS_LIMIT, memLimit: MIN_PWHASH_MEM_LIMIT });
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function pair(options: { sessionTtlMs: number; renewBeforeMs: number }) {
+  const clock = { now: 1_700_000_000_000 };
+  const now = () => clock.now;
+  const responder = new SyncEngine({ database: ':memory:', nodeId: 'responder' });
+  await responder.put({ id: 'x', type: 't', data: 1 });
+  const handshake = createResponder({ networkKey, nodeId: 'responder', clock: now, sessionTtlMs: options.sessionTtlMs });
+  const sessions = createSessionStore();
+  const app = createSyncApp({
+    responder,
+    handshake,
+    sessions,
+    nodeId: 'responder',
+    nodeName: 'responder',
+    logger: silentLogger,
+    handshakeLimiter: createRateLimiter({ capacity: 100, refillPerSecond: 100 }),
+    failureLimiter: createRateLimiter({ capacity: 5, refillPerSecond: 0.1 }),
+    maxMessageBytes: 1024 * 1024,
+    now,
+  });
+  const server = await listenSyncServer(app, { host: '127.0.0.1', port: 0 });
+  const handshakes: string[] = [];
+  const transport = new HttpSyncTransport({
+    url: server.url,
+    networkKey,
+    nodeId: 'requester',
+    expectedPeerNodeId: 'responder',
+    renewBeforeMs: options.renewBeforeMs,
+    now,
+    onEvent: (event) => {
+      if (event.type === 'handshake') handshakes.push(event.outcome);
+    },
+  });
+  cleanups.push(async () => {
+    transport.close();
+    await server.close();
+    sessions.dispose();
+    handshake.dispose();
+    await responder.dispose();
+  });
+  const requester = new SyncEngine({ database: ':memory:', nodeId: 'requester' });
+  cleanups.push(() => requester.dispose());
+  const pull = async () => {
+    const report = await requester.syncWith('responder', transport);
+    expect(report.error).toBeNull();
+    return report;
+  };
+  return { clock, transport, handshakes, pull };
+}
+
+describe('HttpSyncTransport sessions (injected clock)', () => {
+  it('renews its session shortly before it expires, without a refused request', async () => {
+    const { clock, transport, handshakes, pull } = await pair({ sessionTtlMs: 60_000, renewBeforeMs: 10_000 });
+    expect(await transport.connect()).toBe('responder');
+    await pull();
+    clock.now += 49_000; // 11 s left: the session is kept
+    await pull();
+    expect(handshakes).toEqual(['ok']);
+    clock.now += 2_000; // 9 s left: renewed before the request goes out
+    expect(transport.connected).toBe(true);
+    await pull();
+    expect(handshakes).toEqual(['ok', 'ok']);
+    expect(transport.connected).toBe(true);
+  });
+
+  it('replaces a session that expired while idle with a new handshake before the next request', async () => {
+    const { clock, transport, handshakes, pull } = await pair({ sessionTtlMs: 60_000, renewBeforeMs: 0 });
+    await transport.connect();
+    clock.now += 61_000;
+    expect(transport.connected).toBe(false);
+    expect((await pull()).pulled.changes).toBe(1);
+    expect(handshakes).toEqual(['ok', 'ok']);
+    expect(transport.connected).toBe(true);
+  });
+});
