@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { cors } from 'hono/cors';
@@ -36,7 +37,10 @@ import { itemsRoute } from './routes/data-api/items-route.js';
 import { syncRoute } from './routes/data-api/sync-route.js';
 
 /** The settings `createApp` reads (a subset of {@link ServerConfig}). */
-export type AppConfig = Pick<ServerConfig, 'apiKey' | 'adminKey' | 'modelAliases' | 'corsOrigins' | 'bodyLimitBytes' | 'sseKeepAliveMs'>;
+export type AppConfig = Pick<ServerConfig, 'apiKey' | 'adminKey' | 'modelAliases' | 'corsOrigins' | 'bodyLimitBytes' | 'sseKeepAliveMs'> & {
+  /** This node's name (`LAN_SYNC_NODE_NAME`): `owned_by` of its models in `/v1/models`. Default: the host name. */
+  readonly nodeName: string;
+};
 
 /** Everything the app is built from; only `model` is required. */
 export interface AppDependencies {
@@ -66,7 +70,9 @@ export interface AppDependencies {
   readonly metrics?: NodeMetrics | undefined;
 }
 
-const defaults: AppConfig = { apiKey: undefined, adminKey: undefined, modelAliases: [], corsOrigins: [], bodyLimitBytes: 4 * 1024 * 1024, sseKeepAliveMs: 2000 };
+const defaults: AppConfig = {
+  apiKey: undefined, adminKey: undefined, modelAliases: [], corsOrigins: [], bodyLimitBytes: 4 * 1024 * 1024, sseKeepAliveMs: 2000, nodeName: hostname(),
+};
 
 // The field holding the prompt, for `context_length_exceeded` errors.
 function promptParamOf(path: string): string | undefined {
@@ -126,7 +132,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.route('/', completionsRoute(routeDeps));
   const embeddings = deps.embeddings ?? new EmbeddingHost({ chat: deps.model });
   app.route('/', embeddingsRoute({ embeddings, modelAliases: config.modelAliases, shutdownSignal }));
-  app.route('/', modelsRoute({ ...routeDeps, embeddings }));
+  app.route('/', modelsRoute({ ...routeDeps, embeddings, nodeName: config.nodeName }));
   const data = deps.data;
   app.route('/', responsesRoute({ ...routeDeps, store: data === undefined ? undefined : new ResponseStore(data.engine) }));
   const startedAt = deps.startedAt ?? performance.now();

@@ -124,7 +124,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     },
   });
   const metrics = config.metrics ? createNodeMetrics({ model, sync }) : undefined;
-  const app = createApp({ model, embeddings, config, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });
+  const app = createApp({ model, embeddings, config: { ...config, nodeName: config.lanSync.nodeName }, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   let address: AddressInfo;
   try {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
@@ -8,20 +9,22 @@ import { FakeEngine } from './fake-engine.js';
 import { json, testApp } from './test-app.js';
 
 describe('GET /v1/models', () => {
-  it('lists the loaded model', async () => {
+  it('lists the loaded model, owned by this node (its host name by default)', async () => {
     const { app } = testApp();
     const body = await json(await app.request('/v1/models'));
     assertMatchesSpec('ListModelsResponse', body);
-    expect(body).toEqual({ object: 'list', data: [{ id: 'fake-model', object: 'model', created: 1767323045, owned_by: 'trosyn' }] });
+    expect(body).toEqual({ object: 'list', data: [{ id: 'fake-model', object: 'model', created: 1767323045, owned_by: hostname() }] });
+    const named = createApp({ model: ModelHost.fromEngine(new FakeEngine()), config: { nodeName: 'front-desk' } });
+    expect(await json(await named.request('/v1/models/fake-model'))).toMatchObject({ id: 'fake-model', owned_by: 'front-desk' });
   });
 
   it('lists the models LAN peers serve, owned by their node, and names the serving node on generations', async () => {
     const host = ModelHost.fromEngine(new FakeEngine());
     host.attachPool({ choose: (local) => (local === undefined ? undefined : { ...local, servedBy: 'front-desk' }), peerModels: () => [{ id: 'fake-model', ownedBy: 'office-2' }, { id: 'big-model', ownedBy: 'gpu-box' }] });
-    const app = createApp({ model: host, config: { sseKeepAliveMs: 1000 }, logger: { log: () => undefined } });
+    const app = createApp({ model: host, config: { sseKeepAliveMs: 1000, nodeName: 'front-desk' }, logger: { log: () => undefined } });
     const body = await json(await app.request('/v1/models'));
     assertMatchesSpec('ListModelsResponse', body);
-    expect(body.data.map((model: { id: string; owned_by: string }) => [model.id, model.owned_by])).toEqual([['fake-model', 'trosyn'], ['big-model', 'gpu-box']]);
+    expect(body.data.map((model: { id: string; owned_by: string }) => [model.id, model.owned_by])).toEqual([['fake-model', 'front-desk'], ['big-model', 'gpu-box']]);
     expect(await json(await app.request('/v1/models/big-model'))).toMatchObject({ id: 'big-model', owned_by: 'gpu-box' });
     const chat = { method: 'POST', headers: { 'content-type': 'application/json' } };
     const whole = await app.request('/v1/chat/completions', { ...chat, body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] }) });

@@ -13,7 +13,7 @@ let client: OpenAI;
 beforeAll(async () => {
   loadOpenAiSpec();
   server = await startServerProcess({
-    env: { ...storiesModelEnv({ contextSize: 1024, parallel: 2 }), TROSYN_API_KEY: API_KEY },
+    env: { ...storiesModelEnv({ contextSize: 1024, parallel: 2 }), TROSYN_API_KEY: API_KEY, LAN_SYNC_NODE_NAME: 'front-desk' },
     waitForModel: true,
   });
   client = openAiClientOf(server, { apiKey: API_KEY, timeoutMs: 30_000 });
@@ -38,7 +38,8 @@ describe('the real server with the official openai client', () => {
     expect(list.data.map((model) => model.id)).toEqual([MODEL]);
     const model = await client.models.retrieve(MODEL);
     assertMatchesSpec('Model', model);
-    expect(model.owned_by).toBe('trosyn');
+    expect(model.owned_by).toBe('front-desk');
+    expect(list.data[0]!.owned_by).toBe('front-desk');
   });
 
   it('answers a chat completion', async () => {

@@ -152,7 +152,7 @@ export const modelSchema = {
     created: { type: 'integer', description: 'Unix seconds of when the model was loaded.' },
     owned_by: {
       type: 'string',
-      description: "`trosyn` for this node's own models; for a model a LAN peer serves (pooled inference, `LLM_POOL`), that peer's node name (`LAN_SYNC_NODE_NAME`).",
+      description: "The name of the node that serves the model (`LAN_SYNC_NODE_NAME`, by default the host name): this node for its own models, the LAN peer for a model a peer serves (pooled inference, `LLM_POOL`).",
     },
   },
 } as const;
