@@ -123,7 +123,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       logger.log(state.status === 'error' ? 'error' : 'info', `embedding model ${state.status}`, { path: state.path, ...(state.status === 'error' ? { error: state.message } : {}) });
     },
   });
-  const metrics = config.metrics ? createNodeMetrics({ model, sync }) : undefined;
+  const metrics = config.metrics ? createNodeMetrics({ model, sync, pool }) : undefined;
   const app = createApp({ model, embeddings, config: { ...config, nodeName: config.lanSync.nodeName }, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   let address: AddressInfo;

@@ -3,6 +3,7 @@ import { createApp } from '../src/app.js';
 import { createNodeMetrics, type NodeMetrics } from '../src/metrics/node-metrics.js';
 import { ModelHost } from '../src/model-host.js';
 import type { GenerationEvent } from '../src/engine.js';
+import { PoolEvents } from '../src/pool/pool-events.js';
 import { FakeEngine } from './fake-engine.js';
 import { assertMatchesSpec } from './openai-spec.js';
 import { parseExposition, promtoolCheck, sampleValue } from './promtool.js';
@@ -85,6 +86,38 @@ describe('/metrics', () => {
     expect(sampleValue(samples, 'trosyn_llm_queue_depth')).toBe(1);
     expect(sampleValue(samples, 'trosyn_llm_model_state', { state: 'loaded' })).toBe(1);
     expect(sampleValue(samples, 'trosyn_llm_model_info', { model: 'fake-model', quantization: 'F32' })).toBe(1);
+  });
+
+  it('counts requests forwarded to peers and served for peers, by peer, kind and outcome, with their tokens', async () => {
+    const events = new PoolEvents();
+    const peerModels = [{ peer: 'node-b', model: 'big-model', slotsFree: 3 }];
+    const metrics = createNodeMetrics({ model: ModelHost.fromEngine(new FakeEngine()), pool: { events, peerModels: () => peerModels } });
+    disposers.push(metrics);
+    const event = { peer: 'node-b', kind: 'chat', outcome: 'completed', promptTokens: 12, completionTokens: 30, durationMs: 250 } as const;
+    events.emit({ ...event, direction: 'forwarded' });
+    events.emit({ ...event, direction: 'forwarded', kind: 'embedding', completionTokens: 0 });
+    events.emit({ ...event, direction: 'forwarded', outcome: 'upstream-unavailable', promptTokens: 0, completionTokens: 0 });
+    events.emit({ ...event, direction: 'served', peer: 'node-c', kind: 'completion', promptTokens: 5, completionTokens: 7, durationMs: 1500 });
+    const text = await metrics.render();
+    const samples = parseExposition(text);
+    const forwarded = (labels: Record<string, string>) => sampleValue(samples, 'trosyn_pool_forwarded_requests_total', { peer: 'node-b', ...labels });
+    expect(forwarded({ kind: 'chat', outcome: 'completed' })).toBe(1);
+    expect(forwarded({ kind: 'embedding', outcome: 'completed' })).toBe(1);
+    expect(forwarded({ kind: 'chat', outcome: 'upstream-unavailable' })).toBe(1);
+    expect(sampleValue(samples, 'trosyn_pool_forwarded_prompt_tokens_total', { peer: 'node-b' })).toBe(24);
+    expect(sampleValue(samples, 'trosyn_pool_forwarded_completion_tokens_total', { peer: 'node-b' })).toBe(30);
+    expect(sampleValue(samples, 'trosyn_pool_forwarded_request_duration_seconds_count')).toBe(3);
+    expect(sampleValue(samples, 'trosyn_pool_served_requests_total', { peer: 'node-c', kind: 'completion', outcome: 'completed' })).toBe(1);
+    expect(sampleValue(samples, 'trosyn_pool_served_prompt_tokens_total', { peer: 'node-c' })).toBe(5);
+    expect(sampleValue(samples, 'trosyn_pool_served_completion_tokens_total', { peer: 'node-c' })).toBe(7);
+    expect(sampleValue(samples, 'trosyn_pool_served_request_duration_seconds_bucket', { le: '2.5' })).toBe(1);
+    expect(sampleValue(samples, 'trosyn_pool_served_request_duration_seconds_bucket', { le: '1' })).toBe(0);
+    expect(sampleValue(samples, 'trosyn_pool_peer_slots_free', { peer: 'node-b', model: 'big-model' })).toBe(3);
+    expect(await promtoolCheck(text)).toBe('');
+    // Unsubscribed once disposed.
+    metrics.dispose();
+    events.emit({ ...event, direction: 'forwarded' });
+    expect(sampleValue(parseExposition(await metrics.render()), 'trosyn_pool_forwarded_requests_total', { peer: 'node-b', kind: 'chat', outcome: 'completed' })).toBe(1);
   });
 
   it('follows the model from loading to loaded and subscribes to its engine then', async () => {

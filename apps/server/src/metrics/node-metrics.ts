@@ -3,6 +3,7 @@ import type { ModelHost } from '../model-host.js';
 import type { RequestEndEvent } from '../request-scope.js';
 import { createHttpMetrics } from './http-metrics.js';
 import { createLlmMetrics } from './llm-metrics.js';
+import { createPoolMetrics, type PoolMetricsSource } from './pool-metrics.js';
 import { createSyncMetrics, type SyncMetricsSource } from './sync-metrics.js';
 
 /** What a node's metrics observe. */
@@ -10,6 +11,8 @@ export interface NodeMetricsSources {
   readonly model: ModelHost;
   /** The data store and LAN sync (`LanSyncService`); without it, no sync metrics. */
   readonly sync?: SyncMetricsSource | undefined;
+  /** Pooled inference (`createPooledInference`); without it, no pool metrics. */
+  readonly pool?: PoolMetricsSource | undefined;
 }
 
 /** A node's metrics: one Prometheus registry fed by the events of the app, the engine and sync. */
@@ -25,14 +28,14 @@ export interface NodeMetrics {
 }
 
 /**
- * Creates a node's metrics (`/metrics`): HTTP, LLM and LAN sync metrics under the `trosyn_`
- * prefix, and prom-client's standard process and Node.js metrics (`process_resident_memory_bytes`,
+ * Creates a node's metrics (`/metrics`): HTTP, LLM, LAN sync and pooled-inference metrics under
+ * the `trosyn_` prefix, and prom-client's standard process and Node.js metrics (`process_resident_memory_bytes`,
  * `nodejs_eventloop_lag_seconds`, heap, GC). Metrics subscribe to typed events; nothing in the
  * engines or the sync runtime knows about them. Each call has its own registry.
  *
  * @example
  * ```ts
- * const metrics = createNodeMetrics({ model, sync });
+ * const metrics = createNodeMetrics({ model, sync, pool });
  * const app = createApp({ model, data: sync, metrics });
  * ```
  */
@@ -47,6 +50,7 @@ export function createNodeMetrics(sources: NodeMetricsSources): NodeMetrics {
   const recordRequest = createHttpMetrics(registry);
   const disposers = [createLlmMetrics(registry, sources.model)];
   if (sources.sync !== undefined) disposers.push(createSyncMetrics(registry, sources.sync));
+  if (sources.pool !== undefined) disposers.push(createPoolMetrics(registry, sources.pool));
   return {
     contentType: registry.contentType,
     render: () => registry.metrics(),

@@ -10,9 +10,11 @@ import type {
   EngineEvents,
   EngineStats,
   ModelInfo,
+  Usage,
 } from '../engine.js';
 import { ApiError, type ApiErrorCode } from '../errors.js';
 import type { HttpSyncTransport } from '../sync/http-sync-transport.js';
+import type { PoolEventSink } from './pool-events.js';
 import type { PoolError, PoolGenerateRequest, PoolModel, PoolStreamItem } from './pool-protocol.js';
 
 /** An engine-port error rebuilt from a peer's answer (or a failure to reach it): the error handler maps it by shape. */
@@ -46,6 +48,14 @@ export interface PeerTarget {
   readonly model: PoolModel;
   /** A sealed channel to the peer used by one stream at a time; `release` gives it back. */
   borrow(): { readonly channel: HttpSyncTransport; release(): void };
+  /** Receives one `forwarded` event per request once it is over (metrics). */
+  readonly report?: PoolEventSink;
+}
+
+/** The code a failure is counted under: the engine or API error's code, else `generation-failed`. */
+function outcomeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'generation-failed';
 }
 
 /**
@@ -128,22 +138,49 @@ export class PeerEngine implements Engine {
   async *#items(kind: 'chat' | 'completion', request: ChatRequest | CompletionRequest, stream: boolean): AsyncGenerator<PoolStreamItem> {
     const { signal, ...plain } = request;
     const message = { type: 'pool-generate', model: this.info.id, kind, stream, request: plain } as PoolGenerateRequest;
-    const { channel, release } = this.#target.borrow();
+    const startedAt = performance.now();
+    let usage: Usage | undefined;
+    let outcome = 'aborted';
     let finished = false;
+    let lent: { readonly channel: HttpSyncTransport; release(): void } | undefined;
     try {
-      for await (const raw of channel.requestStream(message, signal)) {
+      lent = this.#target.borrow();
+      for await (const raw of lent.channel.requestStream(message, signal)) {
         const item = raw as PoolStreamItem;
         if (item.type === 'error') throw errorOf(item.error);
+        if (item.type === 'result') usage = item.result.usage;
+        else if (item.type === 'delta' && item.delta.type === 'done') usage = item.delta.usage;
+        // Set before the yield: a whole answer's reader stops at its result.
+        if (item.type === 'result' || (item.type === 'delta' && item.delta.type === 'done')) {
+          finished = true;
+          outcome = 'completed';
+        }
         yield item;
-        if (item.type === 'result' || (item.type === 'delta' && item.delta.type === 'done')) finished = true;
       }
       if (!finished) throw new PeerEngineError('upstream-unavailable', `Peer ${this.#target.nodeName} ended the answer before its end.`);
     } catch (error) {
-      if (signal?.aborted === true) throw new PeerEngineError('aborted', 'The request was aborted.', {}, error);
-      if (error instanceof PeerEngineError || error instanceof ApiError) throw error;
-      throw new PeerEngineError('upstream-unavailable', `Peer ${this.#target.nodeName} could not serve the request: ${error instanceof Error ? error.message : String(error)}`, {}, error);
+      const failure = this.#failure(error, signal);
+      outcome = outcomeOf(failure);
+      throw failure;
     } finally {
-      release();
+      lent?.release();
+      this.#target.report?.({
+        direction: 'forwarded',
+        peer: this.#target.nodeId,
+        kind,
+        outcome,
+        promptTokens: usage?.promptTokens ?? 0,
+        completionTokens: usage?.completionTokens ?? 0,
+        durationMs: performance.now() - startedAt,
+      });
     }
+  }
+
+  /** A failure of a forwarded request as the client gets it: the peer's own error, an abort, or `upstream-unavailable`. */
+  #failure(error: unknown, signal: AbortSignal | undefined): Error {
+    if (signal?.aborted === true) return new PeerEngineError('aborted', 'The request was aborted.', {}, error);
+    if (error instanceof PeerEngineError || error instanceof ApiError) return error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return new PeerEngineError('upstream-unavailable', `Peer ${this.#target.nodeName} could not serve the request: ${reason}`, {}, error);
   }
 }

@@ -1,7 +1,8 @@
-import type { ChatRequest, CompletionRequest } from '../engine.js';
+import type { ChatRequest, CompletionRequest, Usage } from '../engine.js';
 import { ApiError, isEngineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ModelHost } from '../model-host.js';
+import type { PoolEventSink } from './pool-events.js';
 import type { PoolError, PoolGenerateRequest, PoolStreamItem } from './pool-protocol.js';
 
 /** A failure, in the form the asking node rebuilds it from (see `errorOf` in `peer-engine.ts`). */
@@ -22,7 +23,14 @@ function invalid(message: string): PoolStreamItem {
  * model (never forwarded again, so requests cannot loop) and streams its deltas back; the
  * peer's disconnect aborts it through `signal`, freeing the slot at once.
  */
-export async function* servePoolGeneration(model: ModelHost, raw: unknown, peerId: string, signal: AbortSignal, logger: Logger): AsyncGenerator<PoolStreamItem> {
+export async function* servePoolGeneration(
+  model: ModelHost,
+  raw: unknown,
+  peerId: string,
+  signal: AbortSignal,
+  logger: Logger,
+  report?: PoolEventSink,
+): AsyncGenerator<PoolStreamItem> {
   const message = raw as Partial<PoolGenerateRequest> | null;
   if (message?.type !== 'pool-generate' || (message.kind !== 'chat' && message.kind !== 'completion') || typeof message.request !== 'object' || message.request === null) {
     yield invalid('not a pooled generation request');
@@ -30,6 +38,7 @@ export async function* servePoolGeneration(model: ModelHost, raw: unknown, peerI
   }
   const startedAt = performance.now();
   let outcome = 'completed';
+  let usage: Usage | undefined;
   try {
     const loaded = model.require();
     if (message.model !== loaded.info.id) {
@@ -38,25 +47,46 @@ export async function* servePoolGeneration(model: ModelHost, raw: unknown, peerI
     const engine = loaded.engine;
     if (message.kind === 'chat') {
       const request: ChatRequest = { ...(message.request as ChatRequest), signal };
-      if (message.stream === true) for await (const delta of engine.streamChat(request)) yield { type: 'delta', delta };
-      else yield { type: 'result', result: await engine.chat(request) };
+      if (message.stream === true) {
+        for await (const delta of engine.streamChat(request)) {
+          if (delta.type === 'done') usage = delta.usage;
+          yield { type: 'delta', delta };
+        }
+      } else {
+        const result = await engine.chat(request);
+        usage = result.usage;
+        yield { type: 'result', result };
+      }
     } else {
       const request: CompletionRequest = { ...(message.request as CompletionRequest), signal };
-      if (message.stream === true) for await (const delta of engine.streamComplete(request)) yield { type: 'delta', delta };
-      else yield { type: 'result', result: await engine.complete(request) };
+      if (message.stream === true) {
+        for await (const delta of engine.streamComplete(request)) {
+          if (delta.type === 'done') usage = delta.usage;
+          yield { type: 'delta', delta };
+        }
+      } else {
+        const result = await engine.complete(request);
+        usage = result.usage;
+        yield { type: 'result', result };
+      }
     }
   } catch (error) {
     outcome = signal.aborted ? 'aborted' : isEngineError(error) || error instanceof ApiError ? error.code : 'generation-failed';
     if (!signal.aborted) yield { type: 'error', error: poolErrorOf(error) };
   } finally {
     if (signal.aborted) outcome = 'aborted';
+    const durationMs = performance.now() - startedAt;
+    report?.({
+      direction: 'served', peer: peerId, kind: message.kind, outcome,
+      promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0, durationMs,
+    });
     logger.log('info', 'served a peer\'s generation', {
       event: 'pool-served',
       peer_id: peerId,
       kind: message.kind,
       stream: message.stream === true,
       outcome,
-      duration_ms: Math.round(performance.now() - startedAt),
+      duration_ms: Math.round(durationMs),
     });
   }
 }

@@ -8,6 +8,7 @@ import type { LanSyncService, PeerRequestHandler } from '../sync/lan-sync-servic
 import { PeerEngine } from './peer-engine.js';
 import { choosePoolTarget, type PoolCandidate } from './pool-choice.js';
 import { PoolDirectory } from './pool-directory.js';
+import { PoolEvents } from './pool-events.js';
 import { servePoolGeneration } from './pool-generation-server.js';
 import { isPoolStatusRequest, type PoolAdvertisement, type PoolModel } from './pool-protocol.js';
 
@@ -27,6 +28,10 @@ export interface PooledInference {
   readonly peerRequests: PeerRequestHandler;
   /** Given to `LanSyncService.start`: serves peers' forwarded generations. */
   readonly streamRequests: StreamRequestHandler;
+  /** One event per request forwarded to a peer or served for one (metrics). */
+  readonly events: PoolEvents;
+  /** The models peers advertise now (stale advertisements left out), with their free slots. */
+  peerModels(): { readonly peer: string; readonly model: string; readonly slotsFree: number }[];
   /** Once sync and the model host exist: starts advertising and lets the routes forward. */
   attach(sync: LanSyncService, model: ModelHost): void;
   close(): void;
@@ -43,6 +48,7 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
   let sync: LanSyncService | undefined;
   let host: ModelHost | undefined;
   let directory: PoolDirectory | undefined;
+  const events = new PoolEvents();
   const digests = new ModelDigestCache(1024 * 1024);
   let sha256: string | null = null;
   let hashing = false;
@@ -92,6 +98,7 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
         if (lent === undefined) throw new Error(`peer ${peer.nodeName} is no longer reachable`);
         return lent;
       },
+      report: events.emit,
     });
     config.logger.log('info', 'forwarding a generation to a peer', { event: 'pool-forward', peer_id: peer.nodeId, peer_name: peer.nodeName, model: peer.model.id, local: localServes ? 'busy' : 'no-model' });
     return { engine, info: engine.info, fingerprint: `fp_peer_${peer.model.sha256?.slice(0, 10) ?? peer.nodeId.slice(0, 10)}`, servedBy: peer.nodeName };
@@ -109,9 +116,12 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
     streamRequests: {
       answer: (request, peerId, signal) => {
         if (host === undefined) throw new Error('the model host is not attached yet');
-        return servePoolGeneration(host, request, peerId, signal, config.logger);
+        return servePoolGeneration(host, request, peerId, signal, config.logger, events.emit);
       },
     },
+    events,
+    peerModels: () =>
+      (directory?.peers() ?? []).flatMap(({ advert }) => advert.models.map((model) => ({ peer: advert.nodeId, model: model.id, slotsFree: model.slotsFree }))),
     attach: (lanSync, model) => {
       sync = lanSync;
       host = model;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testModelsDir } from '../e2e/server-process.js';
 import { LanCluster } from './lan-cluster.js';
 import { SYNC_PORT, type LanNode } from './lan-node.js';
+import { parseExposition, promtoolCheck, sampleValue, type Sample } from '../promtool.js';
 import { PacketCapture } from './packet-capture.js';
 
 // h1 serves a model; h3 has none (and does not fetch one: LLM_MODEL_SHARE=false) with
@@ -17,6 +18,7 @@ const MODEL = 'synthetic-gemma3-270m-q4_k_m';
 const SERVED_BY = 'x-trosyn-served-by';
 // The model's end-of-sequence token, banned where a generation must run long.
 const NO_EOS = { '1': -100 };
+const ADMIN_KEY = 'pool-admin-key';
 
 interface Health {
   model: { status: string };
@@ -53,6 +55,12 @@ describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, 
   const health = (node: LanNode): Promise<Health> => node.apiOk<Health>('GET', '/health');
   const post = (node: LanNode, path: string, json: unknown, timeoutMs = 60_000) =>
     node.config.agent.fetch(`${node.apiUrl}${path}`, { method: 'POST', json, timeoutMs });
+  const scrape = async (node: LanNode): Promise<Sample[]> => {
+    const response = await node.config.agent.fetch(`${node.apiUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(response.status).toBe(200);
+    expect(await promtoolCheck(response.body)).toBe('');
+    return parseExposition(response.body);
+  };
   const chat = async (node: LanNode, json: Record<string, unknown>): Promise<{ status: number; servedBy: string | undefined; body: ChatCompletion }> => {
     const response = await post(node, '/v1/chat/completions', json);
     return { status: response.status, servedBy: response.headers[SERVED_BY], body: JSON.parse(response.body) as ChatCompletion };
@@ -61,7 +69,7 @@ describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, 
   beforeAll(async () => {
     const model = resolve(testModelsDir(), `${MODEL}.gguf`);
     const h1Address = `10.214.${SUBNET}.1:${SYNC_PORT}`;
-    const common = { LAN_SYNC_MDNS: 'false', LLM_THREADS: '1', LLM_POOL: 'fallback' };
+    const common = { LAN_SYNC_MDNS: 'false', LLM_THREADS: '1', LLM_POOL: 'fallback', TROSYN_ADMIN_KEY: ADMIN_KEY };
     cluster = await LanCluster.create({
       nodes: [
         { env: { ...common, LLM_MODEL_PATH: model, LLM_PARALLEL: '1', LAN_SYNC_PEERS: '' } },
@@ -88,11 +96,24 @@ describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, 
     expect((await health(h3)).model.status).toBe('missing');
   });
 
-  it('serves a chat through h3 on h1, with the same answer and usage as h1 gives itself', async () => {
+  it('serves a chat through h3 on h1, with the same answer and usage as h1 gives itself, counted in both /metrics', async () => {
     const request = { model: MODEL, messages: [{ role: 'user', content: 'Tell me a story.' }], max_tokens: 24, temperature: 0, seed: 7 };
     const forwarded = await chat(h3, request);
     expect(forwarded.status, JSON.stringify(forwarded.body)).toBe(200);
     expect(forwarded.servedBy).toBe('node-1');
+    // The forwarding node counts it by peer, the serving node as served for that peer.
+    const h1Id = h3.logsWhere((line) => line.event === 'pool-forward' && line['peer_name'] === 'node-1')[0]!['peer_id'] as string;
+    const h3Id = h1.logsWhere((line) => line.event === 'pool-served')[0]!['peer_id'] as string;
+    const counted = { kind: 'chat', outcome: 'completed' };
+    const h3Metrics = await scrape(h3);
+    expect(sampleValue(h3Metrics, 'trosyn_pool_forwarded_requests_total', { peer: h1Id, ...counted })).toBe(1);
+    expect(sampleValue(h3Metrics, 'trosyn_pool_forwarded_prompt_tokens_total', { peer: h1Id })).toBe(forwarded.body.usage.prompt_tokens);
+    expect(sampleValue(h3Metrics, 'trosyn_pool_forwarded_completion_tokens_total', { peer: h1Id })).toBe(forwarded.body.usage.completion_tokens);
+    // 0 or 1: h3 may still hold h1's advertisement from during the generation.
+    expect([0, 1]).toContain(sampleValue(h3Metrics, 'trosyn_pool_peer_slots_free', { peer: h1Id, model: MODEL }));
+    const h1Metrics = await scrape(h1);
+    expect(sampleValue(h1Metrics, 'trosyn_pool_served_requests_total', { peer: h3Id, ...counted })).toBe(1);
+    expect(sampleValue(h1Metrics, 'trosyn_pool_served_completion_tokens_total', { peer: h3Id })).toBe(forwarded.body.usage.completion_tokens);
     const local = await chat(h1, request);
     expect(local.servedBy).toBe('node-1');
     expect(forwarded.body.choices[0]!.message.content).toBe(local.body.choices[0]!.message.content);
