@@ -22,7 +22,20 @@ export { addressOf, PeerRegistry, type PeerEntry, type PeerLinks, type PeerNews,
 export { RoundQueue } from './sync/round-queue.js';
 export { systemTimers, type TimerHandle, type TimerPort } from './sync/timer-port.js';
 export { ManualClock } from './sync/manual-clock.js';
-export { deferForInbound, pickPeerHost, retryDelayMs, stateAfterFailure, withJitter, INBOUND_QUIET_MS, type BackoffSettings, type Deferral } from './sync/round-policy.js';
+export {
+  deferForInbound,
+  pickPeerHost,
+  pushOnlyPosition,
+  retriesOnInbound,
+  retryDelayMs,
+  stateAfterFailure,
+  withJitter,
+  INBOUND_QUIET_MS,
+  type BackoffSettings,
+  type Deferral,
+  type PushCandidate,
+  type RoundReason,
+} from './sync/round-policy.js';
 export { createSyncApp, listenSyncServer, type InboundPeer, type ListeningSyncServer, type SyncServerDependencies } from './sync/sync-server.js';
 export { SYNC_PATHS } from './sync/sync-paths.js';
 export { LanSyncError, type LanSyncErrorCode } from './sync/errors.js';

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { addPushTargets, deferForInbound, INBOUND_QUIET_MS, pickPeerHost, queuedReason, receivesPush, retryDelayMs, stateAfterFailure, withJitter } from './round-policy.js';
+import {
+  addPushTargets,
+  deferForInbound,
+  INBOUND_QUIET_MS,
+  pickPeerHost,
+  pushOnlyPosition,
+  queuedReason,
+  receivesPush,
+  retriesOnInbound,
+  retryDelayMs,
+  stateAfterFailure,
+  withJitter,
+  type RoundReason,
+} from './round-policy.js';
 
 const backoff = { backoffBaseMs: 1000, backoffMaxMs: 60_000 };
 
@@ -17,10 +30,10 @@ describe('round policy', () => {
   });
 
   it('defers a scheduled round while the peer runs one with us, never a live one, and at most one interval', () => {
-    const at = (now: number, reason = 'interval', deferredSince?: number) => deferForInbound({ reason, lastInboundAt: 10_000, deferredSince, now, intervalMs: 30_000 });
+    const at = (now: number, reason: RoundReason = 'interval', deferredSince?: number) => deferForInbound({ reason, lastInboundAt: 10_000, deferredSince, now, intervalMs: 30_000 });
     expect(at(10_100)).toEqual({ defer: true, deferredSince: 10_100 });
     expect(at(10_000 + INBOUND_QUIET_MS)).toEqual({ defer: false, deferredSince: undefined });
-    for (const reason of ['push', 'queued', 'sync-now']) expect(at(10_100, reason).defer).toBe(false);
+    for (const reason of ['push', 'queued', 'sync-now'] as const) expect(at(10_100, reason).defer).toBe(false);
     // Waiting since long ago: the peer keeps syncing with us, but our round is due.
     expect(at(10_100, 'interval', 10_100 - 30_000)).toEqual({ defer: false, deferredSince: undefined });
     expect(at(10_100, 'interval', 9_000)).toEqual({ defer: true, deferredSince: 9_000 });
@@ -57,11 +70,33 @@ describe('round policy', () => {
   });
 
   it('pushes only to peers it can reach, and runs one full round for mixed queued requests', () => {
-    for (const state of ['idle', 'syncing', 'connecting']) expect(receivesPush(state, 'mdns')).toBe(true);
-    for (const state of ['backoff', 'refused', 'offline', 'self', 'candidate']) expect(receivesPush(state, 'mdns')).toBe(false);
+    for (const state of ['idle', 'syncing', 'connecting'] as const) expect(receivesPush(state, 'mdns')).toBe(true);
+    for (const state of ['backoff', 'refused', 'offline', 'self', 'candidate'] as const) expect(receivesPush(state, 'mdns')).toBe(false);
     expect(receivesPush('candidate', 'inbound')).toBe(true);
     expect(queuedReason(undefined, 'push')).toBe('push');
     expect(queuedReason('push', 'push')).toBe('push');
     expect(queuedReason('push', 'interval')).toBe('queued');
+  });
+
+  it('pushes a live change alone only to a peer in good standing, and reads its position only then', () => {
+    let reads = 0;
+    const position = () => {
+      reads += 1;
+      return { seq: 42 };
+    };
+    expect(pushOnlyPosition({ reason: 'push', failures: 0, lastSyncAt: 1 }, position)).toEqual({ seq: 42 });
+    expect(reads).toBe(1);
+    expect(pushOnlyPosition({ reason: 'push', failures: 1, lastSyncAt: 1 }, position)).toBeUndefined(); // failing since
+    expect(pushOnlyPosition({ reason: 'push', failures: 0, lastSyncAt: null }, position)).toBeUndefined(); // never synced
+    for (const reason of ['interval', 'queued', 'sync-now', 'discovered'] as const) expect(pushOnlyPosition({ reason, failures: 0, lastSyncAt: 1 }, position)).toBeUndefined();
+    expect(reads).toBe(1);
+    expect(pushOnlyPosition({ reason: 'push', failures: 0, lastSyncAt: 1 }, () => undefined)).toBeUndefined(); // position unknown: full round
+  });
+
+  it('brings a retry forward on a request from the peer once per run of failures, never during a round', () => {
+    expect(retriesOnInbound({ state: 'backoff', retriedOnInbound: false }, false)).toBe(true);
+    expect(retriesOnInbound({ state: 'backoff', retriedOnInbound: true }, false)).toBe(false);
+    expect(retriesOnInbound({ state: 'backoff', retriedOnInbound: false }, true)).toBe(false);
+    for (const state of ['idle', 'refused', 'offline', 'candidate'] as const) expect(retriesOnInbound({ state, retriedOnInbound: false }, false)).toBe(false);
   });
 });

@@ -1,8 +1,17 @@
 import { isIPv4 } from 'node:net';
+import type { PeerSource, PeerState } from './peer-registry.js';
 
 // The scheduler's decisions that depend only on numbers and times: when to retry, whether a
 // scheduled round waits for the peer's own, what a failure makes of a peer. Pure: every time
 // is passed in, so they are tested without timers or a real clock.
+
+/**
+ * Why a round runs (the `reason` of the `sync-round` log line): `start` (a configured peer was
+ * added), `discovered`, `push` (a live change), `interval` (the periodic round), `retry` (after a
+ * failure), `sync-now` (asked through the API), `clock-step` (this node's clock stepped), `queued`
+ * (several of these requested during a running round).
+ */
+export type RoundReason = 'start' | 'discovered' | 'push' | 'interval' | 'retry' | 'sync-now' | 'clock-step' | 'queued';
 
 /** A peer that sent a request this recently is considered to be in a round with us. */
 export const INBOUND_QUIET_MS = 250;
@@ -42,7 +51,7 @@ export interface Deferral {
  * no round waits longer than one interval (a peer that keeps syncing with us still gets ours).
  */
 export function deferForInbound(input: {
-  readonly reason: string;
+  readonly reason: RoundReason;
   readonly lastInboundAt: number | undefined;
   readonly deferredSince: number | undefined;
   readonly now: number;
@@ -84,12 +93,12 @@ export function addPushTargets(pending: PushTargets | undefined, from: string | 
  * Whether a peer gets a live push now: only one we can reach (in a round, idle, connecting, or
  * a candidate that reached us); a refused or backing-off peer gets the change with its next attempt.
  */
-export function receivesPush(state: string, source: string): boolean {
+export function receivesPush(state: PeerState, source: PeerSource): boolean {
   return state === 'idle' || state === 'syncing' || state === 'connecting' || (state === 'candidate' && source === 'inbound');
 }
 
 /** The reason of the one round queued behind a running one: mixed requests (a push and a periodic round) run a full round. */
-export function queuedReason(queued: string | undefined, reason: string): string {
+export function queuedReason(queued: RoundReason | undefined, reason: RoundReason): RoundReason {
   return queued === undefined || queued === reason ? reason : 'queued';
 }
 
@@ -97,4 +106,32 @@ export function queuedReason(queued: string | undefined, reason: string): string
 export function pickPeerHost(source: string, addresses: readonly string[]): string {
   if (isIPv4(source)) return source;
   return addresses.find((address) => isIPv4(address)) ?? addresses[0] ?? source;
+}
+
+/** What {@link pushOnlyPosition} knows of a peer. */
+export interface PushCandidate {
+  readonly reason: RoundReason;
+  /** Consecutive failed rounds. */
+  readonly failures: number;
+  /** When the last round succeeded, if ever. */
+  readonly lastSyncAt: number | null;
+}
+
+/**
+ * The round to run: a live change to a peer in good standing (its last round succeeded, none
+ * failed since) goes as a push-only round from where the peer's last answer put it in our log
+ * (`position()`, the transport's view, read only then); anything else — or an unknown position —
+ * runs a full pull-then-push round (`undefined`).
+ */
+export function pushOnlyPosition<P>(peer: PushCandidate, position: () => P | undefined): P | undefined {
+  return peer.reason === 'push' && peer.failures === 0 && peer.lastSyncAt !== null ? position() : undefined;
+}
+
+/**
+ * Whether a request from a peer we back off from brings its retry forward: whatever failed may
+ * have healed on its side (its clock was corrected, it restarted). Once per run of failures, and
+ * never during a round, so two nodes failing each other's rounds do not ping-pong without backoff.
+ */
+export function retriesOnInbound(peer: { readonly state: PeerState; readonly retriedOnInbound: boolean }, roundRunning: boolean): boolean {
+  return peer.state === 'backoff' && !peer.retriedOnInbound && !roundRunning;
 }

@@ -1,4 +1,4 @@
-import { queuedReason } from './round-policy.js';
+import { queuedReason, type RoundReason } from './round-policy.js';
 
 /**
  * At most one round per peer at a time: a round requested while one runs is queued, and every
@@ -6,17 +6,17 @@ import { queuedReason } from './round-policy.js';
  * burst of changes during a round costs exactly one more round.
  */
 export class RoundQueue<O> {
-  readonly #run: (reason: string) => Promise<O>;
+  readonly #run: (reason: RoundReason) => Promise<O>;
   readonly #mayContinue: () => boolean;
   #running: Promise<O> | undefined;
-  #queued: { readonly promise: Promise<O>; readonly resolve: (outcome: Promise<O>) => void; reason: string } | undefined;
+  #queued: { readonly promise: Promise<O>; readonly resolve: (outcome: Promise<O>) => void; reason: RoundReason } | undefined;
 
   /**
    * @param run starts one round (called synchronously by {@link RoundQueue.request}).
    * @param mayContinue checked when a round ends: `false` (the scheduler stopped) settles the
    *   queued round with the one that just ended instead of starting it.
    */
-  constructor(run: (reason: string) => Promise<O>, mayContinue: () => boolean) {
+  constructor(run: (reason: RoundReason) => Promise<O>, mayContinue: () => boolean) {
     this.#run = run;
     this.#mayContinue = mayContinue;
   }
@@ -32,7 +32,7 @@ export class RoundQueue<O> {
   }
 
   /** Runs a round now, or — if one is running — exactly one more right after it. */
-  request(reason: string): Promise<O> {
+  request(reason: RoundReason): Promise<O> {
     if (this.#running === undefined) return this.#start(reason);
     if (this.#queued === undefined) {
       let resolve!: (outcome: Promise<O>) => void;
@@ -46,7 +46,7 @@ export class RoundQueue<O> {
     return this.#queued.promise;
   }
 
-  #start(reason: string): Promise<O> {
+  #start(reason: RoundReason): Promise<O> {
     const running = this.#run(reason).finally(() => {
       this.#running = undefined;
       const queued = this.#queued;

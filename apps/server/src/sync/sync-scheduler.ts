@@ -2,7 +2,19 @@ import { PeerSyncer, type PeerLogPosition, type SyncEngine, type SyncRoundReport
 import type { Logger } from '../logger.js';
 import { LanSyncError } from './errors.js';
 import { addressOf, PeerRegistry, type PeerEntry, type PeerSnapshot, type PeerTarget } from './peer-registry.js';
-import { addPushTargets, deferForInbound, INBOUND_QUIET_MS, receivesPush, retryDelayMs, stateAfterFailure, withJitter, type PushTargets } from './round-policy.js';
+import {
+  addPushTargets,
+  deferForInbound,
+  INBOUND_QUIET_MS,
+  pushOnlyPosition,
+  receivesPush,
+  retriesOnInbound,
+  retryDelayMs,
+  stateAfterFailure,
+  withJitter,
+  type PushTargets,
+  type RoundReason,
+} from './round-policy.js';
 import { RoundQueue } from './round-queue.js';
 import { systemTimers, type TimerHandle, type TimerPort } from './timer-port.js';
 
@@ -164,11 +176,8 @@ export class SyncScheduler {
    */
   inboundActivity(nodeId: string): void {
     this.#lastInbound.set(nodeId, this.#config.now());
-    // A peer we back off from reaches us: whatever failed may have healed on its side (its clock
-    // was corrected, it restarted). Retried once per run of failures, so two nodes failing
-    // each other's rounds do not ping-pong without backoff.
     const entry = this.#peers.byNodeId(nodeId);
-    if (entry !== undefined && entry.state === 'backoff' && !entry.retriedOnInbound && entry.link.rounds?.busy !== true) {
+    if (entry !== undefined && retriesOnInbound(entry, entry.link.rounds?.busy === true)) {
       entry.retriedOnInbound = true;
       this.#schedule(entry, INBOUND_QUIET_MS);
     }
@@ -241,7 +250,7 @@ export class SyncScheduler {
   }
 
   /** Runs a round now, or — if one is running — exactly one more right after it. */
-  #request(entry: Entry, reason: string): Promise<RoundOutcome> {
+  #request(entry: Entry, reason: RoundReason): Promise<RoundOutcome> {
     entry.link.rounds ??= new RoundQueue(
       (next) => {
         this.#clearTimer(entry);
@@ -252,7 +261,7 @@ export class SyncScheduler {
     return entry.link.rounds.request(reason);
   }
 
-  async #round(entry: Entry, reason: string): Promise<RoundOutcome> {
+  async #round(entry: Entry, reason: RoundReason): Promise<RoundOutcome> {
     const address = addressOf(entry.target);
     if (this.#disposed || entry.removed || entry.state === 'self' || entry.state === 'offline') {
       return { address, nodeId: entry.nodeId, report: undefined, error: { code: entry.state === 'self' ? 'self' : 'offline', message: `peer ${address} is ${entry.state}` } };
@@ -280,7 +289,7 @@ export class SyncScheduler {
       entry.state = 'syncing';
       // A live change to a peer in good standing: push it with one request, from where the
       // peer's last answer put it in our log (see HttpSyncTransport.peerLogPosition).
-      const pushOnly = reason === 'push' && entry.failures === 0 && entry.lastSyncAt !== null ? link.transport.peerLogPosition?.() : undefined;
+      const pushOnly = pushOnlyPosition({ reason, failures: entry.failures, lastSyncAt: entry.lastSyncAt }, () => link.transport.peerLogPosition?.());
       let report = pushOnly === undefined ? undefined : await this.#config.engine.syncWith(entry.nodeId!, link.transport, { signal, pushOnly });
       const mode = report?.ok === true ? 'push-only' : 'full';
       if (report === undefined || !report.ok) report = await link.syncer!.syncOnce({ signal });
