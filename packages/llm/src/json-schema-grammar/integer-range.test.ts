@@ -27,6 +27,13 @@ describe('integerRangeGbnf', () => {
     expect(['-10', '-999'].every((text) => atMost.test(text))).toBe(true);
     expect(['-9', '0', '5'].some((text) => atMost.test(text))).toBe(false);
     expect(() => integerRangeGbnf(5n, 4n)).toThrow(RangeError);
+    // An open end stops at 15 digits, all safe integers: a longer digit string is not the integer written.
+    const nonNegative = gbnfToRegExp(integerRangeGbnf(0n, undefined));
+    expect(['0', '999999999999999'].every((text) => nonNegative.test(text))).toBe(true);
+    expect(['1000000000000000', '9999999999999999', '-1'].some((text) => nonNegative.test(text))).toBe(false);
+    const large = gbnfToRegExp(integerRangeGbnf(10n ** 15n, undefined));
+    expect(['1000000000000000', '9007199254740991'].every((text) => large.test(text))).toBe(true);
+    expect(['9007199254740992', '999999999999999'].some((text) => large.test(text))).toBe(false);
   });
 });
 

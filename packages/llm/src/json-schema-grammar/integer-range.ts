@@ -6,6 +6,10 @@
 
 const ANY_DIGIT = '[0-9]';
 
+/** Digits of the longest integers that are all safe (`Number.isSafeInteger`): 999,999,999,999,999. */
+export const MAX_SAFE_DIGITS = 15;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 function digitClass(low: number, high: number): string {
   return low === high ? `"${low}"` : `[${low}-${high}]`;
 }
@@ -49,10 +53,15 @@ export function nonNegativeRange(low: bigint, high: bigint | undefined, maxDigit
 }
 
 /**
- * A GBNF expression for the integers in [`min`, `max`] (either bound may be open). Open ranges
- * stop at `maxDigits` digits, beyond which no model answer is useful and JSON parsers lose precision.
+ * A GBNF expression for the integers in [`min`, `max`] (either bound may be open). An open end
+ * stops at `maxDigits` digits (default 15, the most that always stay below 2^53): a longer digit
+ * string parses to a rounded number, or to `Infinity`, not to the integer the model wrote.
  */
-export function integerRangeGbnf(min: bigint | undefined, max: bigint | undefined, maxDigits = 16): string {
+export function integerRangeGbnf(openMin: bigint | undefined, openMax: bigint | undefined, maxDigits = MAX_SAFE_DIGITS): string {
+  // A bound already past `maxDigits` digits (it is a safe integer) leaves the open end at 2^53 - 1.
+  const widest = 10n ** BigInt(maxDigits) - 1n;
+  const min = openMin === undefined && openMax !== undefined && openMax < -widest ? -MAX_SAFE : openMin;
+  const max = openMax === undefined && openMin !== undefined && openMin > widest ? MAX_SAFE : openMax;
   const parts: string[] = [];
   // Negative part: -x for x in [max(1, -max), -min].
   if (min === undefined || min < 0n) {

@@ -1,5 +1,5 @@
 import { gbnfLiteral } from './gbnf-text.js';
-import { integerRangeGbnf } from './integer-range.js';
+import { integerRangeGbnf, MAX_SAFE_DIGITS } from './integer-range.js';
 import { numberRangeGbnf, type Bound } from './number-range.js';
 import { patternToGbnf, UnsupportedPatternError } from './regex-to-gbnf.js';
 import { stringFormats } from './string-formats.js';
@@ -90,8 +90,11 @@ class GrammarBuilder {
     this.#rules.set(WS, '| " " | "\\n" [ \\t]{0,20}');
     this.#rules.set('char', '[^"\\\\\\x7F\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})');
     this.#rules.set('string', '"\\"" char* "\\""');
-    this.#rules.set('number', '"-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?');
-    this.#rules.set('integer', '"-"? ("0" | [1-9] [0-9]{0,15})');
+    // Every number must parse to a finite double and every integer to a safe integer (what the
+    // model wrote): a two-digit exponent stays far below 1e308, where JSON.parse gives Infinity, and
+    // integers keep to the digit count below 2^53.
+    this.#rules.set('number', '"-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,2})?');
+    this.#rules.set('integer', `"-"? ("0" | [1-9] [0-9]{0,${MAX_SAFE_DIGITS - 1}})`);
     this.#rules.set('boolean', '"true" | "false"');
     this.#rules.set('null', '"null"');
     this.#rules.set('value', 'object | array | string | number | boolean | null');
