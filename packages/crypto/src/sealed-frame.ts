@@ -38,9 +38,19 @@ export interface SealedParts {
 
 /** Lays sealed parts out as one frame (one copy of the ciphertext). The caller checked the AD length. */
 export function encodeSealedFrame(parts: SealedParts): Buffer {
+  const head = encodeSealedFrameHead(parts, parts.ciphertext.length);
+  head.set(parts.ciphertext, head.length - parts.ciphertext.length);
+  return head;
+}
+
+/**
+ * The frame without its ciphertext (header, associated data, tag): sent before the ciphertext,
+ * it makes the same frame without copying the ciphertext. `room` extra bytes are left at the end.
+ */
+export function encodeSealedFrameHead(parts: SealedParts, room = 0): Buffer {
   const adLength = parts.associatedData?.length ?? 0;
-  const body = SEALED_FRAME_HEADER_BYTES + adLength + parts.tag.length;
-  const frame = Buffer.allocUnsafe(body + parts.ciphertext.length);
+  const head = SEALED_FRAME_HEADER_BYTES + adLength + parts.tag.length;
+  const frame = Buffer.allocUnsafe(head + room);
   frame.writeUInt16BE(SEALED_FRAME_MAGIC, 0);
   frame.writeUInt8(PROTOCOL_VERSION, 2);
   frame.set(parts.sessionId, 3);
@@ -50,7 +60,6 @@ export function encodeSealedFrame(parts: SealedParts): Buffer {
   frame.writeUInt8(parts.tag.length, TAG_LENGTH_OFFSET);
   if (parts.associatedData !== undefined) frame.set(parts.associatedData, SEALED_FRAME_HEADER_BYTES);
   frame.set(parts.tag, SEALED_FRAME_HEADER_BYTES + adLength);
-  frame.set(parts.ciphertext, body);
   return frame;
 }
 

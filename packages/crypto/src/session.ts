@@ -7,7 +7,7 @@ import { messageRecord, nonNegativeIntegerField, PROTOCOL_VERSION, SESSION_ID_BY
 import { lengthPrefixed } from './length-prefixed.js';
 import { ReplayWindow } from './replay-window.js';
 import type { ParsedEnvelope } from './parsed-envelope.js';
-import { encodeSealedFrame, parseSealedFrame, SEALED_FRAME_MAX_AD_BYTES, type SealedParts } from './sealed-frame.js';
+import { encodeSealedFrame, encodeSealedFrameHead, parseSealedFrame, SEALED_FRAME_MAX_AD_BYTES, type SealedParts } from './sealed-frame.js';
 
 /** Which side of the handshake a session was made on. */
 export type SessionRole = 'initiator' | 'responder';
@@ -49,6 +49,13 @@ export interface OpenedMessage {
 }
 
 /** Everything a {@link Session} is built from; produced by the handshake. */
+/** A sealed frame in two pieces ({@link Session.sealFramePieces}): `head` then `ciphertext` is the frame. */
+export interface SealedFramePieces {
+  /** Header, associated data and tag. */
+  readonly head: Buffer;
+  readonly ciphertext: Buffer;
+}
+
 export interface SessionInit {
   readonly role: SessionRole;
   readonly id: Buffer;
@@ -180,6 +187,23 @@ export class Session {
       throw new CryptoError('invalid-argument', `Associated data of a frame is at most ${SEALED_FRAME_MAX_AD_BYTES} bytes, got ${ad.length}.`);
     }
     return encodeSealedFrame(this.#sealParts(plaintext, ad));
+  }
+
+  /**
+   * {@link Session.sealFrame} in two pieces: the frame's head (header, associated data, tag) and
+   * its ciphertext, to be sent one after the other (`head` then `ciphertext` is exactly
+   * `sealFrame`'s frame). For large plaintexts (a model file's chunks): the ciphertext is not
+   * copied into a frame.
+   *
+   * @throws {@link CryptoError} the codes of {@link Session.sealFrame}.
+   */
+  sealFramePieces(plaintext: Uint8Array | string, associatedData?: Uint8Array | string): SealedFramePieces {
+    const ad = toBytes(associatedData);
+    if (ad !== undefined && ad.length > SEALED_FRAME_MAX_AD_BYTES) {
+      throw new CryptoError('invalid-argument', `Associated data of a frame is at most ${SEALED_FRAME_MAX_AD_BYTES} bytes, got ${ad.length}.`);
+    }
+    const parts = this.#sealParts(plaintext, ad);
+    return { head: encodeSealedFrameHead(parts), ciphertext: Buffer.from(parts.ciphertext.buffer, parts.ciphertext.byteOffset, parts.ciphertext.byteLength) };
   }
 
   #sealParts(plaintext: Uint8Array | string, associatedData: Uint8Array | string | undefined): SealedParts {

@@ -17,6 +17,21 @@ describe('sealed frames (Session.sealFrame / openFrame)', () => {
     expect(frame.length).toBe(SEALED_FRAME_HEADER_BYTES + 'POST /sync/v1/messages'.length + 16 + Buffer.byteLength(plaintext));
   });
 
+  it('seals the same frame in two pieces (head, ciphertext) without joining them', async () => {
+    const { initiator, responder } = await sessionPair();
+    const plaintext = Buffer.alloc(1 << 20, 7);
+    const { head, ciphertext } = initiator.sealFramePieces(plaintext, 'chunk');
+    expect(head.length).toBe(SEALED_FRAME_HEADER_BYTES + 'chunk'.length + 16);
+    expect(ciphertext.length).toBe(plaintext.length);
+    const opened = responder.openFrame(Buffer.concat([head, ciphertext]));
+    expect(opened.plaintext.equals(plaintext)).toBe(true);
+    expect(opened.associatedData?.toString('utf8')).toBe('chunk');
+    // One sequence with sealFrame: the next frame is 1, and the pieces' frame is not accepted twice.
+    expect(responder.openFrame(initiator.sealFrame('next')).sequence).toBe(1);
+    expectCode(() => responder.openFrame(Buffer.concat([head, ciphertext])), 'replayed');
+    expectCode(() => initiator.sealFramePieces('x', 'a'.repeat(70_000)), 'invalid-argument');
+  });
+
   it('shares one sequence with JSON envelopes: either form, never a reused nonce', async () => {
     const { initiator, responder } = await sessionPair();
     expect(responder.open(wire(initiator.seal('a'))).sequence).toBe(0);

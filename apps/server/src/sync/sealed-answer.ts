@@ -1,3 +1,5 @@
+import type { SealedFramePieces } from '@trosyn/crypto';
+
 // What the sync port answers to one sealed request, whichever carrier brought it (an HTTP
 // request or a sync stream frame): shared by the sync server and the stream server.
 
@@ -13,5 +15,9 @@ export interface Refused {
   readonly countsAsFailure: boolean;
 }
 
-/** What answering one sealed request came to: the sealed response (200, or 422 for a sync error), or a refusal. */
-export type SealedAnswer = { readonly kind: 'sealed'; readonly status: 200 | 422; readonly body: Buffer } | Refused;
+/**
+ * What answering one sealed request came to: the sealed response (200, or 422 for a sync error),
+ * as the frame's two pieces (`Session.sealFramePieces`: written one after the other, a large
+ * answer is not copied into one buffer), or a refusal.
+ */
+export type SealedAnswer = { readonly kind: 'sealed'; readonly status: 200 | 422; readonly body: SealedFramePieces } | Refused;

@@ -5,7 +5,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createServer as createHttpsServer } from 'node:https';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { CryptoError, type CryptoErrorCode, type RateLimiter, type Responder, type SessionStore } from '@trosyn/crypto';
+import { CryptoError, type CryptoErrorCode, type RateLimiter, type Responder, type SealedFramePieces, type SessionStore } from '@trosyn/crypto';
 import { SYNC_PROTOCOL_VERSION, type SyncResponder, type SyncResponse } from '@trosyn/sync-core';
 import type { Logger } from '../logger.js';
 import { limitRequestBody } from '../body-limit.js';
@@ -185,10 +185,10 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     // answer. Each socket write costs the writer the reader's wake-up: in interleaved runs on
     // the benchmark's 2-vCPU VM, a write on A reached B's feed 0.5 ms sooner.
     await new Promise((resolve) => setImmediate(resolve));
-    let body: Buffer;
+    let body: SealedFramePieces;
     try {
       // A binary answer (a model chunk, see `src/peer-models/`) is sealed as is: no JSON, no base64.
-      body = session.sealFrame(response instanceof Uint8Array ? response : JSON.stringify(response), responseAssociatedData(message.sequence));
+      body = session.sealFramePieces(response instanceof Uint8Array ? response : JSON.stringify(response), responseAssociatedData(message.sequence));
     } catch (error) {
       // The session expired or was removed meanwhile (purged, or the server is stopping): refused
       // as an unknown session, so the requester runs a new handshake and asks again. What was
@@ -288,7 +288,7 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     const address = addressOf(c);
     const answer = await answerSealed(new Uint8Array(await c.req.arrayBuffer()), address, 'messages');
     if (answer.kind === 'refused') return c.json(errorBody(answer.code, answer.message), answer.status);
-    return new Response(answer.body, { status: answer.status, headers: { 'content-type': SEALED_FRAME_MEDIA_TYPE } });
+    return new Response(Buffer.concat([answer.body.head, answer.body.ciphertext]), { status: answer.status, headers: { 'content-type': SEALED_FRAME_MEDIA_TYPE } });
   });
 
   if (deps.streamRequests !== undefined) {

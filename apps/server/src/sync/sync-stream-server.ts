@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { RateLimiter } from '@trosyn/crypto';
+import type { RateLimiter, SealedFramePieces } from '@trosyn/crypto';
 import type { Logger } from '../logger.js';
 import { LanSyncError } from './errors.js';
 import type { SealedAnswer } from './sealed-answer.js';
@@ -110,7 +110,7 @@ export class SyncStreamServer {
           }
           const answer = await this.#config.answer(frame.payload, address);
           if (socket.destroyed || !socket.writable) return; // the peer left while we answered
-          if (answer.kind === 'sealed') socket.write(encodeStreamFrame(STREAM_FRAME_SEALED, answer.body));
+          if (answer.kind === 'sealed') writeSealed(socket, answer.body);
           else if (answer.countsAsFailure) closeWith(encodeRefusal(answer)); // a forgery or replay: no more from this stream
           else socket.write(encodeRefusal(answer));
         }
@@ -142,6 +142,15 @@ export class SyncStreamServer {
     socket.on('data', receive);
     if (head.length > 0) receive(head);
   }
+}
+
+/** Writes a sealed answer as one stream frame, its pieces one after the other (one `writev`, no copy). */
+function writeSealed(socket: Socket, { head, ciphertext }: SealedFramePieces): void {
+  const frameHead = encodeStreamFrame(STREAM_FRAME_SEALED, head, ciphertext.length);
+  socket.cork();
+  socket.write(frameHead);
+  if (ciphertext.length > 0) socket.write(ciphertext);
+  socket.uncork();
 }
 
 /** Answers an upgrade request with an HTTP error (the usual JSON error body) and closes the connection. */

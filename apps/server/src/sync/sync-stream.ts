@@ -48,10 +48,13 @@ export interface StreamRefusal {
   readonly message: string;
 }
 
-/** Encodes one frame. */
-export function encodeStreamFrame(kind: number, payload: Uint8Array): Buffer {
+/**
+ * Encodes one frame. With `following`, the frame's payload is `payload` and then that many more
+ * bytes, written after the returned buffer (so a large payload is not copied into it).
+ */
+export function encodeStreamFrame(kind: number, payload: Uint8Array, following = 0): Buffer {
   const frame = Buffer.allocUnsafe(STREAM_FRAME_HEADER_BYTES + payload.length);
-  frame.writeUInt32BE(payload.length + 1, 0);
+  frame.writeUInt32BE(payload.length + following + 1, 0);
   frame[4] = kind;
   frame.set(payload, STREAM_FRAME_HEADER_BYTES);
   return frame;
