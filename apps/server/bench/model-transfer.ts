@@ -1,9 +1,11 @@
 // `pnpm --filter @trosyn/server bench:model-transfer` (after `pnpm build`): a model file sent
 // from one process to another over the sealed peer channel (handshake, AES-256-GCM sealed
-// frames on the sync stream, 1 MiB chunks checked by sha256, written to disk, whole file checked)
+// frames on the sync stream, 4 MiB chunks checked by sha256, written to disk, whole file checked)
 // against a plain TCP copy of the same file between the same two processes (no encryption, no
-// checks, streamed to disk). Prints MB/s side by side, the ratio (target ≥ 70 %) and each
-// process's peak RSS; asserts nothing. 127.0.0.1 only; every process started here is killed.
+// checks, streamed to disk). Prints MB/s side by side, the ratio (target ≥ 70 %), the CPU time
+// each process spent on each run (less sensitive to a loaded machine than the wall time), and
+// each process's peak RSS; asserts nothing. 127.0.0.1 only; every process started here is
+// stopped. With NODE_OPTIONS=--cpu-prof both processes write a CPU profile (they exit cleanly).
 //
 //   BENCH_MODEL_FILE   the file (default: the 178 MB synthetic Gemma 3 270M of the test models)
 //   BENCH_MODEL_RUNS   alternating runs of each (default 2)
@@ -17,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import type * as ServerModule from '../src/index.js';
 
 const serverDir = path.resolve(import.meta.dirname, '..');
-const { isModelShareRequest, LanSyncService, ModelFetcher, ModelShareServer, parseConfig, silentLogger } = (await import(path.join(serverDir, 'dist', 'index.js'))) as typeof ServerModule;
+const { isModelShareRequest, LanSyncService, MODEL_CHUNK_BYTES, ModelFetcher, ModelShareServer, parseConfig, silentLogger } = (await import(path.join(serverDir, 'dist', 'index.js'))) as typeof ServerModule;
 type ModelShareServer = ServerModule.ModelShareServer;
 const modelsDir = process.env['TROSYN_TEST_MODELS_DIR'] ?? path.resolve(serverDir, '../../../shared/models');
 const FILE = process.env['BENCH_MODEL_FILE'] ?? path.join(modelsDir, 'synthetic-gemma3-270m-q4_k_m.gguf');
@@ -35,6 +37,11 @@ function lanSettings(role: string, secret: string, dir: string) {
 
 const peakRssMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 const rssMb = (): number => Math.round(process.memoryUsage.rss() / 1048576);
+// CPU seconds (user + system) this process has used: the cost of a transfer, less sensitive to the machine's load than its time.
+const cpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 // The giver: a sync port answering model requests for FILE, and a plain TCP port sending FILE.
 async function giver(secret: string, dir: string): Promise<void> {
@@ -48,6 +55,7 @@ async function giver(secret: string, dir: string): Promise<void> {
   const baseline = rssMb();
   process.on('message', (message: Message) => {
     if (message.type === 'rss') process.send!({ type: 'rss', baseline, peak: peakRssMb() });
+    if (message.type === 'cpu') process.send!({ type: 'cpu', seconds: cpuSeconds() });
   });
   process.send!({ type: 'ready', syncPort: sync.syncPort, tcpPort: (tcp.address() as net.AddressInfo).port });
 }
@@ -60,6 +68,7 @@ async function fetcher(secret: string, dir: string): Promise<void> {
     void (async () => {
       const target = path.join(dir, `copy-${String(message['run'])}.gguf`);
       const started = performance.now();
+      const cpuBefore = cpuSeconds();
       if (message.type === 'sealed') {
         const address = `127.0.0.1:${String(message['syncPort'])}`;
         const probe = sync.openPeerChannel(address, undefined)!;
@@ -77,7 +86,8 @@ async function fetcher(secret: string, dir: string): Promise<void> {
         await pipeline(socket, createWriteStream(target));
         rmSync(target, { force: true });
       }
-      process.send!({ type: 'done', seconds: (performance.now() - started) / 1000, baseline, peak: peakRssMb() });
+      const seconds = (performance.now() - started) / 1000;
+      process.send!({ type: 'done', seconds, cpu: cpuSeconds() - cpuBefore, baseline, peak: peakRssMb() });
     })().catch((error: unknown) => process.send!({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
   });
   process.send!({ type: 'ready' });
@@ -100,6 +110,10 @@ function next(child: ChildProcess, type: string): Promise<Message> {
 async function main(): Promise<void> {
   const role = process.argv[2];
   if (role === 'giver' || role === 'fetcher') {
+    // A clean exit when told (a --cpu-prof profile is written only then); SIGKILL otherwise.
+    process.on('message', (message: Message) => {
+      if (message.type === 'exit') process.exit(0);
+    });
     await (role === 'giver' ? giver : fetcher)(process.argv[3]!, process.argv[4]!);
     return;
   }
@@ -123,13 +137,20 @@ async function main(): Promise<void> {
     const giverProcess = start('giver');
     const fetcherProcess = start('fetcher');
     const [ports] = await Promise.all([next(giverProcess, 'ready'), next(fetcherProcess, 'ready')]);
-    const results: { kind: 'sealed' | 'tcp'; seconds: number; peak: number; baseline: number }[] = [];
+    const results: { kind: 'sealed' | 'tcp'; seconds: number; cpu: number; giverCpu: number; peak: number; baseline: number }[] = [];
+    const giverCpu = async (): Promise<number> => {
+      const answer = next(giverProcess, 'cpu');
+      giverProcess.send({ type: 'cpu' });
+      return Number((await answer)['seconds']);
+    };
     for (let run = 0; run < RUNS; run += 1) {
       for (const kind of ['sealed', 'tcp'] as const) {
+        const giverBefore = await giverCpu();
         const done = next(fetcherProcess, 'done');
         fetcherProcess.send({ ...ports, type: kind, run });
         const answer = await done;
-        results.push({ kind, seconds: Number(answer['seconds']), peak: Number(answer['peak']), baseline: Number(answer['baseline']) });
+        const giverSeconds = (await giverCpu()) - giverBefore;
+        results.push({ kind, seconds: Number(answer['seconds']), cpu: Number(answer['cpu']), giverCpu: giverSeconds, peak: Number(answer['peak']), baseline: Number(answer['baseline']) });
       }
     }
     const giverRss = await (async () => {
@@ -140,12 +161,20 @@ async function main(): Promise<void> {
     const mbps = (seconds: number): number => size / 1e6 / seconds;
     const best = (kind: 'sealed' | 'tcp'): number => Math.max(...results.filter((r) => r.kind === kind).map((r) => mbps(r.seconds)));
     process.stdout.write(`\nModel transfer between two processes on 127.0.0.1: ${path.basename(FILE)}, ${(size / 1e6).toFixed(1)} MB, ${RUNS} alternating runs each\n`);
-    for (const result of results) process.stdout.write(`  ${result.kind.padEnd(6)} ${mbps(result.seconds).toFixed(1).padStart(7)} MB/s  (${result.seconds.toFixed(2)} s)\n`);
+    for (const result of results) {
+      const cpu = `CPU s: fetcher ${result.cpu.toFixed(2)}, giver ${result.giverCpu.toFixed(2)}`;
+      process.stdout.write(`  ${result.kind.padEnd(6)} ${mbps(result.seconds).toFixed(1).padStart(7)} MB/s  (${result.seconds.toFixed(2)} s; ${cpu})\n`);
+    }
     process.stdout.write(`  best: sealed peer channel ${best('sealed').toFixed(1)} MB/s vs plain TCP ${best('tcp').toFixed(1)} MB/s = ${((best('sealed') / best('tcp')) * 100).toFixed(0)} % (target ≥ 70 %)\n`);
     const sealedPeak = Math.max(...results.filter((r) => r.kind === 'sealed').map((r) => r.peak));
-    process.stdout.write(`  peak RSS: fetcher ${sealedPeak} MB after the sealed runs (${results[0]!.baseline} MB at rest), giver ${String(giverRss['peak'])} MB (${String(giverRss['baseline'])} MB at rest); file ${(size / 1048576).toFixed(0)} MiB, chunk 1 MiB\n`);
+    process.stdout.write(`  peak RSS: fetcher ${sealedPeak} MB after the sealed runs (${results[0]!.baseline} MB at rest), giver ${String(giverRss['peak'])} MB (${String(giverRss['baseline'])} MB at rest); file ${(size / 1048576).toFixed(0)} MiB, chunk ${MODEL_CHUNK_BYTES / 1048576} MiB\n`);
   } finally {
     clearTimeout(deadline);
+    const exited = children.map((child) => new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.send({ type: 'exit' });
+    }));
+    await Promise.race([Promise.all(exited), new Promise((resolve) => setTimeout(resolve, 5000))]);
     for (const child of children) child.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
   }

@@ -38,20 +38,26 @@ export async function digestFile(path: string, chunkBytes: number): Promise<Mode
  */
 export class ModelDigestCache {
   readonly #chunkBytes: number;
-  #cached: { readonly key: string; readonly digest: Promise<ModelDigest> } | undefined;
+  #cached: { readonly version: string; readonly digest: Promise<ModelDigest> } | undefined;
 
   constructor(chunkBytes: number) {
     this.#chunkBytes = chunkBytes;
   }
 
   async digest(path: string): Promise<ModelDigest> {
+    return (await this.current(path)).digest;
+  }
+
+  /** The digest and the version (`path|size|mtime`) it is of: a reader of chunks must read that version. */
+  async current(path: string): Promise<{ readonly version: string; readonly digest: ModelDigest }> {
     const info = await stat(path);
-    const key = `${path}|${info.size}|${info.mtimeMs}`;
-    if (this.#cached?.key !== key) {
+    const version = `${path}|${info.size}|${info.mtimeMs}`;
+    if (this.#cached?.version !== version) {
       const digest = digestFile(path, this.#chunkBytes);
       digest.catch(() => undefined);
-      this.#cached = { key, digest };
+      this.#cached = { version, digest };
     }
-    return this.#cached.digest;
+    const { digest } = this.#cached;
+    return { version, digest: await digest };
   }
 }

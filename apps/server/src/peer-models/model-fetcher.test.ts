@@ -7,8 +7,8 @@ import type { LogLevel, Logger } from '../logger.js';
 import type { ModelLoadContext } from '../model-host.js';
 import { testModelsDir } from '../../test/e2e/server-process.js';
 import { ModelFetcher, partPaths, type PeerChannel } from './model-fetcher.js';
-import type { ModelChunkRequest, ModelOfferRequest } from './model-share-protocol.js';
-import { ModelShareServer } from './model-share-server.js';
+import { MODEL_CHUNK_BYTES, type ModelChunkRequest, type ModelOfferRequest } from './model-share-protocol.js';
+import { chunkBytesFor, ModelShareServer } from './model-share-server.js';
 
 const CHUNK = 64 * 1024;
 
@@ -148,6 +148,14 @@ describe('ModelFetcher with the real share server', () => {
     expect(await sharing.answer({ type: 'model-offer', file: 'other.gguf' }, 'peer-1')).toMatchObject({ available: false, reason: "this node's model is model.gguf" });
     expect(await sharing.answer({ type: 'model-chunk', file: 'model.gguf', sha256: 'x', index: 0 }, 'peer-1')).toMatchObject({ type: 'error', code: 'model-unavailable' });
     expect(await sharing.answer({ type: 'model-chunk', file: 'model.gguf', sha256: sha256(source), index: 999 }, 'peer-1')).toMatchObject({ type: 'error', code: 'invalid-message' });
+  });
+
+  it('gives smaller chunks under a low bandwidth cap, so chunks in flight are answered within the request timeout', () => {
+    expect(chunkBytesFor(undefined)).toBe(MODEL_CHUNK_BYTES);
+    expect(chunkBytesFor(12_000_000)).toBe(MODEL_CHUNK_BYTES);
+    expect(chunkBytesFor(1_000_000)).toBe(1024 * 1024);
+    expect(chunkBytesFor(100_000)).toBe(128 * 1024);
+    expect(chunkBytesFor(1)).toBe(64 * 1024);
   });
 
   it('paces chunks to the bandwidth cap', async () => {

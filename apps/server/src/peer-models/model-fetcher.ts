@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from '../logger.js';
 import type { ModelLoadContext } from '../model-host.js';
-import { digestFile } from './model-digest.js';
 import { decodeChunkAnswer, type ModelOfferResponse } from './model-share-protocol.js';
 
 /** A sealed request/response channel to one authenticated peer (an `HttpSyncTransport`). */
@@ -57,7 +56,7 @@ interface PartMeta {
 }
 
 /** Chunk requests on the wire at once (memory stays at a few chunks). */
-const CHUNKS_IN_FLIGHT = 4;
+const CHUNKS_IN_FLIGHT = 3;
 /** Tries per chunk before the peer is given up for this round. */
 const MAX_CHUNK_ATTEMPTS = 5;
 const PROGRESS_LOG_INTERVAL_MS = 2000;
@@ -70,6 +69,15 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(1);
+
+/** Writes all of `data` at `position` (a write may take fewer bytes than asked). */
+async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let written = 0; written < data.length; ) {
+    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
+    if (bytesWritten === 0) throw new Error('the partial model file took no more bytes');
+    written += bytesWritten;
+  }
+}
 
 /** Partial-file paths of a model path: the bytes so far, and what they are of. */
 export function partPaths(modelPath: string): { readonly part: string; readonly meta: string } {
@@ -171,7 +179,10 @@ export class ModelFetcher {
     const { part, meta } = partPaths(modelPath);
     const file = basename(modelPath);
     const handle = await this.#openPart(part, meta, offer);
-    const resumedBytes = await this.#verifiedPrefix(handle, offer).catch(async (error: unknown) => {
+    // The whole file's sha256, over exactly the bytes written, in file order: the verified
+    // partial file's chunks, then each chunk as it is written. One pass; the file is not read back.
+    const whole = createHash('sha256');
+    const resumedBytes = await this.#verifiedPrefix(handle, offer, whole).catch(async (error: unknown) => {
       await handle.close();
       throw error;
     });
@@ -198,7 +209,8 @@ export class ModelFetcher {
         for (let ahead = index; ahead < index + CHUNKS_IN_FLIGHT; ahead += 1) ask(ahead);
         const data = await inFlight.get(index)!;
         inFlight.delete(index);
-        await handle.write(data, 0, data.length, index * offer.chunkBytes);
+        await writeAll(handle, data, index * offer.chunkBytes);
+        whole.update(data);
         bytes += data.length;
         const seconds = (performance.now() - startedAt) / 1000;
         const rate = seconds > 0 ? (bytes - resumedBytes) / seconds : 0;
@@ -217,8 +229,8 @@ export class ModelFetcher {
     } finally {
       await handle.close();
     }
-    // The whole file against the advertised sha256, read back from disk: what gets loaded.
-    const digest = await digestFile(part, offer.chunkBytes);
+    // The whole file against the advertised sha256 (and its size on disk) before it may be loaded.
+    const digest = { sha256: whole.digest('hex'), size: (await stat(part)).size };
     if (digest.sha256 !== offer.sha256 || digest.size !== offer.size) {
       await rm(part, { force: true });
       await rm(meta, { force: true });
@@ -249,7 +261,7 @@ export class ModelFetcher {
   }
 
   /** Bytes of the partial file that hold verified whole chunks; cut there (a torn or corrupt chunk is fetched again). */
-  async #verifiedPrefix(handle: FileHandle, offer: Offer): Promise<number> {
+  async #verifiedPrefix(handle: FileHandle, offer: Offer, whole: Hash): Promise<number> {
     const { size } = await handle.stat();
     const buffer = Buffer.allocUnsafe(offer.chunkBytes);
     let good = 0;
@@ -262,6 +274,7 @@ export class ModelFetcher {
         if (offset + length <= size) this.#config.logger.log('warn', 'partial model chunk on disk does not match; fetching it again', { event: 'model-chunk-rejected', index, source: 'disk' });
         break;
       }
+      whole.update(buffer.subarray(0, length));
       good = offset + length;
     }
     if (good < size) await handle.truncate(good);

@@ -41,13 +41,15 @@ export interface ModelChunkRequest {
 export const CHUNK_MARKER = 0x01;
 const CHUNK_HEADER_BYTES = 5;
 
-/** The binary answer carrying chunk `index`. */
-export function encodeChunk(index: number, data: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + data.length);
+/**
+ * A frame for chunk `index` of `length` bytes, header written, and the view of it the chunk's
+ * bytes are to be read into (so they are never copied into a frame afterwards).
+ */
+export function chunkFrame(index: number, length: number): { readonly frame: Buffer; readonly data: Buffer } {
+  const frame = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + length);
   frame[0] = CHUNK_MARKER;
   frame.writeUInt32BE(index, 1);
-  frame.set(data, CHUNK_HEADER_BYTES);
-  return frame;
+  return { frame, data: frame.subarray(CHUNK_HEADER_BYTES) };
 }
 
 /** A chunk answer's index and bytes (a view, no copy), or the peer's JSON refusal. */
@@ -71,7 +73,7 @@ export interface ModelShareError {
 }
 
 /** Size of one chunk: large enough to keep the channel busy, small enough to bound memory. */
-export const MODEL_CHUNK_BYTES = 1024 * 1024;
+export const MODEL_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** Whether a request on the peer channel is a model-sharing one (else it is sync-core's). */
 export function isModelShareRequest(request: unknown): request is ModelOfferRequest | ModelChunkRequest {

@@ -1,11 +1,10 @@
-import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SYNC_PROTOCOL_VERSION } from '@trosyn/sync-core';
 import type { Logger } from '../logger.js';
-import { ModelDigestCache } from './model-digest.js';
+import { ModelChunkReader } from './model-chunk-reader.js';
+import { ModelDigestCache, type ModelDigest } from './model-digest.js';
 import {
   MODEL_CHUNK_BYTES,
-  encodeChunk,
   type ModelChunkRequest,
   type ModelOfferRequest,
   type ModelOfferResponse,
@@ -26,6 +25,23 @@ export interface ModelShareServerConfig {
   readonly chunkBytes?: number;
 }
 
+/** Smallest chunk a capped node gives. */
+const MIN_CHUNK_BYTES = 64 * 1024;
+/** Longest a capped node takes to send one chunk, seconds. */
+const MAX_CHUNK_SECONDS = 2;
+
+/**
+ * The chunk size this node gives: {@link MODEL_CHUNK_BYTES}, or less under a low bandwidth cap,
+ * so that the few chunks an asker has in flight are all answered well within its request
+ * timeout (they are answered one after the other, each paced).
+ */
+export function chunkBytesFor(maxBytesPerSecond: number | undefined): number {
+  if (maxBytesPerSecond === undefined) return MODEL_CHUNK_BYTES;
+  let bytes = MODEL_CHUNK_BYTES;
+  while (bytes > MIN_CHUNK_BYTES && bytes > maxBytesPerSecond * MAX_CHUNK_SECONDS) bytes /= 2;
+  return bytes;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function refusal(code: ModelShareError['code'], message: string): ModelShareError {
@@ -35,12 +51,13 @@ function refusal(code: ModelShareError['code'], message: string): ModelShareErro
 /**
  * The giving side of model distribution: answers authenticated peers' `model-offer` and
  * `model-chunk` requests for this node's own model file (by file name; no other file is ever
- * read), paced to `LLM_MODEL_SHARE_MAX_MBPS`. One chunk is read per request, so memory stays at
- * a chunk per peer whatever the model's size.
+ * read), paced to `LLM_MODEL_SHARE_MAX_MBPS`. Chunks are read a few ahead of the asker
+ * ({@link ModelChunkReader}), so memory stays at a few chunks whatever the model's size.
  */
 export class ModelShareServer {
   readonly #config: ModelShareServerConfig;
   readonly #digests: ModelDigestCache;
+  readonly #reader = new ModelChunkReader();
   readonly #chunkBytes: number;
   /** When the paced channel is free again (ms, `performance.now()`). */
   #nextSendAt = 0;
@@ -48,50 +65,49 @@ export class ModelShareServer {
 
   constructor(config: ModelShareServerConfig) {
     this.#config = config;
-    this.#chunkBytes = config.chunkBytes ?? MODEL_CHUNK_BYTES;
+    this.#chunkBytes = config.chunkBytes ?? chunkBytesFor(config.maxBytesPerSecond);
     this.#digests = new ModelDigestCache(this.#chunkBytes);
   }
 
-  /** Answers one model-sharing request of the authenticated peer `peerId`; a chunk comes as binary ({@link encodeChunk}). */
+  /** Answers one model-sharing request of the authenticated peer `peerId`; a chunk comes as binary (`chunkFrame`). */
   async answer(request: ModelOfferRequest | ModelChunkRequest, peerId: string): Promise<ModelOfferResponse | Buffer | ModelShareError> {
     if (typeof request.file !== 'string') return refusal('invalid-message', "'file' must be a file name");
     return request.type === 'model-offer' ? this.#offer(request) : this.#chunk(request, peerId);
   }
 
   async #offer(request: ModelOfferRequest): Promise<ModelOfferResponse> {
-    const unavailable = (reason: string): ModelOfferResponse => ({ type: 'model-offer', available: false, file: request.file, reason });
-    if (!this.#config.enabled) return unavailable('model sharing is off on this node (LLM_MODEL_SHARE=false)');
-    if (request.file !== basename(this.#config.modelPath)) return unavailable(`this node's model is ${basename(this.#config.modelPath)}`);
+    const found = await this.#current(request.file);
+    if (typeof found === 'string') return { type: 'model-offer', available: false, file: request.file, reason: found };
+    return { type: 'model-offer', available: true, file: request.file, nodeName: this.#config.nodeName, ...found.digest };
+  }
+
+  /** The shared file's current version and digest, or why there is none for `file`. */
+  async #current(file: string): Promise<{ readonly version: string; readonly digest: ModelDigest } | string> {
+    if (!this.#config.enabled) return 'model sharing is off on this node (LLM_MODEL_SHARE=false)';
+    if (file !== basename(this.#config.modelPath)) return `this node's model is ${basename(this.#config.modelPath)}`;
     try {
-      const digest = await this.#digests.digest(this.#config.modelPath);
-      return { type: 'model-offer', available: true, file: request.file, nodeName: this.#config.nodeName, ...digest };
+      return await this.#digests.current(this.#config.modelPath);
     } catch {
-      return unavailable('this node does not have its model file either');
+      return 'this node does not have its model file either';
     }
   }
 
   async #chunk(request: ModelChunkRequest, peerId: string): Promise<Buffer | ModelShareError> {
-    const offer = await this.#offer({ type: 'model-offer', file: request.file });
-    if (!offer.available) return refusal('model-unavailable', offer.reason);
-    if (offer.sha256 !== request.sha256) return refusal('model-unavailable', `this node's ${request.file} changed: its sha256 is now ${offer.sha256}`);
-    if (!Number.isInteger(request.index) || request.index < 0 || request.index >= offer.chunkSha256.length) {
-      return refusal('invalid-message', `chunk index ${String(request.index)} is not within 0..${offer.chunkSha256.length - 1}`);
+    const found = await this.#current(request.file);
+    if (typeof found === 'string') return refusal('model-unavailable', found);
+    const { version, digest } = found;
+    if (digest.sha256 !== request.sha256) return refusal('model-unavailable', `this node's ${request.file} changed: its sha256 is now ${digest.sha256}`);
+    if (!Number.isInteger(request.index) || request.index < 0 || request.index >= digest.chunkSha256.length) {
+      return refusal('invalid-message', `chunk index ${String(request.index)} is not within 0..${digest.chunkSha256.length - 1}`);
     }
     if (!this.#servedTo.has(peerId)) {
       this.#servedTo.add(peerId);
-      this.#config.logger.log('info', 'sharing the model with a peer', { event: 'model-share', peer_id: peerId, file: request.file, bytes: offer.size });
+      this.#config.logger.log('info', 'sharing the model with a peer', { event: 'model-share', peer_id: peerId, file: request.file, bytes: digest.size });
     }
     const offset = request.index * this.#chunkBytes;
-    const length = Math.min(this.#chunkBytes, offer.size - offset);
-    await this.#pace(length);
-    const file = await open(this.#config.modelPath, 'r');
-    try {
-      const buffer = Buffer.allocUnsafe(length);
-      const { bytesRead } = await file.read(buffer, 0, length, offset);
-      return encodeChunk(request.index, buffer.subarray(0, bytesRead));
-    } finally {
-      await file.close();
-    }
+    await this.#pace(Math.min(this.#chunkBytes, digest.size - offset));
+    const source = { path: this.#config.modelPath, version, size: digest.size, chunkBytes: this.#chunkBytes, chunks: digest.chunkSha256.length };
+    return this.#reader.read(source, request.index);
   }
 
   // Reserves the chunk's share of the node-wide rate, then waits for its turn.

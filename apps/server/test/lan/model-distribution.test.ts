@@ -3,6 +3,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync,
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chunkBytesFor } from '../../src/peer-models/model-share-server.js';
 import { testModelsDir } from '../e2e/server-process.js';
 import { LanCluster } from './lan-cluster.js';
 import { SYNC_PORT, type LanNode } from './lan-node.js';
@@ -17,7 +18,9 @@ const SUBNET = 16;
 const SUBNET_PREFIX = `10.214.${SUBNET}`;
 // A 55 MB model (random weights, a real GGUF), paced by h1 so the transfer lasts seconds.
 const SOURCE = 'synthetic-gemma3n-tiny.gguf';
-const CHUNK = 1024 * 1024;
+// The chunk size h1 gives under its cap (LLM_MODEL_SHARE_MAX_MBPS below).
+const H1_MAX_MBPS = 12;
+const CHUNK = chunkBytesFor(H1_MAX_MBPS * 1e6);
 // A whole second: the giver's cached digest is keyed on the modification time, which the test
 // restores exactly after garbling the file.
 const MTIME = new Date('2026-01-01T00:00:00Z');
@@ -107,7 +110,7 @@ describe('model distribution over the sealed peer channel', { timeout: 240_000 }
     const peerOfH1 = (env: Record<string, string>) => ({ LAN_SYNC_MDNS: 'false', LLM_THREADS: '1', LLM_MODEL_PATH: FILE, LAN_SYNC_PEERS: `10.214.${SUBNET}.1:${SYNC_PORT}`, ...env });
     cluster = await LanCluster.create({
       nodes: [
-        { env: peerOfH1({ LLM_MODEL_SHARE_MAX_MBPS: '12', LAN_SYNC_PEERS: '' }) },
+        { env: peerOfH1({ LLM_MODEL_SHARE_MAX_MBPS: String(H1_MAX_MBPS), LAN_SYNC_PEERS: '' }) },
         { env: peerOfH1({}) },
         { env: peerOfH1({}), secret: 'another-office-secret-0123456789' },
       ],
