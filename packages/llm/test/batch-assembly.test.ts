@@ -1,0 +1,59 @@
+import { getLlama, LlamaCompletion, type LlamaContext } from 'node-llama-cpp';
+import { describe, expect, it } from 'vitest';
+import { testModel } from './test-models.js';
+
+/** The part of node-llama-cpp's native context that one batch decode goes through (internal to node-llama-cpp). */
+interface NativeDecode {
+  initBatch(size: number): void;
+}
+
+/** Records the token count of every batch `context` decodes, by wrapping its native context. */
+function recordBatchSizes(context: LlamaContext): number[] {
+  const holder = context as unknown as { _ctx: NativeDecode };
+  const native = holder._ctx;
+  const sizes: number[] = [];
+  holder._ctx = new Proxy(native, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key);
+      if (key === 'initBatch') return (size: number) => (sizes.push(size), target.initBatch(size));
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return sizes;
+}
+
+// #19: every sequence of a batch gets its token as soon as its own sampling ends, so the others
+// re-queued (and scheduled the next dispatch) while the last one was still being sampled; the next
+// decode then ran without it, and from there on every step decoded one sequence fewer than were
+// generating (batches of 3 for 4 streams: a third more decodes for the same tokens). The patch in
+// patches/ lets the last sequence join. Counts decodes, not time: the machine's load cannot move it.
+describe('node-llama-cpp batch assembly (patched)', () => {
+  it('decodes one token of every generating sequence per step', async () => {
+    const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false });
+    const model = await llama.loadModel({ modelPath: testModel('synthetic-gemma3-270m-q4_k_m.gguf') });
+    const streams = 4;
+    const tokens = 24;
+    const context = await model.createContext({ sequences: streams, contextSize: streams * 256, threads: 1 });
+    try {
+      const sizes = recordBatchSizes(context);
+      const results = await Promise.all(
+        Array.from({ length: streams }, (_, index) =>
+          new LlamaCompletion({ contextSequence: context.getSequence() }).generateCompletionWithMeta(
+            `Story ${index}. Once upon a time, there was a little`,
+            { maxTokens: tokens, temperature: 0 },
+          ),
+        ),
+      );
+      for (const result of results) expect(result.metadata.stopReason).toBe('maxTokens');
+      // One prompt batch, then one decode per generated token holding all four sequences (the last
+      // sampled token of each stream is never decoded). Before the patch: about 31 decodes, mostly of 3.
+      const generationSteps = sizes.filter((size) => size <= streams);
+      expect(generationSteps.length).toBeLessThanOrEqual(tokens);
+      expect(generationSteps.filter((size) => size === streams).length).toBeGreaterThanOrEqual(tokens - 2);
+    } finally {
+      await context.dispose();
+      await model.dispose();
+      await llama.dispose();
+    }
+  });
+});
