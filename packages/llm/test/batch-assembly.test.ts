@@ -1,26 +1,7 @@
-import { getLlama, LlamaCompletion, type LlamaContext } from 'node-llama-cpp';
+import { getLlama, LlamaCompletion } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
+import { recordDecodeBatches } from './decode-batches.js';
 import { testModel } from './test-models.js';
-
-/** The part of node-llama-cpp's native context that one batch decode goes through (internal to node-llama-cpp). */
-interface NativeDecode {
-  initBatch(size: number): void;
-}
-
-/** Records the token count of every batch `context` decodes, by wrapping its native context. */
-function recordBatchSizes(context: LlamaContext): number[] {
-  const holder = context as unknown as { _ctx: NativeDecode };
-  const native = holder._ctx;
-  const sizes: number[] = [];
-  holder._ctx = new Proxy(native, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key);
-      if (key === 'initBatch') return (size: number) => (sizes.push(size), target.initBatch(size));
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return sizes;
-}
 
 // #19: every sequence of a batch gets its token as soon as its own sampling ends, so the others
 // re-queued (and scheduled the next dispatch) while the last one was still being sampled; the next
@@ -35,7 +16,7 @@ describe('node-llama-cpp batch assembly (patched)', () => {
     const tokens = 24;
     const context = await model.createContext({ sequences: streams, contextSize: streams * 256, threads: 1 });
     try {
-      const sizes = recordBatchSizes(context);
+      const sizes = recordDecodeBatches(context);
       const results = await Promise.all(
         Array.from({ length: streams }, (_, index) =>
           new LlamaCompletion({ contextSequence: context.getSequence() }).generateCompletionWithMeta(

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LlmEngine, LlmError, type CompletionDelta } from '../src/index.js';
+import { withDecodeBatches } from './decode-batches.js';
 import { testModel } from './test-models.js';
 
 const prompts = ['Once upon a time', 'The dog', 'Lily and Ben', 'A big red ball'];
@@ -15,31 +16,29 @@ describe('LlmEngine concurrency', () => {
     await Promise.all(engines.splice(0).map((engine) => engine.dispose()));
   });
 
-  it('finishes N parallel requests correctly, faster in total than N sequential ones', async () => {
-    const engine = await load(4, 8);
+  // Decodes are counted, not timed: a shared machine's load moves wall time, not how the work is batched.
+  it('finishes N parallel requests correctly, decoding them together in one batch per step', async () => {
+    const { result: engine, sizes } = await withDecodeBatches(() => load(4, 8));
     const options = { maxTokens: 200, temperature: 0 } as const;
     await engine.complete({ prompt: 'warm up', maxTokens: 4 });
-    // Best of two rounds each: other processes on a shared CI machine only ever add time.
-    let sequentialMs = Number.POSITIVE_INFINITY;
-    let parallelMs = Number.POSITIVE_INFINITY;
+    sizes.length = 0;
+    const sequential = [];
+    for (const prompt of prompts) sequential.push(await engine.complete({ prompt, ...options }));
+    const sequentialDecodes = sizes.length;
+    sizes.length = 0;
     let peakInUse = 0;
-    for (let round = 0; round < 2; round++) {
-      let start = performance.now();
-      const sequential = [];
-      for (const prompt of prompts) sequential.push(await engine.complete({ prompt, ...options }));
-      sequentialMs = Math.min(sequentialMs, performance.now() - start);
-      start = performance.now();
-      const watcher = setInterval(() => {
-        peakInUse = Math.max(peakInUse, engine.stats().slotsInUse);
-      }, 1);
-      const parallel = await Promise.all(prompts.map((prompt) => engine.complete({ prompt, ...options })));
-      clearInterval(watcher);
-      parallelMs = Math.min(parallelMs, performance.now() - start);
-      expect(parallel.map((r) => r.text)).toEqual(sequential.map((r) => r.text));
-      expect(parallel.every((r) => r.usage.completionTokens === 200 && r.finishReason === 'length')).toBe(true);
-    }
+    const watcher = setInterval(() => {
+      peakInUse = Math.max(peakInUse, engine.stats().slotsInUse);
+    }, 1);
+    const parallel = await Promise.all(prompts.map((prompt) => engine.complete({ prompt, ...options })));
+    clearInterval(watcher);
+    expect(parallel.map((r) => r.text)).toEqual(sequential.map((r) => r.text));
+    expect(parallel.every((r) => r.usage.completionTokens === 200 && r.finishReason === 'length')).toBe(true);
     expect(peakInUse).toBe(4);
-    expect(parallelMs).toBeLessThan(sequentialMs * 0.9);
+    // One decode per token sequentially; together, one step decodes a token of each of the four.
+    expect(sequentialDecodes).toBeGreaterThanOrEqual(4 * 199);
+    expect(sizes.length).toBeLessThanOrEqual(200 + 4);
+    expect(sizes.filter((size) => size === 4).length).toBeGreaterThanOrEqual(190);
   });
 
   it('frees the slot promptly on abort mid-generation, and the queued request then runs', async () => {
