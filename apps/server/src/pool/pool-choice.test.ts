@@ -37,9 +37,23 @@ describe('choosePoolTarget', () => {
     expect(new Set(owners.values())).toEqual(new Set(['a', 'b', 'c']));
   });
 
-  it('balance: a busy owner is passed over as in fallback', () => {
+  it('balance: an owner with every slot busy and a queue is passed over as in fallback; one without a queue keeps it', () => {
     const key = [...Array(50).keys()].map((i) => conversationKey([{ role: 'user', content: `c${i}` }])!).find((candidate) => choosePoolTarget({ mode: 'balance', local: idle, peers: [peer('b', 2)], affinity: candidate, selfId: 'a' }) !== 'local')!;
-    expect(choosePoolTarget({ mode: 'balance', local: idle, peers: [peer('b', 0)], affinity: key, selfId: 'a' })).toBe('local');
+    expect(choosePoolTarget({ mode: 'balance', local: idle, peers: [peer('b', 0, 1)], affinity: key, selfId: 'a' })).toBe('local');
+    expect(choosePoolTarget({ mode: 'balance', local: idle, peers: [peer('b', 0, 0)], affinity: key, selfId: 'a' })).toMatchObject({ nodeId: 'b' });
+  });
+
+  it('balance on a node without the model: each conversation has one owner among the peers', () => {
+    const owners = new Set<string>();
+    for (let i = 0; i < 40; i += 1) {
+      const key = conversationKey([{ role: 'user', content: `conversation ${i}` }])!;
+      const first = choosePoolTarget({ mode: 'balance', local: undefined, peers: [peer('b', 2), peer('c', 1)], affinity: key, selfId: 'a' });
+      // The same owner whatever the peers' occupancy, short of saturation.
+      const again = choosePoolTarget({ mode: 'balance', local: undefined, peers: [peer('b', 0), peer('c', 2)], affinity: key, selfId: 'a' });
+      expect(again).toEqual(expect.objectContaining({ nodeId: (first as PoolCandidate).nodeId }));
+      owners.add((first as PoolCandidate).nodeId);
+    }
+    expect(owners).toEqual(new Set(['b', 'c']));
   });
 
   it('conversationKey: later turns keep the key of the conversation', () => {

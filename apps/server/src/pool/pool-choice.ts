@@ -40,23 +40,32 @@ function owner(affinity: string, nodeIds: readonly string[]): string | undefined
   return best?.id;
 }
 
+function saturated(noFreeSlot: boolean, queueDepth: number): boolean {
+  return noFreeSlot && queueDepth > 0;
+}
+
 /**
  * Where one request runs: `'local'`, a peer, or undefined (no node serves the model; the caller
  * answers as without a pool). `fallback`: local when this node serves the model, unless every
  * slot is busy and the queue is non-empty while a peer has a free slot; else the best peer.
  * `balance`: the conversation's owner among the nodes serving the model (its prompt cache
- * holds the conversation), unless the owner is a busy peer; then as `fallback`.
+ * holds the conversation), unless the owner is a peer with every slot busy and a queue; then
+ * as `fallback`.
  */
 export function choosePoolTarget(input: PoolChoiceInput): 'local' | PoolCandidate | undefined {
   const { local, peers } = input;
   if (input.mode === 'off') return local === undefined ? undefined : 'local';
-  if (local === undefined) return bestPeer(peers, false);
   if (input.mode === 'balance' && input.affinity !== undefined && peers.length > 0) {
-    const id = owner(input.affinity, [input.selfId, ...peers.map((peer) => peer.nodeId)]);
+    // Among the nodes serving the model: this one only when it does.
+    const id = owner(input.affinity, [...(local === undefined ? [] : [input.selfId]), ...peers.map((peer) => peer.nodeId)]);
     const peer = peers.find((candidate) => candidate.nodeId === id);
-    if (peer !== undefined && peer.model.slotsFree > 0) return peer;
+    // The owner keeps its conversations unless it is as busy as makes this node pass a request
+    // on (every slot busy and a queue): a slot freeing soon costs less than re-evaluating the
+    // conversation elsewhere, and a peer's free-slot count is up to a second old.
+    if (peer !== undefined && !saturated(peer.model.slotsFree === 0, peer.model.queueDepth)) return peer;
   }
-  const busy = local.slotsInUse >= local.slots && local.queueDepth > 0;
+  if (local === undefined) return bestPeer(peers, false);
+  const busy = saturated(local.slotsInUse >= local.slots, local.queueDepth);
   if (busy) return bestPeer(peers, true) ?? 'local';
   return 'local';
 }
