@@ -23,6 +23,27 @@ export interface EmbeddingModel {
   readonly embedder: Embedder;
   /** True when it is the dedicated embedding model, not the chat model. */
   readonly dedicated: boolean;
+  /** The node that embeds (`X-Trosyn-Served-By`), when pooled inference is attached. */
+  readonly servedBy?: string;
+}
+
+/** Pooled inference, as the embedding host uses it (`src/pool/`): peers embed what this node cannot. */
+export interface EmbeddingPool {
+  /** This node's name (`X-Trosyn-Served-By` of its own embeddings). */
+  readonly nodeName: string;
+  /**
+   * A peer's embedder for the requested model (any peer's when none is named); undefined: no peer
+   * has one. Throws 404 `model_not_found` for a name no node has, when this node has no model.
+   */
+  choose(requested: string | undefined, hasLocal: boolean): { readonly embedder: Embedder; readonly servedBy: string } | undefined;
+}
+
+/** The model this node's embeddings come from, as it advertises it to peers. */
+export interface AdvertisedEmbeddingModel {
+  readonly id: string;
+  /** Null until the embedding context over the chat model exists (it is made on the first request). */
+  readonly dimensions: number | null;
+  readonly contextSize: number;
 }
 
 /**
@@ -36,7 +57,8 @@ export class EmbeddingHost {
   #dedicated: Embedder | undefined;
   #loadedAt: Date | undefined;
   #loading: Promise<void> | undefined;
-  #fromChat: { readonly engine: object; readonly embedder: Promise<Embedder> } | undefined;
+  #fromChat: { readonly engine: object; readonly embedder: Promise<Embedder>; info?: EmbeddingModelInfo } | undefined;
+  #pool: EmbeddingPool | undefined;
   #disposed = false;
 
   constructor(config: EmbeddingHostConfig) {
@@ -60,8 +82,55 @@ export class EmbeddingHost {
     return this.#loading;
   }
 
-  /** The embedder for a request, or the 503 that explains why there is none. */
-  async require(): Promise<EmbeddingModel> {
+  /** Lets embeddings go to peers when this node has no model for them (`LLM_POOL`, `src/pool/`). */
+  attachPool(pool: EmbeddingPool): void {
+    this.#pool = pool;
+  }
+
+  /**
+   * The embedder for a request naming `requested` (or no model): this node's own when it has one
+   * that the name matches (its id, `.gguf` name or one of `aliases`), else a peer's that serves
+   * it (pooled inference), else this node's own or the 503 explaining why there is none (the
+   * route then answers 404 for a name that matches nothing).
+   */
+  async require(requested?: string, aliases: readonly string[] = []): Promise<EmbeddingModel> {
+    let local: EmbeddingModel | undefined;
+    let failure: unknown;
+    try {
+      local = await this.requireLocal();
+    } catch (error) {
+      failure = error;
+    }
+    const pool = this.#pool;
+    if (pool === undefined) {
+      if (local === undefined) throw failure;
+      return local;
+    }
+    const id = local?.embedder.info.id;
+    const matches = id !== undefined && (requested === undefined || requested === id || requested === `${id}.gguf` || aliases.includes(requested));
+    if (!matches) {
+      const peer = pool.choose(requested, local !== undefined);
+      if (peer !== undefined) return { embedder: peer.embedder, dedicated: false, servedBy: peer.servedBy };
+    }
+    if (local === undefined) throw failure;
+    return { ...local, servedBy: pool.nodeName };
+  }
+
+  /** What this node's embeddings come from now (advertised to peers); null while there is no model for them. */
+  advertised(): AdvertisedEmbeddingModel | null {
+    if (this.#config.dedicated !== undefined) {
+      const info = this.#dedicated?.info;
+      return info === undefined ? null : { id: info.id, dimensions: info.dimensions, contextSize: info.contextSize };
+    }
+    const chat = this.#config.chat;
+    if (chat.state.status !== 'loaded') return null;
+    const { engine, info } = chat.require();
+    const made = this.#fromChat?.engine === engine ? this.#fromChat.info : undefined;
+    return { id: info.id, dimensions: made?.dimensions ?? null, contextSize: made?.contextSize ?? info.contextSize };
+  }
+
+  /** This node's own embedder (never a peer's), or the 503 that explains why there is none. */
+  async requireLocal(): Promise<EmbeddingModel> {
     if (this.#config.dedicated !== undefined) {
       const state = this.#state!;
       if (this.#dedicated !== undefined) return { embedder: this.#dedicated, dedicated: true };
@@ -78,8 +147,10 @@ export class EmbeddingHost {
     let fromChat = this.#fromChat;
     if (fromChat?.engine !== engine) {
       const embedder = engine.createEmbeddingEngine();
-      fromChat = { engine, embedder };
-      this.#fromChat = fromChat;
+      const made: { readonly engine: object; readonly embedder: Promise<Embedder>; info?: EmbeddingModelInfo } = { engine, embedder };
+      fromChat = made;
+      this.#fromChat = made;
+      embedder.then((created) => (made.info = created.info), () => undefined);
       // A failed creation is not kept: the next request tries again.
       embedder.catch(() => {
         if (this.#fromChat?.embedder === embedder) this.#fromChat = undefined;

@@ -113,7 +113,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     },
     ...(fetchMissing === undefined ? {} : { fetchMissing }),
   });
-  pool.attach(sync, model);
   const embeddingPath = config.llm.embeddingModelPath;
   const loadEmbedder = options.loadEmbedder;
   const embeddings = new EmbeddingHost({
@@ -123,6 +122,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       logger.log(state.status === 'error' ? 'error' : 'info', `embedding model ${state.status}`, { path: state.path, ...(state.status === 'error' ? { error: state.message } : {}) });
     },
   });
+  pool.attach(sync, model, embeddings);
   const metrics = config.metrics ? createNodeMetrics({ model, sync, pool }) : undefined;
   const app = createApp({ model, embeddings, config: { ...config, nodeName: config.lanSync.nodeName }, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

@@ -175,3 +175,65 @@ describe('GET /health with a dedicated embedding model', () => {
     expect(none.embedding_model).toBeUndefined();
   });
 });
+
+describe('POST /v1/embeddings with pooled inference (LLM_POOL)', () => {
+  const request = (model: string | undefined) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input: 'The cat sat', ...(model === undefined ? {} : { model }) }),
+  });
+
+  it('goes to a peer serving the named model when this node has no model, naming the peer', async () => {
+    const model = new ModelHost({ modelPath: '/models/absent.gguf', load: () => Promise.reject(new FakeLlmError('model-not-found', 'no such file')) });
+    await model.start();
+    expect(model.state.status).toBe('missing');
+    const embeddings = new EmbeddingHost({ chat: model });
+    const peer = new FakeEmbedder('big-model', 4);
+    const asked: (string | undefined)[] = [];
+    embeddings.attachPool({
+      nodeName: 'front-desk',
+      choose: (requested) => {
+        asked.push(requested);
+        return requested === 'typo-model' ? undefined : { embedder: peer, servedBy: 'gpu-box' };
+      },
+    });
+    const app = createApp({ model, embeddings });
+    for (const name of ['big-model', undefined]) {
+      const response = await app.request('/v1/embeddings', request(name));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-trosyn-served-by')).toBe('gpu-box');
+      const body = await json(response);
+      assertMatchesSpec('CreateEmbeddingResponse', body);
+      expect(body).toMatchObject({ model: 'big-model', usage: { prompt_tokens: 3 } });
+      expect(body.data[0].embedding).toHaveLength(4);
+    }
+    expect(asked).toEqual(['big-model', undefined]);
+    expect(peer.requests).toHaveLength(2);
+    // No peer has it either: this node's own reason (no model).
+    const none = await app.request('/v1/embeddings', request('typo-model'));
+    expect(none.status).toBe(503);
+    expect(none.headers.get('x-trosyn-served-by')).toBeNull();
+  });
+
+  it('embeds here for its own model (or an alias), and on a peer for a model only the peer serves', async () => {
+    const engine = new FakeEngine();
+    const model = ModelHost.fromEngine(engine);
+    const embeddings = new EmbeddingHost({ chat: model });
+    const peer = new FakeEmbedder('big-model', 4);
+    embeddings.attachPool({ nodeName: 'front-desk', choose: (requested) => (requested === 'big-model' ? { embedder: peer, servedBy: 'gpu-box' } : undefined) });
+    const app = createApp({ model, embeddings, config: { modelAliases: ['text-embedding-3-small'] } });
+    for (const name of ['fake-model', 'text-embedding-3-small', undefined]) {
+      const local = await app.request('/v1/embeddings', request(name));
+      expect(local.status).toBe(200);
+      expect(local.headers.get('x-trosyn-served-by')).toBe('front-desk');
+    }
+    expect(engine.embedder.requests).toHaveLength(3);
+    const forwarded = await app.request('/v1/embeddings', request('big-model'));
+    expect(forwarded.headers.get('x-trosyn-served-by')).toBe('gpu-box');
+    expect(await json(forwarded)).toMatchObject({ model: 'big-model' });
+    expect(peer.requests).toHaveLength(1);
+    const unknown = await app.request('/v1/embeddings', request('typo-model'));
+    expect(unknown.status).toBe(404);
+    expect(await json(unknown)).toMatchObject({ error: { code: 'model_not_found', param: 'model' } });
+  });
+});

@@ -13,6 +13,7 @@ import type {
   Usage,
 } from '../engine.js';
 import { ApiError, type ApiErrorCode } from '../errors.js';
+import { LanSyncError } from '../sync/errors.js';
 import type { HttpSyncTransport } from '../sync/http-sync-transport.js';
 import type { PoolEventSink } from './pool-events.js';
 import type { PoolError, PoolGenerateRequest, PoolModel, PoolStreamItem } from './pool-protocol.js';
@@ -41,6 +42,26 @@ export function errorOf(error: PoolError): Error {
   });
 }
 
+/** A failure of a forwarded request as the client gets it: the peer's own error, an abort, or `upstream-unavailable`. */
+export function forwardingFailure(error: unknown, signal: AbortSignal | undefined, nodeName: string): Error {
+  if (signal?.aborted === true) return new PeerEngineError('aborted', 'The request was aborted.', {}, error);
+  if (error instanceof PeerEngineError || error instanceof ApiError) return error;
+  if (error instanceof LanSyncError && error.code === 'handshake-refused' && error.status === 429) {
+    // Each forwarded request in flight has a sealed session of its own (see PoolDirectory.borrow):
+    // a burst of them needs as many handshakes, which the peer limits per address.
+    return new PeerEngineError(
+      'upstream-unavailable',
+      `Peer ${nodeName} refused a new sealed session for this request: too many handshakes from this node ` +
+        '(each request forwarded at the same time needs a session of its own, and a node accepts 20 handshakes, then 1 per second, ' +
+        'from one address). Retry in a few seconds.',
+      {},
+      error,
+    );
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new PeerEngineError('upstream-unavailable', `Peer ${nodeName} could not serve the request: ${reason}`, {}, error);
+}
+
 /** Where a {@link PeerEngine} forwards: a peer serving the model, and a way to borrow a channel to it. */
 export interface PeerTarget {
   readonly nodeId: string;
@@ -53,7 +74,7 @@ export interface PeerTarget {
 }
 
 /** The code a failure is counted under: the engine or API error's code, else `generation-failed`. */
-function outcomeOf(error: unknown): string {
+export function outcomeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'generation-failed';
 }
@@ -91,8 +112,9 @@ export class PeerEngine implements Engine {
     return this.#target.nodeName;
   }
 
+  /** Never used: forwarded embeddings go through a `PeerEmbedder` (the embedding host asks the pool itself). */
   createEmbeddingEngine(): Promise<Embedder> {
-    return Promise.reject(new PeerEngineError('invalid-request', `Embeddings are not forwarded to peers; ${this.#target.nodeName} serves '${this.info.id}' for generation only.`));
+    return Promise.reject(new PeerEngineError('invalid-request', `Embeddings reach ${this.#target.nodeName} through the pool's embedder, not its generation engine.`));
   }
 
   stats(): EngineStats {
@@ -159,7 +181,7 @@ export class PeerEngine implements Engine {
       }
       if (!finished) throw new PeerEngineError('upstream-unavailable', `Peer ${this.#target.nodeName} ended the answer before its end.`);
     } catch (error) {
-      const failure = this.#failure(error, signal);
+      const failure = forwardingFailure(error, signal, this.#target.nodeName);
       outcome = outcomeOf(failure);
       throw failure;
     } finally {
@@ -174,13 +196,5 @@ export class PeerEngine implements Engine {
         durationMs: performance.now() - startedAt,
       });
     }
-  }
-
-  /** A failure of a forwarded request as the client gets it: the peer's own error, an abort, or `upstream-unavailable`. */
-  #failure(error: unknown, signal: AbortSignal | undefined): Error {
-    if (signal?.aborted === true) return new PeerEngineError('aborted', 'The request was aborted.', {}, error);
-    if (error instanceof PeerEngineError || error instanceof ApiError) return error;
-    const reason = error instanceof Error ? error.message : String(error);
-    return new PeerEngineError('upstream-unavailable', `Peer ${this.#target.nodeName} could not serve the request: ${reason}`, {}, error);
   }
 }

@@ -7,8 +7,13 @@ import type { PoolAdvertisement, PoolStatusResponse } from './pool-protocol.js';
 const STATUS_INTERVAL_MS = 1000;
 /** An advertisement older than this is ignored (the peer stopped answering). */
 const STALE_AFTER_MS = 5000;
-/** Channels kept open per peer for forwarded streams when idle. */
-const IDLE_CHANNELS_PER_PEER = 4;
+/**
+ * Idle channels kept per peer for forwarded requests: as many as the peer can take at once (its
+ * slots and queue), at least 4, at most 32. Each channel is one sealed session (one handshake):
+ * kept, they spare the peer's per-address handshake allowance on the next burst.
+ */
+const MIN_IDLE_CHANNELS_PER_PEER = 4;
+const MAX_IDLE_CHANNELS_PER_PEER = 32;
 
 /** A peer's advertisement and when it was received. */
 export interface PeerAdvertisement {
@@ -68,13 +73,19 @@ export class PoolDirectory {
       channel: borrowed,
       release: () => {
         const list = this.#idle.get(nodeId) ?? [];
-        if (this.#closed || list.length >= IDLE_CHANNELS_PER_PEER) borrowed.close();
+        if (this.#closed || list.length >= this.#idleChannelsFor(nodeId)) borrowed.close();
         else {
           list.push(borrowed);
           this.#idle.set(nodeId, list);
         }
       },
     };
+  }
+
+  #idleChannelsFor(nodeId: string): number {
+    const models = this.#adverts.get(nodeId)?.advert.models ?? [];
+    const capacity = models.reduce((sum, model) => sum + model.slots + model.maxQueue, 0);
+    return Math.min(MAX_IDLE_CHANNELS_PER_PEER, Math.max(MIN_IDLE_CHANNELS_PER_PEER, capacity));
   }
 
   /** Stops polling and closes every channel. */

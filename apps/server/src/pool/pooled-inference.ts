@@ -1,16 +1,21 @@
 import type { PoolMode } from '../config.js';
+import type { EmbeddingHost } from '../embedding-host.js';
+import type { Embedder } from '../engine.js';
 import { ApiError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LoadedModel, ModelHost, PoolHint } from '../model-host.js';
 import { ModelDigestCache } from '../peer-models/model-digest.js';
 import type { StreamRequestHandler } from '../sync/sealed-stream-route.js';
 import type { LanSyncService, PeerRequestHandler } from '../sync/lan-sync-service.js';
+import type { HttpSyncTransport } from '../sync/http-sync-transport.js';
+import { PeerEmbedder } from './peer-embedder.js';
 import { PeerEngine } from './peer-engine.js';
 import { choosePoolTarget, type PoolCandidate } from './pool-choice.js';
 import { PoolDirectory } from './pool-directory.js';
 import { PoolEvents } from './pool-events.js';
+import { servePoolEmbedding } from './pool-embedding-server.js';
 import { servePoolGeneration } from './pool-generation-server.js';
-import { isPoolStatusRequest, type PoolAdvertisement, type PoolModel } from './pool-protocol.js';
+import { isPoolStatusRequest, type PoolAdvertisement, type PoolEmbedRequest, type PoolModel } from './pool-protocol.js';
 
 /** Construction config of {@link createPooledInference}. */
 export interface PooledInferenceConfig {
@@ -32,8 +37,8 @@ export interface PooledInference {
   readonly events: PoolEvents;
   /** The models peers advertise now (stale advertisements left out), with their free slots. */
   peerModels(): { readonly peer: string; readonly model: string; readonly slotsFree: number }[];
-  /** Once sync and the model host exist: starts advertising and lets the routes forward. */
-  attach(sync: LanSyncService, model: ModelHost): void;
+  /** Once sync and the model hosts exist: starts advertising and lets the routes forward. */
+  attach(sync: LanSyncService, model: ModelHost, embeddings: EmbeddingHost): void;
   close(): void;
 }
 
@@ -47,6 +52,7 @@ export interface PooledInference {
 export function createPooledInference(config: PooledInferenceConfig): PooledInference {
   let sync: LanSyncService | undefined;
   let host: ModelHost | undefined;
+  let embeddings: EmbeddingHost | undefined;
   let directory: PoolDirectory | undefined;
   const events = new PoolEvents();
   const digests = new ModelDigestCache(1024 * 1024);
@@ -54,7 +60,7 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
   let hashing = false;
 
   const advertisement = (): PoolAdvertisement => {
-    const base = { nodeId: sync?.nodeId ?? '', nodeName: config.nodeName };
+    const base = { nodeId: sync?.nodeId ?? '', nodeName: config.nodeName, embedding: config.mode === 'off' ? null : (embeddings?.advertised() ?? null) };
     if (config.mode === 'off' || host?.state.status !== 'loaded') return { ...base, models: [] };
     const { engine, info } = host.require();
     if (sha256 === null && !hashing && config.modelFile !== undefined) {
@@ -66,6 +72,11 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
     return { ...base, models: [model] };
   };
 
+  const lend = (nodeId: string, nodeName: string): { readonly channel: HttpSyncTransport; release(): void } => {
+    const lent = directory?.borrow(nodeId);
+    if (lent === undefined) throw new Error(`peer ${nodeName} is no longer reachable`);
+    return lent;
+  };
   const matches = (id: string, requested: string): boolean => requested === id || requested === `${id}.gguf`;
 
   const candidatesFor = (modelId: string | undefined): (PoolCandidate & { readonly model: PoolModel })[] =>
@@ -93,15 +104,36 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
       nodeId: peer.nodeId,
       nodeName: peer.nodeName,
       model: peer.model,
-      borrow: () => {
-        const lent = directory?.borrow(peer.nodeId);
-        if (lent === undefined) throw new Error(`peer ${peer.nodeName} is no longer reachable`);
-        return lent;
-      },
+      borrow: () => lend(peer.nodeId, peer.nodeName),
       report: events.emit,
     });
     config.logger.log('info', 'forwarding a generation to a peer', { event: 'pool-forward', peer_id: peer.nodeId, peer_name: peer.nodeName, model: peer.model.id, local: localServes ? 'busy' : 'no-model' });
     return { engine, info: engine.info, fingerprint: `fp_peer_${peer.model.sha256?.slice(0, 10) ?? peer.nodeId.slice(0, 10)}`, servedBy: peer.nodeName };
+  };
+
+  // Embeddings go to a peer whose embeddings come from the named model (any peer's without a name).
+  const chooseEmbedder = (requested: string | undefined, hasLocal: boolean): { readonly embedder: Embedder; readonly servedBy: string } | undefined => {
+    if (config.mode === 'off') return undefined;
+    const free = (advert: PoolAdvertisement): number => advert.models.reduce((sum, model) => sum + model.slotsFree, 0);
+    const embedding = (directory?.peers() ?? []).map(({ advert }) => advert).filter((advert) => advert.embedding != null);
+    const peer = embedding.filter((advert) => requested === undefined || matches(advert.embedding!.id, requested)).sort((a, b) => free(b) - free(a))[0];
+    if (peer?.embedding == null) {
+      // Peers embed with other models: the request names one no node has (as for generation).
+      if (!hasLocal && requested !== undefined && embedding.length > 0) {
+        const lan = [...new Set(embedding.map((advert) => advert.embedding!.id))];
+        throw new ApiError('model-not-found', `The model '${requested}' does not exist. This node has no model; its LAN peers embed with: ${lan.join(', ')} (see GET /v1/models).`, { param: 'model' });
+      }
+      return undefined;
+    }
+    const embedder = new PeerEmbedder({
+      nodeId: peer.nodeId,
+      nodeName: peer.nodeName,
+      model: peer.embedding,
+      borrow: () => lend(peer.nodeId, peer.nodeName),
+      report: events.emit,
+    });
+    config.logger.log('info', 'forwarding embeddings to a peer', { event: 'pool-forward', peer_id: peer.nodeId, peer_name: peer.nodeName, model: peer.embedding.id, kind: 'embedding' });
+    return { embedder, servedBy: peer.nodeName };
   };
 
   return {
@@ -115,20 +147,29 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
     },
     streamRequests: {
       answer: (request, peerId, signal) => {
-        if (host === undefined) throw new Error('the model host is not attached yet');
+        if (host === undefined || embeddings === undefined) throw new Error('the model host is not attached yet');
+        if ((request as { type?: unknown } | null)?.type === 'pool-embed') {
+          return servePoolEmbedding(embeddings, request as Partial<PoolEmbedRequest>, peerId, signal, config.logger, events.emit);
+        }
         return servePoolGeneration(host, request, peerId, signal, config.logger, events.emit);
       },
     },
     events,
     peerModels: () =>
       (directory?.peers() ?? []).flatMap(({ advert }) => advert.models.map((model) => ({ peer: advert.nodeId, model: model.id, slotsFree: model.slotsFree }))),
-    attach: (lanSync, model) => {
+    attach: (lanSync, model, embeddingHost) => {
       sync = lanSync;
       host = model;
+      embeddings = embeddingHost;
       model.attachPool({
         choose,
-        peerModels: () => (directory?.peers() ?? []).flatMap(({ advert }) => advert.models.map((candidate) => ({ id: candidate.id, ownedBy: advert.nodeName }))),
+        peerModels: () =>
+          (directory?.peers() ?? []).flatMap(({ advert }) => [
+            ...advert.models.map((candidate) => ({ id: candidate.id, ownedBy: advert.nodeName })),
+            ...(advert.embedding == null ? [] : [{ id: advert.embedding.id, ownedBy: advert.nodeName }]),
+          ]),
       });
+      embeddingHost.attachPool({ nodeName: config.nodeName, choose: chooseEmbedder });
       if (config.mode !== 'off' && lanSync.enabled) directory = new PoolDirectory(lanSync, advertisement, config.logger);
     },
     close: () => directory?.close(),

@@ -4,6 +4,7 @@ import { buildEmbeddingList } from '../openai/embedding-response.js';
 import { createRequestValidator } from '../openai/request-validator.js';
 import { resolveModel } from '../openai/resolve-model.js';
 import { embeddingRequestSchema } from '../openai/schemas/embedding-request-schema.js';
+import { SERVED_BY_HEADER } from '../pool/served-by.js';
 import { readJsonBody } from '../read-json-body.js';
 import type { AppEnv } from '../request-scope.js';
 
@@ -31,14 +32,16 @@ function inputsOf(input: EmbeddingBody['input']): readonly (string | readonly nu
 
 /**
  * `POST /v1/embeddings`: OpenAI embeddings from the dedicated embedding model, or else the chat
- * model. The whole batch goes through the engine as one request.
+ * model; from a LAN peer that serves the named model when this node has none for it
+ * (`LLM_POOL`). The whole batch goes through the engine as one request.
  */
 export function embeddingsRoute(deps: EmbeddingsRouteDependencies): Hono<AppEnv> {
   const validate = createRequestValidator<EmbeddingBody>(embeddingRequestSchema);
   return new Hono<AppEnv>().post('/v1/embeddings', async (c) => {
     const body = validate(await readJsonBody(c));
-    const { embedder } = await deps.embeddings.require();
+    const { embedder, servedBy } = await deps.embeddings.require(body.model, deps.modelAliases);
     resolveModel(body.model, embedder.info, deps.modelAliases);
+    if (servedBy !== undefined) c.header(SERVED_BY_HEADER, servedBy);
     const signal = AbortSignal.any([c.req.raw.signal, deps.shutdownSignal]);
     const result = await embedder.embed({
       input: inputsOf(body.input),

@@ -160,6 +160,33 @@ describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, 
     expect(typeof picked.happy).toBe('boolean');
   });
 
+  it('forwards embeddings from h3 to h1: the same vectors, usage and errors as h1 gives itself', async () => {
+    const request = { model: MODEL, input: ['The cat sat on the mat.', 'A dog ran home.'] };
+    for (const encoding of ['float', 'base64']) {
+      const forwarded = await post(h3, '/v1/embeddings', { ...request, encoding_format: encoding });
+      expect(forwarded.status, forwarded.body).toBe(200);
+      expect(forwarded.headers[SERVED_BY]).toBe('node-1');
+      const direct = await post(h1, '/v1/embeddings', { ...request, encoding_format: encoding });
+      expect(direct.headers[SERVED_BY]).toBe('node-1');
+      const body = JSON.parse(forwarded.body) as { data: { embedding: unknown }[]; usage: { prompt_tokens: number } };
+      expect(body.data).toHaveLength(2);
+      expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+      expect(body).toEqual(JSON.parse(direct.body));
+    }
+    const overflow = await post(h3, '/v1/embeddings', { model: MODEL, input: 'word '.repeat(5000) });
+    const direct = await post(h1, '/v1/embeddings', { model: MODEL, input: 'word '.repeat(5000) });
+    expect(overflow.status).toBe(400);
+    expect(overflow.status).toBe(direct.status);
+    expect(JSON.parse(overflow.body)).toEqual(JSON.parse(direct.body));
+    const unknown = await post(h3, '/v1/embeddings', { model: 'no-such-model', input: 'Hi' });
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: 'model_not_found', param: 'model' } });
+    const h1Id = h3.logsWhere((line) => line.event === 'pool-forward' && line['peer_name'] === 'node-1')[0]!['peer_id'] as string;
+    const h3Metrics = await scrape(h3);
+    expect(sampleValue(h3Metrics, 'trosyn_pool_forwarded_requests_total', { peer: h1Id, kind: 'embedding', outcome: 'completed' })).toBe(2);
+    expect(sampleValue(h3Metrics, 'trosyn_pool_forwarded_requests_total', { peer: h1Id, kind: 'embedding', outcome: 'context-overflow' })).toBe(1);
+  });
+
   it('answers a peer\'s error as h1 would, and checks the client\'s request on h3', async () => {
     const overflow = await post(h3, '/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: 'word '.repeat(5000) }], max_tokens: 4 });
     const direct = await post(h1, '/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: 'word '.repeat(5000) }], max_tokens: 4 });
@@ -200,6 +227,26 @@ describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, 
         }
       }
     }
+  });
+
+  it('answers a clear 503 when a burst of forwarded requests runs past the peer\'s handshake allowance', async () => {
+    // 40 requests at once: each needs a sealed session of its own, h1 takes 20 handshakes from h3's
+    // address at once. Those that reach h1 are answered by it (or refused as its full queue).
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => post(h3, '/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: `Hi ${index}` }], max_tokens: 1 })),
+    );
+    const statuses = burst.map((response) => response.status);
+    expect(statuses.every((status) => [200, 429, 503].includes(status)), statuses.join(' ')).toBe(true);
+    expect(statuses).toContain(200);
+    const refused = burst.filter((response) => response.status === 503);
+    expect(refused.length, statuses.join(' ')).toBeGreaterThan(0);
+    for (const response of refused) {
+      expect(response.headers['retry-after']).toBeDefined();
+      const error = (JSON.parse(response.body) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe('upstream_unavailable');
+      expect(error.message).toContain('Peer node-1 refused a new sealed session for this request: too many handshakes from this node');
+    }
+    expect(h1.logsWhere((line) => line.event === 'handshake-rate-limited').length).toBeGreaterThan(0);
   });
 
   it('forwards from h1 to h2 while h1\'s slot is busy and its queue is not empty', async () => {
