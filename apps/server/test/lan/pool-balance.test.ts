@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testModelsDir } from '../e2e/server-process.js';
+import { parseExposition, sampleValue } from '../promtool.js';
 import { LanCluster } from './lan-cluster.js';
 import { SYNC_PORT, type LanNode } from './lan-node.js';
 
@@ -13,6 +14,7 @@ const SUBNET = 18;
 const MODEL = 'synthetic-gemma3-270m-q4_k_m';
 const SERVED_BY = 'x-trosyn-served-by';
 const NO_EOS = { '1': -100 };
+const ADMIN_KEY = 'balance-admin-key';
 
 interface Health {
   model: { status: string };
@@ -47,6 +49,11 @@ describe('LLM_POOL=balance between real nodes', { timeout: 240_000 }, () => {
     expect(response.status, response.body).toBe(200);
     return { servedBy: response.headers[SERVED_BY], body: JSON.parse(response.body) as ChatCompletion };
   };
+  /** The free slots `node` last heard `peer` advertise (its /metrics), undefined while it has no current advertisement. */
+  const peerSlotsFree = async (node: LanNode, peer: string): Promise<number | undefined> => {
+    const response = await node.config.agent.fetch(`${node.apiUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    return sampleValue(parseExposition(response.body), 'trosyn_pool_peer_slots_free', { peer, model: MODEL });
+  };
   const conversation = (index: number): Message[] => [
     { role: 'system', content: 'You are a helpful office assistant who answers in one short sentence.' },
     { role: 'user', content: `Conversation ${index}: what should I write in the weekly report about the printer?` },
@@ -54,7 +61,7 @@ describe('LLM_POOL=balance between real nodes', { timeout: 240_000 }, () => {
 
   beforeAll(async () => {
     const model = resolve(testModelsDir(), `${MODEL}.gguf`);
-    const common = { LAN_SYNC_MDNS: 'false', LLM_THREADS: '1', LLM_POOL: 'balance', LLM_MODEL_PATH: model, LLM_PARALLEL: '1' };
+    const common = { LAN_SYNC_MDNS: 'false', LLM_THREADS: '1', LLM_POOL: 'balance', LLM_MODEL_PATH: model, LLM_PARALLEL: '1', TROSYN_ADMIN_KEY: ADMIN_KEY };
     cluster = await LanCluster.create({
       nodes: [
         // Fixed node ids: which node owns which conversation is then the same on every run.
@@ -111,6 +118,8 @@ describe('LLM_POOL=balance between real nodes', { timeout: 240_000 }, () => {
     await until('h1\'s slot to be busy', async () => (await health(h1)).slots.in_use === 1, 10_000);
     const second = post(h1, long, 20_000).catch(() => undefined);
     await until('a request in h1\'s queue', async () => (await health(h1)).queue.depth === 1, 10_000);
+    // h2's free slot as h1 knows it (advertisements go every second; a loaded machine can delay one).
+    await until('h1 to see h2\'s free slot', async () => ((await peerSlotsFree(h1, 'balance-node-2')) ?? 0) > 0, 10_000);
     const before = h1.logsWhere((line) => line.event === 'pool-forward' && line['local'] === 'busy').length;
     const moved = await chat(h1, conversation(ownedByH1.at(-1)!));
     expect(moved.servedBy).toBe('node-2');
