@@ -2,6 +2,7 @@ import type * as NodeLlamaCppModule from 'node-llama-cpp';
 import type { ChatWrapper, LlamaModel } from 'node-llama-cpp';
 import { LlmError } from './errors.js';
 import { alignGenerationPrompt, generationPromptTrailingWhitespace } from './generation-prompt.js';
+import { templateCallSyntax, withTemplateTools } from './template-tools.js';
 
 type NodeLlamaCpp = typeof NodeLlamaCppModule;
 
@@ -54,7 +55,11 @@ export function resolveChatFormat(lib: NodeLlamaCpp, model: LlamaModel, override
   return { wrapper: lib.resolveChatWrapper(model), source: 'fallback' };
 }
 
-function alignedToTemplate(lib: NodeLlamaCpp, wrapper: ChatWrapper, template: string): ChatWrapper {
+// Tools go through the template when it renders them: node-llama-cpp does so itself when it can
+// read the template's call syntax; otherwise (Gemma 4) the template-tools view does.
+function alignedToTemplate(lib: NodeLlamaCpp, jinja: ChatWrapper, template: string): ChatWrapper {
+  const syntax = (jinja as { usingJinjaFunctionCallTemplate?: boolean }).usingJinjaFunctionCallTemplate === true ? undefined : templateCallSyntax(template);
+  const wrapper = syntax === undefined ? jinja : withTemplateTools(jinja, lib, syntax);
   const trailing = generationPromptTrailingWhitespace(template);
   return trailing === undefined ? wrapper : alignGenerationPrompt(wrapper, lib, trailing);
 }

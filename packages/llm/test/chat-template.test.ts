@@ -63,6 +63,45 @@ describe('LlmEngine chat prompt = the GGUF Jinja template rendering', () => {
     }
   });
 
+  // #14: Gemma 4's template renders tools itself (`<|tool>declaration:…<tool|>` in the system
+  // turn, `<|tool_call>call:…<tool_call|>`, a `tool` turn per result), which node-llama-cpp could
+  // not read, so tools reached the model as its generic function text instead.
+  it('renders tools, tool calls and tool results through a template that supports them (Gemma 4)', async () => {
+    const path = testModel('synthetic-gemma3-270m-q4_k_m.gguf');
+    const engine = await LlmEngine.load({ modelPath: path, contextSize: 1024 });
+    try {
+      const template = new Template(await fileTemplate(path));
+      const tool = {
+        name: 'get_weather',
+        description: 'Current weather of a city',
+        parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name' }, days: { type: 'integer' } }, required: ['city'] },
+      };
+      const jinjaTools = [{ type: 'function', function: tool }];
+      const render = (messages: object[]) =>
+        template.render({ messages, tools: jinjaTools, add_generation_prompt: true, enable_thinking: true, bos_token: '<bos>', eos_token: '<eos>' });
+      const ask: ChatMessage[] = [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Weather in Oslo?' }];
+      expect(engine.renderChatPrompt(ask, [tool])).toBe(render(ask));
+      // Arguments and results as node-llama-cpp re-serialises JSON (a space after ":" and ",").
+      const history: ChatMessage[] = [
+        ...ask,
+        { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city": "Oslo", "days": 2}' }] },
+        { role: 'tool', toolCallId: 'call_1', content: '{"temp": 3}' },
+      ];
+      expect(engine.renderChatPrompt(history, [tool])).toBe(
+        render([
+          ...ask,
+          { role: 'assistant', content: '', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Oslo", "days": 2}' } }] },
+          { role: 'tool', tool_call_id: 'call_1', content: '{"temp": 3}' },
+        ]),
+      );
+      // A forced call is written in the template's syntax and parsed back.
+      const forced = await engine.chat({ messages: ask, tools: [tool], toolChoice: 'required', maxTokens: 30, temperature: 0 });
+      expect(forced.toolCalls).toMatchObject([{ name: 'get_weather', arguments: expect.stringMatching(/^\{/) as unknown }]);
+    } finally {
+      await engine.dispose();
+    }
+  }, 120_000);
+
   it('renders a supplied template (LLM_CHAT_TEMPLATE) the same way, and names it configured', async () => {
     const engine = await LlmEngine.load({ modelPath: testModel('stories260K.gguf'), contextSize: 512, chatTemplate: storiesTemplate });
     try {
