@@ -37,6 +37,7 @@ export {
   type RoundReason,
 } from './sync/round-policy.js';
 export { createSyncApp, listenSyncServer, type InboundPeer, type ListeningSyncServer, type SyncServerDependencies } from './sync/sync-server.js';
+export { InboundPeerFeed, type InboundPeerListener } from './sync/inbound-peer-feed.js';
 export { SYNC_PATHS } from './sync/sync-paths.js';
 export { LanSyncError, type LanSyncErrorCode } from './sync/errors.js';
 export type { DataApiDependencies } from './routes/data-api/data-api-dependencies.js';

@@ -16,6 +16,7 @@ import { SyncRuntimeEvents } from './sync-runtime-events.js';
 import { watchClockHealth } from './watch-clock-health.js';
 import type { PeerSnapshot } from './peer-registry.js';
 import type { RoundOutcome } from './sync-scheduler.js';
+import type { TimerPort } from './timer-port.js';
 
 /** File name of the sync database in the data directory. */
 export const SYNC_DATABASE_FILE = 'sync.sqlite';
@@ -64,6 +65,19 @@ export interface LanSyncServiceOptions {
   readonly streamRequests?: StreamRequestHandler;
   /** `model_transfer` of {@link LanSyncService.status}: a model fetched from peers (`src/peer-models/`). */
   readonly modelTransfer?: () => object | null;
+  /**
+   * The clock of the peer scheduler in ms (`Date.now` by default): when rounds are due
+   * (`next_attempt_at`), how long a peer that syncs with us defers our rounds. Pass a
+   * `ManualClock`'s `now` with its `timers` to drive a node's periodic rounds and retry backoff
+   * in virtual time in tests. Handshakes, sessions and the clock-health checks keep the system clock:
+   * they are judged against the peers' clocks.
+   */
+  readonly now?: () => number;
+  /**
+   * The timers of the peer scheduler (Node's by default): periodic rounds, retries after a
+   * failure, the push debounce. A `ManualClock` (with its `now`) fires them only when advanced.
+   */
+  readonly timers?: TimerPort;
 }
 
 /** Why sync is off, when it is. */

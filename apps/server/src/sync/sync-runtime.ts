@@ -8,10 +8,12 @@ import type { Logger } from '../logger.js';
 import type { ClockHealth } from './clock-health.js';
 import { ClockStepWatch } from './clock-step-watch.js';
 import { HttpSyncTransport } from './http-sync-transport.js';
+import { InboundPeerFeed } from './inbound-peer-feed.js';
 import { pickPeerHost } from './round-policy.js';
 import type { SyncRuntimeEvents } from './sync-runtime-events.js';
 import { SyncScheduler } from './sync-scheduler.js';
 import { createSyncApp, listenSyncServer, type ListeningSyncServer } from './sync-server.js';
+import type { TimerPort } from './timer-port.js';
 
 const MAINTENANCE_INTERVAL_MS = 60_000;
 
@@ -37,6 +39,10 @@ export interface SyncRuntimeOptions {
   readonly streamRequests?: StreamRequestHandler | undefined;
   /** mDNS UDP port (tests only). */
   readonly mdnsPort?: number | undefined;
+  /** The scheduler's clock in ms (`Date.now` by default): see `LanSyncServiceOptions.now`. */
+  readonly now?: (() => number) | undefined;
+  /** The scheduler's timers (Node's by default): see `LanSyncServiceOptions.timers`. */
+  readonly timers?: TimerPort | undefined;
 }
 
 /**
@@ -54,6 +60,7 @@ export class SyncRuntime {
   readonly #sessions: SessionStore;
   readonly #timers: NodeJS.Timeout[];
   readonly #clockWatch: ClockStepWatch;
+  readonly #stopInboundNews: () => void;
   readonly #logger: Logger;
   /** A new sealed channel to a peer, beside the scheduler's. */
   readonly openChannel: (address: string, expectedPeerNodeId: string | undefined) => HttpSyncTransport;
@@ -67,6 +74,7 @@ export class SyncRuntime {
     sessions: SessionStore;
     timers: NodeJS.Timeout[];
     clockWatch: ClockStepWatch;
+    stopInboundNews: () => void;
     logger: Logger;
     openChannel: (address: string, expectedPeerNodeId: string | undefined) => HttpSyncTransport;
   }) {
@@ -79,6 +87,7 @@ export class SyncRuntime {
     this.#sessions = parts.sessions;
     this.#timers = parts.timers;
     this.#clockWatch = parts.clockWatch;
+    this.#stopInboundNews = parts.stopInboundNews;
     this.#logger = parts.logger;
   }
 
@@ -102,8 +111,9 @@ export class SyncRuntime {
     const handshakeLimiter = createRateLimiter({ capacity: 20, refillPerSecond: 1 });
     // 5 failed authentications, then one more per 30 s: a wrong secret is reported, guessing is slow.
     const failureLimiter = createRateLimiter({ capacity: 5, refillPerSecond: 1 / 30 });
-    // The scheduler needs the bound port; the server needs a way to tell the scheduler about inbound peers.
-    const late: { scheduler?: SyncScheduler } = {};
+    // The scheduler's transports tell peers the bound port, so the server is bound first and
+    // publishes its inbound peers on a feed the scheduler subscribes to once it exists.
+    const inbound = new InboundPeerFeed();
     const extra = options.peerRequests;
     const responder: SyncResponder =
       extra === undefined
@@ -122,8 +132,8 @@ export class SyncRuntime {
       handshakeLimiter,
       failureLimiter,
       maxMessageBytes: options.maxMessageBytes,
-      onInboundPeer: (peer) => late.scheduler?.inbound(peer.nodeId, peer.address.replace(/^::ffff:/, ''), peer.port, tls !== undefined),
-      onInboundRequest: (peerId) => late.scheduler?.inboundActivity(peerId),
+      onInboundPeer: inbound.publishPeer,
+      onInboundRequest: inbound.publishRequest,
       onEvent: events.emit,
       onPeerClock: (sample) => clock.record(sample, Date.now()),
       ...(options.streamRequests === undefined ? {} : { streamRequests: options.streamRequests }),
@@ -156,8 +166,14 @@ export class SyncRuntime {
           onEvent: events.emit,
           onPeerClock: (offsetMs) => clock.record({ peer: expectedPeerNodeId ?? `${target.host}:${target.port}`, offsetMs }, Date.now()),
         }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
     });
-    late.scheduler = scheduler;
+    // Subscribed in the same turn of the event loop as the port was bound: no request was read yet.
+    const stopInboundNews = inbound.subscribe({
+      peerAuthenticated: (peer) => scheduler.inbound(peer.nodeId, peer.address.replace(/^::ffff:/, ''), peer.port, tls !== undefined),
+      peerRequested: (peerId) => scheduler.inboundActivity(peerId),
+    });
     scheduler.start();
     for (const peer of settings.peers) scheduler.addStaticPeer({ host: peer.host, port: peer.port, tls: tls !== undefined });
 
@@ -214,12 +230,13 @@ export class SyncRuntime {
     for (const timer of timers) timer.unref();
     const openChannel = (address: string, expectedPeerNodeId: string | undefined): HttpSyncTransport =>
       new HttpSyncTransport({ url: `${tls === undefined ? 'http' : 'https'}://${address}`, networkKey, nodeId: engine.nodeId, expectedPeerNodeId, maxClockSkewMs, localSyncPort: server.port });
-    return new SyncRuntime({ server, scheduler, discovery, networkKey, handshake, sessions, timers, clockWatch, logger, openChannel });
+    return new SyncRuntime({ server, scheduler, discovery, networkKey, handshake, sessions, timers, clockWatch, stopInboundNews, logger, openChannel });
   }
 
   async stop(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#clockWatch.stop();
+    this.#stopInboundNews();
     // Goodbye first, so peers drop us at once rather than after LAN_SYNC_DEVICE_TIMEOUT.
     await Promise.allSettled([this.#discovery?.dispose(), this.scheduler.dispose()]);
     await this.server.close();

@@ -1,11 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIN_PWHASH_MEM_LIMIT, MIN_PWHASH_OPS_LIMIT } from '@trosyn/crypto';
 import { parseConfig } from '../../src/config.js';
 import type { LogFields, Logger } from '../../src/logger.js';
-import { LanSyncService } from '../../src/sync/lan-sync-service.js';
+import { LanSyncService, type LanSyncServiceOptions } from '../../src/sync/lan-sync-service.js';
+import { ManualClock } from '../../src/sync/manual-clock.js';
 
 // Loopback only, and no mDNS (LAN_SYNC_MDNS=false): multicast is tested in namespaces (test/lan).
 const keyOptions = { opsLimit: MIN_PWHASH_OPS_LIMIT, memLimit: MIN_PWHASH_MEM_LIMIT };
@@ -26,14 +28,14 @@ function tempDir(): string {
   return dir;
 }
 
-async function startNode(env: Record<string, string>, dataDir = tempDir()): Promise<Node> {
+async function startNode(env: Record<string, string>, dataDir = tempDir(), extra: Partial<LanSyncServiceOptions> = {}): Promise<Node> {
   const config = parseConfig(
     { LAN_SYNC_MDNS: 'false', LAN_SYNC_HOST: '127.0.0.1', LAN_SYNC_PORT: '0', LAN_SYNC_SHARED_SECRET: 'loopback test secret', LAN_SYNC_INTERVAL: '30', TROSYN_DATA_DIR: dataDir, ...env },
     { baseDir: dataDir, hostname: 'test-host' },
   );
   const logs: LogFields[] = [];
   const logger: Logger = { log: (level, msg, fields = {}) => logs.push({ level, msg, ...fields }) };
-  const service = await LanSyncService.start({ settings: config.lanSync, dataDir: config.dataDir, logger, keyOptions });
+  const service = await LanSyncService.start({ settings: config.lanSync, dataDir: config.dataDir, logger, keyOptions, ...extra });
   cleanups.push(() => service.close());
   return { service, logs, dataDir };
 }
@@ -47,6 +49,17 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const isRound = (line: LogFields): boolean => line['event'] === 'sync-round' && line['ok'] === true;
 
 describe('LanSyncService (two nodes on 127.0.0.1, static peers)', () => {
   it('authenticates a configured peer, converges at once, and pushes every later write at once', async () => {
@@ -120,6 +133,46 @@ describe('LanSyncService (two nodes on 127.0.0.1, static peers)', () => {
       a.logs.slice(closedAt).filter((line) => line['event'] === 'sync-round' && line['ok'] === true).reduce((sum, line) => sum + (line['pushed'] as number), 0);
     await waitFor('the rounds to be logged', () => pushedSince() >= 5);
     expect(pushedSince()).toBe(5);
+  });
+
+  it('runs its retry backoff and periodic rounds on the injected clock and timers (ManualClock)', async () => {
+    const port = await unusedPort();
+    // Years away from the system clock: a time the scheduler took from Date.now() would show.
+    const clock = new ManualClock(Date.UTC(2031, 0, 1));
+    const a = await startNode({ LAN_SYNC_NODE_NAME: 'A', LAN_SYNC_PEERS: `127.0.0.1:${port}`, LAN_SYNC_INTERVAL: '3600' }, tempDir(), {
+      now: clock.now,
+      timers: clock,
+    });
+    // The first round (at start) is refused: the retry is due 1 s (±10 % jitter) later in virtual
+    // time, on a timer of the ManualClock.
+    const failed = await waitFor('a failed round', async () => (await a.service.status()).peers.find((p) => p.state === 'backoff'));
+    const retryAt = Date.parse(failed.next_attempt_at!);
+    expect(retryAt - clock.now()).toBeGreaterThanOrEqual(900);
+    expect(retryAt - clock.now()).toBeLessThanOrEqual(1100);
+    expect(clock.pendingDueTimes).toEqual([retryAt]);
+
+    // B comes up on that port; real time passing beyond the retry delay does not retry…
+    const b = await startNode({ LAN_SYNC_NODE_NAME: 'B', LAN_SYNC_PORT: String(port) });
+    await b.service.engine.put({ id: 'from-b', type: 'note', data: { text: 'B' } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await a.service.engine.get('from-b')).toBeUndefined();
+    expect(a.logs.filter(isRound)).toHaveLength(0);
+    // …moving the clock to the retry does.
+    await clock.advance(retryAt - clock.now());
+    await waitFor('the retry round', () => a.logs.some(isRound), 10_000);
+    expect(await a.service.engine.get('from-b')).toBeDefined();
+
+    // After a successful round the next one is the periodic round, LAN_SYNC_INTERVAL (1 h ±10 %) later.
+    const synced = await waitFor('the next periodic round planned', async () =>
+      (await a.service.status()).peers.find((p) => p.state === 'idle' && p.next_attempt_at !== null),
+    );
+    const intervalAt = Date.parse(synced.next_attempt_at!);
+    expect(intervalAt - clock.now()).toBeGreaterThanOrEqual(3_240_000);
+    expect(intervalAt - clock.now()).toBeLessThanOrEqual(3_960_000);
+    const roundsBefore = a.logs.filter(isRound).length;
+    await clock.advance(intervalAt - clock.now());
+    await waitFor('the periodic round', () => a.logs.filter(isRound).length > roundsBefore, 10_000);
+    expect(a.logs.filter(isRound).at(-1)?.['reason']).toBe('interval');
   });
 
   it('falls back to a full round when a live push meets a peer whose database was replaced', async () => {
