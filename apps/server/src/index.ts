@@ -36,7 +36,7 @@ export {
   type PushCandidate,
   type RoundReason,
 } from './sync/round-policy.js';
-export { createSyncApp, listenSyncServer, type InboundPeer, type ListeningSyncServer, type SyncServerDependencies } from './sync/sync-server.js';
+export { createSyncApp, listenSyncServer, type InboundPeer, type ListeningSyncServer, type SyncApp, type SyncServerDependencies } from './sync/sync-server.js';
 export { InboundPeerFeed, type InboundPeerListener } from './sync/inbound-peer-feed.js';
 export { SYNC_PATHS } from './sync/sync-paths.js';
 export { LanSyncError, type LanSyncErrorCode } from './sync/errors.js';

@@ -98,16 +98,17 @@ function errorBody(code: string, message: string): object {
 }
 
 /**
- * The sync port's Hono app: `GET /sync/v1/info`, the two handshake routes driving
+ * The sync port's app: Hono routes for `GET /sync/v1/info`, the two handshake routes driving
  * `@trosyn/crypto`'s responder, and `POST /sync/v1/messages`, where every body is a sealed
- * frame whose plaintext is a `@trosyn/sync-core` request, answered by a sealed response.
+ * frame whose plaintext is a `@trosyn/sync-core` request, answered by a sealed response; and the
+ * sync stream server answering the same sealed requests on upgraded connections.
  *
  * Refusals are 4xx JSON bodies `{ error: { message, type, param, code } }` and nothing is
  * applied. A request the engine rejects (`{ type: 'error' }`) travels sealed with status 422,
  * so the requester can read it. Handshakes are rate-limited per address; failed
  * authentications are counted per address and logged (`auth-failed`, then `suspicious`).
  */
-export function createSyncApp(deps: SyncServerDependencies): Hono {
+export function createSyncApp(deps: SyncServerDependencies): SyncApp {
   const now = deps.now ?? Date.now;
   const { logger } = deps;
   const emit: SyncRuntimeEventSink = deps.onEvent ?? (() => undefined);
@@ -311,22 +312,23 @@ export function createSyncApp(deps: SyncServerDependencies): Hono {
     logger.log('error', 'sync server error', { event: 'sync-server-error', path: c.req.path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     return c.json(errorBody('internal-error', 'The sync server had an internal error; it has been logged.'), 500);
   });
-  streamServers.set(
-    app,
-    new SyncStreamServer({
-      answer: (frame, address) => answerSealed(frame, address, 'stream'),
-      logger,
-      failureLimiter: deps.failureLimiter,
-      maxMessageBytes: deps.maxMessageBytes,
-      onEvent: emit,
-    }),
-  );
-  return app;
+  const streams = new SyncStreamServer({
+    answer: (frame, address) => answerSealed(frame, address, 'stream'),
+    logger,
+    failureLimiter: deps.failureLimiter,
+    maxMessageBytes: deps.maxMessageBytes,
+    onEvent: emit,
+  });
+  return { routes: app, streams };
 }
 
-// The sync streams of each app made by createSyncApp, served by listenSyncServer (an upgraded
-// connection leaves Hono: it is answered by the stream server, outside any route).
-const streamServers = new WeakMap<Hono, SyncStreamServer>();
+/** The sync port's two ways in, made by {@link createSyncApp}, served by {@link listenSyncServer}. */
+export interface SyncApp {
+  /** The HTTP routes: info, handshake, sealed messages, streamed answers (`app.request()` in tests). */
+  readonly routes: Hono;
+  /** The sync streams: a `GET /sync/v1/stream` upgrade leaves Hono and is answered here, outside any route. */
+  readonly streams: SyncStreamServer;
+}
 
 /** Options of {@link listenSyncServer}. */
 export interface ListenSyncServerOptions {
@@ -347,23 +349,19 @@ export interface ListeningSyncServer {
 }
 
 /**
- * Listens with the sync app on `host:port` (HTTP, or HTTPS with `tls`). An app made by
- * {@link createSyncApp} also gets its sync streams (`GET /sync/v1/stream` upgrades, see
- * `sync-stream.ts`); they are closed with the server.
+ * Listens with the sync app on `host:port` (HTTP, or HTTPS with `tls`): its routes, and its sync
+ * streams (`GET /sync/v1/stream` upgrades, see `sync-stream.ts`), which are closed with the server.
  */
-export async function listenSyncServer(app: Hono, options: ListenSyncServerOptions): Promise<ListeningSyncServer> {
+export async function listenSyncServer(app: SyncApp, options: ListenSyncServerOptions): Promise<ListeningSyncServer> {
+  const { routes, streams } = app;
   const server = (
     options.tls === undefined
-      ? createAdaptorServer({ fetch: app.fetch })
-      : createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: options.tls.cert, key: options.tls.key } })
+      ? createAdaptorServer({ fetch: routes.fetch })
+      : createAdaptorServer({ fetch: routes.fetch, createServer: createHttpsServer, serverOptions: { cert: options.tls.cert, key: options.tls.key } })
   ) as Server;
   // Peers keep connections open between rounds; a round every LAN_SYNC_INTERVAL reuses them.
   server.keepAliveTimeout = 65_000;
-  const streams = streamServers.get(app);
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (streams === undefined) socket.destroy();
-    else streams.accept(request, socket, head);
-  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => streams.accept(request, socket, head));
   const address = await new Promise<AddressInfo>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -382,7 +380,7 @@ export async function listenSyncServer(app: Hono, options: ListenSyncServerOptio
         server.close(() => resolve());
         server.closeAllConnections();
         // Upgraded connections are no longer the HTTP server's.
-        streams?.closeAll();
+        streams.closeAll();
       })),
   };
 }
