@@ -70,11 +70,17 @@ export interface SyncSchedulerConfig {
 /** What the scheduler keeps per peer: the connection, its rounds and the next round's timer. */
 interface PeerLink {
   transport: PeerTransport;
-  /** Runs rounds over `transport` once the peer's node id is known. */
-  syncer: PeerSyncer | undefined;
+  /** The node a handshake over `transport` found, and the syncer running rounds with it; none before. */
+  peer: IdentifiedPeer | undefined;
   /** Created with the first round (it needs the registry entry, which is made after the link). */
   rounds: RoundQueue<RoundOutcome> | undefined;
   timer: TimerHandle | undefined;
+}
+
+/** The node behind a link, as its handshake named it. */
+interface IdentifiedPeer {
+  readonly nodeId: string;
+  readonly syncer: PeerSyncer;
 }
 
 type Entry = PeerEntry<PeerLink>;
@@ -115,11 +121,11 @@ export class SyncScheduler {
   constructor(config: SyncSchedulerConfig) {
     this.#config = Object.freeze({ pushDebounceMs: 0, backoffBaseMs: 1000, backoffMaxMs: 60_000, now: Date.now, random: Math.random, timers: systemTimers, ...config });
     this.#peers = new PeerRegistry<PeerLink>(config.engine.nodeId, {
-      open: (target, expectedPeerNodeId) => ({ transport: config.createTransport(target, expectedPeerNodeId), syncer: undefined, rounds: undefined, timer: undefined }),
+      open: (target, expectedPeerNodeId) => ({ transport: config.createTransport(target, expectedPeerNodeId), peer: undefined, rounds: undefined, timer: undefined }),
       readdress: (link, target, expectedPeerNodeId) => {
         link.transport.close();
         link.transport = config.createTransport(target, expectedPeerNodeId);
-        link.syncer = undefined;
+        link.peer = undefined;
       },
       close: (link) => link.transport.close(),
     });
@@ -281,18 +287,18 @@ export class SyncScheduler {
     }
     const link = entry.link;
     try {
-      if (!link.transport.connected) {
+      let peer = link.peer;
+      if (!link.transport.connected || peer === undefined) {
         if (!entry.authenticated) entry.state = 'connecting';
-        const peerId = await link.transport.connect({ signal });
-        this.#identify(entry, peerId);
+        peer = this.#identify(entry, await link.transport.connect({ signal }));
       }
       entry.state = 'syncing';
       // A live change to a peer in good standing: push it with one request, from where the
       // peer's last answer put it in our log (see HttpSyncTransport.peerLogPosition).
       const pushOnly = pushOnlyPosition({ reason, failures: entry.failures, lastSyncAt: entry.lastSyncAt }, () => link.transport.peerLogPosition?.());
-      let report = pushOnly === undefined ? undefined : await this.#config.engine.syncWith(entry.nodeId!, link.transport, { signal, pushOnly });
+      let report = pushOnly === undefined ? undefined : await this.#config.engine.syncWith(peer.nodeId, link.transport, { signal, pushOnly });
       const mode = report?.ok === true ? 'push-only' : 'full';
-      if (report === undefined || !report.ok) report = await link.syncer!.syncOnce({ signal });
+      if (report === undefined || !report.ok) report = await peer.syncer.syncOnce({ signal });
       this.#config.logger.log(report.ok ? 'info' : 'warn', 'sync round', {
         event: 'sync-round',
         peer_id: report.peerId,
@@ -318,16 +324,19 @@ export class SyncScheduler {
     }
   }
 
-  #identify(entry: Entry, peerId: string): void {
-    const newSyncer = entry.nodeId !== peerId || entry.link.syncer === undefined;
+  /** Records who answered the handshake over the entry's link; returns the link's identified peer. */
+  #identify(entry: Entry, peerId: string): IdentifiedPeer {
+    const known = entry.nodeId === peerId ? entry.link.peer : undefined;
     const { absorbed, authenticated } = this.#peers.identify(entry, peerId);
     // The configured address found a node also known from discovery or from its own handshake:
     // the configured entry stays, so the node gets one round at a time.
     if (absorbed !== undefined) this.#clearTimer(absorbed);
-    if (newSyncer) entry.link.syncer = new PeerSyncer({ engine: this.#config.engine, peerId, transport: entry.link.transport });
+    const peer = known ?? { nodeId: peerId, syncer: new PeerSyncer({ engine: this.#config.engine, peerId, transport: entry.link.transport }) };
+    entry.link.peer = peer;
     if (authenticated) {
       this.#config.logger.log('info', 'peer authenticated', { event: 'peer-authenticated', direction: 'outbound', peer_id: peerId, address: addressOf(entry.target), source: entry.source });
     }
+    return peer;
   }
 
   #succeeded(entry: Entry): void {
