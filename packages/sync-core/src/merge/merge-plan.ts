@@ -34,6 +34,11 @@ export interface ChangeOutcome {
 /** How a remote change meets the local state: `insert` when there is none. */
 export type ChangeDecision = MergeDecision | { readonly kind: 'insert' };
 
+/** A decision ready to plan: a `conflict` carries how it was resolved (the resolver's answer). */
+export type ResolvedDecision =
+  | Exclude<ChangeDecision, { readonly kind: 'conflict' }>
+  | { readonly kind: 'conflict'; readonly resolution: Resolution };
+
 /** Decides how a remote change merges into the local row (if any). */
 export function decideChange(local: ItemRow | undefined, change: ValidatedChange): ChangeDecision {
   return local === undefined ? { kind: 'insert' } : decideMerge(rowToMergeState(local), changeToMergeState(change));
@@ -47,9 +52,7 @@ export interface ChangePlanInput {
   readonly peerId: string;
   readonly change: ValidatedChange;
   readonly local: ItemRow | undefined;
-  readonly decision: ChangeDecision;
-  /** For a `conflict` decision: how it was resolved. */
-  readonly resolution?: Resolution | undefined;
+  readonly decision: ResolvedDecision;
 }
 
 const NOTHING: ChangeOutcome = Object.freeze({ history: [], state: undefined, conflict: undefined });
@@ -91,38 +94,25 @@ export function planRemoteChange(input: ChangePlanInput): ChangeOutcome {
   }
   const joined = joinVectors(parseVector(l.vector), change.vector);
   const joinedJson = JSON.stringify(joined);
-  const resolution = input.resolution;
-  if (decision.kind === 'conflict' && resolution === undefined) throw new TypeError('a conflict decision needs its resolution');
-  const localKeeps = decision.kind === 'keep-local' || (decision.kind === 'tiebreak' && decision.winner === 'local');
-  const remoteTakes = decision.kind === 'take-remote' || (decision.kind === 'tiebreak' && decision.winner === 'remote');
+  const resolution = decision.kind === 'conflict' ? decision.resolution : undefined;
+  const merged = resolution?.winner === 'merged' ? resolution : undefined;
+  const localKeeps =
+    decision.kind === 'keep-local' || (decision.kind === 'tiebreak' && decision.winner === 'local') || resolution?.winner === 'local';
   const history: PlannedHistory[] = [];
   let state: NewState;
   let winner: 'local' | 'remote' | 'merged';
-  let rule: ConflictRule | undefined = decision.kind === 'tiebreak' ? 'tiebreak' : undefined;
+  let rule: ConflictRule | undefined = decision.kind === 'tiebreak' ? 'tiebreak' : resolution?.rule;
   let resultItem: SyncItem | undefined;
-  if (localKeeps || (decision.kind === 'conflict' && resolution!.winner === 'local')) {
-    winner = 'local';
-    if (decision.kind === 'conflict') rule = resolution!.rule;
-    state = { ...l, vector: joinedJson, value_vector: l.value_vector ?? (vectorsEqual(joined, parseVector(l.vector)) ? null : l.vector), origin: nodeId, from_peer: null };
-    if (rule !== undefined) history.push({ state: verbatim(), reason: 'conflict-loser' });
-  } else if (remoteTakes || (decision.kind === 'conflict' && resolution!.winner === 'remote')) {
-    winner = 'remote';
-    if (decision.kind === 'conflict') rule = resolution!.rule;
-    const sameAsRemote = vectorsEqual(joined, change.vector);
-    state = sameAsRemote
-      ? verbatim()
-      : { ...verbatim(), vector: joinedJson, value_vector: change.valueVectorJson ?? change.vectorJson, origin: nodeId, from_peer: null };
-    history.push({ state: l, reason: rule === undefined ? 'superseded' : 'conflict-loser' });
-  } else {
+  if (merged !== undefined) {
     // A custom resolver produced a new value: it has seen both values.
     winner = 'merged';
     rule = 'custom';
-    resultItem = resolution!.item;
+    resultItem = merged.item;
     const valueVector = joinVectors(rowToMergeState(l).valueVector, change.valueVector ?? change.vector);
     state = {
       id: l.id,
       type: resultItem.type,
-      data: resolution!.dataJson,
+      data: merged.dataJson,
       version: resultItem.version,
       hlc: resultItem.hlc,
       node_id: resultItem.nodeId,
@@ -133,6 +123,18 @@ export function planRemoteChange(input: ChangePlanInput): ChangeOutcome {
       from_peer: null,
     };
     history.push({ state: l, reason: 'conflict-loser' }, { state: verbatim(), reason: 'conflict-loser' });
+  } else if (localKeeps) {
+    winner = 'local';
+    state = { ...l, vector: joinedJson, value_vector: l.value_vector ?? (vectorsEqual(joined, parseVector(l.vector)) ? null : l.vector), origin: nodeId, from_peer: null };
+    if (rule !== undefined) history.push({ state: verbatim(), reason: 'conflict-loser' });
+  } else {
+    // take-remote, a tie-break or a conflict the remote value won.
+    winner = 'remote';
+    const sameAsRemote = vectorsEqual(joined, change.vector);
+    state = sameAsRemote
+      ? verbatim()
+      : { ...verbatim(), vector: joinedJson, value_vector: change.valueVectorJson ?? change.vectorJson, origin: nodeId, from_peer: null };
+    history.push({ state: l, reason: rule === undefined ? 'superseded' : 'conflict-loser' });
   }
   // An equal-context tie-break the local side wins changes nothing here.
   const unchanged = winner === 'local' && state.vector === l.vector && state.value_vector === l.value_vector;

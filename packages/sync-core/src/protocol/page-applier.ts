@@ -5,7 +5,7 @@ import { decodeHlc } from '../hlc.js';
 import { changeToItem, changeToMergeState, remoteChangeEvent, rowToItem, rowToMergeState, type ItemRow } from '../item-rows.js';
 import { defaultResolve, resolveConflict, type Resolution } from '../merge/conflict-resolver.js';
 import { unloggedLostVersions } from '../merge/lost-versions.js';
-import { decideChange, planRemoteChange, type ChangeDecision } from '../merge/merge-plan.js';
+import { decideChange, planRemoteChange, type ResolvedDecision } from '../merge/merge-plan.js';
 import type { ValidatedChange, ValidatedPage } from '../message-validator.js';
 import type { LogCursor } from '../messages.js';
 import type { BatchBuilder } from '../store/batch-builder.js';
@@ -13,12 +13,11 @@ import type { PeerUpdate } from '../store/write-batch.js';
 import type { ClockDriftEvent } from '../sync-types.js';
 import { acknowledges, cursorAfterPage, pageStart } from './cursor-rules.js';
 
-/** A remote change of a page being applied, with its merge decision and, for a conflict, its resolution. */
+/** A remote change of a page being applied, with its merge decision (a conflict's with its resolution). */
 interface PlannedChange {
   readonly change: ValidatedChange;
   readonly local: ItemRow | undefined;
-  readonly decision: ChangeDecision;
-  resolution?: Resolution;
+  readonly decision: ResolvedDecision;
 }
 
 /**
@@ -48,12 +47,17 @@ export function applyPage(core: EngineCore, peerId: string, page: ValidatedPage)
     }
 
     const locals = await store.getItems(fresh.map((c) => c.id));
-    const plans: PlannedChange[] = fresh.map((change) => {
+    const decided = fresh.map((change) => {
       const local = locals.get(change.id);
       return { change, local, decision: decideChange(local, change) };
     });
-    for (const plan of plans) {
-      if (plan.decision.kind === 'conflict') plan.resolution = await resolve(core, plan.local!, plan.change);
+    // Every decision first, then the resolver for each conflict, in page order.
+    const plans: PlannedChange[] = [];
+    for (const { change, local, decision } of decided) {
+      // A conflict is only decided against a local state.
+      const resolved: ResolvedDecision =
+        decision.kind === 'conflict' ? { kind: 'conflict', resolution: await resolve(core, local!, change) } : decision;
+      plans.push({ change, local, decision: resolved });
     }
     core.assertOpen();
 
