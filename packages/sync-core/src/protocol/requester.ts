@@ -110,9 +110,9 @@ async function push(
   const { yourCursor } = position;
   await checkRestored(core, yourCursor);
   const limits = commonLimits(position.limits, core.ownLimits);
-  const continuable = canContinue(yourCursor, core.log);
-  let after = continuable ? yourCursor!.seq : 0;
-  const mode: 'delta' | 'full' = continuable && !yourCursor!.resyncing ? 'delta' : 'full';
+  const continuing = yourCursor !== null && canContinue(yourCursor, core.log) ? yourCursor : undefined;
+  let after = continuing?.seq ?? 0;
+  const mode: 'delta' | 'full' = continuing !== undefined && !continuing.resyncing ? 'delta' : 'full';
   let lastAck: number | undefined;
   for (let pages = 0; ; pages++) {
     if (pages >= maxPages) throw new SyncError('invalid-message', `more than ${maxPages} pages to push in one round`);

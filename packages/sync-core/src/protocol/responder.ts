@@ -66,7 +66,8 @@ async function servePull(core: EngineCore, request: PullRequest, peerId: string)
     type: 'pull-page',
     protocol: SYNC_PROTOCOL_VERSION,
     page,
-    yourCursor: knowsRequester ? { epoch: peer.epoch!, seq: peer.cursor, resyncing: peer.resyncing === 1 } : null,
+    // The requester's epoch is the one we hold its cursor in (knowsRequester).
+    yourCursor: knowsRequester ? { epoch: request.epoch, seq: peer.cursor, resyncing: peer.resyncing === 1 } : null,
     limits: core.ownLimits,
   };
 }
