@@ -41,7 +41,9 @@ export function applyPage(core: EngineCore, peerId: string, page: ValidatedPage)
     // applying is idempotent, but skipping saves the work.
     const fresh = startFresh ? page.changes : page.changes.filter((c) => c.seq > baseCursor);
     const stamps = screenTimestamps(core, peerId, fresh);
-    if (fresh.length === 0 && page.mode === 'delta' && page.through <= baseCursor && !acknowledges(page.receiverCursor, peer!, core.log)) {
+    const nothingNew = fresh.length === 0 && page.mode === 'delta' && page.through <= baseCursor;
+    // (A delta page always has its sender's peer row: pageStart refused it otherwise.)
+    if (nothingNew && peer !== undefined && !acknowledges(page.receiverCursor, peer, core.log)) {
       // An empty delta page at our cursor (a round with nothing new): nothing to write.
       return { epoch: page.epoch, seq: baseCursor, resyncing: false };
     }
