@@ -95,15 +95,18 @@ async function fetcher(secret: string, dir: string): Promise<void> {
 
 function next(child: ChildProcess, type: string): Promise<Message> {
   return new Promise((resolve, reject) => {
+    // Both listeners go once the awaited message arrives: one per awaited message would pile up.
+    const onExit = (code: number | null): void => reject(new Error(`a benchmark process exited (${code})`));
     const onMessage = (message: Message): void => {
       if (message.type === 'error') reject(new Error(String(message['message'])));
       else if (message.type === type) {
         child.off('message', onMessage);
+        child.off('exit', onExit);
         resolve(message);
       }
     };
     child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`a benchmark process exited (${code})`)));
+    child.once('exit', onExit);
   });
 }
 
