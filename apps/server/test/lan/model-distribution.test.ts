@@ -8,6 +8,7 @@ import { testModelsDir } from '../e2e/server-process.js';
 import { LanCluster } from './lan-cluster.js';
 import { SYNC_PORT, type LanNode } from './lan-node.js';
 import { PacketCapture } from './packet-capture.js';
+import { until } from './until.js';
 
 // h1 has the model; h2 has none and gets it from h1 over the sealed peer channel (killed with
 // SIGKILL mid-transfer, its partial file torn, h1 serving a garbled chunk meanwhile); h3 has
@@ -96,13 +97,6 @@ describe('model distribution over the sealed peer channel', { timeout: 240_000 }
   let size: number;
 
   const health = async (node: LanNode): Promise<Health> => (await node.apiOk<Health>('GET', '/health'));
-  const until = async (what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((done) => setTimeout(done, 100));
-    }
-  };
 
   beforeAll(async () => {
     // Relative model paths resolve against each node's TROSYN_ROOT, its data directory. mDNS off:

@@ -4,6 +4,7 @@ import { testModelsDir } from '../e2e/server-process.js';
 import { parseExposition, sampleValue } from '../promtool.js';
 import { LanCluster } from './lan-cluster.js';
 import { SYNC_PORT, type LanNode } from './lan-node.js';
+import { until } from './until.js';
 
 // LLM_POOL=balance between two real nodes serving the same model, one slot each: a conversation
 // has one owner among them, whichever node the client asks, and its later turns find their prompt
@@ -34,13 +35,6 @@ describe('LLM_POOL=balance between real nodes', { timeout: 240_000 }, () => {
   let h1: LanNode;
   let h2: LanNode;
 
-  const until = async (what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((done) => setTimeout(done, 100));
-    }
-  };
   const health = (node: LanNode): Promise<Health> => node.apiOk<Health>('GET', '/health');
   const post = (node: LanNode, json: unknown, timeoutMs = 60_000) =>
     node.config.agent.fetch(`${node.apiUrl}/v1/chat/completions`, { method: 'POST', json, timeoutMs });

@@ -6,6 +6,7 @@ import { LanCluster } from './lan-cluster.js';
 import { SYNC_PORT, type LanNode } from './lan-node.js';
 import { parseExposition, promtoolCheck, sampleValue, type Sample } from '../promtool.js';
 import { PacketCapture } from './packet-capture.js';
+import { until } from './until.js';
 
 // h1 serves a model; h3 has none (and does not fetch one: LLM_MODEL_SHARE=false) with
 // LLM_POOL=fallback, so what h3 is asked is served by h1 over the sealed peer channel. h2 joins
@@ -45,13 +46,6 @@ describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, 
   let h2: LanNode;
   let h3: LanNode;
 
-  const until = async (what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((done) => setTimeout(done, 100));
-    }
-  };
   const health = (node: LanNode): Promise<Health> => node.apiOk<Health>('GET', '/health');
   const post = (node: LanNode, path: string, json: unknown, timeoutMs = 60_000) =>
     node.config.agent.fetch(`${node.apiUrl}${path}`, { method: 'POST', json, timeoutMs });
