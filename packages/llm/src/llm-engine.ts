@@ -18,9 +18,10 @@ import { completionPromptTokens } from './completion-prompt.js';
 import { EmbeddingEngine } from './embedding-engine.js';
 import { EventListeners, type LlmEngineEvents } from './engine-events.js';
 import { invalidRequest, LlmError } from './errors.js';
+import { avoidFaultyCpuVariants } from './cpu-variants.js';
 import { checkModelFile, isModelUri, modelHint } from './model-file.js';
 import { GenerationMeter, type GenerationEvent } from './generation-meter.js';
-import { describeGguf } from './model-info.js';
+import { describeGguf, readModelInfo } from './model-info.js';
 import { resolveSampling, type ResolvedSampling } from './sampling-options.js';
 import { SamplingFailureGuard } from './sampling-failure-guard.js';
 import { abortedError, SlotPool } from './slot-pool.js';
@@ -143,6 +144,7 @@ export class LlmEngine {
     if (config.chatTemplate !== undefined) jinjaWrapper(lib, config.chatTemplate);
     const source = await resolveModelSource(lib, settings.modelPath, config.modelsDirectory, config.onDownloadProgress);
     const file = await checkModelFile(source);
+    const cpuVariants = await avoidFaultyCpuVariants((await readModelInfo(file.path)).architecture);
     const llama = await lib.getLlama({
       gpu: settings.gpuLayers > 0 ? 'auto' : false,
       // Never compile llama.cpp at run time; a local source build (README) is still preferred when present.
@@ -213,13 +215,15 @@ export class LlmEngine {
       threadsSource: threadChoice.source,
       parallel: settings.parallel,
       batchSize: context.batchSize,
+      skippedCpuVariants: cpuVariants.skipped,
       chatWrapper: chatWrapper.wrapperName,
       chatFormatSource: chatFormat.source,
     });
     log(
       'info',
       `loaded ${info.path} (${info.architecture}, ${info.quantization ?? 'unquantized'}): ${runtime.parallel} slot(s) × ` +
-        `${info.contextSize} tokens, threads ${threadChoice.reason}, batch ${runtime.batchSize}, ${runtime.buildType} llama.cpp, ` +
+        `${info.contextSize} tokens, threads ${threadChoice.reason}, batch ${runtime.batchSize}, ${runtime.buildType} llama.cpp` +
+        (cpuVariants.skipped.length === 0 ? ', ' : ` without CPU variant(s) ${cpuVariants.skipped.join(', ')} (${cpuVariants.source}), `) +
         `chat format ${runtime.chatWrapper} (${runtime.chatFormatSource})`,
     );
     return new LlmEngine(

@@ -64,6 +64,11 @@ export interface RuntimeInfo {
   readonly parallel: number;
   /** Tokens evaluated per decode call. */
   readonly batchSize: number;
+  /**
+   * CPU variants of the prebuilt binary ggml was kept from loading (README, "CPU variants"), e.g.
+   * `['sapphirerapids']` for a gemma3n model on an AMX CPU; empty when none.
+   */
+  readonly skippedCpuVariants: readonly string[];
   /** The chat format in use (e.g. `JinjaTemplate`: the file's own template; `Llama2Chat`). */
   readonly chatWrapper: string;
   /**
