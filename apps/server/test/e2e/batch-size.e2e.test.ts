@@ -7,7 +7,9 @@ import { startServerProcess, testModelsDir, type ServerProcess } from './server-
 // with its Sapphire Rapids (AMX) kernels once the context's batch size is 40 or more, so behind
 // the server every JSON answer and forced tool call ended in 500 generation_failed and there was
 // no way to set the batch size. LLM_BATCH_SIZE=32 gives finite logits on every CPU: both requests
-// must come back as valid JSON.
+// must come back as valid JSON. (The engine now also keeps gemma3n models off that CPU variant,
+// so the default batch size works too: test/cpu-variants.test.ts in @trosyn/llm; this test keeps
+// the variable itself honest.)
 const MODEL = 'synthetic-gemma3n-tiny';
 const schema = {
   type: 'object',
