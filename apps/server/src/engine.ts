@@ -141,8 +141,8 @@ export interface EngineRuntime {
   /** Where the chat format came from: the GGUF's template, `LLM_CHAT_TEMPLATE`, or the fallback for a file without one. */
   readonly chatFormatSource?: 'gguf' | 'configured' | 'fallback';
   readonly threads?: number;
-  /** `configured` (`LLM_THREADS`) or `model-size` (the default rule). */
-  readonly threadsSource?: 'configured' | 'model-size';
+  /** `configured` (`LLM_THREADS`), `model-size` (the default rule) or `measured` (timed at load). */
+  readonly threadsSource?: 'configured' | 'model-size' | 'measured';
   /** Tokens per decode call (`LLM_BATCH_SIZE`, else node-llama-cpp's default). */
   readonly batchSize?: number;
 }

@@ -26,7 +26,8 @@ import { resolveSampling, type ResolvedSampling } from './sampling-options.js';
 import { SamplingFailureGuard } from './sampling-failure-guard.js';
 import { abortedError, SlotPool } from './slot-pool.js';
 import { StopHoldback } from './stop-holdback.js';
-import { chooseThreads } from './thread-default.js';
+import { chooseThreads, type ThreadChoice } from './thread-default.js';
+import { measureThreads } from './thread-probe.js';
 import { checkStructuredAnswer, ResponseFormatGrammars } from './response-format-grammars.js';
 import { ToolCallCollector } from './tool-call-collector.js';
 import { checkToolCallArguments, checkToolParameters } from './tool-parameter-checks.js';
@@ -168,7 +169,15 @@ export class LlmEngine {
         { cause },
       );
     }
-    const threadChoice = chooseThreads(settings.threads, file.size);
+    const sizeChoice = chooseThreads(settings.threads, file.size);
+    let threadChoice: ThreadChoice;
+    try {
+      threadChoice = 'measure' in sizeChoice ? await measureThreads(model, sizeChoice) : sizeChoice;
+    } catch (cause) {
+      await model.dispose();
+      await llama.dispose();
+      throw new LlmError('model-invalid', `Could not evaluate ${file.path} to choose its threads: ${errorMessage(cause)}. ${modelHint}`, { path: file.path }, { cause });
+    }
     let context: LlamaContext;
     try {
       context = await model.createContext({

@@ -10,9 +10,10 @@ export interface LlmEngineConfig {
   /** Layers offloaded to the GPU. Default 0 (CPU only; no GPU backend is even probed). */
   readonly gpuLayers?: number;
   /**
-   * CPU threads for evaluation. Default: by model size, 1 for files under 1 GiB and the
-   * machine's cores (at most 4) from there up, the faster setting measured with node-llama-cpp's
-   * prebuilt binary (README, "Threads"). `runtime.threadsSource` says which applied.
+   * CPU threads for evaluation. Default: 1 for model files under 64 MiB, the machine's cores (at
+   * most 4) from 1 GiB up, and in between the faster of 1 and the cores, timed at load (about a
+   * dozen single-token decodes each): the faster count there depends on the CPU (README,
+   * "Threads"). `runtime.threadsSource` says which applied.
    */
   readonly threads?: number;
   /** Sequences (slots) in the one context: how many requests decode together in a batch. Default 1. */
@@ -58,8 +59,11 @@ export interface RuntimeInfo {
   readonly gpu: string | false;
   /** CPU threads per evaluation. */
   readonly threads: number;
-  /** `configured` (the `threads` option) or `model-size` (the default rule, see `LlmEngineConfig.threads`). */
-  readonly threadsSource: 'configured' | 'model-size';
+  /**
+   * `configured` (the `threads` option), `model-size` (the default rule at the ends of the size
+   * range) or `measured` (timed at load), see `LlmEngineConfig.threads`.
+   */
+  readonly threadsSource: 'configured' | 'model-size' | 'measured';
   /** Parallel sequences (slots). */
   readonly parallel: number;
   /** Tokens evaluated per decode call. */

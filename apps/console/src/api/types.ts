@@ -102,7 +102,7 @@ export type ModelReport =
       readonly chat_format?: string;
       readonly chat_format_source?: 'gguf' | 'configured' | 'fallback' | null;
       readonly threads?: number | null;
-      readonly threads_source?: 'configured' | 'model-size' | null;
+      readonly threads_source?: 'configured' | 'model-size' | 'measured' | null;
     }
   | {
       readonly status: 'loading';

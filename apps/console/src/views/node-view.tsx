@@ -56,7 +56,7 @@ function ModelCard(props: { readonly model: ModelReport; readonly chatFormat: st
           ['parameters', formatCount(model.parameter_count)],
           ['context', `${model.context_size.toLocaleString('en')} tokens per slot (trained: ${model.trained_context_length?.toLocaleString('en') ?? '—'})`],
           ['chat format', chatFormat(model.chat_format ?? props.chatFormat, model.chat_format_source, model.has_chat_template)],
-          ['threads', model.threads == null ? '—' : `${model.threads}${model.threads_source === 'configured' ? ' (LLM_THREADS)' : ' (by model size)'}`],
+          ['threads', model.threads == null ? '—' : `${model.threads}${threadsSourceLabel(model.threads_source)}`],
           ['file', `${formatBytes(model.file_size_bytes)} · ${model.path}`],
           ['loaded at', new Date(model.loaded_at).toLocaleString()],
         ]}
@@ -110,4 +110,11 @@ export function NodeView(props: { readonly session: Session }) {
       )}
     </div>
   );
+}
+
+/** Why the node runs with its thread count, as the operator would say it. */
+function threadsSourceLabel(source: 'configured' | 'model-size' | 'measured' | null | undefined): string {
+  if (source === 'configured') return ' (LLM_THREADS)';
+  if (source === 'measured') return ' (measured at load)';
+  return ' (by model size)';
 }
