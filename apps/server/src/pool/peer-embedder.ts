@@ -1,6 +1,6 @@
 import type { Embedder, EmbeddingModelInfo, EmbeddingRequest, EmbeddingResult } from '../engine.js';
 import type { HttpSyncTransport } from '../sync/http-sync-transport.js';
-import { errorOf, forwardingFailure, outcomeOf, PeerEngineError } from './peer-engine.js';
+import { errorOf, forwardingFailure, outcomeOf, PeerEngineError, reportForwarded } from './peer-engine.js';
 import type { PoolEventSink } from './pool-events.js';
 import type { PoolEmbedRequest, PoolEmbeddingModel, PoolStreamItem } from './pool-protocol.js';
 
@@ -82,15 +82,7 @@ export class PeerEmbedder implements Embedder {
       throw failure;
     } finally {
       lent?.release();
-      this.#target.report?.({
-        direction: 'forwarded',
-        peer: this.#target.nodeId,
-        kind: 'embedding',
-        outcome,
-        promptTokens,
-        completionTokens: 0,
-        durationMs: performance.now() - startedAt,
-      });
+      reportForwarded(this.#target, 'embedding', outcome, { promptTokens, completionTokens: 0 }, startedAt);
     }
   }
 

@@ -15,7 +15,7 @@ import type {
 import { ApiError, type ApiErrorCode } from '../errors.js';
 import { LanSyncError } from '../sync/errors.js';
 import type { HttpSyncTransport } from '../sync/http-sync-transport.js';
-import type { PoolEventSink } from './pool-events.js';
+import type { PoolEventSink, PoolRequestEvent } from './pool-events.js';
 import type { PoolError, PoolGenerateRequest, PoolModel, PoolStreamItem } from './pool-protocol.js';
 
 /** An engine-port error rebuilt from a peer's answer (or a failure to reach it): the error handler maps it by shape. */
@@ -71,6 +71,17 @@ export interface PeerTarget {
   borrow(): { readonly channel: HttpSyncTransport; release(): void };
   /** Receives one `forwarded` event per request once it is over (metrics). */
   readonly report?: PoolEventSink;
+}
+
+/** Reports one request forwarded to `target` once it is over (the metrics' `forwarded` event). */
+export function reportForwarded(
+  target: { readonly nodeId: string; readonly report?: PoolEventSink },
+  kind: PoolRequestEvent['kind'],
+  outcome: string,
+  tokens: { readonly promptTokens: number; readonly completionTokens: number },
+  startedAt: number,
+): void {
+  target.report?.({ direction: 'forwarded', peer: target.nodeId, kind, outcome, ...tokens, durationMs: performance.now() - startedAt });
 }
 
 /** The code a failure is counted under: the engine or API error's code, else `generation-failed`. */
@@ -186,15 +197,7 @@ export class PeerEngine implements Engine {
       throw failure;
     } finally {
       lent?.release();
-      this.#target.report?.({
-        direction: 'forwarded',
-        peer: this.#target.nodeId,
-        kind,
-        outcome,
-        promptTokens: usage?.promptTokens ?? 0,
-        completionTokens: usage?.completionTokens ?? 0,
-        durationMs: performance.now() - startedAt,
-      });
+      reportForwarded(this.#target, kind, outcome, { promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 }, startedAt);
     }
   }
 }
