@@ -26,6 +26,7 @@ import { consoleRoute } from './routes/console.js';
 import { docsRoute } from './routes/docs.js';
 import { faviconRoute } from './routes/favicon.js';
 import { healthRoute } from './routes/health.js';
+import type { PoolHealth } from './pool/pool-health.js';
 import { embeddingsRoute } from './routes/embeddings.js';
 import { modelsRoute } from './routes/models.js';
 import { responsesRoute } from './routes/responses.js';
@@ -61,6 +62,8 @@ export interface AppDependencies {
   readonly version?: string;
   /** The replicated data store and LAN sync (`LanSyncService`): mounts the data API under `/api/v1`. */
   readonly data?: DataApiDependencies;
+  /** `/health`'s `pool` section (pooled inference, `createPooledInference`); absent: no section. */
+  readonly pool?: () => PoolHealth;
   /** The recent requests the console lists. Default: a new ring of 500. */
   readonly recentRequests?: RecentRequests;
   /**
@@ -137,7 +140,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.route('/', responsesRoute({ ...routeDeps, store: data === undefined ? undefined : new ResponseStore(data.engine) }));
   const startedAt = deps.startedAt ?? performance.now();
   const syncHealth = data === undefined ? {} : { sync: () => data.health() };
-  app.route('/', healthRoute({ model: deps.model, tracker, startedAt, embeddingModel: () => embeddings.state, ...syncHealth }));
+  app.route('/', healthRoute({ model: deps.model, tracker, startedAt, embeddingModel: () => embeddings.state, ...syncHealth, ...(deps.pool === undefined ? {} : { pool: deps.pool }) }));
   app.route('/', adminRoute({
     model: deps.model, recentRequests, version: deps.version ?? '0.0.0', startedAt, ...syncHealth,
     adminKeyConfigured: config.adminKey !== undefined, apiKeyConfigured: config.apiKey !== undefined,

@@ -46,6 +46,7 @@ describe('parseConfig', () => {
       upstream: undefined,
       modelShare: { enabled: true, maxBytesPerSecond: undefined },
       pool: 'fallback',
+      poolStatus: { intervalMs: 1000, staleMs: 5000 },
       dataDir: '/var/lib/trosyn',
     });
   });
@@ -67,6 +68,16 @@ describe('parseConfig', () => {
 
   it('reads LLM_POOL', () => {
     for (const mode of ['off', 'fallback', 'balance']) expect(parseConfig({ LLM_POOL: mode }, options).pool).toBe(mode);
+  });
+
+  it('reads LLM_POOL_STATUS_INTERVAL_MS and LLM_POOL_STATUS_STALE_MS, and refuses bad values naming the variable', () => {
+    expect(parseConfig({}, options).poolStatus).toEqual({ intervalMs: 1000, staleMs: 5000 });
+    expect(parseConfig({ LLM_POOL_STATUS_INTERVAL_MS: '250', LLM_POOL_STATUS_STALE_MS: '1500' }, options).poolStatus).toEqual({ intervalMs: 250, staleMs: 1500 });
+    // The stale age follows a longer interval unless it is set.
+    expect(parseConfig({ LLM_POOL_STATUS_INTERVAL_MS: '3000' }, options).poolStatus).toEqual({ intervalMs: 3000, staleMs: 15_000 });
+    expect(() => parseConfig({ LLM_POOL_STATUS_INTERVAL_MS: 'fast' }, options)).toThrow(/^LLM_POOL_STATUS_INTERVAL_MS: expected an integer, got "fast"/);
+    expect(() => parseConfig({ LLM_POOL_STATUS_INTERVAL_MS: '10' }, options)).toThrow(/^LLM_POOL_STATUS_INTERVAL_MS: expected an integer from 100 to 600000, got 10/);
+    expect(() => parseConfig({ LLM_POOL_STATUS_STALE_MS: '1500' }, options)).toThrow(/^LLM_POOL_STATUS_STALE_MS: must be at least twice LLM_POOL_STATUS_INTERVAL_MS \(1000 ms\), got 1500 ms/);
   });
 
   it('reads the model sharing settings', () => {

@@ -35,7 +35,6 @@ export interface UpstreamSettings {
   readonly timeoutMs: number;
 }
 
-/** Model distribution over the peer channel (`LLM_MODEL_SHARE*`). */
 /**
  * `LLM_POOL`: whether generation may be served by peers (pooled inference, `src/pool/`).
  * `off`: never; `fallback` (default): only when this node has no such model, or every slot is
@@ -44,6 +43,15 @@ export interface UpstreamSettings {
  */
 export type PoolMode = 'off' | 'fallback' | 'balance';
 
+/** How pooled inference keeps peers' advertisements current (`LLM_POOL_STATUS_*`). */
+export interface PoolStatusSettings {
+  /** `LLM_POOL_STATUS_INTERVAL_MS`: how often each authenticated peer is asked what it serves. */
+  readonly intervalMs: number;
+  /** `LLM_POOL_STATUS_STALE_MS`: a peer's advertisement older than this is ignored (the peer stopped answering). */
+  readonly staleMs: number;
+}
+
+/** Model distribution over the peer channel (`LLM_MODEL_SHARE*`). */
 export interface ModelShareSettings {
   /** `LLM_MODEL_SHARE`: give the model file to peers, and fetch it from them when it is missing. */
   readonly enabled: boolean;
@@ -121,6 +129,7 @@ export interface ServerConfig {
   readonly upstream: UpstreamSettings | undefined;
   readonly modelShare: ModelShareSettings;
   readonly pool: PoolMode;
+  readonly poolStatus: PoolStatusSettings;
   readonly lanSync: LanSyncSettings;
   /** `TROSYN_DATA_DIR` (absolute): the sync database (`sync.sqlite`) and the generated node id. */
   readonly dataDir: string;
@@ -351,6 +360,16 @@ function poolMode(env: Env): PoolMode {
   return value;
 }
 
+function poolStatus(env: Env): PoolStatusSettings {
+  const intervalMs = integer(env, 'LLM_POOL_STATUS_INTERVAL_MS', 1000, 100, 600_000);
+  const staleMs = integer(env, 'LLM_POOL_STATUS_STALE_MS', Math.max(5000, intervalMs * 5), 200, 3_600_000);
+  // A view must survive at least one missed answer, or every peer would flicker out between polls.
+  if (staleMs < intervalMs * 2) {
+    throw new ConfigError('LLM_POOL_STATUS_STALE_MS', `must be at least twice LLM_POOL_STATUS_INTERVAL_MS (${intervalMs} ms), got ${staleMs} ms`);
+  }
+  return { intervalMs, staleMs };
+}
+
 function storeSettings(env: Env): StoreSettings | undefined {
   const url = raw(env, 'TROSYN_STORE_URL');
   const schema = raw(env, 'TROSYN_STORE_SCHEMA');
@@ -434,6 +453,7 @@ export function parseConfig(env: Env, options: ParseConfigOptions): ServerConfig
     upstream: upstreamSettings,
     modelShare: modelShare(env),
     pool: poolMode(env),
+    poolStatus: poolStatus(env),
     lanSync: lanSync(env, options),
     dataDir: resolve(options.baseDir, raw(env, 'TROSYN_DATA_DIR') ?? 'data'),
     store: storeSettings(env),

@@ -83,6 +83,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const sharing = createModelSharing(config, logger);
   const pool = createPooledInference({
     mode: config.pool,
+    status: config.poolStatus,
     nodeName: config.lanSync.nodeName,
     modelFile: config.upstream === undefined ? config.llm.modelPath : undefined,
     modelAliases: config.modelAliases,
@@ -124,7 +125,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   pool.attach(sync, model, embeddings);
   const metrics = config.metrics ? createNodeMetrics({ model, sync, pool }) : undefined;
-  const app = createApp({ model, embeddings, config: { ...config, nodeName: config.lanSync.nodeName }, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, metrics, ...(options.version === undefined ? {} : { version: options.version }) });
+  const app = createApp({ model, embeddings, config: { ...config, nodeName: config.lanSync.nodeName }, logger, tracker, shutdownSignal: shutdown.signal, startedAt, data: sync, pool: () => pool.health(), metrics, ...(options.version === undefined ? {} : { version: options.version }) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   let address: AddressInfo;
   try {

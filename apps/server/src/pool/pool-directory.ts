@@ -1,12 +1,9 @@
+import type { PoolStatusSettings } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { HttpSyncTransport } from '../sync/http-sync-transport.js';
 import type { LanSyncService } from '../sync/lan-sync-service.js';
 import type { PoolAdvertisement, PoolStatusResponse } from './pool-protocol.js';
 
-/** How often each authenticated peer is asked what it serves. */
-const STATUS_INTERVAL_MS = 1000;
-/** An advertisement older than this is ignored (the peer stopped answering). */
-const STALE_AFTER_MS = 5000;
 /**
  * Idle channels kept per peer for forwarded requests: as many as the peer can take at once (its
  * slots and queue), at least 4, at most 32. Each channel is one sealed session (one handshake):
@@ -22,8 +19,8 @@ export interface PeerAdvertisement {
 }
 
 /**
- * What the authenticated peers serve, kept current: every second each authenticated peer gets
- * a sealed `pool-status` request carrying this node's advertisement and answers with its own,
+ * What the authenticated peers serve, kept current: every `LLM_POOL_STATUS_INTERVAL_MS` each
+ * authenticated peer gets a sealed `pool-status` request carrying this node's advertisement and answers with its own,
  * so both sides learn in one round trip. Also lends sealed channels to forward generations on
  * (one stream per channel at a time, see `HttpSyncTransport.requestStream`).
  */
@@ -31,6 +28,7 @@ export class PoolDirectory {
   readonly #sync: LanSyncService;
   readonly #self: () => PoolAdvertisement;
   readonly #logger: Logger;
+  readonly #settings: PoolStatusSettings;
   readonly #adverts = new Map<string, PeerAdvertisement>();
   readonly #statusChannels = new Map<string, HttpSyncTransport>();
   readonly #idle = new Map<string, HttpSyncTransport[]>();
@@ -38,11 +36,12 @@ export class PoolDirectory {
   #polling = false;
   #closed = false;
 
-  constructor(sync: LanSyncService, self: () => PoolAdvertisement, logger: Logger) {
+  constructor(sync: LanSyncService, self: () => PoolAdvertisement, settings: PoolStatusSettings, logger: Logger) {
     this.#sync = sync;
     this.#self = self;
+    this.#settings = settings;
     this.#logger = logger;
-    this.#timer = setInterval(() => void this.#poll(), STATUS_INTERVAL_MS).unref();
+    this.#timer = setInterval(() => void this.#poll(), settings.intervalMs).unref();
   }
 
   /** Records a peer's advertisement (from its own status request, or our poll's answer). */
@@ -54,8 +53,13 @@ export class PoolDirectory {
 
   /** The current advertisements of authenticated peers (stale ones left out). */
   peers(): PeerAdvertisement[] {
+    return this.known().filter((entry) => !entry.stale);
+  }
+
+  /** Every advertisement received, stale ones too, with its age (`/health`). */
+  known(): (PeerAdvertisement & { readonly ageMs: number; readonly stale: boolean })[] {
     const now = Date.now();
-    return [...this.#adverts.values()].filter((entry) => now - entry.receivedAt < STALE_AFTER_MS);
+    return [...this.#adverts.values()].map((entry) => ({ ...entry, ageMs: now - entry.receivedAt, stale: now - entry.receivedAt >= this.#settings.staleMs }));
   }
 
   /** A sealed channel to `nodeId` for one stream, or undefined when the peer is no longer known. */
@@ -98,6 +102,12 @@ export class PoolDirectory {
     this.#idle.clear();
   }
 
+  // Polls do not overlap: one slow peer must not hold the others' views until they go stale.
+  #answerTimeoutMs(): number {
+    const { intervalMs, staleMs } = this.#settings;
+    return Math.max(intervalMs, Math.min(intervalMs * 3, staleMs - intervalMs));
+  }
+
   #addressOf(nodeId: string): string | undefined {
     return this.#sync.peers().find((peer) => peer.nodeId === nodeId && peer.authenticated && !['self', 'refused', 'offline'].includes(peer.state))?.address;
   }
@@ -118,7 +128,7 @@ export class PoolDirectory {
             this.#statusChannels.set(nodeId, channel);
           }
           try {
-            const answer = JSON.parse((await channel.requestRaw(request, { signal: AbortSignal.timeout(STATUS_INTERVAL_MS * 3) })).toString('utf8')) as Partial<PoolStatusResponse>;
+            const answer = JSON.parse((await channel.requestRaw(request, { signal: AbortSignal.timeout(this.#answerTimeoutMs()) })).toString('utf8')) as Partial<PoolStatusResponse>;
             if (answer.type === 'pool-status' && answer.node !== undefined && answer.node.nodeId === nodeId) this.record(answer.node);
           } catch (error) {
             // A slow, restarting or older peer: its advertisement goes stale. The channel is kept (it

@@ -4,7 +4,7 @@
  * `pool-generate` and `pool-embed` are sent to `POST /sync/v1/pool/generate` and answered by a
  * stream of sealed {@link PoolStreamItem}s, token by token (one item for embeddings).
  */
-import type { ChatDelta, ChatRequest, ChatResult, CompletionDelta, CompletionRequest, CompletionResult } from '../engine.js';
+import type { ChatDelta, ChatRequest, ChatResult, CompletionDelta, CompletionRequest, CompletionResult, EngineStats } from '../engine.js';
 
 /** One model a node serves, with its occupancy when the advertisement was made. */
 export interface PoolModel {
@@ -24,6 +24,11 @@ export interface PoolEmbeddingModel {
   /** Components of each vector; null until the node has made its embedding context (on its first request). */
   readonly dimensions: number | null;
   readonly contextSize: number;
+  /**
+   * The embedding engine's occupancy when the advertisement was made (it embeds one batch at a
+   * time behind a queue); absent from older nodes and while the engine is not made yet (idle).
+   */
+  readonly load?: EngineStats;
 }
 
 /** What a node serves (`LLM_POOL` other than `off`); empty `models` while it has none loaded. */

@@ -1,4 +1,4 @@
-import type { PoolMode } from '../config.js';
+import type { PoolMode, PoolStatusSettings } from '../config.js';
 import type { EmbeddingHost } from '../embedding-host.js';
 import type { Embedder } from '../engine.js';
 import { ApiError } from '../errors.js';
@@ -13,6 +13,7 @@ import { PeerEngine } from './peer-engine.js';
 import { choosePoolTarget, type PoolCandidate } from './pool-choice.js';
 import { PoolDirectory } from './pool-directory.js';
 import { PoolEvents } from './pool-events.js';
+import { poolHealth, type PoolHealth } from './pool-health.js';
 import { servePoolEmbedding } from './pool-embedding-server.js';
 import { servePoolGeneration } from './pool-generation-server.js';
 import { isPoolStatusRequest, type PoolAdvertisement, type PoolEmbedRequest, type PoolModel } from './pool-protocol.js';
@@ -20,6 +21,8 @@ import { isPoolStatusRequest, type PoolAdvertisement, type PoolEmbedRequest, typ
 /** Construction config of {@link createPooledInference}. */
 export interface PooledInferenceConfig {
   readonly mode: PoolMode;
+  /** `LLM_POOL_STATUS_INTERVAL_MS` / `LLM_POOL_STATUS_STALE_MS`. */
+  readonly status: PoolStatusSettings;
   readonly nodeName: string;
   /** The local model file (hashed in the background for the advertisement); undefined with an upstream. */
   readonly modelFile: string | undefined;
@@ -37,6 +40,8 @@ export interface PooledInference {
   readonly events: PoolEvents;
   /** The models peers advertise now (stale advertisements left out), with their free slots. */
   peerModels(): { readonly peer: string; readonly model: string; readonly slotsFree: number }[];
+  /** `/health`'s `pool` section: the mode, the status settings, every peer's last advertisement and its age. */
+  health(): PoolHealth;
   /** Once sync and the model hosts exist: starts advertising and lets the routes forward. */
   attach(sync: LanSyncService, model: ModelHost, embeddings: EmbeddingHost): void;
   close(): void;
@@ -155,6 +160,7 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
       },
     },
     events,
+    health: () => poolHealth(config.mode, config.status, directory?.known() ?? []),
     peerModels: () =>
       (directory?.peers() ?? []).flatMap(({ advert }) => advert.models.map((model) => ({ peer: advert.nodeId, model: model.id, slotsFree: model.slotsFree }))),
     attach: (lanSync, model, embeddingHost) => {
@@ -170,7 +176,7 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
           ]),
       });
       embeddingHost.attachPool({ nodeName: config.nodeName, choose: chooseEmbedder });
-      if (config.mode !== 'off' && lanSync.enabled) directory = new PoolDirectory(lanSync, advertisement, config.logger);
+      if (config.mode !== 'off' && lanSync.enabled) directory = new PoolDirectory(lanSync, advertisement, config.status, config.logger);
     },
     close: () => directory?.close(),
   };

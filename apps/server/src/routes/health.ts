@@ -4,6 +4,7 @@ import type { EngineBackend, EngineRuntime } from '../engine.js';
 import type { ModelHost, ModelState } from '../model-host.js';
 import type { AppEnv } from '../request-scope.js';
 import type { EmbeddingModelState } from '../embedding-host.js';
+import type { PoolHealth } from '../pool/pool-health.js';
 import type { SyncHealth } from '../sync/lan-sync-service.js';
 
 /** What `/health` needs. */
@@ -16,6 +17,8 @@ export interface HealthRouteDependencies {
   readonly sync?: () => SyncHealth;
   /** The dedicated embedding model's state (`LLM_EMBEDDING_MODEL_PATH`); undefined: the chat model embeds. */
   readonly embeddingModel?: () => EmbeddingModelState | undefined;
+  /** The `pool` section (pooled inference: mode, status settings, peers' advertisements); absent without a pool. */
+  readonly pool?: () => PoolHealth;
 }
 
 function embeddingModelReport(state: EmbeddingModelState): object {
@@ -105,6 +108,7 @@ export function healthRoute(deps: HealthRouteDependencies): Hono<AppEnv> {
       requests_in_flight: deps.tracker.active,
       ...(embedding === undefined ? {} : { embedding_model: embeddingModelReport(embedding) }),
       ...(deps.sync === undefined ? {} : { sync: deps.sync() }),
+      ...(deps.pool === undefined ? {} : { pool: deps.pool() }),
     });
   });
 }

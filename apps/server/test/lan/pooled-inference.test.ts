@@ -27,6 +27,13 @@ interface Health {
   queue: { depth: number };
 }
 
+interface PoolHealth {
+  mode: string;
+  status_interval_ms: number;
+  status_stale_ms: number;
+  peers: { node_name: string; age_ms: number; stale: boolean; models: unknown[]; embedding: unknown }[];
+}
+
 interface ChatCompletion {
   choices: { message: { content: string | null; tool_calls?: { function: { name: string; arguments: string } }[] }; finish_reason: string }[];
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
@@ -66,9 +73,9 @@ describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, 
     const common = { LAN_SYNC_MDNS: 'false', LLM_THREADS: '1', LLM_POOL: 'fallback', TROSYN_ADMIN_KEY: ADMIN_KEY };
     cluster = await LanCluster.create({
       nodes: [
-        { env: { ...common, LLM_MODEL_PATH: model, LLM_PARALLEL: '1', LAN_SYNC_PEERS: '' } },
+        { env: { ...common, LLM_MODEL_PATH: model, LLM_PARALLEL: '1', LLM_MAX_QUEUE: '64', LAN_SYNC_PEERS: '' } },
         { env: { ...common, LLM_MODEL_PATH: model, LAN_SYNC_PEERS: h1Address } },
-        { env: { ...common, LLM_MODEL_SHARE: 'false', LAN_SYNC_PEERS: h1Address } },
+        { env: { ...common, LLM_MODEL_SHARE: 'false', LAN_SYNC_PEERS: h1Address, LLM_POOL_STATUS_INTERVAL_MS: '400', LLM_POOL_STATUS_STALE_MS: '3000' } },
       ],
       subnet: SUBNET,
       start: false,
@@ -88,6 +95,19 @@ describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, 
     expect(models.data).toEqual([expect.objectContaining({ id: MODEL, object: 'model', owned_by: 'node-1' })]);
     expect(await h3.apiOk('GET', `/v1/models/${MODEL}`)).toMatchObject({ id: MODEL, owned_by: 'node-1' });
     expect((await health(h3)).model.status).toBe('missing');
+  });
+
+  it('shows the pool in /health: the mode, the status settings, each peer\'s advertisement and its age', async () => {
+    const pool = (await h3.apiOk<{ pool: PoolHealth }>('GET', '/health')).pool;
+    expect(pool).toMatchObject({ mode: 'fallback', status_interval_ms: 400, status_stale_ms: 3000 });
+    const peer = pool.peers.find((candidate) => candidate.node_name === 'node-1')!;
+    expect(peer).toMatchObject({ stale: false, models: [{ id: MODEL, slots: 1, max_queue: 64 }], embedding: { id: MODEL } });
+    // Polled every 400 ms: never as old as the 1 s default interval, let alone stale.
+    expect(peer.age_ms).toBeLessThan(1000);
+    // h1 runs the defaults; it learns h3 (which serves nothing) from h3's own status requests.
+    const h1Pool = (await h1.apiOk<{ pool: PoolHealth }>('GET', '/health')).pool;
+    expect(h1Pool).toMatchObject({ status_interval_ms: 1000, status_stale_ms: 5000 });
+    expect(h1Pool.peers.find((candidate) => candidate.node_name === 'node-3')).toMatchObject({ stale: false, models: [], embedding: null });
   });
 
   it('serves a chat through h3 on h1, with the same answer and usage as h1 gives itself, counted in both /metrics', async () => {

@@ -232,5 +232,42 @@ export const healthResponseSchema = {
         message: { type: 'string' },
       },
     },
+    pool: {
+      type: 'object',
+      description: 'Pooled inference (`LLM_POOL`): the mode, how often peers are asked what they serve, when their answer goes stale, and each peer\'s last advertisement.',
+      required: ['mode', 'status_interval_ms', 'status_stale_ms', 'peers'],
+      properties: {
+        mode: { type: 'string', enum: ['off', 'fallback', 'balance'] },
+        status_interval_ms: { type: 'integer', description: '`LLM_POOL_STATUS_INTERVAL_MS`.' },
+        status_stale_ms: { type: 'integer', description: '`LLM_POOL_STATUS_STALE_MS`.' },
+        peers: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['node_id', 'node_name', 'age_ms', 'stale', 'models', 'embedding'],
+            properties: {
+              node_id: { type: 'string' },
+              node_name: { type: 'string' },
+              age_ms: { type: 'integer', description: 'Milliseconds since its advertisement arrived.' },
+              stale: { type: 'boolean', description: 'Older than `status_stale_ms`: not chosen for requests.' },
+              models: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['id', 'slots', 'slots_free', 'queue_depth', 'max_queue'],
+                  properties: { id: { type: 'string' }, slots: { type: 'integer' }, slots_free: { type: 'integer' }, queue_depth: { type: 'integer' }, max_queue: { type: 'integer' } },
+                },
+              },
+              embedding: {
+                type: ['object', 'null'],
+                description: 'The model its embeddings come from, and that engine\'s load (null counts while it has not embedded yet, or from an older node).',
+                required: ['id', 'slots', 'slots_free', 'queue_depth'],
+                properties: { id: { type: 'string' }, slots: { type: ['integer', 'null'] }, slots_free: { type: ['integer', 'null'] }, queue_depth: { type: ['integer', 'null'] } },
+              },
+            },
+          },
+        },
+      },
+    },
   },
 } as const;
