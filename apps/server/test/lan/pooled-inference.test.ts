@@ -117,7 +117,8 @@ describe('pooled inference over the sealed peer channel', { timeout: 240_000 }, 
     expect(forwarded.servedBy).toBe('node-1');
     // The forwarding node counts it by peer, the serving node as served for that peer.
     const h1Id = h3.logsWhere((line) => line.event === 'pool-forward' && line['peer_name'] === 'node-1')[0]!['peer_id'] as string;
-    const h3Id = h1.logsWhere((line) => line.event === 'pool-served')[0]!['peer_id'] as string;
+    // h1 logs (and counts) the request it served as its answer ends, which may be after h3 answered.
+    const h3Id = (await h1.waitForLog((line) => line.event === 'pool-served', { timeoutMs: 5000 }))['peer_id'] as string;
     const counted = { kind: 'chat', outcome: 'completed' };
     const h3Metrics = await scrape(h3);
     expect(sampleValue(h3Metrics, 'trosyn_pool_forwarded_requests_total', { peer: h1Id, ...counted })).toBe(1);
