@@ -51,3 +51,16 @@ export async function loadEmbeddingEngine(modelPath: string, settings: LlmSettin
   });
   return embedder;
 }
+
+/**
+ * Decides ggml's CPU variant from every local model file before either engine loads. Why: the
+ * chat and the dedicated embedding model load at the same time, ggml picks its variant once per
+ * process, and the first to load would choose for both (a gemma3n chat model then computed NaN
+ * on a variant chosen for the embedding model). Files not there yet are left out; their engine
+ * fails with a clear error if the choice is wrong for them.
+ */
+export async function prepareLlmCpuVariants(modelPaths: readonly string[], logger: Logger): Promise<void> {
+  const { prepareCpuVariants } = await import('@trosyn/llm');
+  const choice = await prepareCpuVariants(modelPaths);
+  if (choice.skipped.length > 0) logger.log('info', 'CPU variants chosen for every model', { skipped: choice.skipped, source: choice.source });
+}

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseConfig } from './config.js';
-import { loadEmbeddingEngine, loadLlmEngine } from './load-llm-engine.js';
+import { loadEmbeddingEngine, loadLlmEngine, prepareLlmCpuVariants } from './load-llm-engine.js';
 import { createJsonLogger } from './logger.js';
 import { startServer } from './start-server.js';
 import { UpstreamEngine } from './upstream/upstream-engine.js';
@@ -36,6 +36,8 @@ async function main(): Promise<void> {
   let server;
   try {
     const upstream = config.upstream;
+    const embeddingPath = config.llm.embeddingModelPath;
+    if (embeddingPath !== undefined) await prepareLlmCpuVariants(upstream === undefined ? [config.llm.modelPath, embeddingPath] : [embeddingPath], logger);
     server = await startServer({
       config,
       logger,

@@ -1,7 +1,9 @@
 import type { LlamaEmbeddingContext, LlamaModel, Token } from 'node-llama-cpp';
+import { cpuVariantsForEngine } from './cpu-variants.js';
 import { shapeEmbedding } from './embedding-vector.js';
 import { invalidRequest, LlmError } from './errors.js';
 import { checkModelFile, modelHint, modelIdFromPath } from './model-file.js';
+import { readModelInfo } from './model-info.js';
 import { abortedError, SlotPool } from './slot-pool.js';
 import type { LogLevel } from './types.js';
 
@@ -103,6 +105,8 @@ export class EmbeddingEngine {
     const lib = await import('node-llama-cpp');
     const log = config.logger;
     const gpuLayers = config.gpuLayers ?? 0;
+    // The chat engine and this one share ggml's CPU variant: whichever loads first decides for both.
+    await cpuVariantsForEngine(file.path, (await readModelInfo(file.path)).architecture);
     const llama = await lib.getLlama({
       gpu: gpuLayers > 0 ? 'auto' : false,
       build: 'never',

@@ -23,6 +23,7 @@ export type { GenerationEvent } from './generation-meter.js';
 export { samplingDefaults } from './sampling-options.js';
 export { isModelUri, modelIdFromPath } from './model-file.js';
 export { readModelInfo, type GgufModelInfo } from './model-info.js';
+export { prepareCpuVariants, SKIP_CPU_VARIANTS_VARIABLE, type CpuVariantChoice } from './cpu-variants.js';
 export type {
   ChatDelta,
   ChatMessage,

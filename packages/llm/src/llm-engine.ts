@@ -18,7 +18,7 @@ import { completionPromptTokens } from './completion-prompt.js';
 import { EmbeddingEngine } from './embedding-engine.js';
 import { EventListeners, type LlmEngineEvents } from './engine-events.js';
 import { invalidRequest, LlmError } from './errors.js';
-import { avoidFaultyCpuVariants } from './cpu-variants.js';
+import { cpuVariantsForEngine } from './cpu-variants.js';
 import { checkModelFile, isModelUri, modelHint } from './model-file.js';
 import { GenerationMeter, type GenerationEvent } from './generation-meter.js';
 import { describeGguf, readModelInfo } from './model-info.js';
@@ -145,7 +145,7 @@ export class LlmEngine {
     if (config.chatTemplate !== undefined) jinjaWrapper(lib, config.chatTemplate);
     const source = await resolveModelSource(lib, settings.modelPath, config.modelsDirectory, config.onDownloadProgress);
     const file = await checkModelFile(source);
-    const cpuVariants = await avoidFaultyCpuVariants((await readModelInfo(file.path)).architecture);
+    const cpuVariants = await cpuVariantsForEngine(file.path, (await readModelInfo(file.path)).architecture);
     const llama = await lib.getLlama({
       gpu: settings.gpuLayers > 0 ? 'auto' : false,
       // Never compile llama.cpp at run time; a local source build (README) is still preferred when present.
