@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Template } from '@huggingface/jinja';
 import { readGgufFileInfo } from 'node-llama-cpp';
-import { describe, expect, it } from 'vitest';
-import { LlmEngine, type ChatMessage } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LlmEngine, prepareCpuVariants, type ChatMessage } from '../src/index.js';
 import { storiesTemplate, testModel } from './test-models.js';
 
 const chat: readonly ChatMessage[] = [
@@ -30,6 +30,10 @@ async function fileTemplate(path: string): Promise<string> {
   if (typeof template !== 'string') throw new Error(`${path} has no chat template`);
   return template;
 }
+
+// This file loads other models before gemma3n-tiny in one process: the CPU variant (chosen once per
+// process) is decided for all of them first, as an application loading several models does.
+beforeAll(() => prepareCpuVariants([testModel('synthetic-gemma3n-tiny.gguf')]));
 
 // #14: node-llama-cpp chose a built-in wrapper (GemmaChatWrapper for Gemma 3n, whose system
 // message differs) or cut the model turn after the template's space; the prompt must be the

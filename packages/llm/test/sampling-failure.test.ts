@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LlmEngine, type ChatDelta, type ChatRequest, type ToolDefinition } from '../src/index.js';
+import { LlmEngine, prepareCpuVariants, type ChatDelta, type ChatRequest, type ToolDefinition } from '../src/index.js';
 import { writeNanLogitsModel } from './nan-model.js';
 import { collect, testModel } from './test-models.js';
 
@@ -10,6 +10,10 @@ const weather: ToolDefinition = {
 };
 const jsonAnswer: ChatRequest = { messages: [{ role: 'user', content: 'Weather?' }], maxTokens: 60, temperature: 0, responseFormat: { type: 'json_schema', schema } };
 const forcedCall: ChatRequest = { messages: [{ role: 'user', content: 'Weather?' }], maxTokens: 60, temperature: 0, tools: [weather], toolChoice: 'required' };
+
+// This file loads other models before gemma3n-tiny in one process: the CPU variant (chosen once per
+// process) is decided for all of them first, as an application loading several models does.
+beforeAll(() => prepareCpuVariants([testModel('synthetic-gemma3n-tiny.gguf')]));
 
 // Regression: with NaN logits llama.cpp's sampler picks a token the grammar refuses; node-llama-cpp
 // rejected inside its detached batch dispatcher: the request hung and Node exited on the
