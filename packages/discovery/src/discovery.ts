@@ -1,31 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomInt } from 'node:crypto';
-import { hostname } from 'node:os';
-import { isIP } from 'node:net';
 import { DiscoveryError } from './errors.js';
-import { systemClock, type Clock } from './clock.js';
-import { createMulticastDns } from './mdns-socket.js';
-import type { DnsPacket, DnsQuestion, DnsRecord, MdnsFactory, MdnsSocket, MdnsSocketOptions, PacketSource } from './mdns-socket.js';
+import { resolveDiscoveryConfig, txtPairsOf, type DiscoveryConfig, type ResolvedDiscoveryConfig } from './discovery-config.js';
+import type { DnsPacket, DnsRecord, MdnsSocket, PacketSource } from './mdns-socket.js';
 import { localAddresses } from './local-addresses.js';
+import { destroySocket, flushWithin, openMdnsSocket } from './mdns-transport.js';
 import { parseResponse } from './parse-response.js';
-import { PeerTable, type NodeIdConflict, type Peer, type PeerDownReason, type PeerTableEvent } from './peer-table.js';
-import {
-  SERVICE_ENUMERATION, SERVICE_TYPE, TXT_KEYS, TXT_VERSION, enumerationRecord, instanceLabel, serviceRecords,
-  type LocalService,
-} from './service-records.js';
-import { encodeTxt } from './txt-record.js';
+import type { DiscoveryEvents, DiscoveryStats } from './discovery-events.js';
+import { PeerTable, type Peer, type PeerTableEvent } from './peer-table.js';
+import { matchQuery } from './query-match.js';
+import { SERVICE_TYPE, enumerationRecord, instanceLabel, serviceRecords, type LocalService } from './service-records.js';
 
-/** Sync protocol version advertised when the config does not say. */
-export const PROTOCOL_VERSION = 1;
-
-/** Seed default of `LAN_SYNC_DISCOVERY_INTERVAL` (30 s), in milliseconds. */
-export const DEFAULT_DISCOVERY_INTERVAL = 30_000;
-/** Seed default of `LAN_SYNC_DEVICE_TIMEOUT` (90 s), in milliseconds. */
-export const DEFAULT_DEVICE_TIMEOUT = 90_000;
-
-const MDNS_PORT = 5353;
-const IPV4_GROUP = '224.0.0.251';
-const IPV6_GROUP = 'ff02::fb';
 /**
  * RFC 6762 §6: a record is multicast on an interface at most once per second. Configs with
  * a sub-second interval (tests) shrink the gap to half an interval, or peers would time out.
@@ -40,112 +25,7 @@ const LEGACY_UNICAST_TTL = 10;
  * packet to an address of the sender's choosing; the cap bounds that reflection.
  */
 const MAX_UNICAST_REPLIES_PER_SECOND = 20;
-const MAX_QUESTIONS = 32;
 const MAX_PENDING_RESOLVES = 64;
-const GOODBYE_FLUSH_TIMEOUT = 500;
-/** Binding a UDP socket takes microseconds; a socket not ready after this never will be. */
-const READY_TIMEOUT = 5_000;
-const NODE_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
-// eslint-disable-next-line no-control-regex -- rejecting control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-const RESERVED_TXT_KEYS: ReadonlySet<string> = new Set(Object.values(TXT_KEYS));
-
-/** Construction config of {@link Discovery}. Copied and frozen by the constructor. */
-export interface DiscoveryConfig {
-  /** This node's id (`LAN_SYNC_NODE_ID`): printable ASCII without spaces, at most 128 characters. */
-  readonly nodeId: string;
-  /** Human-readable name (`LAN_SYNC_NODE_NAME`); defaults to the host name. */
-  readonly nodeName?: string;
-  /** Port of this node's sync server (`LAN_SYNC_PORT`), advertised in SRV. */
-  readonly port: number;
-  /** Sync protocol version the handshake speaks; defaults to {@link PROTOCOL_VERSION}. */
-  readonly protocolVersion?: number;
-  /** Whether the sync port speaks TLS (TXT `tls=1`); defaults to `false`. */
-  readonly tls?: boolean;
-  /**
-   * Further TXT pairs a peer needs before its handshake (e.g. a key fingerprint). Keys are
-   * printable ASCII without `=`, at most nine characters recommended (RFC 6763 §6.4); the
-   * keys `txtvers`, `id`, `name`, `proto` and `tls` are reserved.
-   */
-  readonly metadata?: Readonly<Record<string, string>>;
-  /** Milliseconds between queries (`LAN_SYNC_DISCOVERY_INTERVAL` × 1000); default 30 000. */
-  readonly discoveryInterval?: number;
-  /**
-   * Milliseconds without a packet after which a peer is down (`LAN_SYNC_DEVICE_TIMEOUT` ×
-   * 1000); default 90 000; must exceed `discoveryInterval`. Also the TTL of our records.
-   */
-  readonly deviceTimeout?: number;
-  /**
-   * Address of the network interface to use (multicast-dns's `interface`): the socket joins
-   * the group and sends there only. An IPv6 interface is given as `::%<ifname>`. Several
-   * entries open one socket each. Default: join on every IPv4 interface, send on the default.
-   */
-  readonly interface?: string | readonly string[];
-  /**
-   * Address to bind the socket to (multicast-dns's `bind`), or `false` not to bind. Default
-   * with `interface`: the wildcard (`0.0.0.0` / `::`), because Linux delivers no multicast to
-   * a socket bound to a unicast address; without `interface`: multicast-dns's default.
-   */
-  readonly bind?: string | false;
-  /** Addresses advertised in A/AAAA records; default: those of the chosen interfaces. */
-  readonly addresses?: readonly string[];
-  /** UDP port of mDNS; default 5353. Only tests and isolated setups change it. */
-  readonly mdnsPort?: number;
-  /** IPv4 multicast group; default `224.0.0.251`. */
-  readonly multicastGroup?: string;
-  /** `SO_REUSEADDR` on the socket, so other responders can share the port; default `true`. */
-  readonly reuseAddr?: boolean;
-  /** Receive our own multicast, needed when two nodes share a host; default `true`. */
-  readonly loopback?: boolean;
-  /** Most instances tracked; announcements beyond are refused and counted. Default 256. */
-  readonly maxPeers?: number;
-  /** Time source of the peer table; default monotonic wall-clock milliseconds. */
-  readonly clock?: Clock;
-  /** Creates the mDNS sockets; default imports multicast-dns lazily. Inject a fake in tests. */
-  readonly createMdns?: MdnsFactory;
-}
-
-/** Events of {@link Discovery}, as `EventEmitter` listener argument lists. */
-export interface DiscoveryEvents {
-  /** A node id was seen for the first time (or again after it went down). */
-  'peer-up': [peer: Peer];
-  /** A live peer changed its addresses, port, name or TXT pairs. */
-  'peer-updated': [peer: Peer, previous: Peer];
-  /** A peer went away; see {@link PeerDownReason}. */
-  'peer-down': [peer: Peer, reason: PeerDownReason];
-  /** Two live instances claim one node id (possibly ours); they are not merged. */
-  'conflict': [conflict: NodeIdConflict];
-  /** A transient socket problem (send failed, interface gone). Discovery keeps running. */
-  'warning': [error: Error];
-}
-
-/** Counters since construction. Packets that could not be used are counted, never thrown. */
-export interface DiscoveryStats {
-  /** Datagrams this node sent (queries, responses, announcements, goodbyes). */
-  readonly packetsSent: number;
-  /** Sends that failed (network unreachable, interface down). */
-  readonly sendErrors: number;
-  /** Decoded queries received. */
-  readonly queriesReceived: number;
-  /** Decoded responses received. */
-  readonly responsesReceived: number;
-  /** Queries that got an answer from us. */
-  readonly queriesAnswered: number;
-  /** Queries not answered because they listed our record as a known answer (RFC 6762 §7.1). */
-  readonly answersSuppressed: number;
-  /** One-shot (legacy unicast) queries left unanswered because of the per-second reply cap. */
-  readonly unicastRepliesDropped: number;
-  /** Our own queries and announcements looped back to us. */
-  readonly ownPacketsIgnored: number;
-  /** Datagrams that are not DNS messages at all. */
-  readonly malformedPackets: number;
-  /** Trosyn records that decode but are invalid (bad SRV, TXT, id, name or version). */
-  readonly invalidRecords: number;
-  /** Announcements refused because `maxPeers` instances are tracked. */
-  readonly peersRefused: number;
-  /** `conflict` events emitted. */
-  readonly conflicts: number;
-}
 
 type MutableStats = { -readonly [K in keyof DiscoveryStats]: DiscoveryStats[K] };
 
@@ -184,12 +64,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'disposed';
  * ```
  */
 export class Discovery extends EventEmitter<DiscoveryEvents> {
-  readonly #config: Readonly<Required<Omit<DiscoveryConfig, 'interface' | 'bind' | 'addresses' | 'metadata'>>> & {
-    readonly interfaces: readonly string[];
-    readonly bind: string | false | undefined;
-    readonly addresses: readonly string[] | undefined;
-    readonly metadata: Readonly<Record<string, string>>;
-  };
+  readonly #config: ResolvedDiscoveryConfig;
   readonly #stats: MutableStats = {
     packetsSent: 0, sendErrors: 0, queriesReceived: 0, responsesReceived: 0, queriesAnswered: 0,
     answersSuppressed: 0, unicastRepliesDropped: 0, ownPacketsIgnored: 0, malformedPackets: 0, invalidRecords: 0, peersRefused: 0, conflicts: 0,
@@ -210,9 +85,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
 
   constructor(config: DiscoveryConfig) {
     super();
-    this.#config = Object.freeze(validate(config));
+    this.#config = Object.freeze(resolveDiscoveryConfig(config));
     // Fail at construction, not at the first announcement, when the TXT record cannot be built.
-    this.#txtPairs();
+    txtPairsOf(this.#config);
   }
 
   /** This node's id. */
@@ -294,7 +169,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       hostName: `trosyn-${tag}.local`,
       port: config.port,
       addresses: config.addresses ?? localAddresses(config.interfaces),
-      txt: this.#txtPairs(),
+      txt: txtPairsOf(config),
       ttl: Math.max(1, Math.ceil(config.deviceTimeout / 1000)),
     };
     this.#table = new PeerTable({
@@ -337,42 +212,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   }
 
   async #open(spec: string | undefined): Promise<Transport> {
-    const config = this.#config;
-    const ipv6 = spec?.includes(':') ?? false;
-    const options: MdnsSocketOptions = {
-      type: ipv6 ? 'udp6' : 'udp4',
-      ip: ipv6 ? IPV6_GROUP : config.multicastGroup,
-      port: config.mdnsPort,
-      reuseAddr: config.reuseAddr,
-      loopback: config.loopback,
-      ...(spec === undefined ? {} : { interface: spec }),
-      ...(config.bind !== undefined ? { bind: config.bind } : spec === undefined ? {} : { bind: ipv6 ? '::' : '0.0.0.0' }),
-    };
-    let socket: MdnsSocket;
-    try {
-      socket = await config.createMdns(options);
-    } catch (cause) {
-      throw new DiscoveryError('socket-failed', `Could not open the mDNS socket${spec === undefined ? '' : ` on ${spec}`}: ${String(cause)}`, { cause });
-    }
-    const where = `port ${config.mdnsPort}${spec === undefined ? '' : `, interface ${spec}`}`;
-    await new Promise<void>((resolve, reject) => {
-      // multicast-dns emits 'ready' synchronously while it is constructed when it does not
-      // bind (`bind: false`), i.e. before we can listen: nothing to wait for then.
-      if (options.bind === false) return resolve();
-      const timer = setTimeout(() => reject(new DiscoveryError('socket-failed', `The mDNS socket did not become ready (${where}) within ${READY_TIMEOUT} ms`)), READY_TIMEOUT);
-      socket.on('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.on('error', (cause) => {
-        clearTimeout(timer);
-        reject(new DiscoveryError('socket-failed', `Could not bind the mDNS socket (${where}): ${cause.message}`, { cause }));
-      });
-    }).catch(async (error: unknown) => {
-      await destroySocket(socket);
-      throw error;
-    });
-
+    const socket = await openMdnsSocket(this.#config, spec);
     const transport: Transport = { socket, lastMulticast: -Infinity, pendingResponse: undefined, pendingRecords: false, pendingEnumeration: false, unicastWindow: 0, unicastReplies: 0 };
     // After binding, multicast-dns reports only transient trouble; none of it may stop discovery.
     socket.on('error', (error) => this.#warn(error));
@@ -399,9 +239,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       const service = this.#service;
       // RFC 6762 §10.1: records with TTL 0 tell every cache to drop us now, not after the timeout.
       if (service !== undefined) {
-        await withTimeout(new Promise<void>((resolve) => {
+        await flushWithin(new Promise<void>((resolve) => {
           this.#send(transport, 'respond', { answers: serviceRecords(service, 0) }, null, resolve);
-        }), GOODBYE_FLUSH_TIMEOUT);
+        }));
       }
       await destroySocket(transport.socket);
     }));
@@ -421,30 +261,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       this.#stats.ownPacketsIgnored++;
       return;
     }
-    const questions = Array.isArray(packet.questions) ? packet.questions.slice(0, MAX_QUESTIONS) : [];
-    const instance = service.instanceName.toLowerCase();
-    const host = service.hostName.toLowerCase();
-    let wantsService = false;
-    let wantsUnique = false;
-    let wantsEnumeration = false;
-    const matched: DnsQuestion[] = [];
-    for (const question of questions as unknown[]) {
-      if (typeof question !== 'object' || question === null) continue;
-      const { name, type } = question as Partial<DnsQuestion>;
-      if (typeof name !== 'string' || typeof type !== 'string') continue;
-      const lower = name.toLowerCase();
-      if (lower === SERVICE_TYPE && (type === 'PTR' || type === 'ANY')) wantsService = true;
-      else if (lower === instance && (type === 'SRV' || type === 'TXT' || type === 'ANY')) wantsUnique = true;
-      else if (lower === host && (type === 'A' || type === 'AAAA' || type === 'ANY')) wantsUnique = true;
-      else if (lower === SERVICE_ENUMERATION && (type === 'PTR' || type === 'ANY')) wantsEnumeration = true;
-      else continue;
-      matched.push({ name, type });
-    }
+    const { wantsService, wantsUnique, wantsEnumeration, matched, knowsUs } = matchQuery(packet, service);
     if (!wantsService && !wantsUnique && !wantsEnumeration) return;
-
     // RFC 6762 §7.1: a querier that lists our PTR with at least half its TTL left already
     // knows us; answering would only add traffic.
-    if (wantsService && !wantsUnique && !wantsEnumeration && knowsUs(packet, instance, service.ttl)) {
+    if (knowsUs && !wantsUnique && !wantsEnumeration) {
       this.#stats.answersSuppressed++;
       return;
     }
@@ -633,117 +454,4 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   #warn(error: Error): void {
     this.emit('warning', error);
   }
-
-  #txtPairs(): Record<string, string> {
-    const config = this.#config;
-    const pairs: Record<string, string> = {
-      [TXT_KEYS.version]: TXT_VERSION,
-      [TXT_KEYS.nodeId]: config.nodeId,
-      [TXT_KEYS.nodeName]: config.nodeName,
-      [TXT_KEYS.protocolVersion]: String(config.protocolVersion),
-      [TXT_KEYS.tls]: config.tls ? '1' : '0',
-    };
-    for (const [key, value] of Object.entries(config.metadata)) {
-      if (RESERVED_TXT_KEYS.has(key.toLowerCase())) throw new DiscoveryError('invalid-config', `metadata key "${key}" is reserved`);
-      pairs[key] = value;
-    }
-    try {
-      encodeTxt(pairs);
-    } catch (cause) {
-      throw new DiscoveryError('invalid-config', `The TXT record cannot be encoded: ${(cause as Error).message}`, { cause });
-    }
-    return pairs;
-  }
-}
-
-/** Whether a query lists our PTR as a known answer with at least half its TTL left (RFC 6762 §7.1). */
-function knowsUs(packet: DnsPacket, instance: string, ttl: number): boolean {
-  if (!Array.isArray(packet.answers)) return false;
-  return (packet.answers as unknown[]).some((answer) => {
-    if (typeof answer !== 'object' || answer === null) return false;
-    const record = answer as Partial<DnsRecord>;
-    return record.type === 'PTR' && typeof record.name === 'string' && record.name.toLowerCase() === SERVICE_TYPE
-      && typeof record.data === 'string' && record.data.toLowerCase() === instance
-      && typeof record.ttl === 'number' && record.ttl >= ttl / 2;
-  });
-}
-
-function destroySocket(socket: MdnsSocket): Promise<void> {
-  return withTimeout(new Promise<void>((resolve) => {
-    try {
-      socket.destroy(() => resolve());
-    } catch {
-      resolve();
-    }
-  }), GOODBYE_FLUSH_TIMEOUT);
-}
-
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function validate(config: DiscoveryConfig) {
-  const fail = (message: string): never => {
-    throw new DiscoveryError('invalid-config', message);
-  };
-  if (typeof config !== 'object' || config === null) fail('config must be an object');
-  if (typeof config.nodeId !== 'string' || !NODE_ID_PATTERN.test(config.nodeId)) {
-    fail(`nodeId must be 1–128 printable ASCII characters without spaces, got ${JSON.stringify(config.nodeId)}`);
-  }
-  const nodeName = config.nodeName ?? hostname();
-  if (typeof nodeName !== 'string' || nodeName.length === 0 || CONTROL_CHARACTERS.test(nodeName) || Buffer.byteLength(nodeName) > 200) {
-    fail(`nodeName must be 1–200 bytes without control characters, got ${JSON.stringify(nodeName)}`);
-  }
-  const port = config.port;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`port must be an integer in 1–65535, got ${String(port)}`);
-  const protocolVersion = config.protocolVersion ?? PROTOCOL_VERSION;
-  if (!Number.isInteger(protocolVersion) || protocolVersion < 0 || protocolVersion > 999_999_999) {
-    fail(`protocolVersion must be a non-negative integer, got ${String(protocolVersion)}`);
-  }
-  const discoveryInterval = config.discoveryInterval ?? DEFAULT_DISCOVERY_INTERVAL;
-  const deviceTimeout = config.deviceTimeout ?? DEFAULT_DEVICE_TIMEOUT;
-  // Node's timers hold at most 2^31-1 ms.
-  if (!Number.isFinite(discoveryInterval) || discoveryInterval < 10 || discoveryInterval > 2 ** 31 - 1) {
-    fail(`discoveryInterval must be 10–2147483647 milliseconds, got ${String(discoveryInterval)}`);
-  }
-  if (!Number.isFinite(deviceTimeout) || deviceTimeout <= discoveryInterval || deviceTimeout > 2 ** 31 - 1) {
-    fail(`deviceTimeout must be greater than discoveryInterval (${discoveryInterval} ms), got ${String(deviceTimeout)}`);
-  }
-  const interfaces = config.interface === undefined ? [] : typeof config.interface === 'string' ? [config.interface] : [...config.interface];
-  if (interfaces.some((spec) => typeof spec !== 'string' || spec.length === 0)) fail('interface entries must be non-empty address strings');
-  const mdnsPort = config.mdnsPort ?? MDNS_PORT;
-  if (!Number.isInteger(mdnsPort) || mdnsPort < 1 || mdnsPort > 65535) fail(`mdnsPort must be an integer in 1–65535, got ${String(mdnsPort)}`);
-  const maxPeers = config.maxPeers ?? 256;
-  if (!Number.isInteger(maxPeers) || maxPeers < 1) fail(`maxPeers must be a positive integer, got ${String(maxPeers)}`);
-  if (config.addresses !== undefined && (!Array.isArray(config.addresses) || config.addresses.some((address) => isIP(address) === 0))) {
-    fail(`addresses must be IPv4 or IPv6 addresses, got ${JSON.stringify(config.addresses)}`);
-  }
-  const metadata = { ...(config.metadata ?? {}) };
-  for (const [key, value] of Object.entries(metadata)) {
-    if (typeof value !== 'string') fail(`metadata "${key}" must be a string`);
-  }
-  return {
-    nodeId: config.nodeId,
-    nodeName,
-    port,
-    protocolVersion,
-    tls: config.tls ?? false,
-    metadata: Object.freeze(metadata),
-    discoveryInterval,
-    deviceTimeout,
-    interfaces: Object.freeze(interfaces),
-    bind: config.bind,
-    addresses: config.addresses === undefined ? undefined : Object.freeze([...config.addresses]),
-    mdnsPort,
-    multicastGroup: config.multicastGroup ?? IPV4_GROUP,
-    reuseAddr: config.reuseAddr ?? true,
-    loopback: config.loopback ?? true,
-    maxPeers,
-    clock: config.clock ?? systemClock,
-    createMdns: config.createMdns ?? createMulticastDns,
-  };
 }

@@ -7,10 +7,9 @@
  *
  * @packageDocumentation
  */
-export {
-  Discovery, PROTOCOL_VERSION, DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DEVICE_TIMEOUT,
-  type DiscoveryConfig, type DiscoveryEvents, type DiscoveryStats,
-} from './discovery.js';
+export { Discovery } from './discovery.js';
+export type { DiscoveryEvents, DiscoveryStats } from './discovery-events.js';
+export { PROTOCOL_VERSION, DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DEVICE_TIMEOUT, type DiscoveryConfig } from './discovery-config.js';
 export { DiscoveryError, type DiscoveryErrorCode } from './errors.js';
 export type { Peer, PeerDownReason, NodeIdConflict } from './peer-table.js';
 export type { AnnouncedService } from './parse-response.js';
