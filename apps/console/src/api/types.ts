@@ -103,6 +103,8 @@ export type ModelReport =
       readonly chat_format_source?: 'gguf' | 'configured' | 'fallback' | null;
       readonly threads?: number | null;
       readonly threads_source?: 'configured' | 'model-size' | 'measured' | null;
+      /** Tokens the context evaluates per decode call (`LLM_BATCH_SIZE`). */
+      readonly batch_size?: number | null;
     }
   | {
       readonly status: 'loading';

@@ -57,6 +57,7 @@ function ModelCard(props: { readonly model: ModelReport; readonly chatFormat: st
           ['context', `${model.context_size.toLocaleString('en')} tokens per slot (trained: ${model.trained_context_length?.toLocaleString('en') ?? '—'})`],
           ['chat format', chatFormat(model.chat_format ?? props.chatFormat, model.chat_format_source, model.has_chat_template)],
           ['threads', model.threads == null ? '—' : `${model.threads}${threadsSourceLabel(model.threads_source)}`],
+          ['batch size', model.batch_size == null ? '—' : `${model.batch_size.toLocaleString('en')} tokens per decode`],
           ['file', `${formatBytes(model.file_size_bytes)} · ${model.path}`],
           ['loaded at', new Date(model.loaded_at).toLocaleString()],
         ]}

@@ -110,6 +110,7 @@ describe('the console', () => {
     await poll(() => page.getByTestId('model-card').textContent()).toMatch(/llama/);
     expect(await page.getByTestId('model-card').textContent()).toMatch(/stories260K-chat/);
     expect(await page.getByTestId('model-card').textContent()).toMatch(/JinjaTemplate \(the file's own template\)/);
+    expect(await page.getByTestId('model-card').textContent()).toMatch(/batch size\d[\d,]* tokens per decode/);
     expect(await page.getByTestId('slots').textContent()).toMatch(/0 \/ 1/);
     await watched.screenshot('view-node');
 
