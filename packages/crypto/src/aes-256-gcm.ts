@@ -80,6 +80,51 @@ export function aes256GcmDecrypt(key: Aes256GcmKey, nonce: Uint8Array, ciphertex
 }
 
 /**
+ * AES-256-GCM decryption of a ciphertext that arrives in pieces (see `SealedFrameOpener`).
+ * `update` returns each piece's plaintext **before** it is authenticated: the caller keeps it to
+ * itself until `verify` succeeds, and wipes it when `verify` throws. Not exported from the
+ * package: sessions use it behind an API that releases nothing unauthenticated.
+ *
+ * @internal
+ */
+export interface Aes256GcmPieceDecryptor {
+  /** Decrypts the next piece (any length; GCM is a stream mode, so the output is as long). */
+  update(ciphertext: Uint8Array): Buffer;
+  /**
+   * Checks the tag over every piece given to `update` and the associated data.
+   * @throws {@link CryptoError} `tampered` when authentication fails.
+   */
+  verify(): void;
+}
+
+/**
+ * Starts a piecewise decryption (see {@link Aes256GcmPieceDecryptor}).
+ *
+ * @internal
+ * @throws {@link CryptoError} `invalid-argument` for a wrong key or nonce length, `tampered` for a
+ *   tag that is not 16 bytes.
+ */
+export function aes256GcmPieceDecryptor(key: Aes256GcmKey, nonce: Uint8Array, tag: Uint8Array, associatedData?: Uint8Array): Aes256GcmPieceDecryptor {
+  checkLengths(key, nonce);
+  if (tag.length !== AES_256_GCM_TAG_BYTES) {
+    throw new CryptoError('tampered', `The AES-GCM tag must be ${AES_256_GCM_TAG_BYTES} bytes, got ${tag.length}.`);
+  }
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: AES_256_GCM_TAG_BYTES });
+  decipher.setAuthTag(tag);
+  if (associatedData !== undefined && associatedData.length > 0) decipher.setAAD(associatedData);
+  return {
+    update: (ciphertext) => decipher.update(ciphertext),
+    verify: () => {
+      try {
+        decipher.final(); // GCM: no further output, only the tag check
+      } catch (cause) {
+        throw new CryptoError('tampered', 'AES-GCM authentication failed: the message was altered, or sealed with another key.', { cause });
+      }
+    },
+  };
+}
+
+/**
  * {@link aes256GcmEncrypt} with the tag appended: ciphertext ‖ 16-byte tag, the usual AEAD layout.
  *
  * @example

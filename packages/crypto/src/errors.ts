@@ -5,7 +5,7 @@
  * - `weak-secret`: the shared secret is empty or the documented default.
  * - `invalid-config`: a construction option is out of range.
  * - `invalid-argument`: a call argument is out of range (a programming error, not peer input).
- * - `invalid-state`: a handshake object was driven out of order or reused.
+ * - `invalid-state`: a handshake object, or a sealed-frame opener, was driven out of order or reused.
  * - `malformed`: untrusted input (a handshake message, an envelope, a token) does not match its
  *   schema. Never a crash: every parser throws this for any shape it does not expect.
  * - `unsupported-version`: the peer speaks another protocol version.

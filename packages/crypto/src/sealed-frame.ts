@@ -71,15 +71,8 @@ export function parseSealedFrame(bytes: Uint8Array): ParsedEnvelope {
   if (!(bytes instanceof Uint8Array)) throw malformed('A sealed frame must be a Uint8Array.');
   const frame = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (frame.length < SEALED_FRAME_HEADER_BYTES) throw malformed(`A sealed frame of ${frame.length} bytes is shorter than its header.`);
-  if (frame.readUInt16BE(0) !== SEALED_FRAME_MAGIC) throw malformed('Not a sealed frame (bad magic).');
-  const version = frame.readUInt8(2);
-  if (version !== PROTOCOL_VERSION) {
-    throw new CryptoError('unsupported-version', `Sealed frame version ${version} is not supported (this node speaks ${PROTOCOL_VERSION}).`, { details: { version } });
-  }
+  const body = sealedFrameHeadBytes(frame);
   const adLength = frame.readUInt16BE(AD_LENGTH_OFFSET);
-  const tagLength = frame.readUInt8(TAG_LENGTH_OFFSET);
-  if (tagLength !== AES_256_GCM_TAG_BYTES) throw malformed(`A sealed frame's tag is ${AES_256_GCM_TAG_BYTES} bytes, this one says ${tagLength}.`);
-  const body = SEALED_FRAME_HEADER_BYTES + adLength + tagLength;
   if (frame.length < body) throw malformed('The sealed frame is truncated inside its associated data or tag.');
   const sessionId = frame.subarray(3, 3 + SESSION_ID_BYTES);
   return {
@@ -91,6 +84,22 @@ export function parseSealedFrame(bytes: Uint8Array): ParsedEnvelope {
     tag: frame.subarray(SEALED_FRAME_HEADER_BYTES + adLength, body),
     ciphertext: frame.subarray(body),
   };
+}
+
+/**
+ * How many bytes of a frame come before its ciphertext (header, associated data, tag), from its
+ * first {@link SEALED_FRAME_HEADER_BYTES} bytes, which are checked (magic, version, tag length).
+ * @throws {@link CryptoError} `malformed` or `unsupported-version`.
+ */
+export function sealedFrameHeadBytes(header: Buffer): number {
+  if (header.readUInt16BE(0) !== SEALED_FRAME_MAGIC) throw malformed('Not a sealed frame (bad magic).');
+  const version = header.readUInt8(2);
+  if (version !== PROTOCOL_VERSION) {
+    throw new CryptoError('unsupported-version', `Sealed frame version ${version} is not supported (this node speaks ${PROTOCOL_VERSION}).`, { details: { version } });
+  }
+  const tagLength = header.readUInt8(TAG_LENGTH_OFFSET);
+  if (tagLength !== AES_256_GCM_TAG_BYTES) throw malformed(`A sealed frame's tag is ${AES_256_GCM_TAG_BYTES} bytes, this one says ${tagLength}.`);
+  return SEALED_FRAME_HEADER_BYTES + header.readUInt16BE(AD_LENGTH_OFFSET) + tagLength;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { AES_256_GCM_TAG_BYTES, aes256GcmDecrypt, aes256GcmEncrypt, importAes256GcmKey } from './aes-256-gcm.js';
+import { AES_256_GCM_TAG_BYTES, aes256GcmDecrypt, aes256GcmEncrypt, aes256GcmPieceDecryptor, importAes256GcmKey } from './aes-256-gcm.js';
 import { decodeBase64Url, encodeBase64Url } from './base64url.js';
 import type { Clock } from './clock.js';
 import { CryptoError } from './errors.js';
@@ -8,6 +8,7 @@ import { lengthPrefixed } from './length-prefixed.js';
 import { ReplayWindow } from './replay-window.js';
 import type { ParsedEnvelope } from './parsed-envelope.js';
 import { encodeSealedFrame, encodeSealedFrameHead, parseSealedFrame, SEALED_FRAME_MAX_AD_BYTES, type SealedParts } from './sealed-frame.js';
+import { SealedFrameOpener } from './sealed-frame-opener.js';
 
 /** Which side of the handshake a session was made on. */
 export type SessionRole = 'initiator' | 'responder';
@@ -248,7 +249,49 @@ export class Session {
     return this.#openParsed(parsed.associatedData === undefined ? parsed : { ...parsed, associatedData: Buffer.from(parsed.associatedData) });
   }
 
+  /**
+   * {@link Session.openFrame} for a frame that arrives in pieces (a large answer read from a
+   * socket): push each piece to the returned opener as it arrives, then call `finish`, which
+   * verifies the tag over the whole frame and only then returns the plaintext (as the pieces it
+   * was decrypted in). The frame is never joined into one buffer. Same checks in the same order
+   * as `openFrame`; see {@link SealedFrameOpener}.
+   *
+   * @example
+   * ```ts
+   * const opener = session.openFrameStream();
+   * socket.on('data', (piece) => opener.push(piece)); // until the frame's length is reached
+   * const { plaintext, associatedData } = opener.finish(); // throws `tampered`, releasing nothing
+   * ```
+   * @throws {@link CryptoError} `disposed`.
+   */
+  openFrameStream(): SealedFrameOpener {
+    this.#assertUsable();
+    return new SealedFrameOpener({
+      begin: (parsed) => {
+        this.#assertUsable();
+        this.#checkHead(parsed);
+        const header = envelopeHeader(this.#idBytes, parsed.sequence, parsed.timestamp, parsed.associatedData);
+        return aes256GcmPieceDecryptor(this.#usableKey(this.#receiveKey), nonceFor(this.#receiveDirection, parsed.sequence), parsed.tag, header);
+      },
+      accept: (sequence) => {
+        this.#assertUsable();
+        // Another opener (or openFrame) may have accepted the same frame while this one decrypted it.
+        this.#checkReplay(sequence);
+        this.#window.commit(sequence);
+      },
+    });
+  }
+
   #openParsed(parsed: ParsedEnvelope): OpenedMessage {
+    this.#checkHead(parsed);
+    const header = envelopeHeader(this.#idBytes, parsed.sequence, parsed.timestamp, parsed.associatedData);
+    const plaintext = aes256GcmDecrypt(this.#usableKey(this.#receiveKey), nonceFor(this.#receiveDirection, parsed.sequence), parsed.ciphertext, parsed.tag, header);
+    this.#window.commit(parsed.sequence);
+    return { plaintext, associatedData: parsed.associatedData, sequence: parsed.sequence, timestamp: parsed.timestamp };
+  }
+
+  /** The checks before decryption, in order: session, expiry, clock skew, replay window. */
+  #checkHead(parsed: ParsedEnvelope): void {
     if (!parsed.sessionId.equals(this.#idBytes)) {
       throw new CryptoError('wrong-session', 'The envelope belongs to another session.', { details: { sessionId: this.id, envelopeSessionId: parsed.sessionIdText } });
     }
@@ -259,19 +302,19 @@ export class Session {
         details: { sessionId: this.id, timestamp: parsed.timestamp, now, maxClockSkewMs: this.#maxClockSkewMs },
       });
     }
-    const replay = this.#window.check(parsed.sequence);
+    this.#checkReplay(parsed.sequence);
+  }
+
+  #checkReplay(sequence: number): void {
+    const replay = this.#window.check(sequence);
     if (replay === 'replayed') {
-      throw new CryptoError('replayed', `Envelope ${parsed.sequence} was already received.`, { details: { sessionId: this.id, sequence: parsed.sequence } });
+      throw new CryptoError('replayed', `Envelope ${sequence} was already received.`, { details: { sessionId: this.id, sequence } });
     }
     if (replay === 'outside-window') {
-      throw new CryptoError('outside-window', `Envelope ${parsed.sequence} is older than the replay window (${this.#window.size} below ${this.#window.highest}).`, {
-        details: { sessionId: this.id, sequence: parsed.sequence, highest: this.#window.highest },
+      throw new CryptoError('outside-window', `Envelope ${sequence} is older than the replay window (${this.#window.size} below ${this.#window.highest}).`, {
+        details: { sessionId: this.id, sequence, highest: this.#window.highest },
       });
     }
-    const header = envelopeHeader(this.#idBytes, parsed.sequence, parsed.timestamp, parsed.associatedData);
-    const plaintext = aes256GcmDecrypt(this.#usableKey(this.#receiveKey), nonceFor(this.#receiveDirection, parsed.sequence), parsed.ciphertext, parsed.tag, header);
-    this.#window.commit(parsed.sequence);
-    return { plaintext, associatedData: parsed.associatedData, sequence: parsed.sequence, timestamp: parsed.timestamp };
   }
 
   /**

@@ -15,14 +15,14 @@ describe('README example', () => {
     const section = /### Sealed frames([\s\S]*?)\n### /.exec(readme)?.[1] ?? '';
     const frames = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => match[1]!);
     expect(first).toBeDefined();
-    expect(frames).toHaveLength(2);
+    expect(frames).toHaveLength(3);
     const code = [first!, ...frames].join('\n');
     // Inside the package folder, `@trosyn/crypto` resolves to this package (Node self-reference).
     const file = join(packageDir, `.readme-example-${process.pid}.mjs`);
     writeFileSync(file, code);
     try {
       const output = execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
-      expect(output.trim().split('\n')).toEqual(['node-a POST /sync/push {"op":"push","items":3}', 'replayed', '{"op":"pull"} 89', '1048576']);
+      expect(output.trim().split('\n')).toEqual(['node-a POST /sync/push {"op":"push","items":3}', 'replayed', '{"op":"pull"} 89', '1048576', '49 3145728 chunk 7', 'tampered']);
     } finally {
       rmSync(file, { force: true });
     }
