@@ -40,7 +40,7 @@ export { createInitiator, type Initiator, type InitiatorConfig, type InitiatorSt
 export { createResponder, DEFAULT_MAX_PENDING_HANDSHAKES, type HandshakeResult, type Responder, type ResponderConfig } from './responder.js';
 export type { Envelope, OpenedMessage, SealedFramePieces, Session, SessionRole } from './session.js';
 export { SEALED_FRAME_HEADER_BYTES } from './sealed-frame.js';
-export type { OpenedFramePieces, SealedFrameOpener } from './sealed-frame-opener.js';
+export type { FrameStreamOptions, OpenedFramePieces, SealedFrameOpener } from './sealed-frame-opener.js';
 export { createSessionStore, DEFAULT_MAX_SESSIONS, type OpenedEnvelope, type SessionStore, type SessionStoreConfig } from './session-store.js';
 export {
   createTokenSigner,

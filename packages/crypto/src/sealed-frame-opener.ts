@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import type { Aes256GcmPieceDecryptor } from './aes-256-gcm.js';
 import { CryptoError } from './errors.js';
 import type { ParsedEnvelope } from './parsed-envelope.js';
@@ -13,6 +14,19 @@ export interface OpenedFramePieces {
   readonly associatedData: Buffer | undefined;
   readonly sequence: number;
   readonly timestamp: number;
+  /** With {@link FrameStreamOptions.sha256From}: the SHA-256 (hex) of the plaintext from that byte on. */
+  readonly sha256?: string;
+}
+
+/** Options of `Session.openFrameStream`. */
+export interface FrameStreamOptions {
+  /**
+   * Also computes the SHA-256 of the plaintext from this byte on (0: all of it), each piece as it
+   * is decrypted, while it is still in the CPU's cache: for a caller that checks what it
+   * receives against a known hash (a hash computed afterwards over the pieces reads them all
+   * from memory again). Returned by `finish` as `sha256`, only once the frame authenticated.
+   */
+  readonly sha256From?: number;
 }
 
 /**
@@ -52,10 +66,19 @@ export class SealedFrameOpener {
   /** Decrypted, not yet authenticated: never handed out before `finish` verified the tag. */
   #plaintext: Buffer[] = [];
   #plaintextBytes = 0;
+  readonly #sha256: { readonly from: number; readonly hash: Hash } | undefined;
 
-  /** @internal Openers come from `Session.openFrameStream`. */
-  constructor(opening: FrameOpening) {
+  /**
+   * @internal Openers come from `Session.openFrameStream`.
+   * @throws {@link CryptoError} `invalid-argument` for a `sha256From` that is not a non-negative integer.
+   */
+  constructor(opening: FrameOpening, options: FrameStreamOptions = {}) {
     this.#opening = opening;
+    const from = options.sha256From;
+    if (from !== undefined && (!Number.isSafeInteger(from) || from < 0)) {
+      throw new CryptoError('invalid-argument', `sha256From must be a non-negative integer, got ${String(from)}.`);
+    }
+    this.#sha256 = from === undefined ? undefined : { from, hash: createHash('sha256') };
   }
 
   /**
@@ -118,6 +141,7 @@ export class SealedFrameOpener {
       associatedData: state.head.associatedData === undefined ? undefined : Buffer.from(state.head.associatedData),
       sequence: state.head.sequence,
       timestamp: state.head.timestamp,
+      ...(this.#sha256 === undefined ? {} : { sha256: this.#sha256.hash.digest('hex') }),
     };
     this.#plaintext = [];
     this.#state = { kind: 'ended', error: new CryptoError('invalid-state', 'This sealed frame was already opened; an opener opens one frame.') };
@@ -132,6 +156,10 @@ export class SealedFrameOpener {
   #decrypt(decryptor: Aes256GcmPieceDecryptor, piece: Uint8Array): void {
     const plaintext = decryptor.update(piece);
     if (plaintext.length === 0) return;
+    const sha256 = this.#sha256;
+    if (sha256 !== undefined && this.#plaintextBytes + plaintext.length > sha256.from) {
+      sha256.hash.update(this.#plaintextBytes >= sha256.from ? plaintext : plaintext.subarray(sha256.from - this.#plaintextBytes));
+    }
     this.#plaintext.push(plaintext);
     this.#plaintextBytes += plaintext.length;
   }

@@ -8,7 +8,7 @@ import { lengthPrefixed } from './length-prefixed.js';
 import { ReplayWindow } from './replay-window.js';
 import type { ParsedEnvelope } from './parsed-envelope.js';
 import { encodeSealedFrame, encodeSealedFrameHead, parseSealedFrame, SEALED_FRAME_MAX_AD_BYTES, type SealedParts } from './sealed-frame.js';
-import { SealedFrameOpener } from './sealed-frame-opener.js';
+import { SealedFrameOpener, type FrameStreamOptions } from './sealed-frame-opener.js';
 
 /** Which side of the handshake a session was made on. */
 export type SessionRole = 'initiator' | 'responder';
@@ -254,7 +254,8 @@ export class Session {
    * socket): push each piece to the returned opener as it arrives, then call `finish`, which
    * verifies the tag over the whole frame and only then returns the plaintext (as the pieces it
    * was decrypted in). The frame is never joined into one buffer. Same checks in the same order
-   * as `openFrame`; see {@link SealedFrameOpener}.
+   * as `openFrame`; see {@link SealedFrameOpener}. With `options.sha256From`, the opener also
+   * hashes the plaintext as it decrypts it ({@link FrameStreamOptions}).
    *
    * @example
    * ```ts
@@ -262,9 +263,9 @@ export class Session {
    * socket.on('data', (piece) => opener.push(piece)); // until the frame's length is reached
    * const { plaintext, associatedData } = opener.finish(); // throws `tampered`, releasing nothing
    * ```
-   * @throws {@link CryptoError} `disposed`.
+   * @throws {@link CryptoError} `disposed`, `invalid-argument` for a bad `sha256From`.
    */
-  openFrameStream(): SealedFrameOpener {
+  openFrameStream(options?: FrameStreamOptions): SealedFrameOpener {
     this.#assertUsable();
     return new SealedFrameOpener({
       begin: (parsed) => {
@@ -279,7 +280,7 @@ export class Session {
         this.#checkReplay(sequence);
         this.#window.commit(sequence);
       },
-    });
+    }, options);
   }
 
   #openParsed(parsed: ParsedEnvelope): OpenedMessage {

@@ -22,7 +22,7 @@ describe('README example', () => {
     writeFileSync(file, code);
     try {
       const output = execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
-      expect(output.trim().split('\n')).toEqual(['node-a POST /sync/push {"op":"push","items":3}', 'replayed', '{"op":"pull"} 89', '1048576', '49 3145728 chunk 7', 'tampered']);
+      expect(output.trim().split('\n')).toEqual(['node-a POST /sync/push {"op":"push","items":3}', 'replayed', '{"op":"pull"} 89', '1048576', '49 3145728 chunk 7', 'true', 'tampered']);
     } finally {
       rmSync(file, { force: true });
     }

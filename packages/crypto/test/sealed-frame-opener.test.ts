@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CryptoError, SEALED_FRAME_HEADER_BYTES, type OpenedFramePieces, type SealedFrameOpener } from '../src/index.js';
 import { expectCode, manualClock, sessionPair } from './helpers.js';
@@ -39,6 +39,21 @@ describe('streaming open (Session.openFrameStream)', () => {
     expect(opened.associatedData).toBeUndefined();
     // An empty plaintext opens to no pieces.
     expect(openPieces(responder.openFrameStream(), [initiator.sealFrame('')]).byteLength).toBe(0);
+  });
+
+  it('hashes the plaintext from a given byte as it decrypts it, given out only once authenticated', async () => {
+    const { initiator, responder } = await sessionPair();
+    const plaintext = randomBytes(150_000);
+    const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+    for (const from of [0, 5, 65_000, 70_000, 150_000, 200_000]) {
+      const opened = openPieces(responder.openFrameStream({ sha256From: from }), split(initiator.sealFrame(plaintext), [3, 20_000, 65_536, 131_072]));
+      expect(opened.sha256, `from ${from}`).toBe(sha256(plaintext.subarray(from)));
+    }
+    expect(openPieces(responder.openFrameStream(), [initiator.sealFrame(plaintext)]).sha256).toBeUndefined();
+    for (const bad of [-1, 1.5, Number.NaN]) expectCode(() => responder.openFrameStream({ sha256From: bad }), 'invalid-argument');
+    const forged = Buffer.from(initiator.sealFrame(plaintext));
+    forged[forged.length - 10]! ^= 1;
+    expectCode(() => openPieces(responder.openFrameStream({ sha256From: 0 }), [forged]), 'tampered');
   });
 
   it('decrypts each piece as it arrives: the caller may reuse a piece once pushed', async () => {
