@@ -7,7 +7,7 @@ import type { LogLevel, Logger } from '../logger.js';
 import type { ModelLoadContext } from '../model-host.js';
 import { testModelsDir } from '../../test/e2e/server-process.js';
 import { ModelFetcher, partPaths, type PeerChannel } from './model-fetcher.js';
-import { MODEL_CHUNK_BYTES, type ModelChunkRequest, type ModelOfferRequest } from './model-share-protocol.js';
+import { chunkFrame, decodeChunkPieces, MODEL_CHUNK_BYTES, type ChunkPieces, type ModelChunkRequest, type ModelOfferRequest } from './model-share-protocol.js';
 import { chunkBytesFor, ModelShareServer } from './model-share-server.js';
 
 const CHUNK = 64 * 1024;
@@ -32,6 +32,13 @@ function context(signal = new AbortController().signal): ModelLoadContext & { de
 }
 
 const asBytes = (answer: unknown): Buffer => (Buffer.isBuffer(answer) ? answer : Buffer.from(JSON.stringify(answer)));
+/** An answer as `requestPieces` gives it: the pieces a socket might deliver (the chunk header split, then uneven cuts), and their sha256 from `sha256From`. */
+function asPieces(answer: unknown, sha256From: number): { plaintext: Buffer[]; sha256: string } {
+  const bytes = asBytes(answer);
+  const plaintext = [bytes.subarray(0, 3)];
+  for (let offset = 3; offset < bytes.length; offset += 7001) plaintext.push(bytes.subarray(offset, offset + 7001));
+  return { plaintext, sha256: createHash('sha256').update(bytes.subarray(sha256From)).digest('hex') };
+}
 
 /** A peer whose channel runs the real share server in-process (the sealing is the sync port's). */
 function peerChannel(server: ModelShareServer, tamper?: (answer: unknown, request: ModelOfferRequest | ModelChunkRequest) => unknown): PeerChannel {
@@ -40,7 +47,7 @@ function peerChannel(server: ModelShareServer, tamper?: (answer: unknown, reques
     const response = await server.answer(request, 'peer-1');
     return tamper === undefined ? response : tamper(response, request);
   };
-  return { request: answer, requestRaw: async (message) => asBytes(await answer(message)), close: () => undefined };
+  return { request: answer, requestPieces: async (message, { sha256From }) => asPieces(await answer(message), sha256From), close: () => undefined };
 }
 
 function fetcherFor(channel: PeerChannel): ModelFetcher {
@@ -127,9 +134,9 @@ describe('ModelFetcher with the real share server', () => {
     // The chunk requests name the offer's sha256: the giver refuses the lie's, so serve by the truth.
     const channel: PeerChannel = {
       request: (message) => lying.request(message),
-      requestRaw: async (message) => {
+      requestPieces: async (message, options) => {
         const request = message as ModelChunkRequest;
-        return request.type === 'model-chunk' ? asBytes(await server.answer({ ...request, sha256: real.sha256 }, 'peer-1')) : lying.requestRaw(message);
+        return request.type === 'model-chunk' ? asPieces(await server.answer({ ...request, sha256: real.sha256 }, 'peer-1'), options.sha256From) : lying.requestPieces(message, options);
       },
       close: () => undefined,
     };
@@ -148,6 +155,23 @@ describe('ModelFetcher with the real share server', () => {
     expect(await sharing.answer({ type: 'model-offer', file: 'other.gguf' }, 'peer-1')).toMatchObject({ available: false, reason: "this node's model is model.gguf" });
     expect(await sharing.answer({ type: 'model-chunk', file: 'model.gguf', sha256: 'x', index: 0 }, 'peer-1')).toMatchObject({ type: 'error', code: 'model-unavailable' });
     expect(await sharing.answer({ type: 'model-chunk', file: 'model.gguf', sha256: sha256(source), index: 999 }, 'peer-1')).toMatchObject({ type: 'error', code: 'invalid-message' });
+  });
+
+  it('decodes a chunk opened as pieces, whatever the cuts, without copying its bytes', () => {
+    const { frame, data } = chunkFrame(42, 10);
+    data.set(Buffer.from('0123456789'));
+    const bytewise = [...frame].map((byte) => Buffer.from([byte]));
+    for (const pieces of [[frame], [frame.subarray(0, 5), frame.subarray(5)], [frame.subarray(0, 2), frame.subarray(2, 7), frame.subarray(7)], bytewise]) {
+      const decoded = decodeChunkPieces(pieces);
+      expect(decoded).toMatchObject({ index: 42, bytes: 10 });
+      expect(Buffer.concat((decoded as ChunkPieces).data).toString()).toBe('0123456789');
+    }
+    const [view] = (decodeChunkPieces([frame]) as ChunkPieces).data;
+    expect(view!.buffer).toBe(frame.buffer);
+    const refusal = Buffer.from(JSON.stringify({ type: 'error', protocol: 1, code: 'model-unavailable', message: 'gone' }));
+    expect(decodeChunkPieces([refusal.subarray(0, 4), refusal.subarray(4)])).toMatchObject({ code: 'model-unavailable', message: 'gone' });
+    expect(decodeChunkPieces([Buffer.from([1, 0])])).toMatchObject({ code: 'invalid-message' });
+    expect(decodeChunkPieces([])).toMatchObject({ code: 'invalid-message' });
   });
 
   it('gives smaller chunks under a low bandwidth cap, so chunks in flight are answered within the request timeout', () => {

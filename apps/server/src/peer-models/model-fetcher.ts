@@ -3,13 +3,17 @@ import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'no
 import { basename } from 'node:path';
 import type { Logger } from '../logger.js';
 import type { ModelLoadContext } from '../model-host.js';
-import { decodeChunkAnswer, type ModelOfferResponse } from './model-share-protocol.js';
+import { CHUNK_HEADER_BYTES, decodeChunkPieces, type ModelOfferResponse } from './model-share-protocol.js';
 
 /** A sealed request/response channel to one authenticated peer (an `HttpSyncTransport`). */
 export interface PeerChannel {
   request(message: object, options?: { signal?: AbortSignal }): Promise<unknown>;
-  /** The opened answer's bytes, unparsed (chunks are binary). */
-  requestRaw(message: object, options?: { signal?: AbortSignal }): Promise<Buffer>;
+  /**
+   * The opened answer's bytes, unparsed (chunks are binary), as the pieces they were opened in
+   * (a chunk is decrypted as it arrives and never joined), and the sha256 (hex) of those bytes
+   * from `sha256From` on, hashed as they were decrypted (`HttpSyncTransport.requestPieces`).
+   */
+  requestPieces(message: object, options: { signal?: AbortSignal; sha256From: number }): Promise<{ readonly plaintext: readonly Buffer[]; readonly sha256: string | undefined }>;
   close(): void;
 }
 
@@ -70,13 +74,24 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
-/** Writes all of `data` at `position` (a write may take fewer bytes than asked). */
-async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  for (let written = 0; written < data.length; ) {
-    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
+/** Writes all of `pieces`, in order, at `position`: one `writev` (which may take fewer bytes than asked: then the rest). */
+async function writeAll(handle: FileHandle, pieces: readonly Buffer[], position: number): Promise<void> {
+  let rest = pieces;
+  for (let at = position; rest.length > 0; ) {
+    const { bytesWritten } = await handle.writev(rest as Buffer[], at);
     if (bytesWritten === 0) throw new Error('the partial model file took no more bytes');
-    written += bytesWritten;
+    at += bytesWritten;
+    rest = skipBytes(rest, bytesWritten);
   }
+}
+
+/** `pieces` without their first `bytes` bytes (views, no copy). */
+function skipBytes(pieces: readonly Buffer[], bytes: number): readonly Buffer[] {
+  let index = 0;
+  while (index < pieces.length && bytes >= pieces[index]!.length) bytes -= pieces[index++]!.length;
+  const rest = pieces.slice(index);
+  if (bytes > 0) rest[0] = rest[0]!.subarray(bytes);
+  return rest;
 }
 
 /** Partial-file paths of a model path: the bytes so far, and what they are of. */
@@ -196,7 +211,7 @@ export class ModelFetcher {
       let bytes = resumedBytes;
       // A few chunks are asked for ahead, so the giver reads and seals the next ones while this
       // node checks and writes the current one; they are still written in order.
-      const inFlight = new Map<number, Promise<Buffer>>();
+      const inFlight = new Map<number, Promise<readonly Buffer[]>>();
       const ask = (index: number): void => {
         if (index >= offer.chunkSha256.length || inFlight.has(index)) return;
         const pending = this.#chunk(channel, peer, offer, index, file, context.signal);
@@ -210,8 +225,8 @@ export class ModelFetcher {
         const data = await inFlight.get(index)!;
         inFlight.delete(index);
         await writeAll(handle, data, index * offer.chunkBytes);
-        whole.update(data);
-        bytes += data.length;
+        for (const piece of data) whole.update(piece);
+        bytes += data.reduce((sum, piece) => sum + piece.length, 0);
         const seconds = (performance.now() - startedAt) / 1000;
         const rate = seconds > 0 ? (bytes - resumedBytes) / seconds : 0;
         const eta = rate > 0 ? Math.ceil((offer.size - bytes) / rate) : null;
@@ -281,13 +296,16 @@ export class ModelFetcher {
     return good;
   }
 
-  async #chunk(channel: PeerChannel, peer: ModelPeer, offer: Offer, index: number, file: string, signal: AbortSignal): Promise<Buffer> {
+  /** Chunk `index`, checked against its advertised sha256, as the pieces it was opened in. */
+  async #chunk(channel: PeerChannel, peer: ModelPeer, offer: Offer, index: number, file: string, signal: AbortSignal): Promise<readonly Buffer[]> {
     const expected = Math.min(offer.chunkBytes, offer.size - index * offer.chunkBytes);
     for (let attempt = 1; ; attempt += 1) {
-      const response = decodeChunkAnswer(await channel.requestRaw({ type: 'model-chunk', file, sha256: offer.sha256, index }, { signal }));
+      // The chunk's bytes are hashed as they are decrypted, after the chunk header.
+      const answer = await channel.requestPieces({ type: 'model-chunk', file, sha256: offer.sha256, index }, { signal, sha256From: CHUNK_HEADER_BYTES });
+      const response = decodeChunkPieces(answer.plaintext);
       if ('type' in response) throw new Error(`${peer.name ?? peer.nodeId} refused chunk ${index}: ${response.message}`);
       const { data } = response;
-      if (response.index === index && data.length === expected && sha256(data) === offer.chunkSha256[index]) return data;
+      if (response.index === index && response.bytes === expected && answer.sha256 === offer.chunkSha256[index]) return data;
       this.#config.logger.log('warn', 'model chunk rejected: it does not match the advertised sha256; fetching it again', { event: 'model-chunk-rejected', source: 'peer', peer_id: peer.nodeId, index, attempt });
       if (attempt >= MAX_CHUNK_ATTEMPTS) throw new Error(`chunk ${index} from ${peer.name ?? peer.nodeId} failed its sha256 check ${attempt} times`);
       await sleep(500 * attempt, signal);

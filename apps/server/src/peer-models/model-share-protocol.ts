@@ -39,7 +39,8 @@ export interface ModelChunkRequest {
  * which starts with `{`.
  */
 export const CHUNK_MARKER = 0x01;
-const CHUNK_HEADER_BYTES = 5;
+/** Bytes of a chunk answer before the chunk's own bytes (marker and index). */
+export const CHUNK_HEADER_BYTES = 5;
 
 /**
  * A frame for chunk `index` of `length` bytes, header written, and the view of it the chunk's
@@ -52,13 +53,37 @@ export function chunkFrame(index: number, length: number): { readonly frame: Buf
   return { frame, data: frame.subarray(CHUNK_HEADER_BYTES) };
 }
 
-/** A chunk answer's index and bytes (a view, no copy), or the peer's JSON refusal. */
-export function decodeChunkAnswer(answer: Buffer): { readonly index: number; readonly data: Buffer } | ModelShareError {
-  if (answer.length >= CHUNK_HEADER_BYTES && answer[0] === CHUNK_MARKER) {
-    return { index: answer.readUInt32BE(1), data: answer.subarray(CHUNK_HEADER_BYTES) };
+/** A chunk as it was opened: its index and its bytes as views of the answer's pieces (no copy). */
+export interface ChunkPieces {
+  readonly index: number;
+  readonly data: readonly Buffer[];
+  /** Total bytes of `data`. */
+  readonly bytes: number;
+}
+
+/**
+ * A chunk answer, opened as pieces (`HttpSyncTransport.requestPieces`), as its index and bytes
+ * (views, no copy), or the peer's JSON refusal. The header may be split across pieces.
+ */
+export function decodeChunkPieces(answer: readonly Buffer[]): ChunkPieces | ModelShareError {
+  const total = answer.reduce((sum, piece) => sum + piece.length, 0);
+  const first = answer[0];
+  const header = first !== undefined && first.length >= CHUNK_HEADER_BYTES ? first : Buffer.concat(answer, Math.min(total, CHUNK_HEADER_BYTES));
+  if (total >= CHUNK_HEADER_BYTES && header[0] === CHUNK_MARKER) {
+    const data: Buffer[] = [];
+    let skip = CHUNK_HEADER_BYTES;
+    for (const piece of answer) {
+      if (skip >= piece.length) {
+        skip -= piece.length;
+        continue;
+      }
+      data.push(skip === 0 ? piece : piece.subarray(skip));
+      skip = 0;
+    }
+    return { index: header.readUInt32BE(1), data, bytes: total - CHUNK_HEADER_BYTES };
   }
   try {
-    return JSON.parse(answer.toString('utf8')) as ModelShareError;
+    return JSON.parse(Buffer.concat(answer, total).toString('utf8')) as ModelShareError;
   } catch {
     return { type: 'error', protocol: 0, code: 'invalid-message', message: 'the answer is neither a chunk nor JSON' };
   }

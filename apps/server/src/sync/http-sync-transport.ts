@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { NetworkKey } from '@trosyn/crypto';
 import type { PeerLogPosition, PullRequest, SyncRequest, SyncTransport, SyncTransportRequestOptions } from '@trosyn/sync-core';
 import { LanSyncError } from './errors.js';
@@ -8,6 +9,7 @@ import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
 import { SyncStreamConnection, type StreamAnswer } from './sync-stream-connection.js';
 import { STREAM_FRAME_HEADER_BYTES } from './sync-stream.js';
 import { SealedStreamClient } from './sealed-stream-client.js';
+import { StreamedAnswer } from './streamed-answer.js';
 import { REQUEST_ASSOCIATED_DATA, responseAssociatedData, SEALED_FRAME_MEDIA_TYPE, SYNC_PATHS } from './sync-paths.js';
 
 /** Construction config of {@link HttpSyncTransport}. */
@@ -50,8 +52,22 @@ export interface HttpSyncTransportConfig {
   readonly now?: (() => number) | undefined;
 }
 
-/** A sealed request's answer, however it travelled: the sealed response, or the peer's refusal. */
-type MessageAnswer = { readonly sealed: Buffer } | { readonly status: number; readonly remote: { code: string; message: string } | undefined };
+/** A sealed request's answer, however it travelled: the sealed response (whole, or opened as it arrived), or the peer's refusal. */
+type MessageAnswer =
+  | { readonly sealed: Buffer }
+  | { readonly streamed: StreamedAnswer }
+  | { readonly status: number; readonly remote: { code: string; message: string } | undefined };
+
+/** What a request's answer is wanted as: parsed JSON, the plaintext bytes, or the plaintext as the pieces it was opened in. */
+type AnswerForm = 'json' | 'raw' | { readonly pieces: { readonly sha256From: number | undefined } };
+
+/** An answer opened as pieces ({@link HttpSyncTransport.requestPieces}). */
+export interface AnswerPieces {
+  /** The authenticated plaintext, in order. */
+  readonly plaintext: readonly Buffer[];
+  /** With `sha256From`: the SHA-256 (hex) of the plaintext from that byte on. */
+  readonly sha256: string | undefined;
+}
 
 // A peer that does not offer sync streams is asked again after this long.
 const STREAM_RETRY_MS = 60_000;
@@ -214,7 +230,19 @@ export class HttpSyncTransport implements SyncTransport {
    */
   async requestRaw(message: object, options: SyncTransportRequestOptions = {}): Promise<Buffer> {
     options.signal?.throwIfAborted();
-    return (await this.#send(JSON.stringify(message), options.signal, true)) as Buffer;
+    return (await this.#send(JSON.stringify(message), options.signal, 'raw')) as Buffer;
+  }
+
+  /**
+   * {@link HttpSyncTransport.requestRaw} for a large answer (a model chunk): on the sync stream
+   * the answer is decrypted piece by piece as it arrives (`Session.openFrameStream`) and never
+   * joined, and it resolves with the authenticated plaintext as those pieces, in order. With
+   * `sha256From`, the plaintext from that byte on is also hashed as it is decrypted (for a chunk
+   * checked against its advertised sha256 without reading it from memory again).
+   */
+  async requestPieces(message: object, options: SyncTransportRequestOptions & { readonly sha256From?: number } = {}): Promise<AnswerPieces> {
+    options.signal?.throwIfAborted();
+    return (await this.#send(JSON.stringify(message), options.signal, { pieces: { sha256From: options.sha256From } })) as AnswerPieces;
   }
 
   /**
@@ -246,17 +274,19 @@ export class HttpSyncTransport implements SyncTransport {
     }
   }
 
-  async #send(plaintext: string, signal: AbortSignal | undefined, raw = false): Promise<unknown> {
+  async #send(plaintext: string, signal: AbortSignal | undefined, form: AnswerForm = 'json'): Promise<unknown> {
     let renewed = false;
     let resent = false;
     for (;;) {
       const session = await this.#session.ensure(signal);
       const sequence = session.sealedCount;
       const frame = session.sealFrame(plaintext, REQUEST_ASSOCIATED_DATA);
+      const streamed = typeof form === 'object' ? new StreamedAnswer(session, form.pieces) : undefined;
       let answer: MessageAnswer;
       try {
-        answer = await this.#exchange(frame, signal);
+        answer = await this.#exchange(frame, signal, streamed);
       } catch (error) {
+        streamed?.abort();
         // The stream broke under the request (the peer restarted or dropped it): send it once
         // more, sealed anew, on a new stream. Requests are idempotent (a pull reads; a page
         // already applied is skipped), so it does not matter whether the peer got the first one.
@@ -264,12 +294,20 @@ export class HttpSyncTransport implements SyncTransport {
         resent = true;
         continue;
       }
+      if ('streamed' in answer) {
+        const opened = answer.streamed.finish();
+        this.#checkBound(opened.associatedData, sequence);
+        return { plaintext: opened.plaintext, sha256: opened.sha256 } satisfies AnswerPieces;
+      }
+      streamed?.abort(); // answered whole (over HTTP), or refused
       if ('sealed' in answer) {
         const opened = session.openFrame(answer.sealed);
-        if (opened.associatedData?.toString('utf8') !== responseAssociatedData(sequence)) {
-          throw new LanSyncError('malformed-frame', `response from ${this.url} is not bound to request ${sequence}`);
-        }
-        return raw ? opened.plaintext : (JSON.parse(opened.plaintext.toString('utf8')) as unknown);
+        this.#checkBound(opened.associatedData, sequence);
+        if (form === 'json') return JSON.parse(opened.plaintext.toString('utf8')) as unknown;
+        if (form === 'raw') return opened.plaintext;
+        const { sha256From } = form.pieces;
+        const sha256 = sha256From === undefined ? undefined : createHash('sha256').update(opened.plaintext.subarray(sha256From)).digest('hex');
+        return { plaintext: [opened.plaintext], sha256 } satisfies AnswerPieces;
       }
       const { status, remote } = answer;
       if (status === 401 && remote !== undefined && SESSION_EXPIRED_CODES.has(remote.code) && !renewed) {
@@ -285,19 +323,32 @@ export class HttpSyncTransport implements SyncTransport {
     }
   }
 
-  /** Sends one sealed request on the sync stream, or as an HTTP request when the peer has none. */
-  async #exchange(frame: Buffer, signal: AbortSignal | undefined): Promise<MessageAnswer> {
+  #checkBound(associatedData: Buffer | undefined, sequence: number): void {
+    if (associatedData?.toString('utf8') !== responseAssociatedData(sequence)) {
+      throw new LanSyncError('malformed-frame', `response from ${this.url} is not bound to request ${sequence}`);
+    }
+  }
+
+  /**
+   * Sends one sealed request on the sync stream, or as an HTTP request when the peer has none.
+   * With `streamed`, a sealed answer on the stream is opened into it as it arrives.
+   */
+  async #exchange(frame: Buffer, signal: AbortSignal | undefined, streamed?: StreamedAnswer): Promise<MessageAnswer> {
     const stream = this.#stream?.open === true ? this.#stream : await abortable(this.#openStream(), signal);
     if (stream !== undefined) {
       let answer: StreamAnswer;
       try {
-        answer = await abortable(stream.request(frame, this.#config.timeoutMs), signal);
+        answer = await abortable(stream.request(frame, this.#config.timeoutMs, streamed), signal);
       } catch (error) {
         signal?.throwIfAborted();
         if (error instanceof LanSyncError && error.code === 'unreachable') throw new StreamBrokenError('unreachable', error.message, { cause: error });
         throw error;
       }
       this.#bytesSent += frame.length + STREAM_FRAME_HEADER_BYTES;
+      if (answer.kind === 'streamed') {
+        this.#bytesReceived += streamed!.bytes + STREAM_FRAME_HEADER_BYTES;
+        return { streamed: streamed! };
+      }
       if (answer.kind === 'sealed') {
         this.#bytesReceived += answer.body.length + STREAM_FRAME_HEADER_BYTES;
         return { sealed: answer.body };

@@ -2,10 +2,23 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { LanSyncError } from './errors.js';
-import { decodeRefusal, encodeStreamFrame, STREAM_FRAME_REFUSAL, STREAM_FRAME_SEALED, StreamFrameReader, SYNC_STREAM_PATH, SYNC_STREAM_PROTOCOL, type StreamRefusal } from './sync-stream.js';
+import {
+  decodeRefusal,
+  encodeStreamFrame,
+  STREAM_FRAME_REFUSAL,
+  STREAM_FRAME_SEALED,
+  StreamFrameReader,
+  SYNC_STREAM_PATH,
+  SYNC_STREAM_PROTOCOL,
+  type StreamFrameSink,
+  type StreamRefusal,
+} from './sync-stream.js';
 
-/** The answer to one request on a sync stream. */
-export type StreamAnswer = { readonly kind: 'sealed'; readonly body: Buffer } | { readonly kind: 'refused'; readonly refusal: StreamRefusal };
+/** The answer to one request on a sync stream (`streamed`: its sealed frame went to the request's sink). */
+export type StreamAnswer =
+  | { readonly kind: 'sealed'; readonly body: Buffer }
+  | { readonly kind: 'streamed' }
+  | { readonly kind: 'refused'; readonly refusal: StreamRefusal };
 
 /** Options of {@link SyncStreamConnection.open}. */
 export interface OpenSyncStreamOptions {
@@ -16,6 +29,7 @@ export interface OpenSyncStreamOptions {
 }
 
 interface Waiter {
+  readonly sink: StreamFrameSink | undefined;
   resolve(answer: StreamAnswer): void;
   reject(error: unknown): void;
   timer: NodeJS.Timeout | undefined;
@@ -91,12 +105,14 @@ export class SyncStreamConnection {
 
   /**
    * Sends one sealed request frame and resolves with its answer. The frame is written to the
-   * socket before this returns. With `timeoutMs`, a missing answer closes the stream.
+   * socket before this returns. With `timeoutMs`, a missing answer closes the stream. With
+   * `sink`, a sealed answer goes to it piece by piece as it arrives (and resolves as `streamed`);
+   * a refusal is still gathered.
    */
-  request(sealed: Uint8Array, timeoutMs: number): Promise<StreamAnswer> {
+  request(sealed: Uint8Array, timeoutMs: number, sink?: StreamFrameSink): Promise<StreamAnswer> {
     if (this.#closed) return Promise.reject(new LanSyncError('unreachable', 'the sync stream is closed'));
     return new Promise<StreamAnswer>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: undefined };
+      const waiter: Waiter = { sink, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => this.#fail(new LanSyncError('timeout', `no answer on the sync stream within ${timeoutMs} ms`)), timeoutMs);
       this.#waiting.push(waiter);
       this.#socket.write(encodeStreamFrame(STREAM_FRAME_SEALED, sealed));
@@ -111,7 +127,8 @@ export class SyncStreamConnection {
   #receive(chunk: Buffer): void {
     let frames;
     try {
-      frames = this.#reader.push(chunk);
+      // The frame at `index` of this read answers the request at that place in the queue.
+      frames = this.#reader.push(chunk, (kind, index) => (kind === STREAM_FRAME_SEALED ? this.#waiting[index]?.sink : undefined));
     } catch (error) {
       this.#fail(error);
       return;
@@ -123,7 +140,8 @@ export class SyncStreamConnection {
         return;
       }
       clearTimeout(waiter.timer);
-      if (frame.kind === STREAM_FRAME_SEALED) waiter.resolve({ kind: 'sealed', body: frame.payload });
+      if (frame.streamed === true) waiter.resolve({ kind: 'streamed' });
+      else if (frame.kind === STREAM_FRAME_SEALED) waiter.resolve({ kind: 'sealed', body: frame.payload });
       else {
         const refusal = frame.kind === STREAM_FRAME_REFUSAL ? decodeRefusal(frame.payload) : undefined;
         if (refusal === undefined) waiter.reject(new LanSyncError('malformed-frame', `the peer sent a stream frame of kind ${frame.kind}`));

@@ -38,7 +38,15 @@ export const STREAM_FRAME_HEADER_BYTES = 5;
 /** One frame read from a stream. */
 export interface StreamFrame {
   readonly kind: number;
+  /** The payload; empty when it went to a {@link StreamFrameSink} as it arrived (`streamed`). */
   readonly payload: Buffer;
+  readonly streamed?: true;
+}
+
+/** Takes one frame's payload piece by piece as it arrives, instead of the reader gathering it. */
+export interface StreamFrameSink {
+  /** The next bytes of the payload: a view into a socket read, used at once and not kept. Must not throw. */
+  write(piece: Buffer): void;
 }
 
 /** A refusal frame's content. */
@@ -84,24 +92,45 @@ export class StreamFrameReader {
   readonly #maxFrameBytes: number;
   #buffered: Buffer[] = [];
   #size = 0;
+  /** The frame whose payload goes to a sink, and how many of its bytes are still to come. */
+  #streaming: { readonly kind: number; readonly sink: StreamFrameSink; remaining: number } | undefined;
 
   constructor(maxFrameBytes: number) {
     this.#maxFrameBytes = maxFrameBytes;
   }
 
-  /** Adds received bytes; returns the frames they complete. */
-  push(chunk: Buffer): StreamFrame[] {
+  /**
+   * Adds received bytes; returns the frames they complete. With `sinkFor`, a frame's payload may
+   * go to a sink piece by piece as it arrives (a large answer is then never joined): `sinkFor` is
+   * asked once the frame's kind is known, with the frame's position among those this call
+   * returns, and the frame is returned (`streamed`, empty payload) once its last byte went there.
+   */
+  push(chunk: Buffer, sinkFor?: (kind: number, index: number) => StreamFrameSink | undefined): StreamFrame[] {
     this.#buffered.push(chunk);
     this.#size += chunk.length;
     const frames: StreamFrame[] = [];
     for (;;) {
+      const streaming = this.#streaming;
+      if (streaming !== undefined) {
+        this.#feed(streaming);
+        if (streaming.remaining > 0) break;
+        this.#streaming = undefined;
+        frames.push({ kind: streaming.kind, payload: EMPTY, streamed: true });
+        continue;
+      }
       if (this.#size < 4) break;
       // Chunks are joined once a whole frame is here (a 2 MiB page arrives in dozens of them),
       // and before that only when the length itself is split across chunks.
-      const head = this.#buffered[0]!.length >= 4 ? this.#buffered[0]! : this.#join();
+      const head = this.#buffered[0]!.length >= STREAM_FRAME_HEADER_BYTES ? this.#buffered[0]! : this.#join();
       const length = head.readUInt32BE(0);
       if (length === 0 || length - 1 > this.#maxFrameBytes) {
         throw new LanSyncError('malformed-frame', `stream frame of ${length} bytes (the limit is ${this.#maxFrameBytes + 1})`);
+      }
+      const sink = sinkFor !== undefined && this.#size >= STREAM_FRAME_HEADER_BYTES ? sinkFor(head[4]!, frames.length) : undefined;
+      if (sink !== undefined) {
+        this.#streaming = { kind: head[4]!, sink, remaining: length - 1 };
+        this.#skip(STREAM_FRAME_HEADER_BYTES);
+        continue;
       }
       if (this.#size < 4 + length) break;
       const all = this.#join();
@@ -113,8 +142,35 @@ export class StreamFrameReader {
     return frames;
   }
 
+  /** Hands buffered bytes of the streaming frame to its sink, up to the frame's end. */
+  #feed(streaming: { readonly sink: StreamFrameSink; remaining: number }): void {
+    while (streaming.remaining > 0 && this.#buffered.length > 0) {
+      const piece = this.#buffered[0]!;
+      const take = Math.min(piece.length, streaming.remaining);
+      streaming.sink.write(take === piece.length ? piece : piece.subarray(0, take));
+      streaming.remaining -= take;
+      this.#skip(take);
+    }
+  }
+
+  /** Drops `bytes` from the front of what is buffered (the buffered pieces hold at least that many). */
+  #skip(bytes: number): void {
+    this.#size -= bytes;
+    while (bytes > 0) {
+      const piece = this.#buffered[0]!;
+      if (piece.length > bytes) {
+        this.#buffered[0] = piece.subarray(bytes);
+        return;
+      }
+      this.#buffered.shift();
+      bytes -= piece.length;
+    }
+  }
+
   #join(): Buffer {
     if (this.#buffered.length > 1) this.#buffered = [Buffer.concat(this.#buffered, this.#size)];
     return this.#buffered[0]!;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
