@@ -1,9 +1,10 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from '../logger.js';
 import type { ModelLoadContext } from '../model-host.js';
 import { CHUNK_HEADER_BYTES, decodeChunkPieces, type ModelOfferResponse } from './model-share-protocol.js';
+import { WholeFileHash } from './whole-file-hash.js';
 
 /** A sealed request/response channel to one authenticated peer (an `HttpSyncTransport`). */
 export interface PeerChannel {
@@ -195,12 +196,15 @@ export class ModelFetcher {
     const file = basename(modelPath);
     const handle = await this.#openPart(part, meta, offer);
     // The whole file's sha256, over exactly the bytes written, in file order: the verified
-    // partial file's chunks, then each chunk as it is written. One pass; the file is not read back.
-    const whole = createHash('sha256');
+    // partial file's chunks, then each chunk once it is written. One pass, on a thread of its
+    // own; the file is not read back.
+    const whole = new WholeFileHash();
     const resumedBytes = await this.#verifiedPrefix(handle, offer, whole).catch(async (error: unknown) => {
+      whole.close();
       await handle.close();
       throw error;
     });
+    let sha256OfWritten: string;
     try {
       const first = resumedBytes / offer.chunkBytes;
       logger.log('info', 'fetching the model from a peer', {
@@ -224,9 +228,9 @@ export class ModelFetcher {
         for (let ahead = index; ahead < index + CHUNKS_IN_FLIGHT; ahead += 1) ask(ahead);
         const data = await inFlight.get(index)!;
         inFlight.delete(index);
-        await writeAll(handle, data, index * offer.chunkBytes);
-        for (const piece of data) whole.update(piece);
         bytes += data.reduce((sum, piece) => sum + piece.length, 0);
+        await writeAll(handle, data, index * offer.chunkBytes);
+        await whole.update(data); // the pieces are the hash thread's from here on
         const seconds = (performance.now() - startedAt) / 1000;
         const rate = seconds > 0 ? (bytes - resumedBytes) / seconds : 0;
         const eta = rate > 0 ? Math.ceil((offer.size - bytes) / rate) : null;
@@ -241,11 +245,13 @@ export class ModelFetcher {
         }
       }
       await handle.sync();
+      sha256OfWritten = await whole.digest();
     } finally {
+      whole.close();
       await handle.close();
     }
     // The whole file against the advertised sha256 (and its size on disk) before it may be loaded.
-    const digest = { sha256: whole.digest('hex'), size: (await stat(part)).size };
+    const digest = { sha256: sha256OfWritten, size: (await stat(part)).size };
     if (digest.sha256 !== offer.sha256 || digest.size !== offer.size) {
       await rm(part, { force: true });
       await rm(meta, { force: true });
@@ -276,20 +282,21 @@ export class ModelFetcher {
   }
 
   /** Bytes of the partial file that hold verified whole chunks; cut there (a torn or corrupt chunk is fetched again). */
-  async #verifiedPrefix(handle: FileHandle, offer: Offer, whole: Hash): Promise<number> {
+  async #verifiedPrefix(handle: FileHandle, offer: Offer, whole: WholeFileHash): Promise<number> {
     const { size } = await handle.stat();
-    const buffer = Buffer.allocUnsafe(offer.chunkBytes);
     let good = 0;
     for (let index = 0; index < offer.chunkSha256.length; index += 1) {
       const offset = index * offer.chunkBytes;
       const length = Math.min(offer.chunkBytes, offer.size - offset);
       if (offset + length > size) break;
+      // A buffer per chunk: a good one goes on to the hash thread.
+      const buffer = Buffer.allocUnsafeSlow(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      if (bytesRead !== length || sha256(buffer.subarray(0, length)) !== offer.chunkSha256[index]) {
+      if (bytesRead !== length || sha256(buffer) !== offer.chunkSha256[index]) {
         if (offset + length <= size) this.#config.logger.log('warn', 'partial model chunk on disk does not match; fetching it again', { event: 'model-chunk-rejected', index, source: 'disk' });
         break;
       }
-      whole.update(buffer.subarray(0, length));
+      await whole.update([buffer]);
       good = offset + length;
     }
     if (good < size) await handle.truncate(good);
