@@ -3,7 +3,9 @@
 // frames on the sync stream, 4 MiB chunks checked by sha256, written to disk, whole file checked)
 // against a plain TCP copy of the same file between the same two processes (no encryption, no
 // checks, streamed to disk). Prints MB/s side by side, the ratio (target ≥ 70 %), the CPU time
-// each process spent on each run (less sensitive to a loaded machine than the wall time), and
+// each process spent on each run (less sensitive to a loaded machine than the wall time), and of
+// its main thread alone (the fetcher's whole-file hash, file writes and parts of the garbage
+// collection run on other threads, which have a core to themselves on a quiet machine), and
 // each process's peak RSS; asserts nothing. 127.0.0.1 only; every process started here is
 // stopped. With NODE_OPTIONS=--cpu-prof both processes write a CPU profile (they exit cleanly).
 //
@@ -42,6 +44,11 @@ const cpuSeconds = (): number => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 };
+// The same for the main thread alone: what bounds a transfer when other threads have a core of their own.
+const mainThreadCpuSeconds = (): number => {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1e6;
+};
 
 // The giver: a sync port answering model requests for FILE, and a plain TCP port sending FILE.
 async function giver(secret: string, dir: string): Promise<void> {
@@ -55,7 +62,7 @@ async function giver(secret: string, dir: string): Promise<void> {
   const baseline = rssMb();
   process.on('message', (message: Message) => {
     if (message.type === 'rss') process.send!({ type: 'rss', baseline, peak: peakRssMb() });
-    if (message.type === 'cpu') process.send!({ type: 'cpu', seconds: cpuSeconds() });
+    if (message.type === 'cpu') process.send!({ type: 'cpu', seconds: cpuSeconds(), main: mainThreadCpuSeconds() });
   });
   process.send!({ type: 'ready', syncPort: sync.syncPort, tcpPort: (tcp.address() as net.AddressInfo).port });
 }
@@ -69,6 +76,7 @@ async function fetcher(secret: string, dir: string): Promise<void> {
       const target = path.join(dir, `copy-${String(message['run'])}.gguf`);
       const started = performance.now();
       const cpuBefore = cpuSeconds();
+      const mainBefore = mainThreadCpuSeconds();
       if (message.type === 'sealed') {
         const address = `127.0.0.1:${String(message['syncPort'])}`;
         const probe = sync.openPeerChannel(address, undefined)!;
@@ -87,7 +95,7 @@ async function fetcher(secret: string, dir: string): Promise<void> {
         rmSync(target, { force: true });
       }
       const seconds = (performance.now() - started) / 1000;
-      process.send!({ type: 'done', seconds, cpu: cpuSeconds() - cpuBefore, baseline, peak: peakRssMb() });
+      process.send!({ type: 'done', seconds, cpu: cpuSeconds() - cpuBefore, mainCpu: mainThreadCpuSeconds() - mainBefore, baseline, peak: peakRssMb() });
     })().catch((error: unknown) => process.send!({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
   });
   process.send!({ type: 'ready' });
@@ -140,11 +148,12 @@ async function main(): Promise<void> {
     const giverProcess = start('giver');
     const fetcherProcess = start('fetcher');
     const [ports] = await Promise.all([next(giverProcess, 'ready'), next(fetcherProcess, 'ready')]);
-    const results: { kind: 'sealed' | 'tcp'; seconds: number; cpu: number; giverCpu: number; peak: number; baseline: number }[] = [];
-    const giverCpu = async (): Promise<number> => {
+    const results: { kind: 'sealed' | 'tcp'; seconds: number; cpu: number; mainCpu: number; giverCpu: number; giverMainCpu: number; peak: number; baseline: number }[] = [];
+    const giverCpu = async (): Promise<{ all: number; main: number }> => {
       const answer = next(giverProcess, 'cpu');
       giverProcess.send({ type: 'cpu' });
-      return Number((await answer)['seconds']);
+      const { seconds, main } = await answer;
+      return { all: Number(seconds), main: Number(main) };
     };
     for (let run = 0; run < RUNS; run += 1) {
       for (const kind of ['sealed', 'tcp'] as const) {
@@ -152,8 +161,8 @@ async function main(): Promise<void> {
         const done = next(fetcherProcess, 'done');
         fetcherProcess.send({ ...ports, type: kind, run });
         const answer = await done;
-        const giverSeconds = (await giverCpu()) - giverBefore;
-        results.push({ kind, seconds: Number(answer['seconds']), cpu: Number(answer['cpu']), giverCpu: giverSeconds, peak: Number(answer['peak']), baseline: Number(answer['baseline']) });
+        const giverAfter = await giverCpu();
+        results.push({ kind, seconds: Number(answer['seconds']), cpu: Number(answer['cpu']), mainCpu: Number(answer['mainCpu']), giverCpu: giverAfter.all - giverBefore.all, giverMainCpu: giverAfter.main - giverBefore.main, peak: Number(answer['peak']), baseline: Number(answer['baseline']) });
       }
     }
     const giverRss = await (async () => {
@@ -165,7 +174,7 @@ async function main(): Promise<void> {
     const best = (kind: 'sealed' | 'tcp'): number => Math.max(...results.filter((r) => r.kind === kind).map((r) => mbps(r.seconds)));
     process.stdout.write(`\nModel transfer between two processes on 127.0.0.1: ${path.basename(FILE)}, ${(size / 1e6).toFixed(1)} MB, ${RUNS} alternating runs each\n`);
     for (const result of results) {
-      const cpu = `CPU s: fetcher ${result.cpu.toFixed(2)}, giver ${result.giverCpu.toFixed(2)}`;
+      const cpu = `CPU s: fetcher ${result.cpu.toFixed(2)} (main thread ${result.mainCpu.toFixed(2)}), giver ${result.giverCpu.toFixed(2)} (${result.giverMainCpu.toFixed(2)})`;
       process.stdout.write(`  ${result.kind.padEnd(6)} ${mbps(result.seconds).toFixed(1).padStart(7)} MB/s  (${result.seconds.toFixed(2)} s; ${cpu})\n`);
     }
     process.stdout.write(`  best: sealed peer channel ${best('sealed').toFixed(1)} MB/s vs plain TCP ${best('tcp').toFixed(1)} MB/s = ${((best('sealed') / best('tcp')) * 100).toFixed(0)} % (target ≥ 70 %)\n`);
