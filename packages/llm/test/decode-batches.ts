@@ -3,6 +3,7 @@ import { LlamaModel, type LlamaContext } from 'node-llama-cpp';
 /** The part of node-llama-cpp's native context that starts one batch decode (internal to node-llama-cpp). */
 interface NativeBatch {
   initBatch(size: number): void;
+  addToBatch(sequenceId: number, firstTokenPosition: number, tokens: Uint32Array, logitIndexes: Uint32Array): Uint32Array;
 }
 
 /**
@@ -19,6 +20,29 @@ export function recordDecodeBatches(context: LlamaContext, sizes: number[] = [])
     },
   });
   return sizes;
+}
+
+/**
+ * Records, for every batch `context` decodes, the sequence ids in the order node-llama-cpp adds
+ * their tokens to it (one entry per queued item), into `batches`, and returns `batches`.
+ */
+export function recordBatchSequences(context: LlamaContext, batches: number[][] = []): number[][] {
+  const native = (context as unknown as { _ctx: NativeBatch })._ctx;
+  const initBatch = native.initBatch.bind(native);
+  const addToBatch = native.addToBatch.bind(native);
+  Object.defineProperty(native, 'initBatch', {
+    value: (size: number) => {
+      batches.push([]);
+      initBatch(size);
+    },
+  });
+  Object.defineProperty(native, 'addToBatch', {
+    value: (...args: Parameters<NativeBatch['addToBatch']>) => {
+      batches.at(-1)?.push(args[0]);
+      return addToBatch(...args);
+    },
+  });
+  return batches;
 }
 
 /**
