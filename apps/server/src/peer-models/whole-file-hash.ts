@@ -34,8 +34,8 @@ export class WholeFileHash {
   #onDigest: { resolve(digest: string): void; reject(error: Error): void } | undefined;
 
   constructor() {
+    // Not unref'd: a process waiting for the digest must not exit first. Every transfer closes it.
     this.#worker = new Worker(HASH_THREAD_SOURCE, { eval: true });
-    this.#worker.unref();
     this.#worker.on('message', (message: { hashed?: true; digest?: string }) => {
       if (message.hashed === true) {
         this.#queued -= 1;
