@@ -1,4 +1,4 @@
-import type { Embedder, EmbeddingModelInfo } from './engine.js';
+import type { Embedder, EmbeddingModelInfo, EngineStats } from './engine.js';
 import { ApiError, isEngineError } from './errors.js';
 import type { ModelHost } from './model-host.js';
 
@@ -32,10 +32,22 @@ export interface EmbeddingPool {
   /** This node's name (`X-Trosyn-Served-By` of its own embeddings). */
   readonly nodeName: string;
   /**
-   * A peer's embedder for the requested model (any peer's when none is named); undefined: no peer
-   * has one. Throws 404 `model_not_found` for a name no node has, when this node has no model.
+   * A peer's embedder for the request, or undefined: embed here (or no node has the model). With
+   * `local.serves`, a peer only when this node's embedder is busy and a peer embedding with the
+   * same model is free; else a peer for the requested model (any peer's when none is named).
+   * Throws 404 `model_not_found` for a name no node has, when this node has no model.
    */
-  choose(requested: string | undefined, hasLocal: boolean): { readonly embedder: Embedder; readonly servedBy: string } | undefined;
+  choose(requested: string | undefined, local: LocalEmbedding | undefined): { readonly embedder: Embedder; readonly servedBy: string } | undefined;
+}
+
+/** This node's embedder as the pool sees it when choosing where a request embeds. */
+export interface LocalEmbedding {
+  /** Its model id. */
+  readonly id: string;
+  /** Whether the request's model names it (its id, `.gguf` name or an alias; or no model named). */
+  readonly serves: boolean;
+  /** How busy it is; undefined when the embedder does not say (counted as idle). */
+  readonly stats: EngineStats | undefined;
 }
 
 /** The model this node's embeddings come from, as it advertises it to peers. */
@@ -44,6 +56,8 @@ export interface AdvertisedEmbeddingModel {
   /** Null until the embedding context over the chat model exists (it is made on the first request). */
   readonly dimensions: number | null;
   readonly contextSize: number;
+  /** The embedder's occupancy; absent until it exists (idle), or when it does not say. */
+  readonly load?: EngineStats;
 }
 
 /**
@@ -57,7 +71,7 @@ export class EmbeddingHost {
   #dedicated: Embedder | undefined;
   #loadedAt: Date | undefined;
   #loading: Promise<void> | undefined;
-  #fromChat: { readonly engine: object; readonly embedder: Promise<Embedder>; info?: EmbeddingModelInfo } | undefined;
+  #fromChat: { readonly engine: object; readonly embedder: Promise<Embedder>; made?: Embedder } | undefined;
   #pool: EmbeddingPool | undefined;
   #disposed = false;
 
@@ -89,9 +103,10 @@ export class EmbeddingHost {
 
   /**
    * The embedder for a request naming `requested` (or no model): this node's own when it has one
-   * that the name matches (its id, `.gguf` name or one of `aliases`), else a peer's that serves
-   * it (pooled inference), else this node's own or the 503 explaining why there is none (the
-   * route then answers 404 for a name that matches nothing).
+   * that the name matches (its id, `.gguf` name or one of `aliases`) unless it is busy and a peer
+   * with the same model is free, else a peer's that serves it (pooled inference), else this
+   * node's own or the 503 explaining why there is none (the route then answers 404 for a name
+   * that matches nothing).
    */
   async require(requested?: string, aliases: readonly string[] = []): Promise<EmbeddingModel> {
     let local: EmbeddingModel | undefined;
@@ -107,11 +122,9 @@ export class EmbeddingHost {
       return local;
     }
     const id = local?.embedder.info.id;
-    const matches = id !== undefined && (requested === undefined || requested === id || requested === `${id}.gguf` || aliases.includes(requested));
-    if (!matches) {
-      const peer = pool.choose(requested, local !== undefined);
-      if (peer !== undefined) return { embedder: peer.embedder, dedicated: false, servedBy: peer.servedBy };
-    }
+    const serves = id !== undefined && (requested === undefined || requested === id || requested === `${id}.gguf` || aliases.includes(requested));
+    const peer = pool.choose(requested, id === undefined ? undefined : { id, serves, stats: local!.embedder.stats?.() });
+    if (peer !== undefined) return { embedder: peer.embedder, dedicated: false, servedBy: peer.servedBy };
     if (local === undefined) throw failure;
     return { ...local, servedBy: pool.nodeName };
   }
@@ -119,14 +132,16 @@ export class EmbeddingHost {
   /** What this node's embeddings come from now (advertised to peers); null while there is no model for them. */
   advertised(): AdvertisedEmbeddingModel | null {
     if (this.#config.dedicated !== undefined) {
-      const info = this.#dedicated?.info;
-      return info === undefined ? null : { id: info.id, dimensions: info.dimensions, contextSize: info.contextSize };
+      const dedicated = this.#dedicated;
+      if (dedicated === undefined) return null;
+      const { info } = dedicated;
+      return { id: info.id, dimensions: info.dimensions, contextSize: info.contextSize, ...loadOf(dedicated) };
     }
     const chat = this.#config.chat;
     if (chat.state.status !== 'loaded') return null;
     const { engine, info } = chat.require();
-    const made = this.#fromChat?.engine === engine ? this.#fromChat.info : undefined;
-    return { id: info.id, dimensions: made?.dimensions ?? null, contextSize: made?.contextSize ?? info.contextSize };
+    const made = this.#fromChat?.engine === engine ? this.#fromChat.made : undefined;
+    return { id: info.id, dimensions: made?.info.dimensions ?? null, contextSize: made?.info.contextSize ?? info.contextSize, ...loadOf(made) };
   }
 
   /** This node's own embedder (never a peer's), or the 503 that explains why there is none. */
@@ -147,10 +162,10 @@ export class EmbeddingHost {
     let fromChat = this.#fromChat;
     if (fromChat?.engine !== engine) {
       const embedder = engine.createEmbeddingEngine();
-      const made: { readonly engine: object; readonly embedder: Promise<Embedder>; info?: EmbeddingModelInfo } = { engine, embedder };
+      const made: { readonly engine: object; readonly embedder: Promise<Embedder>; made?: Embedder } = { engine, embedder };
       fromChat = made;
       this.#fromChat = made;
-      embedder.then((created) => (made.info = created.info), () => undefined);
+      embedder.then((created) => (made.made = created), () => undefined);
       // A failed creation is not kept: the next request tries again.
       embedder.catch(() => {
         if (this.#fromChat?.embedder === embedder) this.#fromChat = undefined;
@@ -191,4 +206,9 @@ export class EmbeddingHost {
     this.#state = state;
     this.#config.onStateChange?.(state);
   }
+}
+
+function loadOf(embedder: Embedder | undefined): { readonly load?: EngineStats } {
+  const stats = embedder?.stats?.();
+  return stats === undefined ? {} : { load: stats };
 }

@@ -199,6 +199,8 @@ export interface EmbeddingResult {
 export interface Embedder {
   readonly info: EmbeddingModelInfo;
   embed(request: EmbeddingRequest): Promise<EmbeddingResult>;
+  /** Optional: how busy it is (`@trosyn/llm` embeds one batch at a time behind a queue); advertised to peers. */
+  stats?(): EngineStats;
   dispose(): Promise<void>;
 }
 

@@ -215,6 +215,37 @@ describe('POST /v1/embeddings with pooled inference (LLM_POOL)', () => {
     expect(none.headers.get('x-trosyn-served-by')).toBeNull();
   });
 
+  it('tells the pool how busy its own embedder is, advertises that load, and embeds where the pool says', async () => {
+    const engine = new FakeEngine();
+    const model = ModelHost.fromEngine(engine);
+    const embeddings = new EmbeddingHost({ chat: model });
+    let load = { slots: 1, slotsInUse: 0, queueDepth: 0, maxQueue: 32 };
+    Object.assign(engine.embedder, { stats: () => load });
+    const peer = new FakeEmbedder('fake-model', 8);
+    const asked: unknown[] = [];
+    embeddings.attachPool({
+      nodeName: 'front-desk',
+      choose: (requested, local) => {
+        asked.push(local);
+        // The pool's rule, as `pooled-inference.ts` applies it: a busy embedder with a queue passes the request on.
+        return local?.stats !== undefined && local.stats.queueDepth > 0 ? { embedder: peer, servedBy: 'idle-box' } : undefined;
+      },
+    });
+    const app = createApp({ model, embeddings, config: { modelAliases: ['text-embedding-3-small'] } });
+    // Before the first request the embedder over the chat model does not exist yet: no load to advertise.
+    expect(embeddings.advertised()).toEqual({ id: 'fake-model', dimensions: null, contextSize: expect.any(Number) });
+    const idle = await app.request('/v1/embeddings', request('text-embedding-3-small'));
+    expect(idle.headers.get('x-trosyn-served-by')).toBe('front-desk');
+    expect(asked.at(-1)).toEqual({ id: 'fake-model', serves: true, stats: load });
+    load = { slots: 1, slotsInUse: 1, queueDepth: 2, maxQueue: 32 };
+    expect(embeddings.advertised()).toMatchObject({ id: 'fake-model', dimensions: 8, load });
+    const busy = await app.request('/v1/embeddings', request('fake-model'));
+    expect(busy.status).toBe(200);
+    expect(busy.headers.get('x-trosyn-served-by')).toBe('idle-box');
+    expect(peer.requests).toHaveLength(1);
+    expect(engine.embedder.requests).toHaveLength(1);
+  });
+
   it('embeds here for its own model (or an alias), and on a peer for a model only the peer serves', async () => {
     const engine = new FakeEngine();
     const model = ModelHost.fromEngine(engine);

@@ -250,6 +250,32 @@ export class Session {
   }
 
   /**
+   * {@link Session.openFrame} for a frame the caller accepts at one position only: its associated
+   * data must be exactly `associatedData` (checked before decrypting), and the replay window is
+   * neither consulted nor moved. For messages that travel on several connections at once — the
+   * frames of concurrent streamed answers on one session, interleaved in any order — where a
+   * window over the session's one sequence could refuse a frame held back on a slow connection.
+   *
+   * Replay safety moves to the caller: the associated data must name a position no other frame
+   * of the session is sealed for (e.g. `stream <request sequence> <index>`), and the caller must
+   * accept each position at most once (read each stream's frames in order, each stream once). A
+   * replayed or moved frame then fails the binding; a frame of another session fails as usual.
+   *
+   * @throws {@link CryptoError} the codes of {@link Session.openFrame} but `replayed` and
+   *   `outside-window`; `tampered` when the frame is bound to other associated data.
+   */
+  openFrameBoundTo(frame: Uint8Array, associatedData: Uint8Array | string): OpenedMessage {
+    this.#assertUsable();
+    const parsed = parseSealedFrame(frame);
+    const expected = toBytes(associatedData) ?? EMPTY;
+    const actual = parsed.associatedData ?? EMPTY;
+    if (expected.length === 0 || !Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(expected)) {
+      throw new CryptoError('tampered', 'The frame is bound to another position than the one it was read at.', { details: { sessionId: this.id, sequence: parsed.sequence } });
+    }
+    return this.#openParsed({ ...parsed, associatedData: Buffer.from(actual) }, false);
+  }
+
+  /**
    * {@link Session.openFrame} for a frame that arrives in pieces (a large answer read from a
    * socket): push each piece to the returned opener as it arrives, then call `finish`, which
    * verifies the tag over the whole frame and only then returns the plaintext (as the pieces it
@@ -283,16 +309,16 @@ export class Session {
     }, options);
   }
 
-  #openParsed(parsed: ParsedEnvelope): OpenedMessage {
-    this.#checkHead(parsed);
+  #openParsed(parsed: ParsedEnvelope, useWindow = true): OpenedMessage {
+    this.#checkHead(parsed, useWindow);
     const header = envelopeHeader(this.#idBytes, parsed.sequence, parsed.timestamp, parsed.associatedData);
     const plaintext = aes256GcmDecrypt(this.#usableKey(this.#receiveKey), nonceFor(this.#receiveDirection, parsed.sequence), parsed.ciphertext, parsed.tag, header);
-    this.#window.commit(parsed.sequence);
+    if (useWindow) this.#window.commit(parsed.sequence);
     return { plaintext, associatedData: parsed.associatedData, sequence: parsed.sequence, timestamp: parsed.timestamp };
   }
 
-  /** The checks before decryption, in order: session, expiry, clock skew, replay window. */
-  #checkHead(parsed: ParsedEnvelope): void {
+  /** The checks before decryption, in order: session, expiry, clock skew, replay window (unless `useWindow` is false). */
+  #checkHead(parsed: ParsedEnvelope, useWindow = true): void {
     if (!parsed.sessionId.equals(this.#idBytes)) {
       throw new CryptoError('wrong-session', 'The envelope belongs to another session.', { details: { sessionId: this.id, envelopeSessionId: parsed.sessionIdText } });
     }
@@ -303,7 +329,7 @@ export class Session {
         details: { sessionId: this.id, timestamp: parsed.timestamp, now, maxClockSkewMs: this.#maxClockSkewMs },
       });
     }
-    this.#checkReplay(parsed.sequence);
+    if (useWindow) this.#checkReplay(parsed.sequence);
   }
 
   #checkReplay(sequence: number): void {

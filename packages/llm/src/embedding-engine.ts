@@ -5,7 +5,7 @@ import { invalidRequest, LlmError } from './errors.js';
 import { checkModelFile, modelHint, modelIdFromPath } from './model-file.js';
 import { readModelInfo } from './model-info.js';
 import { abortedError, SlotPool } from './slot-pool.js';
-import type { LogLevel } from './types.js';
+import type { EngineStats, LogLevel } from './types.js';
 
 /** One input to embed: text, or token ids of the model's vocabulary. */
 export type EmbeddingInput = string | readonly number[];
@@ -193,6 +193,14 @@ export class EmbeddingEngine {
     } finally {
       this.#pool.release(context);
     }
+  }
+
+  /**
+   * Occupancy: one batch is embedded at a time (`slots` 1), the others wait in the queue. Pooled
+   * inference advertises it, so a busy node's embeddings can go to an idle peer.
+   */
+  stats(): EngineStats {
+    return { slots: this.#pool.size, slotsInUse: this.#pool.inUse, queueDepth: this.#pool.queueDepth, maxQueue: this.#pool.maxQueue };
   }
 
   /** Frees the context (and the model, when this engine loaded it). Idempotent. */

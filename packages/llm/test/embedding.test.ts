@@ -64,6 +64,14 @@ describe('EmbeddingEngine (stories260K)', () => {
     expect(empty.details).toMatchObject({ param: 'input[0]' });
   });
 
+  it('reports its occupancy: one batch embedded at a time, the others queued', async () => {
+    expect(embedder.stats()).toEqual({ slots: 1, slotsInUse: 0, queueDepth: 0, maxQueue: 32 });
+    const batches = [0, 1, 2].map(() => embedder.embed({ input: Array.from({ length: 8 }, () => cat) }));
+    expect(embedder.stats()).toMatchObject({ slotsInUse: 1, queueDepth: 2 });
+    await Promise.all(batches);
+    expect(embedder.stats()).toMatchObject({ slotsInUse: 0, queueDepth: 0 });
+  });
+
   it('fails with aborted when the signal fires first', async () => {
     const error = (await embedder.embed({ input: [cat], signal: AbortSignal.abort() }).catch((e: unknown) => e)) as LlmError;
     expect(error.code).toBe('aborted');

@@ -4,13 +4,13 @@ import { errorOf, forwardingFailure, outcomeOf, PeerEngineError, reportForwarded
 import type { PoolEventSink } from './pool-events.js';
 import type { PoolEmbedRequest, PoolEmbeddingModel, PoolStreamItem } from './pool-protocol.js';
 
-/** Where a {@link PeerEmbedder} forwards: a peer serving the embedding model, and a way to borrow a channel to it. */
+/** Where a {@link PeerEmbedder} forwards: a peer serving the embedding model, and the sealed channel to it. */
 export interface PeerEmbeddingTarget {
   readonly nodeId: string;
   readonly nodeName: string;
   readonly model: PoolEmbeddingModel;
-  /** A sealed channel to the peer used by one request at a time; `release` gives it back. */
-  borrow(): { readonly channel: HttpSyncTransport; release(): void };
+  /** The sealed channel to the peer (shared by every request forwarded to it, concurrently). */
+  channel(): HttpSyncTransport;
   /** Receives one `forwarded` event per request once it is over (metrics). */
   readonly report?: PoolEventSink;
 }
@@ -64,10 +64,8 @@ export class PeerEmbedder implements Embedder {
     const startedAt = performance.now();
     let outcome = 'aborted';
     let promptTokens = 0;
-    let lent: { readonly channel: HttpSyncTransport; release(): void } | undefined;
     try {
-      lent = this.#target.borrow();
-      for await (const raw of lent.channel.requestStream(message, signal)) {
+      for await (const raw of this.#target.channel().requestStream(message, signal)) {
         const item = raw as PoolStreamItem;
         if (item.type === 'error') throw errorOf(item.error);
         if (item.type !== 'embedding' || item.embedding.vectors.length !== message.input.length) continue;
@@ -81,7 +79,6 @@ export class PeerEmbedder implements Embedder {
       outcome = outcomeOf(failure);
       throw failure;
     } finally {
-      lent?.release();
       reportForwarded(this.#target, 'embedding', outcome, { promptTokens, completionTokens: 0 }, startedAt);
     }
   }

@@ -47,13 +47,13 @@ export function forwardingFailure(error: unknown, signal: AbortSignal | undefine
   if (signal?.aborted === true) return new PeerEngineError('aborted', 'The request was aborted.', {}, error);
   if (error instanceof PeerEngineError || error instanceof ApiError) return error;
   if (error instanceof LanSyncError && error.code === 'handshake-refused' && error.status === 429) {
-    // Each forwarded request in flight has a sealed session of its own (see PoolDirectory.borrow):
-    // a burst of them needs as many handshakes, which the peer limits per address.
+    // Every request forwarded to a peer shares one sealed session with it (PoolDirectory.channel),
+    // so this is only reached when that one handshake is refused: the peer's allowance for this
+    // address (shared with sync) was spent, e.g. by restarts in a row.
     return new PeerEngineError(
       'upstream-unavailable',
-      `Peer ${nodeName} refused a new sealed session for this request: too many handshakes from this node ` +
-        '(each request forwarded at the same time needs a session of its own, and a node accepts 20 handshakes, then 1 per second, ' +
-        'from one address). Retry in a few seconds.',
+      `Peer ${nodeName} refused a sealed session for this request: too many handshakes from this node ` +
+        '(a node accepts 20 handshakes, then 1 per second, from one address, sync included). Retry in a few seconds.',
       {},
       error,
     );
@@ -62,13 +62,13 @@ export function forwardingFailure(error: unknown, signal: AbortSignal | undefine
   return new PeerEngineError('upstream-unavailable', `Peer ${nodeName} could not serve the request: ${reason}`, {}, error);
 }
 
-/** Where a {@link PeerEngine} forwards: a peer serving the model, and a way to borrow a channel to it. */
+/** Where a {@link PeerEngine} forwards: a peer serving the model, and the sealed channel to it. */
 export interface PeerTarget {
   readonly nodeId: string;
   readonly nodeName: string;
   readonly model: PoolModel;
-  /** A sealed channel to the peer used by one stream at a time; `release` gives it back. */
-  borrow(): { readonly channel: HttpSyncTransport; release(): void };
+  /** The sealed channel to the peer (shared by every request forwarded to it, concurrently). */
+  channel(): HttpSyncTransport;
   /** Receives one `forwarded` event per request once it is over (metrics). */
   readonly report?: PoolEventSink;
 }
@@ -175,10 +175,8 @@ export class PeerEngine implements Engine {
     let usage: Usage | undefined;
     let outcome = 'aborted';
     let finished = false;
-    let lent: { readonly channel: HttpSyncTransport; release(): void } | undefined;
     try {
-      lent = this.#target.borrow();
-      for await (const raw of lent.channel.requestStream(message, signal)) {
+      for await (const raw of this.#target.channel().requestStream(message, signal)) {
         const item = raw as PoolStreamItem;
         if (item.type === 'error') throw errorOf(item.error);
         if (item.type === 'result') usage = item.result.usage;
@@ -196,7 +194,6 @@ export class PeerEngine implements Engine {
       outcome = outcomeOf(failure);
       throw failure;
     } finally {
-      lent?.release();
       reportForwarded(this.#target, kind, outcome, { promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 }, startedAt);
     }
   }

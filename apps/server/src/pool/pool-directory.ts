@@ -4,14 +4,6 @@ import type { HttpSyncTransport } from '../sync/http-sync-transport.js';
 import type { LanSyncService } from '../sync/lan-sync-service.js';
 import type { PoolAdvertisement, PoolStatusResponse } from './pool-protocol.js';
 
-/**
- * Idle channels kept per peer for forwarded requests: as many as the peer can take at once (its
- * slots and queue), at least 4, at most 32. Each channel is one sealed session (one handshake):
- * kept, they spare the peer's per-address handshake allowance on the next burst.
- */
-const MIN_IDLE_CHANNELS_PER_PEER = 4;
-const MAX_IDLE_CHANNELS_PER_PEER = 32;
-
 /** A peer's advertisement and when it was received. */
 export interface PeerAdvertisement {
   readonly advert: PoolAdvertisement;
@@ -21,8 +13,9 @@ export interface PeerAdvertisement {
 /**
  * What the authenticated peers serve, kept current: every `LLM_POOL_STATUS_INTERVAL_MS` each
  * authenticated peer gets a sealed `pool-status` request carrying this node's advertisement and answers with its own,
- * so both sides learn in one round trip. Also lends sealed channels to forward generations on
- * (one stream per channel at a time, see `HttpSyncTransport.requestStream`).
+ * so both sides learn in one round trip. The same sealed channel (one session, so one handshake
+ * per peer) carries every request forwarded to that peer, concurrently: each streamed answer on
+ * a connection of its own (see `HttpSyncTransport.requestStream`).
  */
 export class PoolDirectory {
   readonly #sync: LanSyncService;
@@ -30,8 +23,7 @@ export class PoolDirectory {
   readonly #logger: Logger;
   readonly #settings: PoolStatusSettings;
   readonly #adverts = new Map<string, PeerAdvertisement>();
-  readonly #statusChannels = new Map<string, HttpSyncTransport>();
-  readonly #idle = new Map<string, HttpSyncTransport[]>();
+  readonly #channels = new Map<string, HttpSyncTransport>();
   readonly #timer: NodeJS.Timeout;
   #polling = false;
   #closed = false;
@@ -62,44 +54,23 @@ export class PoolDirectory {
     return [...this.#adverts.values()].map((entry) => ({ ...entry, ageMs: now - entry.receivedAt, stale: now - entry.receivedAt >= this.#settings.staleMs }));
   }
 
-  /** A sealed channel to `nodeId` for one stream, or undefined when the peer is no longer known. */
-  borrow(nodeId: string): { readonly channel: HttpSyncTransport; release(): void } | undefined {
-    const idle = this.#idle.get(nodeId) ?? [];
-    let channel = idle.pop();
-    if (channel === undefined) {
-      const address = this.#addressOf(nodeId);
-      if (address === undefined) return undefined;
-      channel = this.#sync.openPeerChannel(address, nodeId);
-      if (channel === undefined) return undefined;
-    }
-    const borrowed = channel;
-    return {
-      channel: borrowed,
-      release: () => {
-        const list = this.#idle.get(nodeId) ?? [];
-        if (this.#closed || list.length >= this.#idleChannelsFor(nodeId)) borrowed.close();
-        else {
-          list.push(borrowed);
-          this.#idle.set(nodeId, list);
-        }
-      },
-    };
-  }
-
-  #idleChannelsFor(nodeId: string): number {
-    const models = this.#adverts.get(nodeId)?.advert.models ?? [];
-    const capacity = models.reduce((sum, model) => sum + model.slots + model.maxQueue, 0);
-    return Math.min(MAX_IDLE_CHANNELS_PER_PEER, Math.max(MIN_IDLE_CHANNELS_PER_PEER, capacity));
+  /** The sealed channel to `nodeId` (opened on first use), or undefined when the peer is no longer known. */
+  channel(nodeId: string): HttpSyncTransport | undefined {
+    const known = this.#channels.get(nodeId);
+    if (known !== undefined || this.#closed) return known;
+    const address = this.#addressOf(nodeId);
+    if (address === undefined) return undefined;
+    const opened = this.#sync.openPeerChannel(address, nodeId);
+    if (opened !== undefined) this.#channels.set(nodeId, opened);
+    return opened;
   }
 
   /** Stops polling and closes every channel. */
   close(): void {
     this.#closed = true;
     clearInterval(this.#timer);
-    for (const channel of this.#statusChannels.values()) channel.close();
-    for (const list of this.#idle.values()) for (const channel of list) channel.close();
-    this.#statusChannels.clear();
-    this.#idle.clear();
+    for (const channel of this.#channels.values()) channel.close();
+    this.#channels.clear();
   }
 
   // Polls do not overlap: one slow peer must not hold the others' views until they go stale.
@@ -121,12 +92,8 @@ export class PoolDirectory {
       await Promise.all(
         peers.map(async (peer) => {
           const nodeId = peer.nodeId!;
-          let channel = this.#statusChannels.get(nodeId);
-          if (channel === undefined) {
-            channel = this.#sync.openPeerChannel(peer.address, nodeId);
-            if (channel === undefined) return;
-            this.#statusChannels.set(nodeId, channel);
-          }
+          const channel = this.channel(nodeId);
+          if (channel === undefined) return;
           try {
             const answer = JSON.parse((await channel.requestRaw(request, { signal: AbortSignal.timeout(this.#answerTimeoutMs()) })).toString('utf8')) as Partial<PoolStatusResponse>;
             if (answer.type === 'pool-status' && answer.node !== undefined && answer.node.nodeId === nodeId) this.record(answer.node);
@@ -134,7 +101,7 @@ export class PoolDirectory {
             // A slow, restarting or older peer: its advertisement goes stale. The channel is kept (it
             // renews its own session when the peer asks for it): a new channel per failed poll
             // would spend the peer's handshake allowance for this address, shared with sync.
-            if ((error as { code?: unknown }).code === 'closed') this.#statusChannels.delete(nodeId);
+            if ((error as { code?: unknown }).code === 'closed' && this.#channels.get(nodeId) === channel) this.#channels.delete(nodeId);
           }
         }),
       );

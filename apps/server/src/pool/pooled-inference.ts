@@ -1,5 +1,5 @@
 import type { PoolMode, PoolStatusSettings } from '../config.js';
-import type { EmbeddingHost } from '../embedding-host.js';
+import type { EmbeddingHost, LocalEmbedding } from '../embedding-host.js';
 import type { Embedder } from '../engine.js';
 import { ApiError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -16,6 +16,7 @@ import { PoolEvents } from './pool-events.js';
 import { poolHealth, type PoolHealth } from './pool-health.js';
 import { servePoolEmbedding } from './pool-embedding-server.js';
 import { servePoolGeneration } from './pool-generation-server.js';
+import { embeddingLoad, IDLE_EMBEDDER } from './embedding-load.js';
 import { isPoolStatusRequest, type PoolAdvertisement, type PoolEmbedRequest, type PoolModel } from './pool-protocol.js';
 
 /** Construction config of {@link createPooledInference}. */
@@ -77,10 +78,10 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
     return { ...base, models: [model] };
   };
 
-  const lend = (nodeId: string, nodeName: string): { readonly channel: HttpSyncTransport; release(): void } => {
-    const lent = directory?.borrow(nodeId);
-    if (lent === undefined) throw new Error(`peer ${nodeName} is no longer reachable`);
-    return lent;
+  const channelTo = (nodeId: string, nodeName: string): HttpSyncTransport => {
+    const channel = directory?.channel(nodeId);
+    if (channel === undefined) throw new Error(`peer ${nodeName} is no longer reachable`);
+    return channel;
   };
   const matches = (id: string, requested: string): boolean => requested === id || requested === `${id}.gguf`;
 
@@ -109,35 +110,50 @@ export function createPooledInference(config: PooledInferenceConfig): PooledInfe
       nodeId: peer.nodeId,
       nodeName: peer.nodeName,
       model: peer.model,
-      borrow: () => lend(peer.nodeId, peer.nodeName),
+      channel: () => channelTo(peer.nodeId, peer.nodeName),
       report: events.emit,
     });
     config.logger.log('info', 'forwarding a generation to a peer', { event: 'pool-forward', peer_id: peer.nodeId, peer_name: peer.nodeName, model: peer.model.id, local: localServes ? 'busy' : 'no-model' });
     return { engine, info: engine.info, fingerprint: `fp_peer_${peer.model.sha256?.slice(0, 10) ?? peer.nodeId.slice(0, 10)}`, servedBy: peer.nodeName };
   };
 
-  // Embeddings go to a peer whose embeddings come from the named model (any peer's without a name).
-  const chooseEmbedder = (requested: string | undefined, hasLocal: boolean): { readonly embedder: Embedder; readonly servedBy: string } | undefined => {
+  // Embeddings are routed like generation (`choosePoolTarget`), on the embedding engines' own
+  // load: here when this node's embedder serves the model, unless it is busy with a queue while a
+  // peer embedding with the same model is free; else the least busy peer with the named model.
+  const chooseEmbedder = (requested: string | undefined, local: LocalEmbedding | undefined): { readonly embedder: Embedder; readonly servedBy: string } | undefined => {
     if (config.mode === 'off') return undefined;
-    const free = (advert: PoolAdvertisement): number => advert.models.reduce((sum, model) => sum + model.slotsFree, 0);
     const embedding = (directory?.peers() ?? []).map(({ advert }) => advert).filter((advert) => advert.embedding != null);
-    const peer = embedding.filter((advert) => requested === undefined || matches(advert.embedding!.id, requested)).sort((a, b) => free(b) - free(a))[0];
-    if (peer?.embedding == null) {
+    const localServes = local?.serves === true;
+    const wanted = localServes ? local.id : requested;
+    const peers = embedding
+      .filter((advert) => wanted === undefined || matches(advert.embedding!.id, wanted))
+      .map((advert) => ({ nodeId: advert.nodeId, nodeName: advert.nodeName, self: false, model: embeddingLoad(advert.embedding!), embedding: advert.embedding! }));
+    const target = choosePoolTarget({ mode: config.mode, local: localServes ? (local.stats ?? IDLE_EMBEDDER) : undefined, peers, affinity: undefined, selfId: sync?.nodeId ?? '' });
+    if (target === 'local') return undefined;
+    if (target === undefined) {
       // Peers embed with other models: the request names one no node has (as for generation).
-      if (!hasLocal && requested !== undefined && embedding.length > 0) {
+      if (local === undefined && requested !== undefined && embedding.length > 0) {
         const lan = [...new Set(embedding.map((advert) => advert.embedding!.id))];
         throw new ApiError('model-not-found', `The model '${requested}' does not exist. This node has no model; its LAN peers embed with: ${lan.join(', ')} (see GET /v1/models).`, { param: 'model' });
       }
       return undefined;
     }
+    const peer = target as (typeof peers)[number];
     const embedder = new PeerEmbedder({
       nodeId: peer.nodeId,
       nodeName: peer.nodeName,
       model: peer.embedding,
-      borrow: () => lend(peer.nodeId, peer.nodeName),
+      channel: () => channelTo(peer.nodeId, peer.nodeName),
       report: events.emit,
     });
-    config.logger.log('info', 'forwarding embeddings to a peer', { event: 'pool-forward', peer_id: peer.nodeId, peer_name: peer.nodeName, model: peer.embedding.id, kind: 'embedding' });
+    config.logger.log('info', 'forwarding embeddings to a peer', {
+      event: 'pool-forward',
+      peer_id: peer.nodeId,
+      peer_name: peer.nodeName,
+      model: peer.embedding.id,
+      kind: 'embedding',
+      local: localServes ? 'busy' : local === undefined ? 'no-model' : 'other-model',
+    });
     return { embedder, servedBy: peer.nodeName };
   };
 

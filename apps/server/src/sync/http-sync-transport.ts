@@ -250,8 +250,9 @@ export class HttpSyncTransport implements SyncTransport {
    * yields the messages of the peer's streamed answer as they arrive, opened and checked in
    * order. Aborting `signal` (or returning early) closes the connection, which tells the peer to
    * stop. A session the peer no longer knows is renewed once, before anything was answered.
-   * Use one stream per session at a time (a channel of its own): frames of concurrent streams
-   * would count against one replay window.
+   * Streams may run concurrently on one transport: they share its session (no handshake each),
+   * each on a connection of its own, and their frames are opened by their position in their
+   * stream rather than through the session's replay window.
    */
   async *requestStream(message: object, signal: AbortSignal | undefined): AsyncGenerator<unknown> {
     const plaintext = JSON.stringify(message);

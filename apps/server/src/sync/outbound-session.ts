@@ -28,13 +28,15 @@ export interface OutboundSessionConfig {
 /**
  * The initiator side of one peer's session: runs the `@trosyn/crypto` handshake
  * (`/sync/v1/handshake/*`) when there is no session, shares one handshake between concurrent
- * requests, renews the session shortly before it expires, and forgets it on demand (the peer no
- * longer knows it).
+ * requests, renews the session shortly before it expires (requests still running on the old
+ * one finish on it), and forgets it on demand (the peer no longer knows it).
  */
 export class OutboundSession {
   readonly #config: OutboundSessionConfig;
   #session: Session | undefined;
   #handshaking: Promise<Session> | undefined;
+  /** Sessions replaced by a renewal, kept for the requests still running on them until they expire. */
+  readonly #retired = new Set<Session>();
   #closed = false;
 
   constructor(config: OutboundSessionConfig) {
@@ -56,7 +58,7 @@ export class OutboundSession {
     if (this.#closed) throw new LanSyncError('closed', `transport to ${this.#config.http.url} is closed`);
     const session = this.#session;
     if (session !== undefined && !session.disposed && session.expiresAt - this.#config.now() > this.#config.renewBeforeMs) return session;
-    if (session !== undefined) this.drop(session);
+    if (session !== undefined) this.#retire(session);
     // Concurrent requests share one handshake.
     this.#handshaking ??= this.#handshake(signal).finally(() => {
       this.#handshaking = undefined;
@@ -70,6 +72,24 @@ export class OutboundSession {
     session.dispose();
   }
 
+  /**
+   * Renewal: new requests get a new session, while the requests still running on this one (a
+   * streamed answer may be one of many on it) keep it until it expires; then it is wiped.
+   */
+  #retire(session: Session): void {
+    if (this.#session === session) this.#session = undefined;
+    const leftMs = session.expiresAt - this.#config.now();
+    if (session.disposed || leftMs <= 0) {
+      session.dispose();
+      return;
+    }
+    this.#retired.add(session);
+    setTimeout(() => {
+      this.#retired.delete(session);
+      session.dispose();
+    }, Math.min(leftMs, 2 ** 31 - 1)).unref();
+  }
+
   /** Forgets the current session, if any. */
   reset(): void {
     if (this.#session !== undefined) this.drop(this.#session);
@@ -79,6 +99,8 @@ export class OutboundSession {
   close(): void {
     this.#closed = true;
     this.reset();
+    for (const session of this.#retired) session.dispose();
+    this.#retired.clear();
   }
 
   async #handshake(signal: AbortSignal | undefined): Promise<Session> {

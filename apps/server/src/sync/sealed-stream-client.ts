@@ -39,7 +39,7 @@ export async function* readSealedStream(body: Readable, maxFrameBytes: number): 
 
 /**
  * POSTs of streamed requests to one peer's sync port: a connection each (kept alive between
- * streams, never shared while one streams), without the sync requests' socket limit or timeout
+ * streams, never shared while one streams, so closing it aborts that stream alone), without the sync requests' socket limit or timeout
  * (a generation may stream for minutes). Over HTTPS the certificate is not verified: the
  * handshake authenticates the peer, as for sync.
  */
@@ -72,7 +72,8 @@ export class SealedStreamClient {
 
   /**
    * Sends `plaintext` sealed by `session` to `POST /sync/v1/pool/generate` and yields the opened
-   * messages of the streamed answer, each checked against its request and position. Returns
+   * messages of the streamed answer, each checked against its request and position. Any number
+   * of exchanges may run at once on one session, each on a connection of its own. Returns
    * `renew` when the peer refused the session as unknown or expired (nothing ran) and `mayRenew`,
    * else throws the refusal. Aborting `signal`, or returning early, closes the connection.
    */
@@ -96,10 +97,10 @@ export class SealedStreamClient {
     try {
       for await (const sealed of readSealedStream(response, options.maxFrameBytes)) {
         options.count(0, sealed.length);
-        const opened = session.openFrame(sealed);
-        if (opened.associatedData?.toString('utf8') !== streamFrameAssociatedData(sequence, index)) {
-          throw new LanSyncError('malformed-frame', `frame ${index} from ${this.#url.origin} is not bound to request ${sequence}`);
-        }
+        // Opened by its position, not through the session's replay window: other streams of the
+        // same session interleave with this one in any order (see `openFrameBoundTo`). Each
+        // position is accepted once, as this loop reads it.
+        const opened = session.openFrameBoundTo(sealed, streamFrameAssociatedData(sequence, index));
         index += 1;
         yield JSON.parse(opened.plaintext.toString('utf8')) as unknown;
       }

@@ -3,6 +3,7 @@ import { createRateLimiter, createResponder, createSessionStore, deriveNetworkKe
 import { SyncEngine } from '@trosyn/sync-core';
 import { silentLogger } from '../../src/logger.js';
 import { HttpSyncTransport } from '../../src/sync/http-sync-transport.js';
+import type { StreamRequestHandler } from '../../src/sync/sealed-stream-route.js';
 import { createSyncApp, listenSyncServer } from '../../src/sync/sync-server.js';
 
 // The transport's session lifetime in virtual time: both ends read one injected clock, over real
@@ -13,7 +14,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function pair(options: { sessionTtlMs: number; renewBeforeMs: number }) {
+async function pair(options: { sessionTtlMs: number; renewBeforeMs: number; streamRequests?: StreamRequestHandler }) {
   const clock = { now: 1_700_000_000_000 };
   const now = () => clock.now;
   const responder = new SyncEngine({ database: ':memory:', nodeId: 'responder' });
@@ -31,6 +32,7 @@ async function pair(options: { sessionTtlMs: number; renewBeforeMs: number }) {
     failureLimiter: createRateLimiter({ capacity: 5, refillPerSecond: 0.1 }),
     maxMessageBytes: 1024 * 1024,
     now,
+    ...(options.streamRequests === undefined ? {} : { streamRequests: options.streamRequests }),
   });
   const server = await listenSyncServer(app, { host: '127.0.0.1', port: 0 });
   const handshakes: string[] = [];
@@ -85,5 +87,32 @@ describe('HttpSyncTransport sessions (injected clock)', () => {
     expect((await pull()).pulled.changes).toBe(1);
     expect(handshakes).toEqual(['ok', 'ok']);
     expect(transport.connected).toBe(true);
+  });
+
+  it('lets a streamed answer running on a session finish on it when a new request renews the session', async () => {
+    // Each stream yields one message, then waits for the test before its second and last.
+    const gates = new Map<string, () => void>();
+    const streamRequests: StreamRequestHandler = {
+      async *answer(request) {
+        const name = (request as { name: string }).name;
+        yield { name, part: 1 };
+        await new Promise<void>((resolve) => gates.set(name, resolve));
+        yield { name, part: 2 };
+      },
+    };
+    const { clock, transport, handshakes } = await pair({ sessionTtlMs: 60_000, renewBeforeMs: 10_000, streamRequests });
+    const first = transport.requestStream({ name: 'first' }, undefined);
+    expect((await first.next()).value).toEqual({ name: 'first', part: 1 });
+    clock.now += 51_000; // 9 s left: the next request renews the session
+    const second = transport.requestStream({ name: 'second' }, undefined);
+    expect((await second.next()).value).toEqual({ name: 'second', part: 1 });
+    expect(handshakes).toEqual(['ok', 'ok']);
+    // The first stream still reads the session it started on (renewal did not wipe it).
+    gates.get('first')!();
+    expect((await first.next()).value).toEqual({ name: 'first', part: 2 });
+    expect((await first.next()).done).toBe(true);
+    gates.get('second')!();
+    expect((await second.next()).value).toEqual({ name: 'second', part: 2 });
+    expect((await second.next()).done).toBe(true);
   });
 });
