@@ -8,6 +8,8 @@
 //   BENCH_POOL_MODEL   the GGUF (default: stories260K-chat of the test models)
 //   BENCH_POOL_REPS    requests per side (default 8)
 //   BENCH_POOL_TOKENS  max_tokens per request (default 128)
+//   BENCH_POOL_BURST   streams sent at once, to each side, after the alternating runs (default 24): all
+//                      forwarded ones share one sealed session, so none may be refused; wall time side by side
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +22,7 @@ const modelsDir = process.env['TROSYN_TEST_MODELS_DIR'] ?? path.resolve(serverDi
 const MODEL = process.env['BENCH_POOL_MODEL'] ?? path.join(modelsDir, 'stories260K-chat.gguf');
 const REPS = Number(process.env['BENCH_POOL_REPS'] ?? 8);
 const TOKENS = Number(process.env['BENCH_POOL_TOKENS'] ?? 128);
+const BURST = Number(process.env['BENCH_POOL_BURST'] ?? 24);
 
 const freePort = (): Promise<number> =>
   new Promise((resolve) => {
@@ -65,6 +68,7 @@ async function streamOnce(url: string): Promise<{ ttftMs: number; tokensPerSecon
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ messages: [{ role: 'user', content: 'Tell me a story about a dog.' }], max_tokens: TOKENS, temperature: 0, logit_bias: { '2': -100 }, stream: true, stream_options: { include_usage: true } }),
   });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
   let first: number | undefined;
   let tokens = 0;
   let text = '';
@@ -115,6 +119,15 @@ try {
   const addedTtft = median(forwarded.map((run) => run.ttftMs)) - median(local.map((run) => run.ttftMs));
   const ratio = median(forwarded.map((run) => run.tokensPerSecond)) / median(local.map((run) => run.tokensPerSecond));
   console.log(`added time to first token: ${addedTtft.toFixed(2)} ms (target < 5 ms); forwarded throughput: ${(ratio * 100).toFixed(1)} % of local (target ≥ 95 %)`);
+  // A burst: BURST streams at once to each side (the serving node queues them behind its slot).
+  const burst = async (url: string): Promise<{ wallMs: number; served: number }> => {
+    const started = performance.now();
+    const runs = await Promise.allSettled(Array.from({ length: BURST }, () => streamOnce(url)));
+    return { wallMs: performance.now() - started, served: runs.filter((run) => run.status === 'fulfilled' && run.value.servedBy === 'serving').length };
+  };
+  const localBurst = await burst(serving.url);
+  const forwardedBurst = await burst(forwarding.url);
+  console.log(`${BURST} streams at once: local ${localBurst.served}/${BURST} answered in ${(localBurst.wallMs / 1000).toFixed(2)} s; forwarded ${forwardedBurst.served}/${BURST} in ${(forwardedBurst.wallMs / 1000).toFixed(2)} s (${((forwardedBurst.wallMs / localBurst.wallMs) * 100).toFixed(1)} % of local's time)`);
 } finally {
   for (const node of nodes) node.child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
