@@ -43,6 +43,18 @@ describe('SlotPool', () => {
     expect(await next).toBe('a');
   });
 
+  it('hands out the first free slot in pool order, whatever order they were released in', async () => {
+    const pool = new SlotPool([0, 1, 2, 3], 0);
+    for (let i = 0; i < 4; i++) await pool.acquire();
+    pool.release(3);
+    pool.release(1);
+    pool.release(2);
+    // Busy slots stay packed at the low end: sequences 0, 1 (and 2) decode as one micro-batch.
+    expect(await pool.acquire()).toBe(1);
+    expect(await pool.acquire(undefined, () => 0)).toBe(2);
+    expect(await pool.acquire()).toBe(3);
+  });
+
   it('prefers the free slot with the highest preference score', async () => {
     const pool = new SlotPool(['short', 'long', 'none'], 0);
     const score = { short: 3, long: 10, none: 0 } as const;

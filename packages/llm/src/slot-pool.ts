@@ -6,7 +6,9 @@ import { LlmError } from './errors.js';
  * from the line and fails with `aborted`. Pure logic: no timers, no native code.
  */
 export class SlotPool<T> {
+  /** Free slots, always in the order the pool was given them. */
   readonly #free: T[];
+  readonly #position: ReadonlyMap<T, number>;
   readonly #size: number;
   readonly #maxQueue: number;
   readonly #waiters: Waiter<T>[] = [];
@@ -14,6 +16,7 @@ export class SlotPool<T> {
 
   constructor(slots: readonly T[], maxQueue: number) {
     this.#free = [...slots];
+    this.#position = new Map(slots.map((slot, index) => [slot, index]));
     this.#size = slots.length;
     this.#maxQueue = maxQueue;
   }
@@ -41,7 +44,9 @@ export class SlotPool<T> {
   /**
    * Take a slot, waiting in FIFO order if none is free. Among several free slots, the one
    * with the highest `preference` wins (the engine prefers the slot whose KV cache already
-   * holds the longest prefix of the prompt).
+   * holds the longest prefix of the prompt); among equals, the first in the pool's order. Why
+   * the first: the engine's slots are sequences 0, 1, 2…, and llama.cpp evaluates a batch as one
+   * graph only over consecutive sequence ids, so busy slots packed at the low end decode together.
    */
   acquire(signal?: AbortSignal, preference?: (slot: T) => number): Promise<T> {
     if (this.#closed !== undefined) return Promise.reject(this.#closed);
@@ -91,7 +96,9 @@ export class SlotPool<T> {
   release(slot: T): void {
     const waiter = this.#waiters.shift();
     if (waiter === undefined || this.#closed !== undefined) {
-      this.#free.push(slot);
+      const position = this.#position.get(slot) ?? Number.POSITIVE_INFINITY;
+      const after = this.#free.findIndex((free) => (this.#position.get(free) ?? Number.POSITIVE_INFINITY) > position);
+      this.#free.splice(after < 0 ? this.#free.length : after, 0, slot);
       return;
     }
     if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
