@@ -132,6 +132,34 @@ export interface Health {
     readonly authenticated_peers: number;
     readonly reason?: string;
   };
+  /** Pooled inference: absent on a node without LAN sync. */
+  readonly pool?: PoolHealth;
+}
+
+/** One peer's last advertisement in `/health`'s `pool` section (apps/server/src/pool/pool-health.ts). */
+export interface PoolPeerHealth {
+  readonly node_id: string;
+  readonly node_name: string;
+  readonly age_ms: number;
+  /** Older than `status_stale_ms`: the node sends this peer nothing until it advertises again. */
+  readonly stale: boolean;
+  readonly models: readonly {
+    readonly id: string;
+    readonly slots: number;
+    readonly slots_free: number;
+    readonly queue_depth: number;
+    readonly max_queue: number;
+  }[];
+  /** Null slots: the peer's embedder has not run yet (counts as idle). */
+  readonly embedding: { readonly id: string; readonly slots: number | null; readonly slots_free: number | null; readonly queue_depth: number | null } | null;
+}
+
+/** `/health`'s `pool` section. */
+export interface PoolHealth {
+  readonly mode: 'off' | 'fallback' | 'balance';
+  readonly status_interval_ms: number;
+  readonly status_stale_ms: number;
+  readonly peers: readonly PoolPeerHealth[];
 }
 
 /** `GET /api/v1/admin/node`: what `/health` does not say about the node. */

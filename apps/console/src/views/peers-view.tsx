@@ -5,6 +5,7 @@ import type { PeerStatus, SyncNowOutcome, SyncStatus } from '../api/types.js';
 import { ErrorLine } from '../components/fields.js';
 import { formatBytes, formatRelative } from '../format.js';
 import { usePoll } from '../hooks/use-poll.js';
+import { PoolSection } from './pool-section.js';
 
 // What each scheduler state means to an operator (apps/server/src/sync/sync-scheduler.ts).
 const stateHelp: Readonly<Record<string, string>> = {
@@ -75,7 +76,7 @@ function SyncReport(props: { readonly outcomes: readonly SyncNowOutcome[] }) {
   );
 }
 
-/** Peers: every peer the scheduler knows, its state and errors, and a "sync now" button. */
+/** Peers: every peer the scheduler knows, its state and errors, a "sync now" button, and the pool's view of each. */
 export function PeersView(props: { readonly session: Session }) {
   const { api } = props.session;
   const status = usePoll((signal) => api.get<SyncStatus>('/api/v1/sync/status', signal), 2000);
@@ -99,54 +100,57 @@ export function PeersView(props: { readonly session: Session }) {
   const s = status.value;
   const peers = s?.peers.filter((peer) => peer.state !== 'self') ?? [];
   return (
-    <section class="card wide">
-      <h2>
-        Peers
-        <button onClick={() => void syncNow()} disabled={syncing || s?.enabled === false} data-testid="sync-now">
-          {syncing ? 'Syncing…' : 'Sync now with every peer'}
-        </button>
-      </h2>
-      {s === undefined ? null : s.enabled ? (
-        <p class="muted">
-          This node: <code>{s.node_id}</code>, sync port {s.port ?? '—'}, epoch <code>{s.epoch}</code>, {s.last_seq} change(s) in its log.
-        </p>
-      ) : (
-        <p class="notice">LAN sync is off on this node: {s.disabled_reason ?? 'disabled'}</p>
-      )}
-      <ErrorLine error={status.error ?? actionError} />
-      {report === undefined ? null : <SyncReport outcomes={report} />}
-      <table class="table">
-        <thead>
-          <tr>
-            <th>peer</th>
-            <th>state</th>
-            <th>address</th>
-            <th>source</th>
-            <th>last sync</th>
-            <th>pending</th>
-            <th>last error</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {peers.map((peer) => (
-            <PeerRow
-              key={`${peer.address}-${peer.peer_id}`}
-              peer={peer}
-              now={Date.now()}
-              busy={syncing}
-              onSync={() => void syncNow(peer.peer_id ?? peer.address ?? undefined)}
-            />
-          ))}
-          {s !== undefined && peers.length === 0 ? (
+    <div class="grid">
+      <section class="card wide">
+        <h2>
+          Peers
+          <button onClick={() => void syncNow()} disabled={syncing || s?.enabled === false} data-testid="sync-now">
+            {syncing ? 'Syncing…' : 'Sync now with every peer'}
+          </button>
+        </h2>
+        {s === undefined ? null : s.enabled ? (
+          <p class="muted">
+            This node: <code>{s.node_id}</code>, sync port {s.port ?? '—'}, epoch <code>{s.epoch}</code>, {s.last_seq} change(s) in its log.
+          </p>
+        ) : (
+          <p class="notice">LAN sync is off on this node: {s.disabled_reason ?? 'disabled'}</p>
+        )}
+        <ErrorLine error={status.error ?? actionError} />
+        {report === undefined ? null : <SyncReport outcomes={report} />}
+        <table class="table">
+          <thead>
             <tr>
-              <td colSpan={8} class="muted">
-                No peers yet: they appear when mDNS finds them, when one connects to us, or from LAN_SYNC_PEERS.
-              </td>
+              <th>peer</th>
+              <th>state</th>
+              <th>address</th>
+              <th>source</th>
+              <th>last sync</th>
+              <th>pending</th>
+              <th>last error</th>
+              <th />
             </tr>
-          ) : null}
-        </tbody>
-      </table>
-    </section>
+          </thead>
+          <tbody>
+            {peers.map((peer) => (
+              <PeerRow
+                key={`${peer.address}-${peer.peer_id}`}
+                peer={peer}
+                now={Date.now()}
+                busy={syncing}
+                onSync={() => void syncNow(peer.peer_id ?? peer.address ?? undefined)}
+              />
+            ))}
+            {s !== undefined && peers.length === 0 ? (
+              <tr>
+                <td colSpan={8} class="muted">
+                  No peers yet: they appear when mDNS finds them, when one connects to us, or from LAN_SYNC_PEERS.
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </section>
+      <PoolSection session={props.session} />
+    </div>
   );
 }

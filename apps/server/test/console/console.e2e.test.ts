@@ -128,6 +128,16 @@ describe('the console', () => {
     await poll(() => page.getByTestId('sync-report').locator('li').count()).toBe(1);
     expect(await page.getByTestId('sync-report').textContent()).toMatch(new RegExp(`${bId}: pulled \\d+`));
     await expect(a.api('POST', '/api/v1/sync/now?peer=nobody', undefined, ADMIN_KEY)).rejects.toThrow(/404 .*peer_not_found/);
+    // The pool as A sees it: its mode, and B's advertisement (no model, fresh). C refuses us, so it advertises nothing.
+    await poll(() => page.getByTestId('pool-mode').textContent()).toBe('fallback');
+    const poolRow = page.locator('[data-testid="pool-peer"]', { hasText: 'Back office' });
+    await poolRow.waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="pool-peer"]').count()).toBe(1);
+    expect(await poolRow.getAttribute('data-stale')).toBe('false');
+    expect(await poolRow.textContent()).toContain(bId);
+    expect(await poolRow.getByTestId('pool-models').textContent()).toBe('no chat model');
+    expect(await poolRow.getByTestId('pool-age').textContent()).toMatch(/^ \d\.\d s ago$/);
+    expect(await page.getByTestId('pool-card').textContent()).toMatch(/every 1000 ms.*older than 5000 ms is stale/);
     await watched.screenshot('view-peers');
 
     await showView(watched, 'Conflicts');
@@ -142,6 +152,31 @@ describe('the console', () => {
     await watched.screenshot('view-playground-empty');
 
     expect(watched.requests.length).toBeGreaterThan(10);
+    expect(watched.offLoopback()).toEqual([]);
+  });
+
+  it("shows, on a peer's console, what this node advertises to the pool: its model, free slots, queue and embedding load", async () => {
+    // A's embedder (over its chat model) has run once, so its load is advertised with real figures.
+    const embedded = await fetch(`${a.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ input: 'The pool shows this' }),
+    });
+    expect(embedded.status).toBe(200);
+    const aHealth = await a.api<{ queue: { max: number }; sync: { node_id: string } }>('GET', '/health');
+    // B's own console (no admin key: it opens on loopback).
+    const watched = await open(b);
+    const { page } = watched;
+    await page.getByTestId('loopback-notice').waitFor();
+    await showView(watched, 'Peers');
+    const row = page.locator('[data-testid="pool-peer"]', { hasText: 'Front desk' });
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.textContent()).toContain(aHealth.sync.node_id);
+    expect(await row.getByTestId('pool-models').textContent()).toBe(`stories260K-chat: 1 / 1 free, queue 0 / ${aHealth.queue.max}`);
+    await poll(() => row.getByTestId('pool-embedding').textContent()).toBe('stories260K-chat: 1 / 1 free, queue 0');
+    expect(await row.getAttribute('data-stale')).toBe('false');
+    expect(await page.getByTestId('pool-mode').textContent()).toBe('fallback');
+    await watched.screenshot('view-peers-pool');
     expect(watched.offLoopback()).toEqual([]);
   });
 
