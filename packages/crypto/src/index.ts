@@ -41,6 +41,7 @@ export { createResponder, DEFAULT_MAX_PENDING_HANDSHAKES, type HandshakeResult, 
 export type { Envelope, OpenedMessage, SealedFramePieces, Session, SessionRole } from './session.js';
 export { SEALED_FRAME_HEADER_BYTES } from './sealed-frame.js';
 export type { FrameStreamOptions, OpenedFramePieces, SealedFrameOpener } from './sealed-frame-opener.js';
+export { StreamHold } from './stream-hold.js';
 export { createSessionStore, DEFAULT_MAX_SESSIONS, type OpenedEnvelope, type SessionStore, type SessionStoreConfig } from './session-store.js';
 export {
   createTokenSigner,

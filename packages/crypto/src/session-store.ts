@@ -26,7 +26,8 @@ export interface OpenedEnvelope {
 
 /**
  * Sessions in memory, keyed by id: what a server needs to find the session an incoming envelope
- * belongs to. Expired sessions are never returned and are disposed (keys wiped) when dropped.
+ * belongs to. Expired sessions are never returned and are retired when dropped (`Session.retire`:
+ * keys wiped at once, or when the last stream still holding the session ends).
  *
  * @example
  * ```ts
@@ -64,7 +65,7 @@ export class SessionStore {
     if (this.#sessions.size >= this.#max) this.purgeExpired();
     while (this.#sessions.size >= this.#max) {
       const [oldestId, oldest] = this.#sessions.entries().next().value as [string, Session];
-      oldest.dispose();
+      oldest.retire();
       this.#sessions.delete(oldestId);
     }
     this.#sessions.set(session.id, session);
@@ -76,7 +77,7 @@ export class SessionStore {
     const session = this.#sessions.get(id);
     if (session === undefined) return undefined;
     if (session.disposed || session.isExpired()) {
-      session.dispose();
+      session.retire();
       this.#sessions.delete(id);
       return undefined;
     }
@@ -128,12 +129,12 @@ export class SessionStore {
     return this.#sessions.delete(id);
   }
 
-  /** Drops and disposes every expired session; returns how many. */
+  /** Drops and retires every expired session; returns how many. */
   purgeExpired(): number {
     let dropped = 0;
     for (const [id, session] of this.#sessions) {
       if (session.disposed || session.isExpired()) {
-        session.dispose();
+        session.retire();
         this.#sessions.delete(id);
         dropped += 1;
       }

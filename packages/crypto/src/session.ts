@@ -9,6 +9,10 @@ import { ReplayWindow } from './replay-window.js';
 import type { ParsedEnvelope } from './parsed-envelope.js';
 import { encodeSealedFrame, encodeSealedFrameHead, parseSealedFrame, SEALED_FRAME_MAX_AD_BYTES, type SealedParts } from './sealed-frame.js';
 import { SealedFrameOpener, type FrameStreamOptions } from './sealed-frame-opener.js';
+import { StreamHold } from './stream-hold.js';
+import type { OpenedMessage } from './opened-message.js';
+
+export type { OpenedMessage } from './opened-message.js';
 
 /** Which side of the handshake a session was made on. */
 export type SessionRole = 'initiator' | 'responder';
@@ -40,14 +44,6 @@ export interface Envelope {
   readonly tag: string;
 }
 
-/** What {@link Session.open} returns once an envelope authenticated. */
-export interface OpenedMessage {
-  readonly plaintext: Buffer;
-  /** The associated data sealed with it, if any: authenticated, so check it against what you expect. */
-  readonly associatedData: Buffer | undefined;
-  readonly sequence: number;
-  readonly timestamp: number;
-}
 
 /** Everything a {@link Session} is built from; produced by the handshake. */
 /** A sealed frame in two pieces ({@link Session.sealFramePieces}): `head` then `ciphertext` is the frame. */
@@ -115,6 +111,9 @@ export class Session {
   readonly #window: ReplayWindow;
   #nextSequence = 0;
   #disposed = false;
+  /** Streams holding the session ({@link Session.holdForStream}), and whether it is disposed when the last one ends. */
+  #holds = 0;
+  #retired = false;
 
   /** @internal Sessions come out of a handshake (`Initiator.handleConfirm`, `Responder.handleProof`). */
   constructor(init: SessionInit) {
@@ -207,10 +206,10 @@ export class Session {
     return { head: encodeSealedFrameHead(parts), ciphertext: Buffer.from(parts.ciphertext.buffer, parts.ciphertext.byteOffset, parts.ciphertext.byteLength) };
   }
 
-  #sealParts(plaintext: Uint8Array | string, associatedData: Uint8Array | string | undefined): SealedParts {
+  #sealParts(plaintext: Uint8Array | string, associatedData: Uint8Array | string | undefined, deadline = this.expiresAt): SealedParts {
     const key = this.#usableKey(this.#sendKey);
     const now = this.#clock();
-    if (now >= this.expiresAt) throw this.#expired(now);
+    if (now >= deadline) throw this.#expired(now);
     const sequence = this.#nextSequence;
     if (sequence >= Number.MAX_SAFE_INTEGER) {
       throw new CryptoError('sequence-exhausted', 'This session has sealed as many messages as it can count; run a new handshake.', { details: { sessionId: this.id } });
@@ -265,6 +264,10 @@ export class Session {
    *   `outside-window`; `tampered` when the frame is bound to other associated data.
    */
   openFrameBoundTo(frame: Uint8Array, associatedData: Uint8Array | string): OpenedMessage {
+    return this.#openBound(frame, associatedData, this.expiresAt);
+  }
+
+  #openBound(frame: Uint8Array, associatedData: Uint8Array | string, deadline: number): OpenedMessage {
     this.#assertUsable();
     const parsed = parseSealedFrame(frame);
     const expected = toBytes(associatedData) ?? EMPTY;
@@ -272,7 +275,54 @@ export class Session {
     if (expected.length === 0 || !Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(expected)) {
       throw new CryptoError('tampered', 'The frame is bound to another position than the one it was read at.', { details: { sessionId: this.id, sequence: parsed.sequence } });
     }
-    return this.#openParsed({ ...parsed, associatedData: Buffer.from(actual) }, false);
+    return this.#openParsed({ ...parsed, associatedData: Buffer.from(actual) }, false, deadline);
+  }
+
+  /**
+   * Lets one stream that starts now, while the session is live, run to its end: the returned
+   * hold seals its frames ({@link StreamHold.sealFrame}) and opens them at their bound positions
+   * ({@link StreamHold.openFrameBoundTo}) until `until`, even past {@link Session.expiresAt}, and
+   * the keys outlive {@link Session.retire} until every hold is released. `until` is capped at
+   * one session lifetime (`expiresAt - createdAt`) from now, so keys are used at most twice a
+   * lifetime after their handshake. What the expiry protects stays: once expired, the session
+   * seals and opens nothing else (no new request, no envelope, nothing through the replay
+   * window), and the hold's frames are bound to their positions as with `openFrameBoundTo`.
+   *
+   * @throws {@link CryptoError} `session-expired` (a stream cannot start on an expired session) or `disposed`.
+   */
+  holdForStream(until: number): StreamHold {
+    this.#assertUsable();
+    const now = this.#clock();
+    if (now >= this.expiresAt) throw this.#expired(now);
+    this.#holds += 1;
+    return new StreamHold(
+      {
+        sealFrame: (plaintext, associatedData, deadline) => {
+          if ((toBytes(associatedData)?.length ?? 0) === 0) throw new CryptoError('invalid-argument', 'A stream frame must be bound to its position (associated data).');
+          return encodeSealedFrame(this.#sealParts(plaintext, associatedData, deadline));
+        },
+        openFrameBoundTo: (frame, associatedData, deadline) => this.#openBound(frame, associatedData, deadline),
+        release: () => {
+          this.#holds -= 1;
+          if (this.#holds === 0 && this.#retired) this.dispose();
+        },
+      },
+      Math.min(until, now + (this.expiresAt - this.createdAt)),
+    );
+  }
+
+  /** How many streams hold the session ({@link Session.holdForStream}). */
+  get streamHolds(): number {
+    return this.#holds;
+  }
+
+  /**
+   * Disposes the session once no stream holds it: now when none does, else when the last hold
+   * is released. For a session that is replaced or expired while streams may still run on it.
+   */
+  retire(): void {
+    this.#retired = true;
+    if (this.#holds === 0) this.dispose();
   }
 
   /**
@@ -309,21 +359,21 @@ export class Session {
     }, options);
   }
 
-  #openParsed(parsed: ParsedEnvelope, useWindow = true): OpenedMessage {
-    this.#checkHead(parsed, useWindow);
+  #openParsed(parsed: ParsedEnvelope, useWindow = true, deadline = this.expiresAt): OpenedMessage {
+    this.#checkHead(parsed, useWindow, deadline);
     const header = envelopeHeader(this.#idBytes, parsed.sequence, parsed.timestamp, parsed.associatedData);
     const plaintext = aes256GcmDecrypt(this.#usableKey(this.#receiveKey), nonceFor(this.#receiveDirection, parsed.sequence), parsed.ciphertext, parsed.tag, header);
     if (useWindow) this.#window.commit(parsed.sequence);
     return { plaintext, associatedData: parsed.associatedData, sequence: parsed.sequence, timestamp: parsed.timestamp };
   }
 
-  /** The checks before decryption, in order: session, expiry, clock skew, replay window (unless `useWindow` is false). */
-  #checkHead(parsed: ParsedEnvelope, useWindow = true): void {
+  /** The checks before decryption, in order: session, expiry (or a stream hold's `deadline`), clock skew, replay window (unless `useWindow` is false). */
+  #checkHead(parsed: ParsedEnvelope, useWindow = true, deadline = this.expiresAt): void {
     if (!parsed.sessionId.equals(this.#idBytes)) {
       throw new CryptoError('wrong-session', 'The envelope belongs to another session.', { details: { sessionId: this.id, envelopeSessionId: parsed.sessionIdText } });
     }
     const now = this.#clock();
-    if (now >= this.expiresAt) throw this.#expired(now);
+    if (now >= deadline) throw this.#expired(now);
     if (Math.abs(parsed.timestamp - now) > this.#maxClockSkewMs) {
       throw new CryptoError('timestamp-skew', `The envelope's timestamp is ${parsed.timestamp - now} ms from this node's clock (allowed: ±${this.#maxClockSkewMs} ms). Check both clocks.`, {
         details: { sessionId: this.id, timestamp: parsed.timestamp, now, maxClockSkewMs: this.#maxClockSkewMs },

@@ -66,27 +66,32 @@ export class OutboundSession {
     return this.#handshaking;
   }
 
-  /** Wipes `session` and, if it is the current one, forgets it (the next request handshakes again). */
+  /**
+   * Forgets `session` if it is the current one (the next request handshakes again) and retires
+   * it: wiped now, or when the last stream still reading on it ends (`Session.holdForStream`).
+   */
   drop(session: Session): void {
     if (this.#session === session) this.#session = undefined;
-    session.dispose();
+    session.retire();
   }
 
   /**
    * Renewal: new requests get a new session, while the requests still running on this one (a
-   * streamed answer may be one of many on it) keep it until it expires; then it is wiped.
+   * streamed answer may be one of many on it) keep it until it expires; then it is retired:
+   * wiped, or, while streams that started before its expiry still read on it, when the last of
+   * them ends (`Session.holdForStream`).
    */
   #retire(session: Session): void {
     if (this.#session === session) this.#session = undefined;
     const leftMs = session.expiresAt - this.#config.now();
     if (session.disposed || leftMs <= 0) {
-      session.dispose();
+      session.retire();
       return;
     }
     this.#retired.add(session);
     setTimeout(() => {
       this.#retired.delete(session);
-      session.dispose();
+      session.retire();
     }, Math.min(leftMs, 2 ** 31 - 1)).unref();
   }
 

@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { LanSyncError } from './errors.js';
 import { STREAM_LENGTH_BYTES } from './sealed-stream-route.js';
-import type { Session } from '@trosyn/crypto';
+import type { Session, StreamHold } from '@trosyn/crypto';
 import { parseErrorBody, SESSION_EXPIRED_CODES } from './sync-http-client.js';
 import { POOL_REQUEST_ASSOCIATED_DATA, SEALED_FRAME_MEDIA_TYPE, SEALED_STREAM_MEDIA_TYPE, streamFrameAssociatedData, SYNC_PATHS } from './sync-paths.js';
 
@@ -78,6 +78,17 @@ export class SealedStreamClient {
    * else throws the refusal. Aborting `signal`, or returning early, closes the connection.
    */
   async *exchange(session: Session, plaintext: string, options: ExchangeOptions): AsyncGenerator<unknown, 'answered' | 'renew'> {
+    // Taken while the session is live (the request itself is sealed under the session's expiry):
+    // the answer may be read past it, for at most one session lifetime (see `holdForStream`).
+    const hold = session.holdForStream(Number.POSITIVE_INFINITY);
+    try {
+      return yield* this.#exchangeHeld(session, hold, plaintext, options);
+    } finally {
+      hold.release();
+    }
+  }
+
+  async *#exchangeHeld(session: Session, hold: StreamHold, plaintext: string, options: ExchangeOptions): AsyncGenerator<unknown, 'answered' | 'renew'> {
     const { signal } = options;
     const sequence = session.sealedCount;
     const frame = session.sealFrame(plaintext, POOL_REQUEST_ASSOCIATED_DATA);
@@ -99,8 +110,9 @@ export class SealedStreamClient {
         options.count(0, sealed.length);
         // Opened by its position, not through the session's replay window: other streams of the
         // same session interleave with this one in any order (see `openFrameBoundTo`). Each
-        // position is accepted once, as this loop reads it.
-        const opened = session.openFrameBoundTo(sealed, streamFrameAssociatedData(sequence, index));
+        // position is accepted once, as this loop reads it; through the hold, also past the
+        // session's expiry.
+        const opened = hold.openFrameBoundTo(sealed, streamFrameAssociatedData(sequence, index));
         index += 1;
         yield JSON.parse(opened.plaintext.toString('utf8')) as unknown;
       }

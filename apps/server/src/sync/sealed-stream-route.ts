@@ -1,4 +1,4 @@
-import { CryptoError, type SessionStore } from '@trosyn/crypto';
+import { CryptoError, type SessionStore, type StreamHold } from '@trosyn/crypto';
 import type { Context } from 'hono';
 import type { Logger } from '../logger.js';
 import type { Refused } from './sealed-answer.js';
@@ -52,6 +52,15 @@ export function createSealedStreamRoute(deps: SealedStreamRouteDependencies): (c
     } catch {
       request = { invalid: 'sealed request is not JSON' };
     }
+    // The answer may outlive the session (a long generation that started late in its life): its
+    // frames are sealed through a hold, good for one session lifetime from now (`holdForStream`);
+    // the session takes no new request once expired. Released when the answer ends, however it ends.
+    let hold: StreamHold;
+    try {
+      hold = session.holdForStream(Number.POSITIVE_INFINITY);
+    } catch (error) {
+      return errorResponse(c, deps.refused(address, error));
+    }
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, c.req.raw.signal]);
     const items = deps.handler.answer(request, session.peerNodeId, signal)[Symbol.asyncIterator]();
@@ -61,16 +70,18 @@ export function createSealedStreamRoute(deps: SealedStreamRouteDependencies): (c
         try {
           const next = await items.next();
           if (next.done) {
+            hold.release();
             controller.close();
             return;
           }
-          const frame = session.sealFrame(JSON.stringify(next.value), streamFrameAssociatedData(message.sequence, index));
+          const frame = hold.sealFrame(JSON.stringify(next.value), streamFrameAssociatedData(message.sequence, index));
           index += 1;
           const length = Buffer.allocUnsafe(STREAM_LENGTH_BYTES);
           length.writeUInt32BE(frame.length, 0);
           controller.enqueue(Buffer.concat([length, frame]));
         } catch (error) {
-          // The session ended mid-answer (expired, or the node stops): the requester sees a cut stream.
+          // The hold ran out (a stream longer than a session lifetime), or the node stops: the requester sees a cut stream.
+          hold.release();
           deps.logger.log('warn', 'streamed peer answer cut', { event: 'peer-stream-cut', peer_id: session.peerNodeId, error: error instanceof Error ? error.message : String(error) });
           abort.abort(error);
           controller.error(error);
@@ -78,6 +89,7 @@ export function createSealedStreamRoute(deps: SealedStreamRouteDependencies): (c
       },
       async cancel(reason) {
         // The requester closed the connection: stop the work now (its slot is freed).
+        hold.release();
         abort.abort(reason);
         await items.return?.(undefined);
       },

@@ -115,4 +115,49 @@ describe('HttpSyncTransport sessions (injected clock)', () => {
     expect((await second.next()).value).toEqual({ name: 'second', part: 2 });
     expect((await second.next()).done).toBe(true);
   });
+
+  it('lets a streamed answer that started within its session\'s life run past the session\'s expiry to its end', async () => {
+    const gates = new Map<string, () => void>();
+    const streamRequests: StreamRequestHandler = {
+      async *answer(request) {
+        const name = (request as { name: string }).name;
+        yield { name, part: 1 };
+        await new Promise<void>((resolve) => gates.set(name, resolve));
+        yield { name, part: 2 };
+      },
+    };
+    const { clock, transport, handshakes } = await pair({ sessionTtlMs: 60_000, renewBeforeMs: 10_000, streamRequests });
+    await transport.connect();
+    clock.now += 45_000; // the session has 15 s left when the long answer starts
+    const long = transport.requestStream({ name: 'long' }, undefined);
+    expect((await long.next()).value).toEqual({ name: 'long', part: 1 });
+    clock.now += 40_000; // its session expired 25 s ago; the answer goes on
+    gates.get('long')!();
+    expect((await long.next()).value).toEqual({ name: 'long', part: 2 });
+    expect((await long.next()).done).toBe(true);
+    // A new request never goes out on the expired session: it runs a new handshake.
+    const next = transport.requestStream({ name: 'next' }, undefined);
+    expect((await next.next()).value).toEqual({ name: 'next', part: 1 });
+    expect(handshakes).toEqual(['ok', 'ok']);
+    gates.get('next')!();
+    expect((await next.next()).value).toEqual({ name: 'next', part: 2 });
+  });
+
+  it('cuts a streamed answer one session lifetime after it started', async () => {
+    const gates = new Map<string, () => void>();
+    const streamRequests: StreamRequestHandler = {
+      async *answer(request) {
+        const name = (request as { name: string }).name;
+        yield { name, part: 1 };
+        await new Promise<void>((resolve) => gates.set(name, resolve));
+        yield { name, part: 2 };
+      },
+    };
+    const { clock, transport } = await pair({ sessionTtlMs: 60_000, renewBeforeMs: 10_000, streamRequests });
+    const endless = transport.requestStream({ name: 'endless' }, undefined);
+    expect((await endless.next()).value).toEqual({ name: 'endless', part: 1 });
+    clock.now += 60_001; // one lifetime after the answer started: its hold is over
+    gates.get('endless')!();
+    await expect(endless.next()).rejects.toThrow(/cut the streamed answer|expired/);
+  });
 });
