@@ -3,9 +3,9 @@ import { formatDuration } from './format.js';
 
 /** What each `LLM_POOL` mode means to an operator (apps/server/README.md, Pooled inference). */
 export const poolModeHelp: Readonly<Record<PoolHealth['mode'], string>> = {
-  off: 'every request runs here; peers are not asked',
-  fallback: 'runs here when it can; passed to a peer when this node lacks the model or is full',
-  balance: 'like fallback, and a conversation stays on the node that holds its prompt cache',
+  off: 'Every request runs here; peers are not asked',
+  fallback: 'Runs here when it can; passed to a peer when this node lacks the model or is full',
+  balance: 'Like fallback, and a conversation stays on the node that holds its prompt cache',
 };
 
 /** `stories260K-chat: 1 / 1 free, queue 0 / 16` for each model the peer serves, or `no chat model`. */
