@@ -22,6 +22,6 @@ describe('pool formatting', () => {
 
   it('gives the advertisement age and marks a stale one', () => {
     expect(describeAdvertisementAge(peer, 5000)).toBe('0.4 s ago');
-    expect(describeAdvertisementAge({ ...peer, age_ms: 12_000, stale: true }, 5000)).toBe('12 s ago, stale (over 5.0 s)');
+    expect(describeAdvertisementAge({ ...peer, age_ms: 12_000, stale: true }, 5000)).toBe('12 s ago (stale after 5.0 s)');
   });
 });

@@ -22,8 +22,8 @@ export function describePoolEmbedding(peer: PoolPeerHealth): string {
   return `${embedding.id}: ${embedding.slots_free} / ${embedding.slots} free, queue ${embedding.queue_depth ?? 0}`;
 }
 
-/** `0.4 s ago`, `12 s ago, stale (over 5.0 s)`: an advertisement's age and whether the node still uses it. */
+/** `0.4 s ago`, `12 s ago (stale after 5.0 s)`: an advertisement's age and whether the node still uses it. */
 export function describeAdvertisementAge(peer: PoolPeerHealth, staleMs: number): string {
   const age = `${formatDuration(peer.age_ms / 1000)} ago`;
-  return peer.stale ? `${age}, stale (over ${formatDuration(staleMs / 1000)})` : age;
+  return peer.stale ? `${age} (stale after ${formatDuration(staleMs / 1000)})` : age;
 }

@@ -396,4 +396,19 @@ describe('the console', () => {
       await e.dispose();
     }
   }, 90_000);
+
+  // Last: it stops B.
+  it('marks a peer whose advertisement has gone stale (the peer stopped answering)', async () => {
+    const watched = await openSignedIn();
+    const { page } = watched;
+    await showView(watched, 'Peers');
+    const row = page.locator('[data-testid="pool-peer"]', { hasText: 'Back office' });
+    await poll(() => row.getAttribute('data-stale')).toBe('false');
+    await b.stop();
+    // A asks every second; after 5 s without an answer the advertisement is stale, and kept with its age.
+    await poll(() => row.getAttribute('data-stale'), { timeout: 30_000 }).toBe('true');
+    expect(await row.getByTestId('pool-age').textContent()).toMatch(/^stale \d+(\.\d)? s ago \(stale after 5\.0 s\)$/);
+    await watched.screenshot('view-peers-pool-stale');
+    expect(watched.offLoopback()).toEqual([]);
+  }, 60_000);
 });
