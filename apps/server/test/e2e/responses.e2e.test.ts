@@ -145,7 +145,14 @@ describe('the Responses API with the official openai client', () => {
   });
 
   it('aborts a streamed generation when the client goes away, and stores nothing', async () => {
-    const stream = await client.responses.create({ model: MODEL, input: 'Once upon a time', max_output_tokens: 900, temperature: 1, stream: true });
+    // The toy model writes over a thousand tokens a second and may end its text at once, which
+    // finished the answer before the abort arrived. A schema whose one string needs at least 500
+    // characters keeps the generation running (the grammar allows no end before) until aborted.
+    const story = { type: 'object', properties: { story: { type: 'string', minLength: 500 } }, required: ['story'], additionalProperties: false };
+    const stream = await client.responses.create({
+      model: MODEL, input: 'Once upon a time', max_output_tokens: 900, temperature: 1, stream: true,
+      text: { format: { type: 'json_schema', name: 'story', schema: story, strict: true } },
+    });
     let id = '';
     let deltas = 0;
     for await (const event of stream) {
