@@ -61,21 +61,15 @@ export function aes256GcmEncrypt(key: Aes256GcmKey, nonce: Uint8Array, plaintext
  *   key or nonce length.
  */
 export function aes256GcmDecrypt(key: Aes256GcmKey, nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, associatedData?: Uint8Array): Buffer {
-  checkLengths(key, nonce);
-  if (tag.length !== AES_256_GCM_TAG_BYTES) {
-    throw new CryptoError('tampered', `The AES-GCM tag must be ${AES_256_GCM_TAG_BYTES} bytes, got ${tag.length}.`);
-  }
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: AES_256_GCM_TAG_BYTES });
-  decipher.setAuthTag(tag);
-  if (associatedData !== undefined && associatedData.length > 0) decipher.setAAD(associatedData);
-  const body = decipher.update(ciphertext);
+  const decryptor = aes256GcmPieceDecryptor(key, nonce, tag, associatedData);
+  const body = decryptor.update(ciphertext);
   try {
-    const final = decipher.final();
-    return final.length === 0 ? body : Buffer.concat([body, final]);
-  } catch (cause) {
+    decryptor.verify();
+    return body;
+  } catch (error) {
     // OpenSSL has already produced unauthenticated plaintext in `body`: wipe it before it escapes.
     body.fill(0);
-    throw new CryptoError('tampered', 'AES-GCM authentication failed: the message was altered, or sealed with another key.', { cause });
+    throw error;
   }
 }
 

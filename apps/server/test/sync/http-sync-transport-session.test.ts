@@ -64,6 +64,23 @@ async function pair(options: { sessionTtlMs: number; renewBeforeMs: number; stre
   return { clock, transport, handshakes, pull };
 }
 
+/**
+ * Streamed answers of two messages each, named by the request: the second waits until the test
+ * calls the answer's gate (`gates.get(name)!()`), so a test decides when each stream ends.
+ */
+function gatedStreams(): { readonly gates: Map<string, () => void>; readonly streamRequests: StreamRequestHandler } {
+  const gates = new Map<string, () => void>();
+  const streamRequests: StreamRequestHandler = {
+    async *answer(request) {
+      const name = (request as { name: string }).name;
+      yield { name, part: 1 };
+      await new Promise<void>((resolve) => gates.set(name, resolve));
+      yield { name, part: 2 };
+    },
+  };
+  return { gates, streamRequests };
+}
+
 describe('HttpSyncTransport sessions (injected clock)', () => {
   it('renews its session shortly before it expires, without a refused request', async () => {
     const { clock, transport, handshakes, pull } = await pair({ sessionTtlMs: 60_000, renewBeforeMs: 10_000 });
@@ -90,16 +107,7 @@ describe('HttpSyncTransport sessions (injected clock)', () => {
   });
 
   it('lets a streamed answer running on a session finish on it when a new request renews the session', async () => {
-    // Each stream yields one message, then waits for the test before its second and last.
-    const gates = new Map<string, () => void>();
-    const streamRequests: StreamRequestHandler = {
-      async *answer(request) {
-        const name = (request as { name: string }).name;
-        yield { name, part: 1 };
-        await new Promise<void>((resolve) => gates.set(name, resolve));
-        yield { name, part: 2 };
-      },
-    };
+    const { gates, streamRequests } = gatedStreams();
     const { clock, transport, handshakes } = await pair({ sessionTtlMs: 60_000, renewBeforeMs: 10_000, streamRequests });
     const first = transport.requestStream({ name: 'first' }, undefined);
     expect((await first.next()).value).toEqual({ name: 'first', part: 1 });
@@ -117,15 +125,7 @@ describe('HttpSyncTransport sessions (injected clock)', () => {
   });
 
   it('lets a streamed answer that started within its session\'s life run past the session\'s expiry to its end', async () => {
-    const gates = new Map<string, () => void>();
-    const streamRequests: StreamRequestHandler = {
-      async *answer(request) {
-        const name = (request as { name: string }).name;
-        yield { name, part: 1 };
-        await new Promise<void>((resolve) => gates.set(name, resolve));
-        yield { name, part: 2 };
-      },
-    };
+    const { gates, streamRequests } = gatedStreams();
     const { clock, transport, handshakes } = await pair({ sessionTtlMs: 60_000, renewBeforeMs: 10_000, streamRequests });
     await transport.connect();
     clock.now += 45_000; // the session has 15 s left when the long answer starts
@@ -144,15 +144,7 @@ describe('HttpSyncTransport sessions (injected clock)', () => {
   });
 
   it('cuts a streamed answer one session lifetime after it started', async () => {
-    const gates = new Map<string, () => void>();
-    const streamRequests: StreamRequestHandler = {
-      async *answer(request) {
-        const name = (request as { name: string }).name;
-        yield { name, part: 1 };
-        await new Promise<void>((resolve) => gates.set(name, resolve));
-        yield { name, part: 2 };
-      },
-    };
+    const { gates, streamRequests } = gatedStreams();
     const { clock, transport } = await pair({ sessionTtlMs: 60_000, renewBeforeMs: 10_000, streamRequests });
     const endless = transport.requestStream({ name: 'endless' }, undefined);
     expect((await endless.next()).value).toEqual({ name: 'endless', part: 1 });
