@@ -44,8 +44,6 @@ export interface Envelope {
   readonly tag: string;
 }
 
-
-/** Everything a {@link Session} is built from; produced by the handshake. */
 /** A sealed frame in two pieces ({@link Session.sealFramePieces}): `head` then `ciphertext` is the frame. */
 export interface SealedFramePieces {
   /** Header, associated data and tag. */
@@ -53,6 +51,7 @@ export interface SealedFramePieces {
   readonly ciphertext: Buffer;
 }
 
+/** Everything a {@link Session} is built from; produced by the handshake. */
 export interface SessionInit {
   readonly role: SessionRole;
   readonly id: Buffer;
