@@ -5,8 +5,10 @@
 // checks, streamed to disk). Prints MB/s side by side, the ratio (target ≥ 70 %), the CPU time
 // each process spent on each run (less sensitive to a loaded machine than the wall time), and of
 // its main thread alone (the fetcher's whole-file hash, file writes and parts of the garbage
-// collection run on other threads, which have a core to themselves on a quiet machine), and
-// each process's peak RSS; asserts nothing. 127.0.0.1 only; every process started here is
+// collection run on other threads, which have a core to themselves on a quiet machine), the
+// major garbage collections of each run, and each process's peak RSS; asserts nothing. The
+// giver's node id is learnt once before the first timed run (a node knows its peers before it
+// fetches); each sealed run's own handshake is timed. 127.0.0.1 only; every process started here is
 // stopped. With NODE_OPTIONS=--cpu-prof both processes write a CPU profile (they exit cleanly).
 //
 //   BENCH_MODEL_FILE   the file (default: the 178 MB synthetic Gemma 3 270M of the test models)
@@ -17,6 +19,7 @@ import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, s
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import type * as ServerModule from '../src/index.js';
 
@@ -50,6 +53,18 @@ const mainThreadCpuSeconds = (): number => {
   return (user + system) / 1e6;
 };
 
+// Major (mark-compact) garbage collections of this process so far, and their main-thread time:
+// a transfer that keeps many buffers alive for long makes V8 collect its whole heap again and again.
+const majorGcs = { count: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (((entry as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+      majorGcs.count += 1;
+      majorGcs.ms += entry.duration;
+    }
+  }
+}).observe({ entryTypes: ['gc'] });
+
 // The giver: a sync port answering model requests for FILE, and a plain TCP port sending FILE.
 async function giver(secret: string, dir: string): Promise<void> {
   const share = new ModelShareServer({ modelPath: FILE, nodeName: 'giver', enabled: true, maxBytesPerSecond: undefined, logger: silentLogger });
@@ -62,7 +77,7 @@ async function giver(secret: string, dir: string): Promise<void> {
   const baseline = rssMb();
   process.on('message', (message: Message) => {
     if (message.type === 'rss') process.send!({ type: 'rss', baseline, peak: peakRssMb() });
-    if (message.type === 'cpu') process.send!({ type: 'cpu', seconds: cpuSeconds(), main: mainThreadCpuSeconds() });
+    if (message.type === 'cpu') process.send!({ type: 'cpu', seconds: cpuSeconds(), main: mainThreadCpuSeconds(), gcs: majorGcs.count });
   });
   process.send!({ type: 'ready', syncPort: sync.syncPort, tcpPort: (tcp.address() as net.AddressInfo).port });
 }
@@ -71,17 +86,25 @@ async function giver(secret: string, dir: string): Promise<void> {
 async function fetcher(secret: string, dir: string): Promise<void> {
   const sync = await LanSyncService.start({ settings: lanSettings('fetcher', secret, dir), dataDir: dir, logger: silentLogger });
   const baseline = rssMb();
+  let giverNodeId: string | undefined;
   process.on('message', (message: Message) => {
     void (async () => {
       const target = path.join(dir, `copy-${String(message['run'])}.gguf`);
+      const address = `127.0.0.1:${String(message['syncPort'])}`;
+      // The giver's node id, learnt once by a handshake of its own, untimed: a node learns it
+      // from discovery and its sync rounds before it ever fetches a model. The transfer's own
+      // channel (and handshake) is timed.
+      if (message.type === 'sealed' && giverNodeId === undefined) {
+        const probe = sync.openPeerChannel(address, undefined)!;
+        giverNodeId = await probe.connect();
+        probe.close();
+      }
       const started = performance.now();
       const cpuBefore = cpuSeconds();
       const mainBefore = mainThreadCpuSeconds();
+      const gcsBefore = majorGcs.count;
       if (message.type === 'sealed') {
-        const address = `127.0.0.1:${String(message['syncPort'])}`;
-        const probe = sync.openPeerChannel(address, undefined)!;
-        const nodeId = await probe.connect();
-        probe.close();
+        const nodeId = giverNodeId!;
         const fetcher = new ModelFetcher({ peers: () => [{ nodeId, name: 'giver', address }], openChannel: (peer) => sync.openPeerChannel(peer.address, peer.nodeId)!, logger: silentLogger });
         const context = { signal: new AbortController().signal, report: () => undefined, onDownloadProgress: () => undefined };
         // The file name is the giver's: ask for the same name in a folder of this run.
@@ -95,7 +118,7 @@ async function fetcher(secret: string, dir: string): Promise<void> {
         rmSync(target, { force: true });
       }
       const seconds = (performance.now() - started) / 1000;
-      process.send!({ type: 'done', seconds, cpu: cpuSeconds() - cpuBefore, mainCpu: mainThreadCpuSeconds() - mainBefore, baseline, peak: peakRssMb() });
+      process.send!({ type: 'done', seconds, cpu: cpuSeconds() - cpuBefore, mainCpu: mainThreadCpuSeconds() - mainBefore, gcs: majorGcs.count - gcsBefore, baseline, peak: peakRssMb() });
     })().catch((error: unknown) => process.send!({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
   });
   process.send!({ type: 'ready' });
@@ -148,12 +171,12 @@ async function main(): Promise<void> {
     const giverProcess = start('giver');
     const fetcherProcess = start('fetcher');
     const [ports] = await Promise.all([next(giverProcess, 'ready'), next(fetcherProcess, 'ready')]);
-    const results: { kind: 'sealed' | 'tcp'; seconds: number; cpu: number; mainCpu: number; giverCpu: number; giverMainCpu: number; peak: number; baseline: number }[] = [];
-    const giverCpu = async (): Promise<{ all: number; main: number }> => {
+    const results: { kind: 'sealed' | 'tcp'; seconds: number; cpu: number; mainCpu: number; gcs: number; giverCpu: number; giverMainCpu: number; giverGcs: number; peak: number; baseline: number }[] = [];
+    const giverCpu = async (): Promise<{ all: number; main: number; gcs: number }> => {
       const answer = next(giverProcess, 'cpu');
       giverProcess.send({ type: 'cpu' });
-      const { seconds, main } = await answer;
-      return { all: Number(seconds), main: Number(main) };
+      const { seconds, main, gcs } = await answer;
+      return { all: Number(seconds), main: Number(main), gcs: Number(gcs) };
     };
     for (let run = 0; run < RUNS; run += 1) {
       for (const kind of ['sealed', 'tcp'] as const) {
@@ -162,7 +185,7 @@ async function main(): Promise<void> {
         fetcherProcess.send({ ...ports, type: kind, run });
         const answer = await done;
         const giverAfter = await giverCpu();
-        results.push({ kind, seconds: Number(answer['seconds']), cpu: Number(answer['cpu']), mainCpu: Number(answer['mainCpu']), giverCpu: giverAfter.all - giverBefore.all, giverMainCpu: giverAfter.main - giverBefore.main, peak: Number(answer['peak']), baseline: Number(answer['baseline']) });
+        results.push({ kind, seconds: Number(answer['seconds']), cpu: Number(answer['cpu']), mainCpu: Number(answer['mainCpu']), gcs: Number(answer['gcs']), giverCpu: giverAfter.all - giverBefore.all, giverMainCpu: giverAfter.main - giverBefore.main, giverGcs: giverAfter.gcs - giverBefore.gcs, peak: Number(answer['peak']), baseline: Number(answer['baseline']) });
       }
     }
     const giverRss = await (async () => {
@@ -174,7 +197,7 @@ async function main(): Promise<void> {
     const best = (kind: 'sealed' | 'tcp'): number => Math.max(...results.filter((r) => r.kind === kind).map((r) => mbps(r.seconds)));
     process.stdout.write(`\nModel transfer between two processes on 127.0.0.1: ${path.basename(FILE)}, ${(size / 1e6).toFixed(1)} MB, ${RUNS} alternating runs each\n`);
     for (const result of results) {
-      const cpu = `CPU s: fetcher ${result.cpu.toFixed(2)} (main thread ${result.mainCpu.toFixed(2)}), giver ${result.giverCpu.toFixed(2)} (${result.giverMainCpu.toFixed(2)})`;
+      const cpu = `CPU s: fetcher ${result.cpu.toFixed(2)} (main thread ${result.mainCpu.toFixed(2)}, ${result.gcs} major GCs), giver ${result.giverCpu.toFixed(2)} (${result.giverMainCpu.toFixed(2)}, ${result.giverGcs})`;
       process.stdout.write(`  ${result.kind.padEnd(6)} ${mbps(result.seconds).toFixed(1).padStart(7)} MB/s  (${result.seconds.toFixed(2)} s; ${cpu})\n`);
     }
     process.stdout.write(`  best: sealed peer channel ${best('sealed').toFixed(1)} MB/s vs plain TCP ${best('tcp').toFixed(1)} MB/s = ${((best('sealed') / best('tcp')) * 100).toFixed(0)} % (target ≥ 70 %)\n`);

@@ -40,6 +40,7 @@ export { createSyncApp, listenSyncServer, type InboundPeer, type ListeningSyncSe
 export { InboundPeerFeed, type InboundPeerListener } from './sync/inbound-peer-feed.js';
 export { SYNC_PATHS } from './sync/sync-paths.js';
 export { LanSyncError, type LanSyncErrorCode } from './sync/errors.js';
+export { LentBytes } from './sync/lent-bytes.js';
 export type { DataApiDependencies } from './routes/data-api/data-api-dependencies.js';
 export { ModelShareServer, type ModelShareServerConfig } from './peer-models/model-share-server.js';
 export { ModelFetcher, partPaths, type ModelFetcherConfig, type ModelPeer, type ModelTransferStatus, type PeerChannel } from './peer-models/model-fetcher.js';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogLevel, Logger } from '../logger.js';
+import { LentBytes } from '../sync/lent-bytes.js';
 import type { ModelLoadContext } from '../model-host.js';
 import { testModelsDir } from '../../test/e2e/server-process.js';
 import { ModelFetcher, partPaths, type PeerChannel } from './model-fetcher.js';
@@ -31,7 +32,14 @@ function context(signal = new AbortController().signal): ModelLoadContext & { de
   return { details, onDownloadProgress: () => undefined, report: (detail) => details.push(detail), signal };
 }
 
-const asBytes = (answer: unknown): Buffer => (Buffer.isBuffer(answer) ? answer : Buffer.from(JSON.stringify(answer)));
+/** An answer's bytes as the sync port seals them: a lent chunk is copied (as sealing does) and given back at once. */
+function asBytes(answer: unknown): Buffer {
+  if (Buffer.isBuffer(answer)) return answer;
+  if (!(answer instanceof LentBytes)) return Buffer.from(JSON.stringify(answer));
+  const bytes = Buffer.from(answer.bytes);
+  answer.giveBack();
+  return bytes;
+}
 /** An answer as `requestPieces` gives it: the pieces a socket might deliver (the chunk header split, then uneven cuts), and their sha256 from `sha256From`. */
 function asPieces(answer: unknown, sha256From: number): { plaintext: Buffer[]; sha256: string } {
   const bytes = asBytes(answer);
@@ -109,9 +117,9 @@ describe('ModelFetcher with the real share server', () => {
     // The peer garbles the last chunk twice (a bad disk, a changed file): rejected and asked again.
     let garbled = 0;
     const garbling = peerChannel(server, (answer, request) => {
-      if (request.type === 'model-chunk' && request.index === total - 1 && garbled < 2 && Buffer.isBuffer(answer)) {
+      if (request.type === 'model-chunk' && request.index === total - 1 && garbled < 2 && answer instanceof LentBytes) {
         garbled += 1;
-        const copy = Buffer.from(answer);
+        const copy = asBytes(answer);
         copy[5] = copy[5]! ^ 0xff; // the first byte of the chunk's data, after the 5-byte header
         return copy;
       }

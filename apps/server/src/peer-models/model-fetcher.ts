@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import type { Logger } from '../logger.js';
 import type { ModelLoadContext } from '../model-host.js';
 import { CHUNK_HEADER_BYTES, decodeChunkPieces, type ModelOfferResponse } from './model-share-protocol.js';
+import { BackgroundFlush } from './background-flush.js';
 import { WholeFileHash } from './whole-file-hash.js';
 
 /** A sealed request/response channel to one authenticated peer (an `HttpSyncTransport`). */
@@ -216,6 +217,7 @@ export class ModelFetcher {
       // A few chunks are asked for ahead, so the giver reads and seals the next ones while this
       // node checks and writes the current one; they are still written in order.
       const inFlight = new Map<number, Promise<readonly Buffer[]>>();
+      const flushing = new BackgroundFlush(handle);
       const ask = (index: number): void => {
         if (index >= offer.chunkSha256.length || inFlight.has(index)) return;
         const pending = this.#chunk(channel, peer, offer, index, file, context.signal);
@@ -230,6 +232,7 @@ export class ModelFetcher {
         inFlight.delete(index);
         bytes += data.reduce((sum, piece) => sum + piece.length, 0);
         await writeAll(handle, data, index * offer.chunkBytes);
+        flushing.wrote(data.reduce((sum, piece) => sum + piece.length, 0));
         await whole.update(data); // the pieces are the hash thread's from here on
         const seconds = (performance.now() - startedAt) / 1000;
         const rate = seconds > 0 ? (bytes - resumedBytes) / seconds : 0;
@@ -244,6 +247,7 @@ export class ModelFetcher {
           logger.log('info', 'model transfer progress', { event: 'model-transfer-progress', peer_id: peer.nodeId, bytes, total_bytes: offer.size, bytes_per_second: Math.round(rate), eta_seconds: eta });
         }
       }
+      await flushing.done();
       await handle.sync();
       sha256OfWritten = await whole.digest();
     } finally {

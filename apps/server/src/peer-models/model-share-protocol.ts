@@ -44,10 +44,11 @@ export const CHUNK_HEADER_BYTES = 5;
 
 /**
  * A frame for chunk `index` of `length` bytes, header written, and the view of it the chunk's
- * bytes are to be read into (so they are never copied into a frame afterwards).
+ * bytes are to be read into (so they are never copied into a frame afterwards). The frame is the
+ * start of `buffer` when given (a reused one, at least as long), else of a new buffer.
  */
-export function chunkFrame(index: number, length: number): { readonly frame: Buffer; readonly data: Buffer } {
-  const frame = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + length);
+export function chunkFrame(index: number, length: number, buffer?: Buffer): { readonly frame: Buffer; readonly data: Buffer } {
+  const frame = buffer === undefined ? Buffer.allocUnsafe(CHUNK_HEADER_BYTES + length) : buffer.subarray(0, CHUNK_HEADER_BYTES + length);
   frame[0] = CHUNK_MARKER;
   frame.writeUInt32BE(index, 1);
   return { frame, data: frame.subarray(CHUNK_HEADER_BYTES) };

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { SYNC_PROTOCOL_VERSION } from '@trosyn/sync-core';
 import type { Logger } from '../logger.js';
+import type { LentBytes } from '../sync/lent-bytes.js';
 import { ModelChunkReader } from './model-chunk-reader.js';
 import { ModelDigestCache, type ModelDigest } from './model-digest.js';
 import {
@@ -69,8 +70,11 @@ export class ModelShareServer {
     this.#digests = new ModelDigestCache(this.#chunkBytes);
   }
 
-  /** Answers one model-sharing request of the authenticated peer `peerId`; a chunk comes as binary (`chunkFrame`). */
-  async answer(request: ModelOfferRequest | ModelChunkRequest, peerId: string): Promise<ModelOfferResponse | Buffer | ModelShareError> {
+  /**
+   * Answers one model-sharing request of the authenticated peer `peerId`. A chunk comes as
+   * binary (`chunkFrame`), lent: give it back once sealed, and its buffer holds a later chunk.
+   */
+  async answer(request: ModelOfferRequest | ModelChunkRequest, peerId: string): Promise<ModelOfferResponse | LentBytes | ModelShareError> {
     if (typeof request.file !== 'string') return refusal('invalid-message', "'file' must be a file name");
     return request.type === 'model-offer' ? this.#offer(request) : this.#chunk(request, peerId);
   }
@@ -92,7 +96,7 @@ export class ModelShareServer {
     }
   }
 
-  async #chunk(request: ModelChunkRequest, peerId: string): Promise<Buffer | ModelShareError> {
+  async #chunk(request: ModelChunkRequest, peerId: string): Promise<LentBytes | ModelShareError> {
     const found = await this.#current(request.file);
     if (typeof found === 'string') return refusal('model-unavailable', found);
     const { version, digest } = found;

@@ -21,7 +21,10 @@ const MAINTENANCE_INTERVAL_MS = 60_000;
 export interface PeerRequestHandler {
   /** Whether the (authenticated, opened) request is one of this handler's. */
   handles(request: unknown): boolean;
-  /** The answer to seal; an `{ type: 'error' }` answer is sent with status 422, like sync's. */
+  /**
+   * The answer to seal: JSON, or bytes (a `Uint8Array`, or `LentBytes` given back once
+   * sealed, `lent-bytes.ts`); an `{ type: 'error' }` answer is sent with status 422, like sync's.
+   */
   answer(request: unknown, peerId: string): Promise<object>;
 }
 

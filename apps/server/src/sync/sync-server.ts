@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { limitRequestBody } from '../body-limit.js';
 import { LanSyncError } from './errors.js';
 import type { SyncRuntimeEventSink } from './sync-runtime-events.js';
+import { LentBytes } from './lent-bytes.js';
 import type { Refused, RefusalStatus, SealedAnswer } from './sealed-answer.js';
 import { SyncStreamServer } from './sync-stream-server.js';
 import { createSealedStreamRoute, type StreamRequestHandler } from './sealed-stream-route.js';
@@ -189,13 +190,17 @@ export function createSyncApp(deps: SyncServerDependencies): SyncApp {
     let body: SealedFramePieces;
     try {
       // A binary answer (a model chunk, see `src/peer-models/`) is sealed as is: no JSON, no base64.
-      body = session.sealFramePieces(response instanceof Uint8Array ? response : JSON.stringify(response), responseAssociatedData(message.sequence));
+      const plaintext = response instanceof Uint8Array ? response : response instanceof LentBytes ? response.bytes : JSON.stringify(response);
+      body = session.sealFramePieces(plaintext, responseAssociatedData(message.sequence));
     } catch (error) {
       // The session expired or was removed meanwhile (purged, or the server is stopping): refused
       // as an unknown session, so the requester runs a new handshake and asks again. What was
       // applied stays applied; the same page again changes nothing.
       const gone = error instanceof CryptoError && error.code === 'disposed' ? new CryptoError('unknown-session', 'The session ended while its request was answered; run a new handshake.') : error;
       return refusal(address, gone, route);
+    } finally {
+      // Sealing copied the bytes into the ciphertext (or failed): the handler may reuse them.
+      if (response instanceof LentBytes) response.giveBack();
     }
     return { kind: 'sealed', status: response.type === 'error' ? 422 : 200, body };
   };
