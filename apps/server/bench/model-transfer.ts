@@ -164,7 +164,9 @@ async function main(): Promise<void> {
   try {
     const start = (name: string): ChildProcess => {
       const dir = path.join(root, name);
-      const child = fork(import.meta.filename, [name, secret, dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // One libuv pool thread unless told otherwise, as a node runs (src/threadpool-size.ts).
+      const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '1' };
+      const child = fork(import.meta.filename, [name, secret, dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
       children.push(child);
       return child;
     };

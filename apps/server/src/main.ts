@@ -1,3 +1,5 @@
+// First: sets the libuv thread pool's size before anything can start the pool.
+import './threadpool-size.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
