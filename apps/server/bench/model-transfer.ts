@@ -1,6 +1,6 @@
 // `pnpm --filter @trosyn/server bench:model-transfer` (after `pnpm build`): a model file sent
 // from one process to another over the sealed peer channel (handshake, AES-256-GCM sealed
-// frames on the sync stream, 4 MiB chunks checked by sha256, written to disk, whole file checked)
+// frames on the sync stream, 4 MiB chunks written to disk, the whole file's sha256 checked)
 // against a plain TCP copy of the same file between the same two processes (no encryption, no
 // checks, streamed to disk). Prints MB/s side by side, the ratio (target ≥ 70 %), the CPU time
 // each process spent on each run (less sensitive to a loaded machine than the wall time), and of

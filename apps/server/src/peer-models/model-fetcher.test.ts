@@ -41,11 +41,11 @@ function asBytes(answer: unknown): Buffer {
   return bytes;
 }
 /** An answer as `requestPieces` gives it: the pieces a socket might deliver (the chunk header split, then uneven cuts), and their sha256 from `sha256From`. */
-function asPieces(answer: unknown, sha256From: number): { plaintext: Buffer[]; sha256: string } {
+function asPieces(answer: unknown, sha256From: number | undefined): { plaintext: Buffer[]; sha256: string | undefined } {
   const bytes = asBytes(answer);
   const plaintext = [bytes.subarray(0, 3)];
   for (let offset = 3; offset < bytes.length; offset += 7001) plaintext.push(bytes.subarray(offset, offset + 7001));
-  return { plaintext, sha256: createHash('sha256').update(bytes.subarray(sha256From)).digest('hex') };
+  return { plaintext, sha256: sha256From === undefined ? undefined : createHash('sha256').update(bytes.subarray(sha256From)).digest('hex') };
 }
 
 /** A peer whose channel runs the real share server in-process (the sealing is the sync port's). */
@@ -116,7 +116,9 @@ describe('ModelFetcher with the real share server', () => {
 
     // The peer garbles the last chunk twice (a bad disk, a changed file): rejected and asked again.
     let garbled = 0;
+    const asked = new Map<number, number>();
     const garbling = peerChannel(server, (answer, request) => {
+      if (request.type === 'model-chunk') asked.set(request.index, (asked.get(request.index) ?? 0) + 1);
       if (request.type === 'model-chunk' && request.index === total - 1 && garbled < 2 && answer instanceof LentBytes) {
         garbled += 1;
         const copy = asBytes(answer);
@@ -131,6 +133,10 @@ describe('ModelFetcher with the real share server', () => {
     expect(started.fields['resumed_bytes']).toBe(lastWhole * CHUNK);
     const rejected = logs.filter((line) => line.fields['event'] === 'model-chunk-rejected');
     expect(rejected.map((line) => [line.fields['source'], line.fields['index']])).toEqual([['disk', lastWhole], ['peer', total - 1], ['peer', total - 1]]);
+    // The garbled chunk shows in the whole file's sha256; only it is fetched again (verified,
+    // until it matches), the others once.
+    expect(asked.get(total - 1)).toBe(3);
+    expect([...asked].filter(([index]) => index !== total - 1).every(([, times]) => times === 1)).toBe(true);
   });
 
   it('deletes a file whose whole sha256 is not the advertised one, and fetches it again', async () => {

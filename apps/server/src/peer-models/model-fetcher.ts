@@ -12,10 +12,10 @@ export interface PeerChannel {
   request(message: object, options?: { signal?: AbortSignal }): Promise<unknown>;
   /**
    * The opened answer's bytes, unparsed (chunks are binary), as the pieces they were opened in
-   * (a chunk is decrypted as it arrives and never joined), and the sha256 (hex) of those bytes
-   * from `sha256From` on, hashed as they were decrypted (`HttpSyncTransport.requestPieces`).
+   * (a chunk is decrypted as it arrives and never joined), and with `sha256From` the sha256 (hex)
+   * of those bytes from that byte on, hashed as they were decrypted (`HttpSyncTransport.requestPieces`).
    */
-  requestPieces(message: object, options: { signal?: AbortSignal; sha256From: number }): Promise<{ readonly plaintext: readonly Buffer[]; readonly sha256: string | undefined }>;
+  requestPieces(message: object, options: { signal?: AbortSignal; sha256From?: number }): Promise<{ readonly plaintext: readonly Buffer[]; readonly sha256: string | undefined }>;
   close(): void;
 }
 
@@ -104,15 +104,23 @@ export function partPaths(modelPath: string): { readonly part: string; readonly 
 /**
  * The receiving side of model distribution: asks the authenticated peers which of them has
  * this node's model file (by file name), fetches it chunk by chunk over the sealed peer
- * channel into `<model>.part`, checking every chunk against the sha256 the sender advertised
- * and the whole file before it is renamed into place. A restart (even after SIGKILL) continues
- * the partial file: its chunks are checked again and it is cut at the first bad one.
+ * channel into `<model>.part`, and checks the whole file against the sha256 the sender
+ * advertised before it is renamed into place. When that fails, every chunk is checked against
+ * its advertised sha256 and the bad ones are fetched again, verified. A restart (even after
+ * SIGKILL) continues the partial file: its chunks are checked again and it is cut at the
+ * first bad one.
  */
 export class ModelFetcher {
   readonly #config: ModelFetcherConfig;
   /** One channel per peer, kept between rounds of asking (a new one would mean a new handshake). */
   readonly #channels = new Map<string, PeerChannel>();
   #status: ModelTransferStatus | undefined;
+  /**
+   * Chunks found bad once (on disk or after the whole file's check): fetched verified from then
+   * on, so one a peer keeps garbling fails its check without being written again, and a
+   * transfer that only fetches it again makes no progress (`pnpm model:pull --wait` gives up).
+   */
+  readonly #suspectChunks = new Set<number>();
 
   constructor(config: ModelFetcherConfig) {
     this.#config = config;
@@ -220,7 +228,7 @@ export class ModelFetcher {
       const flushing = new BackgroundFlush(handle);
       const ask = (index: number): void => {
         if (index >= offer.chunkSha256.length || inFlight.has(index)) return;
-        const pending = this.#chunk(channel, peer, offer, index, file, context.signal);
+        const pending = this.#chunk(channel, peer, offer, index, file, context.signal, this.#suspectChunks.has(index));
         pending.catch(() => undefined); // awaited in order below; a failure ahead is reported there
         inFlight.set(index, pending);
       };
@@ -254,8 +262,11 @@ export class ModelFetcher {
       whole.close();
       await handle.close();
     }
+    // A chunk garbled on the way (the giver's disk, a changed file) shows only here: the file's
+    // chunks are then checked on disk, the bad ones fetched again, and the file hashed anew.
+    const sha256OfFile = sha256OfWritten === offer.sha256 ? sha256OfWritten : ((await this.#repairChunks(part, peer, channel, offer, file, context.signal)) ?? sha256OfWritten);
     // The whole file against the advertised sha256 (and its size on disk) before it may be loaded.
-    const digest = { sha256: sha256OfWritten, size: (await stat(part)).size };
+    const digest = { sha256: sha256OfFile, size: (await stat(part)).size };
     if (digest.sha256 !== offer.sha256 || digest.size !== offer.size) {
       await rm(part, { force: true });
       await rm(meta, { force: true });
@@ -297,7 +308,10 @@ export class ModelFetcher {
       const buffer = Buffer.allocUnsafeSlow(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
       if (bytesRead !== length || sha256(buffer) !== offer.chunkSha256[index]) {
-        if (offset + length <= size) this.#config.logger.log('warn', 'partial model chunk on disk does not match; fetching it again', { event: 'model-chunk-rejected', index, source: 'disk' });
+        if (offset + length <= size) {
+          this.#config.logger.log('warn', 'partial model chunk on disk does not match; fetching it again', { event: 'model-chunk-rejected', index, source: 'disk' });
+          this.#suspectChunks.add(index);
+        }
         break;
       }
       await whole.update([buffer]);
@@ -307,16 +321,58 @@ export class ModelFetcher {
     return good;
   }
 
-  /** Chunk `index`, checked against its advertised sha256, as the pieces it was opened in. */
-  async #chunk(channel: PeerChannel, peer: ModelPeer, offer: Offer, index: number, file: string, signal: AbortSignal): Promise<readonly Buffer[]> {
+  /**
+   * After a whole-file mismatch: checks every chunk of the partial file against its advertised
+   * sha256, fetches the bad ones again (verified) into place, and returns the sha256 of the file
+   * as it then is, hashed in the same pass. Undefined when no chunk was bad: then the offer's
+   * whole sha256 is not that of its own chunks, and the file is rejected.
+   */
+  async #repairChunks(part: string, peer: ModelPeer, channel: PeerChannel, offer: Offer, file: string, signal: AbortSignal): Promise<string | undefined> {
+    const handle = await open(part, 'r+');
+    try {
+      const whole = createHash('sha256');
+      const buffer = Buffer.allocUnsafe(offer.chunkBytes);
+      let repaired = 0;
+      for (let index = 0; index < offer.chunkSha256.length; index += 1) {
+        const offset = index * offer.chunkBytes;
+        const length = Math.min(offer.chunkBytes, offer.size - offset);
+        const { bytesRead } = await handle.read(buffer, 0, length, offset);
+        const onDisk = buffer.subarray(0, bytesRead);
+        if (bytesRead === length && sha256(onDisk) === offer.chunkSha256[index]) {
+          whole.update(onDisk);
+          continue;
+        }
+        this.#config.logger.log('warn', 'model chunk rejected: it does not match the advertised sha256; fetching it again', { event: 'model-chunk-rejected', source: 'peer', peer_id: peer.nodeId, index, attempt: 1 });
+        this.#suspectChunks.add(index);
+        const data = await this.#chunk(channel, peer, offer, index, file, signal, true);
+        await writeAll(handle, data, offset);
+        for (const piece of data) whole.update(piece);
+        repaired += 1;
+      }
+      if (repaired === 0) return undefined;
+      await handle.sync();
+      return whole.digest('hex');
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Chunk `index` as the pieces it was opened in, of the advertised length; with `verify`, also
+   * checked against its advertised sha256 (hashed as it is decrypted). The transfer's first pass
+   * does not verify: the whole file's sha256 covers every chunk, and a second hash of every byte
+   * on the receiving thread cost a quarter of the transfer's speed. Chunks fetched again do.
+   */
+  async #chunk(channel: PeerChannel, peer: ModelPeer, offer: Offer, index: number, file: string, signal: AbortSignal, verify: boolean): Promise<readonly Buffer[]> {
     const expected = Math.min(offer.chunkBytes, offer.size - index * offer.chunkBytes);
     for (let attempt = 1; ; attempt += 1) {
+      const request = { type: 'model-chunk', file, sha256: offer.sha256, index };
       // The chunk's bytes are hashed as they are decrypted, after the chunk header.
-      const answer = await channel.requestPieces({ type: 'model-chunk', file, sha256: offer.sha256, index }, { signal, sha256From: CHUNK_HEADER_BYTES });
+      const answer = await channel.requestPieces(request, verify ? { signal, sha256From: CHUNK_HEADER_BYTES } : { signal });
       const response = decodeChunkPieces(answer.plaintext);
       if ('type' in response) throw new Error(`${peer.name ?? peer.nodeId} refused chunk ${index}: ${response.message}`);
       const { data } = response;
-      if (response.index === index && response.bytes === expected && answer.sha256 === offer.chunkSha256[index]) return data;
+      if (response.index === index && response.bytes === expected && (!verify || answer.sha256 === offer.chunkSha256[index])) return data;
       this.#config.logger.log('warn', 'model chunk rejected: it does not match the advertised sha256; fetching it again', { event: 'model-chunk-rejected', source: 'peer', peer_id: peer.nodeId, index, attempt });
       if (attempt >= MAX_CHUNK_ATTEMPTS) throw new Error(`chunk ${index} from ${peer.name ?? peer.nodeId} failed its sha256 check ${attempt} times`);
       await sleep(500 * attempt, signal);
