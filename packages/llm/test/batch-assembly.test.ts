@@ -1,7 +1,6 @@
-import { getLlama, LlamaCompletion } from 'node-llama-cpp';
+import { LlamaCompletion } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
-import { recordDecodeBatches } from './decode-batches.js';
-import { testModel } from './test-models.js';
+import { recordDecodeBatches, withGemma270mContext } from './decode-batches.js';
 
 // #19: every sequence of a batch gets its token as soon as its own sampling ends, so the others
 // re-queued (and scheduled the next dispatch) while the last one was still being sampled; the next
@@ -10,12 +9,9 @@ import { testModel } from './test-models.js';
 // patches/ lets the last sequence join. Counts decodes, not time: the machine's load cannot move it.
 describe('node-llama-cpp batch assembly (patched)', () => {
   it('decodes one token of every generating sequence per step', async () => {
-    const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false });
-    const model = await llama.loadModel({ modelPath: testModel('synthetic-gemma3-270m-q4_k_m.gguf') });
     const streams = 4;
     const tokens = 24;
-    const context = await model.createContext({ sequences: streams, contextSize: streams * 256, threads: 1 });
-    try {
+    await withGemma270mContext(streams, async (context) => {
       const sizes = recordDecodeBatches(context);
       const results = await Promise.all(
         Array.from({ length: streams }, (_, index) =>
@@ -31,10 +27,6 @@ describe('node-llama-cpp batch assembly (patched)', () => {
       const generationSteps = sizes.filter((size) => size <= streams);
       expect(generationSteps.length).toBeLessThanOrEqual(tokens);
       expect(generationSteps.filter((size) => size === streams).length).toBeGreaterThanOrEqual(tokens - 2);
-    } finally {
-      await context.dispose();
-      await model.dispose();
-      await llama.dispose();
-    }
+    });
   });
 });

@@ -1,7 +1,6 @@
-import { getLlama, LlamaCompletion } from 'node-llama-cpp';
+import { LlamaCompletion } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
-import { recordBatchSequences } from './decode-batches.js';
-import { testModel } from './test-models.js';
+import { recordBatchSequences, withGemma270mContext } from './decode-batches.js';
 
 // #19: node-llama-cpp keeps one KV stream per sequence (kv_unified off), and llama.cpp then cuts a
 // batch into one micro-batch per run of consecutive, ascending sequence ids (split_equal). The
@@ -11,12 +10,9 @@ import { testModel } from './test-models.js';
 // Checks the order, not time: the machine's load cannot move it.
 describe('node-llama-cpp batch order (patched)', () => {
   it('adds the sequences of a batch in ascending sequence id order', async () => {
-    const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false });
-    const model = await llama.loadModel({ modelPath: testModel('synthetic-gemma3-270m-q4_k_m.gguf') });
     const streams = 4;
     const tokens = 24;
-    const context = await model.createContext({ sequences: streams, contextSize: streams * 256, threads: 1 });
-    try {
+    await withGemma270mContext(streams, async (context) => {
       const batches = recordBatchSequences(context);
       const sequences = Array.from({ length: streams }, () => context.getSequence());
       // Started in reverse id order, with prompts of different lengths, so that queue order and id order differ.
@@ -33,10 +29,6 @@ describe('node-llama-cpp batch order (patched)', () => {
       expect(multiSequence.length).toBeGreaterThanOrEqual(tokens - 2);
       const unordered = multiSequence.filter((ids) => ids.some((id, index) => index > 0 && id <= ids[index - 1]!));
       expect(unordered).toEqual([]);
-    } finally {
-      await context.dispose();
-      await model.dispose();
-      await llama.dispose();
-    }
+    });
   });
 });

@@ -1,4 +1,5 @@
-import { LlamaModel, type LlamaContext } from 'node-llama-cpp';
+import { getLlama, LlamaModel, type LlamaContext } from 'node-llama-cpp';
+import { testModel } from './test-models.js';
 
 /** The part of node-llama-cpp's native context that starts one batch decode (internal to node-llama-cpp). */
 interface NativeBatch {
@@ -61,5 +62,22 @@ export async function withDecodeBatches<T>(run: () => Promise<T>): Promise<{ res
     return { result: await run(), sizes };
   } finally {
     LlamaModel.prototype.createContext = createContext;
+  }
+}
+
+/**
+ * Runs `run` on a context of `sequences` sequences (256 tokens each, 1 thread) over the synthetic
+ * Gemma 3 270M, straight on node-llama-cpp (the patched dispatcher), and disposes of it all after.
+ */
+export async function withGemma270mContext<T>(sequences: number, run: (context: LlamaContext) => Promise<T>): Promise<T> {
+  const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false });
+  const model = await llama.loadModel({ modelPath: testModel('synthetic-gemma3-270m-q4_k_m.gguf') });
+  const context = await model.createContext({ sequences, contextSize: sequences * 256, threads: 1 });
+  try {
+    return await run(context);
+  } finally {
+    await context.dispose();
+    await model.dispose();
+    await llama.dispose();
   }
 }

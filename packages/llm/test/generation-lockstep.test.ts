@@ -1,7 +1,6 @@
-import { getLlama, LlamaCompletion, type LlamaContext } from 'node-llama-cpp';
+import { LlamaCompletion, type LlamaContext } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
-import { recordBatchSequences } from './decode-batches.js';
-import { testModel } from './test-models.js';
+import { recordBatchSequences, withGemma270mContext } from './decode-batches.js';
 
 const TOKENS = 24;
 
@@ -22,10 +21,7 @@ function complete(context: LlamaContext, index: number, onToken?: () => void): P
 // one round in three ran at two thirds of the others' speed). Counts batches, not time.
 describe('node-llama-cpp generation in lockstep (patched)', () => {
   it('merges streams that started later into the batches of those already generating', async () => {
-    const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false });
-    const model = await llama.loadModel({ modelPath: testModel('synthetic-gemma3-270m-q4_k_m.gguf') });
-    const context = await model.createContext({ sequences: 4, contextSize: 4 * 256, threads: 1 });
-    try {
+    await withGemma270mContext(4, async (context) => {
       const batches = recordBatchSequences(context);
       let late: Promise<unknown[]> | undefined;
       let seen = 0;
@@ -47,10 +43,6 @@ describe('node-llama-cpp generation in lockstep (patched)', () => {
       const apart = sequencesOf.slice(joined).filter((sequences) => sequences.size === 2 && (sequences.has(0) !== sequences.has(2))).length;
       expect(together).toBeGreaterThanOrEqual(TOKENS - 8);
       expect(apart).toBeLessThanOrEqual(6);
-    } finally {
-      await context.dispose();
-      await model.dispose();
-      await llama.dispose();
-    }
+    });
   });
 });
