@@ -96,6 +96,23 @@ function skipBytes(pieces: readonly Buffer[], bytes: number): readonly Buffer[] 
   return rest;
 }
 
+/** Where chunk `index` of the offered file lies: its offset and length. */
+function chunkExtent(offer: Offer, index: number): { readonly offset: number; readonly length: number } {
+  const offset = index * offer.chunkBytes;
+  return { offset, length: Math.min(offer.chunkBytes, offer.size - offset) };
+}
+
+/**
+ * Chunk `index` as the partial file holds it, read into `buffer` (at least the chunk's length),
+ * when it is whole and matches its advertised sha256; undefined otherwise.
+ */
+async function checkedChunkOnDisk(handle: FileHandle, offer: Offer, index: number, buffer: Buffer): Promise<Buffer | undefined> {
+  const { offset, length } = chunkExtent(offer, index);
+  const { bytesRead } = await handle.read(buffer, 0, length, offset);
+  const bytes = buffer.subarray(0, bytesRead);
+  return bytesRead === length && sha256(bytes) === offer.chunkSha256[index] ? bytes : undefined;
+}
+
 /** Partial-file paths of a model path: the bytes so far, and what they are of. */
 export function partPaths(modelPath: string): { readonly part: string; readonly meta: string } {
   return { part: `${modelPath}.part`, meta: `${modelPath}.part.json` };
@@ -238,9 +255,10 @@ export class ModelFetcher {
         for (let ahead = index; ahead < index + CHUNKS_IN_FLIGHT; ahead += 1) ask(ahead);
         const data = await inFlight.get(index)!;
         inFlight.delete(index);
-        bytes += data.reduce((sum, piece) => sum + piece.length, 0);
+        const chunkBytes = data.reduce((sum, piece) => sum + piece.length, 0);
+        bytes += chunkBytes;
         await writeAll(handle, data, index * offer.chunkBytes);
-        flushing.wrote(data.reduce((sum, piece) => sum + piece.length, 0));
+        flushing.wrote(chunkBytes);
         await whole.update(data); // the pieces are the hash thread's from here on
         const seconds = (performance.now() - startedAt) / 1000;
         const rate = seconds > 0 ? (bytes - resumedBytes) / seconds : 0;
@@ -301,20 +319,16 @@ export class ModelFetcher {
     const { size } = await handle.stat();
     let good = 0;
     for (let index = 0; index < offer.chunkSha256.length; index += 1) {
-      const offset = index * offer.chunkBytes;
-      const length = Math.min(offer.chunkBytes, offer.size - offset);
+      const { offset, length } = chunkExtent(offer, index);
       if (offset + length > size) break;
       // A buffer per chunk: a good one goes on to the hash thread.
-      const buffer = Buffer.allocUnsafeSlow(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      if (bytesRead !== length || sha256(buffer) !== offer.chunkSha256[index]) {
-        if (offset + length <= size) {
-          this.#config.logger.log('warn', 'partial model chunk on disk does not match; fetching it again', { event: 'model-chunk-rejected', index, source: 'disk' });
-          this.#suspectChunks.add(index);
-        }
+      const chunk = await checkedChunkOnDisk(handle, offer, index, Buffer.allocUnsafeSlow(length));
+      if (chunk === undefined) {
+        this.#config.logger.log('warn', 'partial model chunk on disk does not match; fetching it again', { event: 'model-chunk-rejected', index, source: 'disk' });
+        this.#suspectChunks.add(index);
         break;
       }
-      await whole.update([buffer]);
+      await whole.update([chunk]);
       good = offset + length;
     }
     if (good < size) await handle.truncate(good);
@@ -334,18 +348,15 @@ export class ModelFetcher {
       const buffer = Buffer.allocUnsafe(offer.chunkBytes);
       let repaired = 0;
       for (let index = 0; index < offer.chunkSha256.length; index += 1) {
-        const offset = index * offer.chunkBytes;
-        const length = Math.min(offer.chunkBytes, offer.size - offset);
-        const { bytesRead } = await handle.read(buffer, 0, length, offset);
-        const onDisk = buffer.subarray(0, bytesRead);
-        if (bytesRead === length && sha256(onDisk) === offer.chunkSha256[index]) {
+        const onDisk = await checkedChunkOnDisk(handle, offer, index, buffer);
+        if (onDisk !== undefined) {
           whole.update(onDisk);
           continue;
         }
         this.#config.logger.log('warn', 'model chunk rejected: it does not match the advertised sha256; fetching it again', { event: 'model-chunk-rejected', source: 'peer', peer_id: peer.nodeId, index, attempt: 1 });
         this.#suspectChunks.add(index);
         const data = await this.#chunk(channel, peer, offer, index, file, signal, true);
-        await writeAll(handle, data, offset);
+        await writeAll(handle, data, chunkExtent(offer, index).offset);
         for (const piece of data) whole.update(piece);
         repaired += 1;
       }
@@ -364,7 +375,7 @@ export class ModelFetcher {
    * on the receiving thread cost a quarter of the transfer's speed. Chunks fetched again do.
    */
   async #chunk(channel: PeerChannel, peer: ModelPeer, offer: Offer, index: number, file: string, signal: AbortSignal, verify: boolean): Promise<readonly Buffer[]> {
-    const expected = Math.min(offer.chunkBytes, offer.size - index * offer.chunkBytes);
+    const expected = chunkExtent(offer, index).length;
     for (let attempt = 1; ; attempt += 1) {
       const request = { type: 'model-chunk', file, sha256: offer.sha256, index };
       // The chunk's bytes are hashed as they are decrypted, after the chunk header.
