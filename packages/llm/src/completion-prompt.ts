@@ -1,3 +1,4 @@
+import type * as NodeLlamaCppModule from 'node-llama-cpp';
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import { invalidRequest } from './errors.js';
 
@@ -36,4 +37,12 @@ export function completionPromptTokens(
   const tokens = bos === undefined ? body : [bos, ...body];
   if (tokens.length === 0) throw invalidRequest('prompt', 'prompt must not be empty for this model (it has no BOS token).');
   return { body, tokens };
+}
+
+/** Mirrors node-llama-cpp's choice of a BOS token for raw completion input. */
+export function beginningToken(lib: typeof NodeLlamaCppModule, model: LlamaModel): Token | undefined {
+  const type = model.vocabularyType;
+  if (type === lib.LlamaVocabularyType.rwkv || type === lib.LlamaVocabularyType.ugm) return undefined;
+  if (type === lib.LlamaVocabularyType.wpm || model.tokens.shouldPrependBosToken) return model.tokens.bos ?? undefined;
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import type { LlamaEmbeddingContext, LlamaModel, Token } from 'node-llama-cpp';
 import { cpuVariantsForEngine } from './cpu-variants.js';
 import { shapeEmbedding } from './embedding-vector.js';
-import { invalidRequest, LlmError } from './errors.js';
+import { errorMessage, invalidRequest, LlmError } from './errors.js';
 import { checkModelFile, modelHint, modelIdFromPath } from './model-file.js';
 import { readModelInfo } from './model-info.js';
 import { abortedError, SlotPool } from './slot-pool.js';
@@ -247,8 +247,4 @@ export class EmbeddingEngine {
 function vocabularySize(model: LlamaModel): number {
   const metadata = model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } };
   return metadata.tokenizer?.ggml?.tokens?.length ?? Number.MAX_SAFE_INTEGER;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -69,3 +69,8 @@ export function isLlmError(error: unknown, code?: LlmErrorCode): error is LlmErr
 export function invalidRequest(param: string, message: string): LlmError {
   return new LlmError('invalid-request', message, { param });
 }
+
+/** The message of a thrown value, whatever was thrown (node-llama-cpp and llama.cpp throw plain strings too). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -6,7 +6,8 @@
  *
  * @packageDocumentation
  */
-export { LlmEngine, engineDefaults } from './llm-engine.js';
+export { LlmEngine } from './llm-engine.js';
+export { engineDefaults } from './engine-loader.js';
 export {
   EmbeddingEngine,
   type EmbeddingContextOptions,

@@ -1,35 +1,18 @@
-import type * as NodeLlamaCppModule from 'node-llama-cpp';
-import type {
-  ChatModelFunctions,
-  ChatWrapper,
-  ChatWrapperGenerateContextStateOptions,
-  Llama,
-  LlamaContext,
-  LlamaContextSequence,
-  LlamaModel,
-  Token,
-  TokenBias,
-} from 'node-llama-cpp';
-import { AsyncChannel } from './async-channel.js';
+import type { ChatWrapperGenerateContextStateOptions, LlamaContextSequence, Token, TokenBias } from 'node-llama-cpp';
 import { toChatHistory } from './chat-history.js';
-import { jinjaWrapper, resolveChatFormat, type ChatFormat, type ChatFormatOverride } from './chat-format.js';
 import { forceFunctionCall, withoutTemplateStops } from './chat-wrapper-views.js';
-import { completionPromptTokens } from './completion-prompt.js';
+import { beginningToken, completionPromptTokens } from './completion-prompt.js';
 import { EmbeddingEngine } from './embedding-engine.js';
 import { EventListeners, type LlmEngineEvents } from './engine-events.js';
-import { invalidRequest, LlmError } from './errors.js';
-import { cpuVariantsForEngine } from './cpu-variants.js';
-import { checkModelFile, isModelUri, modelHint } from './model-file.js';
+import { loadEngine, type EngineSettings, type Logger, type Native, type Slot } from './engine-loader.js';
+import { errorMessage, invalidRequest, LlmError } from './errors.js';
 import { GenerationMeter, type GenerationEvent } from './generation-meter.js';
-import { describeGguf, readModelInfo } from './model-info.js';
+import { streamGeneration, type Generation } from './generation-stream.js';
 import { resolveSampling, type ResolvedSampling } from './sampling-options.js';
-import { SamplingFailureGuard } from './sampling-failure-guard.js';
 import { abortedError, SlotPool } from './slot-pool.js';
-import { StopHoldback } from './stop-holdback.js';
-import { chooseThreads, type ThreadChoice } from './thread-default.js';
-import { measureThreads } from './thread-probe.js';
 import { checkStructuredAnswer, ResponseFormatGrammars } from './response-format-grammars.js';
 import { ToolCallCollector } from './tool-call-collector.js';
+import { resolveToolChoice, toFunctions } from './tool-choice.js';
 import { checkToolCallArguments, checkToolParameters } from './tool-parameter-checks.js';
 import { MAX_TOP_LOGPROBS, TokenProbabilities } from './token-probabilities.js';
 import type {
@@ -44,50 +27,10 @@ import type {
   FinishReason,
   GenerationOptions,
   LlmEngineConfig,
-  LogLevel,
   ModelInfo,
   RuntimeInfo,
-  ToolCall,
-  ToolChoice,
   ToolDefinition,
-  Usage,
 } from './types.js';
-
-type NodeLlamaCpp = typeof NodeLlamaCppModule;
-
-/** Defaults chosen from measurement on a 2-vCPU machine; threads depend on the model (`chooseThreads`). */
-export const engineDefaults = Object.freeze({ contextSize: 2048, gpuLayers: 0, parallel: 1, maxQueue: 32 });
-
-interface EngineSettings {
-  readonly contextSize: number;
-  readonly parallel: number;
-  readonly maxQueue: number;
-  readonly vocabularySize: number;
-}
-
-type Logger = (level: LogLevel, message: string) => void;
-
-interface Slot {
-  readonly index: number;
-  readonly sequence: LlamaContextSequence;
-}
-
-interface Native {
-  readonly lib: NodeLlamaCpp;
-  readonly llama: Llama;
-  readonly model: LlamaModel;
-  readonly context: LlamaContext;
-  readonly chatWrapper: ChatWrapper;
-  readonly samplingGuard: SamplingFailureGuard | undefined;
-}
-
-/** What a finished generation reports before it is shaped into a result. */
-interface Generation {
-  readonly text: string;
-  readonly finishReason: FinishReason;
-  readonly usage: Usage;
-  readonly toolCalls: readonly ToolCall[];
-}
 
 /**
  * Local LLM inference over node-llama-cpp: one model, one context with `parallel`
@@ -138,117 +81,8 @@ export class LlmEngine {
    * `model-invalid` (both naming the path and what to do), or `invalid-request` for a bad option.
    */
   static async load(config: LlmEngineConfig): Promise<LlmEngine> {
-    const settings = validateConfig(config);
-    const log = config.logger ?? defaultLogger;
-    const lib = await import('node-llama-cpp');
-    // A supplied template is checked before anything is loaded (the wrapper renders it once to learn its capabilities).
-    if (config.chatTemplate !== undefined) jinjaWrapper(lib, config.chatTemplate);
-    const source = await resolveModelSource(lib, settings.modelPath, config.modelsDirectory, config.onDownloadProgress);
-    const file = await checkModelFile(source);
-    const cpuVariants = await cpuVariantsForEngine(file.path, (await readModelInfo(file.path)).architecture);
-    const llama = await lib.getLlama({
-      gpu: settings.gpuLayers > 0 ? 'auto' : false,
-      // Never compile llama.cpp at run time; a local source build (README) is still preferred when present.
-      build: 'never',
-      skipDownload: true,
-      progressLogs: false,
-      ...(settings.cmakeOptions === undefined ? {} : { cmakeOptions: { ...settings.cmakeOptions } }),
-      logLevel: config.logger === undefined ? lib.LlamaLogLevel.error : lib.LlamaLogLevel.warn,
-      logger: (level, message) => log(toLogLevel(level), message.trimEnd()),
-    });
-    let model: LlamaModel;
-    try {
-      model = await llama.loadModel({ modelPath: file.path, gpuLayers: settings.gpuLayers });
-    } catch (cause) {
-      await llama.dispose();
-      throw new LlmError(
-        'model-invalid',
-        `Could not load the model file ${file.path}: ${errorMessage(cause)}. The file may be corrupt or truncated, or its ` +
-          `architecture unsupported by this llama.cpp; download it again. ${modelHint}`,
-        { path: file.path },
-        { cause },
-      );
-    }
-    const sizeChoice = chooseThreads(settings.threads, file.size);
-    let threadChoice: ThreadChoice;
-    try {
-      threadChoice = 'measure' in sizeChoice ? await measureThreads(model, sizeChoice) : sizeChoice;
-    } catch (cause) {
-      await model.dispose();
-      await llama.dispose();
-      throw new LlmError('model-invalid', `Could not evaluate ${file.path} to choose its threads: ${errorMessage(cause)}. ${modelHint}`, { path: file.path }, { cause });
-    }
-    let context: LlamaContext;
-    try {
-      context = await model.createContext({
-        contextSize: settings.contextSize,
-        sequences: settings.parallel,
-        threads: threadChoice.threads,
-        ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
-      });
-    } catch (cause) {
-      await model.dispose();
-      await llama.dispose();
-      throw new LlmError(
-        'model-invalid',
-        `Could not create a context of ${settings.contextSize} tokens × ${settings.parallel} sequence(s) for ${file.path}: ` +
-          `${errorMessage(cause)}. Lower contextSize or parallel.`,
-        { path: file.path, contextSize: settings.contextSize, parallel: settings.parallel },
-        { cause },
-      );
-    }
-    let chatFormat: ChatFormat;
-    try {
-      chatFormat = resolveChatFormat(lib, model, chatFormatOverride(config));
-    } catch (error) {
-      await context.dispose();
-      await model.dispose();
-      await llama.dispose();
-      throw error;
-    }
-    const chatWrapper = chatFormat.wrapper;
-    const samplingGuard = SamplingFailureGuard.install(context, (failure) => log('warn', `sampling failed: ${failure.message}`));
-    if (samplingGuard === undefined) log('warn', 'this node-llama-cpp has no known sampling hook: a failing sampler may crash the process');
-    const slots: Slot[] = [];
-    for (let index = 0; index < settings.parallel; index++) slots.push({ index, sequence: context.getSequence() });
-    const metadata = model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } };
-    const info: ModelInfo = Object.freeze({
-      ...describeGguf(model.fileInfo, file.path, file.size, (type) => lib.GgufFileType[type]),
-      contextSize: context.contextSize,
-      loadedAt: new Date(),
-    });
-    const runtime: RuntimeInfo = Object.freeze({
-      buildType: llama.buildType,
-      gpu: llama.gpu,
-      threads: context.currentThreads,
-      threadsSource: threadChoice.source,
-      parallel: settings.parallel,
-      batchSize: context.batchSize,
-      skippedCpuVariants: cpuVariants.skipped,
-      chatWrapper: chatWrapper.wrapperName,
-      chatFormatSource: chatFormat.source,
-    });
-    log(
-      'info',
-      `loaded ${info.path} (${info.architecture}, ${info.quantization ?? 'unquantized'}): ${runtime.parallel} slot(s) × ` +
-        `${info.contextSize} tokens, threads ${threadChoice.reason}, batch ${runtime.batchSize}, ${runtime.buildType} llama.cpp` +
-        (cpuVariants.skipped.length === 0 ? ', ' : ` without CPU variant(s) ${cpuVariants.skipped.join(', ')} (${cpuVariants.source}), `) +
-        `chat format ${runtime.chatWrapper} (${runtime.chatFormatSource})`,
-    );
-    return new LlmEngine(
-      info,
-      runtime,
-      Object.freeze({
-        contextSize: context.contextSize,
-        parallel: settings.parallel,
-        maxQueue: settings.maxQueue,
-        // Bounds logit-bias token ids; an id past the vocabulary must never reach llama.cpp.
-        vocabularySize: metadata.tokenizer?.ggml?.tokens?.length ?? 0,
-      }),
-      { lib, llama, model, context, chatWrapper, samplingGuard },
-      slots,
-      log,
-    );
+    const { info, runtime, settings, native, slots, log } = await loadEngine(config);
+    return new LlmEngine(info, runtime, settings, native, slots, log);
   }
 
   /** Generates a completion of `prompt`. */
@@ -413,64 +247,14 @@ export class LlmEngine {
     return work;
   }
 
-  async *#stream(
+  #stream(
     request: { readonly signal?: AbortSignal; readonly stop?: readonly string[] },
     start: (signal: AbortSignal, onText: (text: string) => void) => Promise<Generation>,
     withToolCalls: boolean,
     probabilities: TokenProbabilities | undefined,
   ): AsyncGenerator<ChatDelta> {
     this.#assertOpen();
-    const stopper = new AbortController();
-    const signal = request.signal === undefined ? stopper.signal : AbortSignal.any([request.signal, stopper.signal]);
-    const channel = new AsyncChannel<string>();
-    const holdback = new StopHoldback(Array.isArray(request.stop) ? request.stop : []);
-    let emitted = '';
-    const run = this.#track(
-      start(signal, (text) => {
-        const safe = holdback.push(text);
-        if (safe !== '') {
-          emitted += safe;
-          channel.push(safe);
-        }
-      }),
-    );
-    run.then(
-      () => channel.end(),
-      (error: unknown) => channel.fail(error),
-    );
-    let finished = false;
-    // Each text delta carries the log probabilities of the tokens that begin in it.
-    let yielded = 0;
-    const textDelta = (text: string): ChatDelta => {
-      yielded += text.length;
-      return probabilities === undefined ? { type: 'text', text } : { type: 'text', text, logprobs: probabilities.take(yielded) };
-    };
-    try {
-      for (let next = await channel.next(); next !== undefined; next = await channel.next()) {
-        yield textDelta(next.item);
-      }
-      const generation = await run;
-      // The final text is authoritative: whatever the holdback kept and was not cut by a stop string.
-      if (generation.text.startsWith(emitted)) {
-        const rest = generation.text.slice(emitted.length);
-        if (rest !== '') yield textDelta(rest);
-      } else {
-        this.#log('warn', 'streamed text diverged from the final text; the final text was not re-sent');
-      }
-      if (withToolCalls) {
-        for (const [index, call] of generation.toolCalls.entries()) {
-          yield { type: 'tool-call', index, id: call.id, name: call.name, arguments: call.arguments };
-        }
-      }
-      finished = true;
-      yield { type: 'done', finishReason: generation.finishReason, usage: generation.usage };
-    } finally {
-      if (!finished) {
-        // The consumer left early (or an error is propagating): stop generating and free the slot.
-        stopper.abort(new LlmError('aborted', 'The stream was closed by its consumer.'));
-        await run.catch(() => undefined);
-      }
-    }
+    return streamGeneration(request, start, { withToolCalls, probabilities, track: (run) => this.#track(run), log: this.#log });
   }
 
   async #complete(
@@ -702,129 +486,4 @@ async function reusePrefix(sequence: LlamaContextSequence, tokens: readonly Toke
   }
   await sequence.adaptStateToTokens(tokens.slice(0, -1), false);
   return sequence.nextTokenIndex;
-}
-
-/** Mirrors node-llama-cpp's choice of a BOS token for raw completion input. */
-function beginningToken(lib: NodeLlamaCpp, model: LlamaModel): Token | undefined {
-  const type = model.vocabularyType;
-  if (type === lib.LlamaVocabularyType.rwkv || type === lib.LlamaVocabularyType.ugm) return undefined;
-  if (type === lib.LlamaVocabularyType.wpm || model.tokens.shouldPrependBosToken) return model.tokens.bos ?? undefined;
-  return undefined;
-}
-
-function resolveToolChoice(choice: ToolChoice | undefined, tools: readonly ToolDefinition[] | undefined): ToolChoice {
-  if (tools !== undefined && !Array.isArray(tools)) throw invalidRequest('tools', 'tools must be an array.');
-  const hasTools = tools !== undefined && tools.length > 0;
-  if (choice === undefined) return hasTools ? 'auto' : 'none';
-  if (choice === 'none') return 'none';
-  if (choice === 'auto' || choice === 'required') {
-    if (!hasTools && choice === 'required') throw invalidRequest('toolChoice', 'toolChoice "required" needs at least one tool.');
-    return hasTools ? choice : 'none';
-  }
-  if (typeof choice === 'object' && choice !== null && typeof choice.name === 'string') {
-    if (!hasTools || !tools.some((tool) => tool.name === choice.name)) {
-      throw invalidRequest('toolChoice', `toolChoice names "${choice.name}", which is not in tools.`);
-    }
-    return choice;
-  }
-  throw invalidRequest('toolChoice', 'toolChoice must be "auto", "none", "required" or { name }.');
-}
-
-function toFunctions(tools: readonly ToolDefinition[] | undefined, choice: ToolChoice): ChatModelFunctions | undefined {
-  if (tools === undefined || tools.length === 0) return undefined;
-  const functions: Record<string, ChatModelFunctions[string]> = {};
-  tools.forEach((tool, index) => {
-    if (typeof tool?.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(tool.name)) {
-      throw invalidRequest(`tools[${index}].name`, `tools[${index}].name must be 1–64 letters, digits, _ . or -.`);
-    }
-    if (typeof choice === 'object' && tool.name !== choice.name) return;
-    functions[tool.name] = {
-      ...(tool.description === undefined ? {} : { description: tool.description }),
-      ...(tool.parameters === undefined ? {} : { params: tool.parameters as NonNullable<ChatModelFunctions[string]['params']> }),
-    };
-  });
-  return functions;
-}
-
-function chatFormatOverride(config: LlmEngineConfig): ChatFormatOverride {
-  if (config.chatTemplate !== undefined) return { template: config.chatTemplate };
-  return config.chatFormat === undefined ? undefined : { builtIn: config.chatFormat };
-}
-
-function validateConfig(config: LlmEngineConfig) {
-  if (typeof config !== 'object' || config === null) throw invalidRequest('config', 'LlmEngine.load needs a config object.');
-  if (typeof config.modelPath !== 'string' || config.modelPath.trim() === '') {
-    throw invalidRequest('modelPath', `modelPath must be a GGUF file path or an hf: URI. ${modelHint}`);
-  }
-  const integer = (value: number | undefined, param: string, fallback: number, min: number): number => {
-    if (value === undefined) return fallback;
-    if (!Number.isSafeInteger(value) || value < min) throw invalidRequest(param, `${param} must be an integer ≥ ${min}.`);
-    return value;
-  };
-  if (config.chatTemplate !== undefined && (typeof config.chatTemplate !== 'string' || config.chatTemplate.trim() === '')) {
-    throw invalidRequest('chatTemplate', 'chatTemplate must be a non-empty Jinja template string.');
-  }
-  return Object.freeze({
-    modelPath: config.modelPath,
-    contextSize: integer(config.contextSize, 'contextSize', engineDefaults.contextSize, 16),
-    gpuLayers: integer(config.gpuLayers, 'gpuLayers', engineDefaults.gpuLayers, 0),
-    threads: config.threads === undefined ? undefined : integer(config.threads, 'threads', 1, 1),
-    parallel: integer(config.parallel, 'parallel', engineDefaults.parallel, 1),
-    maxQueue: integer(config.maxQueue, 'maxQueue', engineDefaults.maxQueue, 0),
-    batchSize: config.batchSize === undefined ? undefined : integer(config.batchSize, 'batchSize', 0, 1),
-    cmakeOptions: validateCmakeOptions(config.cmakeOptions),
-  });
-}
-
-function validateCmakeOptions(options: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
-  if (options === undefined) return undefined;
-  if (typeof options !== 'object' || options === null || Object.values(options).some((value) => typeof value !== 'string')) {
-    throw invalidRequest('cmakeOptions', 'cmakeOptions must map CMake option names to string values, e.g. { GGML_OPENMP: "ON" }.');
-  }
-  return Object.freeze({ ...options });
-}
-
-async function resolveModelSource(
-  lib: NodeLlamaCpp,
-  modelPath: string,
-  directory: string | undefined,
-  onProgress: LlmEngineConfig['onDownloadProgress'],
-): Promise<string> {
-  if (!isModelUri(modelPath)) return modelPath;
-  try {
-    return await lib.resolveModelFile(modelPath, {
-      ...(directory === undefined ? {} : { directory }),
-      cli: process.stderr.isTTY,
-      ...(onProgress === undefined ? {} : { onProgress: (status) => onProgress({ downloadedBytes: status.downloadedSize, totalBytes: status.totalSize }) }),
-    });
-  } catch (cause) {
-    throw new LlmError(
-      'model-not-found',
-      `Could not resolve or download the model ${modelPath}: ${errorMessage(cause)}. ${modelHint}`,
-      { path: modelPath },
-      { cause },
-    );
-  }
-}
-
-function toLogLevel(level: string): LogLevel {
-  switch (level) {
-    case 'fatal':
-    case 'error':
-      return 'error';
-    case 'warn':
-      return 'warn';
-    case 'debug':
-      return 'debug';
-    default:
-      return 'info';
-  }
-}
-
-function defaultLogger(level: LogLevel, message: string): void {
-  if (level === 'error') console.error(`[@trosyn/llm] ${message}`);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
