@@ -89,7 +89,8 @@ describe('ModelFetcher with the real share server', () => {
     expect(sha256(target)).toBe(sha256(source));
     expect(existsSync(partPaths(target).part)).toBe(false);
     expect(existsSync(partPaths(target).meta)).toBe(false);
-    expect(ctx.details.at(-1)).toMatch(/fetching model\.gguf from peer h1 \(10\.0\.0\.1:5000\): 1\.2 of 1\.2 MB, .* MB\/s, ETA 0 s/);
+    expect(ctx.details.at(-2)).toMatch(/fetching model\.gguf from peer h1 \(10\.0\.0\.1:5000\): 1\.2 of 1\.2 MB, .* MB\/s, ETA 0 s/);
+    expect(ctx.details.at(-1)).toBe('checking the sha256 of model.gguf (1.2 MB from peer h1)');
     expect(logs.some((line) => line.fields['event'] === 'model-transfer-done')).toBe(true);
   });
 
@@ -117,8 +118,11 @@ describe('ModelFetcher with the real share server', () => {
     // The peer garbles the last chunk twice (a bad disk, a changed file): rejected and asked again.
     let garbled = 0;
     const asked = new Map<number, number>();
+    const statesWhenAskedAgain: (string | undefined)[] = [];
+    let fetcher: ModelFetcher | undefined;
     const garbling = peerChannel(server, (answer, request) => {
       if (request.type === 'model-chunk') asked.set(request.index, (asked.get(request.index) ?? 0) + 1);
+      if (request.type === 'model-chunk' && (asked.get(request.index) ?? 0) > 1) statesWhenAskedAgain.push(fetcher?.status?.state);
       if (request.type === 'model-chunk' && request.index === total - 1 && garbled < 2 && answer instanceof LentBytes) {
         garbled += 1;
         const copy = asBytes(answer);
@@ -127,7 +131,11 @@ describe('ModelFetcher with the real share server', () => {
       }
       return answer;
     });
-    expect(await fetcherFor(garbling).fetch(target, context(), () => undefined)).toBe(true);
+    fetcher = fetcherFor(garbling);
+    expect(await fetcher.fetch(target, context(), () => undefined)).toBe(true);
+    // Asked again in the repair pass, after every byte was in: the status says so, not "fetching" at 100 %.
+    expect(statesWhenAskedAgain).toEqual(['verifying', 'verifying']);
+    expect(fetcher.status?.state).toBe('done');
     expect(sha256(target)).toBe(sha256(source));
     const started = logs.filter((line) => line.fields['event'] === 'model-transfer-started').at(-1)!;
     expect(started.fields['resumed_bytes']).toBe(lastWhole * CHUNK);

@@ -30,8 +30,12 @@ export interface ModelPeer {
 /** A model transfer as `/api/v1/sync/status` shows it (`model_transfer`). */
 export interface ModelTransferStatus {
   readonly file: string;
-  /** `waiting`: no peer offers the file (yet); `fetching`: a transfer runs; `done`: fetched and checked. */
-  readonly state: 'waiting' | 'fetching' | 'done';
+  /**
+   * `waiting`: no peer offers the file (yet); `fetching`: a transfer runs; `verifying`: every byte is
+   * in and the file's sha256 is being checked (chunks garbled on the way are fetched again meanwhile);
+   * `done`: fetched and checked.
+   */
+  readonly state: 'waiting' | 'fetching' | 'verifying' | 'done';
   readonly peer_id: string | null;
   readonly peer_name: string | null;
   readonly bytes: number;
@@ -75,6 +79,11 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(1);
+
+/** A transfer's status from `peer`'s `offer`, every byte counted; the fetch loop overrides the progress. */
+const transferFrom = (file: string, state: ModelTransferStatus['state'], peer: ModelPeer, offer: Offer): ModelTransferStatus => ({
+  file, state, peer_id: peer.nodeId, peer_name: peer.name ?? null, bytes: offer.size, total_bytes: offer.size, bytes_per_second: null, eta_seconds: null, sha256: offer.sha256,
+});
 
 /** Writes all of `pieces`, in order, at `position`: one `writev` (which may take fewer bytes than asked: then the rest). */
 async function writeAll(handle: FileHandle, pieces: readonly Buffer[], position: number): Promise<void> {
@@ -264,15 +273,15 @@ export class ModelFetcher {
         const rate = seconds > 0 ? (bytes - resumedBytes) / seconds : 0;
         const eta = rate > 0 ? Math.ceil((offer.size - bytes) / rate) : null;
         context.onDownloadProgress({ downloadedBytes: bytes, totalBytes: offer.size });
-        this.#status = {
-          file, state: 'fetching', peer_id: peer.nodeId, peer_name: peer.name ?? null, bytes, total_bytes: offer.size, bytes_per_second: Math.round(rate), eta_seconds: eta, sha256: offer.sha256,
-        };
+        this.#status = { ...transferFrom(file, 'fetching', peer, offer), bytes, bytes_per_second: Math.round(rate), eta_seconds: eta };
         context.report(`fetching ${file} from peer ${peer.name ?? peer.nodeId} (${peer.address}): ${megabytes(bytes)} of ${megabytes(offer.size)} MB, ${megabytes(rate)} MB/s, ETA ${eta ?? '?'} s`);
         if (performance.now() - lastLog >= PROGRESS_LOG_INTERVAL_MS) {
           lastLog = performance.now();
           logger.log('info', 'model transfer progress', { event: 'model-transfer-progress', peer_id: peer.nodeId, bytes, total_bytes: offer.size, bytes_per_second: Math.round(rate), eta_seconds: eta });
         }
       }
+      this.#status = transferFrom(file, 'verifying', peer, offer);
+      context.report(`checking the sha256 of ${file} (${megabytes(offer.size)} MB from peer ${peer.name ?? peer.nodeId})`);
       await flushing.done();
       await handle.sync();
       sha256OfWritten = await whole.digest();
@@ -293,7 +302,7 @@ export class ModelFetcher {
     }
     await rename(part, modelPath);
     await rm(meta, { force: true });
-    this.#status = { file, state: 'done', peer_id: peer.nodeId, peer_name: peer.name ?? null, bytes: offer.size, total_bytes: offer.size, bytes_per_second: null, eta_seconds: 0, sha256: offer.sha256 };
+    this.#status = { ...transferFrom(file, 'done', peer, offer), eta_seconds: 0 };
     logger.log('info', 'model fetched from a peer', { event: 'model-transfer-done', peer_id: peer.nodeId, file, bytes: offer.size, sha256: offer.sha256, resumed_bytes: resumedBytes });
   }
 

@@ -249,7 +249,7 @@ export const syncStatusSchema = {
       required: ['file', 'state', 'peer_id', 'peer_name', 'bytes', 'total_bytes', 'bytes_per_second', 'eta_seconds', 'sha256'],
       properties: {
         file: { type: 'string' },
-        state: { type: 'string', enum: ['waiting', 'fetching', 'done'] },
+        state: { type: 'string', enum: ['waiting', 'fetching', 'verifying', 'done'] },
         peer_id: { type: ['string', 'null'] },
         peer_name: { type: ['string', 'null'] },
         bytes: { type: 'integer' },
