@@ -119,10 +119,9 @@ describe('ModelFetcher with the real share server', () => {
     let garbled = 0;
     const asked = new Map<number, number>();
     const statesWhenAskedAgain: (string | undefined)[] = [];
-    let fetcher: ModelFetcher | undefined;
     const garbling = peerChannel(server, (answer, request) => {
       if (request.type === 'model-chunk') asked.set(request.index, (asked.get(request.index) ?? 0) + 1);
-      if (request.type === 'model-chunk' && (asked.get(request.index) ?? 0) > 1) statesWhenAskedAgain.push(fetcher?.status?.state);
+      if (request.type === 'model-chunk' && (asked.get(request.index) ?? 0) > 1) statesWhenAskedAgain.push(fetcher.status?.state);
       if (request.type === 'model-chunk' && request.index === total - 1 && garbled < 2 && answer instanceof LentBytes) {
         garbled += 1;
         const copy = asBytes(answer);
@@ -131,7 +130,7 @@ describe('ModelFetcher with the real share server', () => {
       }
       return answer;
     });
-    fetcher = fetcherFor(garbling);
+    const fetcher = fetcherFor(garbling);
     expect(await fetcher.fetch(target, context(), () => undefined)).toBe(true);
     // Asked again in the repair pass, after every byte was in: the status says so, not "fetching" at 100 %.
     expect(statesWhenAskedAgain).toEqual(['verifying', 'verifying']);
