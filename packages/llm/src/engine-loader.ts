@@ -24,7 +24,8 @@ export interface EngineSettings {
   readonly vocabularySize: number;
 }
 
-export type Logger = (level: LogLevel, message: string) => void;
+/** Where the engine logs: the configured `logger`, or the package's default (errors to stderr). */
+export type Logger = NonNullable<LlmEngineConfig['logger']>;
 
 /** One of the context's sequences: a request generates on it, and its KV cache outlives the request. */
 export interface Slot {
