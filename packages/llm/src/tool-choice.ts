@@ -24,7 +24,6 @@ export function resolveToolChoice(choice: ToolChoice | undefined, tools: readonl
   throw invalidRequest('toolChoice', 'toolChoice must be "auto", "none", "required" or { name }.');
 }
 
-
 /**
  * The tools as node-llama-cpp's chat functions (names checked), only the named one when `choice`
  * names one; undefined without tools.
